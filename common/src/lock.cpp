@@ -35,27 +35,24 @@ void write_own_pid(int fd) {
 }  // namespace
 
 Result<LockFile> LockFile::acquire(const std::filesystem::path& path, Duration timeout) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) {
         return fail(ExitCode::cant_create, fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
     }
     const auto start = std::chrono::steady_clock::now();
     auto pause = std::chrono::milliseconds(5);
     while (true) {
-        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            write_own_pid(fd);
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+            write_own_pid(fd.get());
             const auto waited = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
-            return LockFile(fd, path, waited);
+            return LockFile(std::move(fd), path, waited);
         }
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            const int err = errno;
-            ::close(fd);
-            return fail(ExitCode::io_error, fmt::format("cannot lock {}: {}", path.string(), std::strerror(err)));
+            return fail(ExitCode::io_error, fmt::format("cannot lock {}: {}", path.string(), std::strerror(errno)));
         }
         const auto elapsed = std::chrono::steady_clock::now() - start;
         if (elapsed >= timeout) {
-            const auto holder = read_holder_pid(fd);
-            ::close(fd);
+            const auto holder = read_holder_pid(fd.get());
             return fail(ExitCode::temp_failure,
                         fmt::format("{} is held by another run{} (waited {}); try again later or raise --lock-timeout",
                                     path.string(), holder.empty() ? "" : fmt::format(" (pid {})", holder),
@@ -65,25 +62,6 @@ Result<LockFile> LockFile::acquire(const std::filesystem::path& path, Duration t
         std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(pause, left));
         pause = std::min(pause * 2, std::chrono::milliseconds(100));
     }
-}
-
-LockFile::LockFile(LockFile&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)), m_waited(other.m_waited) {}
-
-LockFile& LockFile::operator=(LockFile&& other) noexcept {
-    if (this != &other) {
-        if (m_fd >= 0) ::close(m_fd);
-        m_fd = std::exchange(other.m_fd, -1);
-        m_path = std::move(other.m_path);
-        m_waited = other.m_waited;
-    }
-    return *this;
-}
-
-LockFile::~LockFile() {
-    // The file itself stays: removing it would let a waiter lock an unlinked inode
-    // while a third run creates and locks a new one.
-    if (m_fd >= 0) ::close(m_fd);
 }
 
 }  // namespace nasops

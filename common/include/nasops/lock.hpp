@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "nasops/error.hpp"
+#include "nasops/unique_fd.hpp"
 #include "nasops/units.hpp"
 
 namespace nasops {
@@ -17,21 +18,19 @@ public:
     // written into the file so that a refusal can name who holds it.
     static Result<LockFile> acquire(const std::filesystem::path& path, Duration timeout);
 
-    LockFile(LockFile&& other) noexcept;
-    LockFile& operator=(LockFile&& other) noexcept;
-    LockFile(const LockFile&) = delete;
-    LockFile& operator=(const LockFile&) = delete;
-    ~LockFile();
+    // Closing the descriptor releases the lock. The file itself stays: removing
+    // it would let a waiter lock an unlinked inode while a third run creates and
+    // locks a new one.
 
     // How long acquire() waited, for the lock-wait metric.
     Duration waited() const { return m_waited; }
     const std::filesystem::path& path() const { return m_path; }
 
 private:
-    LockFile(int fd, std::filesystem::path path, Duration waited)
-        : m_fd(fd), m_path(std::move(path)), m_waited(waited) {}
+    LockFile(UniqueFd fd, std::filesystem::path path, Duration waited)
+        : m_fd(std::move(fd)), m_path(std::move(path)), m_waited(waited) {}
 
-    int m_fd = -1;
+    UniqueFd m_fd;
     std::filesystem::path m_path;
     Duration m_waited{0};
 };

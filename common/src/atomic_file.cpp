@@ -1,0 +1,59 @@
+#include "nasops/atomic_file.hpp"
+
+#include "nasops/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace nasops {
+
+namespace {
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const auto n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+    auto tmp = path;
+    tmp += ".tmp";
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (fd.get() < 0) {
+        return fail(ExitCode::cant_create, fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
+    }
+    auto give_up = [&](std::string_view what) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return fail(ExitCode::io_error, fmt::format("cannot {} {}: {}", what, tmp.string(), std::strerror(err)));
+    };
+    if (::fchmod(fd.get(), mode) != 0) return give_up("set the mode of");  // umask must not widen or narrow it
+    if (!write_all(fd.get(), content)) return give_up("write");
+    if (::fsync(fd.get()) != 0) return give_up("sync");
+    if (fd.close() != 0) return give_up("close");
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), std::strerror(err)));
+    }
+    const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir_fd.get() >= 0) ::fsync(dir_fd.get());  // makes the rename itself durable
+    return {};
+}
+
+}  // namespace nasops
