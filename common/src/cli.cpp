@@ -87,10 +87,36 @@ int run_tool(const ToolInfo& tool, CLI::App& app, int argc, char** argv,
     }
 }
 
-Error not_implemented(const ToolInfo& tool, std::string_view subcommand, int issue) {
-    return Error{fmt::format("'nasops-{} {}' is not implemented yet (planned in issue #{})", tool.name,
-                             subcommand, issue),
-                 ExitCode::software};
+void add_subcommands(CLI::App& app, std::span<const SubcommandInfo> subcommands) {
+    const CLI::App* root = &app;
+    while (root->get_parent() != nullptr) root = root->get_parent();
+    for (const auto& info : subcommands) {
+        auto* sub = app.add_subcommand(std::string(info.name), std::string(info.help));
+        sub->fallthrough();
+        sub->footer(fmt::format("\nThe options of '{} --help' may also follow the subcommand.\n{}", root->get_name(),
+                                root->get_footer()));
+        if (!info.children.empty()) {
+            sub->require_subcommand(1);
+            add_subcommands(*sub, info.children);
+        }
+    }
+}
+
+std::string chosen_subcommand(const CLI::App& app) {
+    std::string path;
+    for (const auto* level = &app; !level->get_subcommands().empty();) {
+        level = level->get_subcommands().front();
+        path += path.empty() ? "" : " ";
+        path += level->get_name();
+    }
+    return path;
+}
+
+Error not_implemented(const ToolInfo& tool, std::string_view subcommand, std::optional<int> issue) {
+    auto what = subcommand.empty() ? fmt::format("nasops-{}", tool.name)
+                                   : fmt::format("nasops-{} {}", tool.name, subcommand);
+    auto plan = issue ? fmt::format(" (planned in issue #{})", *issue) : std::string();
+    return Error{fmt::format("'{}' is not implemented yet{}", what, plan), ExitCode::software};
 }
 
 }  // namespace nasops

@@ -10,42 +10,42 @@ constexpr nasops::ToolInfo k_tool{
     .name = "sync",
     .description = "Scan local media folders, queue files in SQLite, upload them to the NAS over SFTP, verify.",
     .examples = R"(  nasops-sync run --quiet                 # the cron job: scan, upload, verify
+  nasops-sync run --dry-run               # what would be queued and uploaded
   nasops-sync status --format json        # queue counts and throughput, for nasops-alert
-  nasops-sync ls --state failed           # what did not make it
-  nasops-sync retry --all-failed          # requeue every failed file
+  nasops-sync ls                          # the files the queue knows
+  nasops-sync retry                       # requeue failed files
 )",
 };
+constexpr int k_issue = 3;
 
 constexpr std::array k_formats{nasops::OutputFormat::text, nasops::OutputFormat::json};
+
+constexpr std::array k_subcommands{
+    nasops::SubcommandInfo{"run", "Scan the sources and upload pending files"},
+    nasops::SubcommandInfo{"status", "Counts by state, bytes pending, throughput, last success"},
+    nasops::SubcommandInfo{"ls", "List files known to the queue"},
+    nasops::SubcommandInfo{"retry", "Requeue failed files"},
+    nasops::SubcommandInfo{"verify", "Re-check completed files on the NAS"},
+};
+
+struct Options {
+    nasops::CommonOptions common;
+    bool dry_run = false;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
     auto app = nasops::make_app(k_tool);
-    nasops::CommonOptions common;
-    nasops::add_common_options(*app, common, k_formats);
+    Options opts;
+    nasops::add_common_options(*app, opts.common, k_formats);
     app->require_subcommand(1);
-    app->fallthrough();
-
-    struct Subcommand {
-        const char* name;
-        const char* help;
-    };
-    constexpr std::array k_subcommands{
-        Subcommand{"run", "Scan the sources and upload pending files"},
-        Subcommand{"status", "Counts by state, bytes pending, throughput, last success"},
-        Subcommand{"ls", "List files known to the queue"},
-        Subcommand{"retry", "Requeue failed files"},
-        Subcommand{"verify", "Re-check completed files on the NAS"},
-    };
-    for (const auto& sub : k_subcommands) {
-        app->add_subcommand(sub.name, sub.help);
-    }
+    nasops::add_subcommands(*app, k_subcommands);
+    nasops::add_dry_run_option(*app->get_subcommand("run"), opts.dry_run);
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
-        auto format = common.output_format(k_formats);
+        auto format = opts.common.output_format(k_formats);
         if (!format) return std::unexpected(format.error());
-        const auto* chosen = app->get_subcommands().front();
-        return std::unexpected(nasops::not_implemented(k_tool, chosen->get_name(), 3));
+        return std::unexpected(nasops::not_implemented(k_tool, nasops::chosen_subcommand(*app), k_issue));
     });
 }
