@@ -31,7 +31,7 @@ bool write_all(int fd, std::string_view data) {
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode) {
     auto tmp = path;
     tmp += ".tmp";
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
     if (fd.get() < 0) {
         return fail(ExitCode::cant_create, fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
     }
@@ -42,7 +42,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
     };
     if (::fchmod(fd.get(), mode) != 0) return give_up("set the mode of");  // umask must not widen or narrow it
     if (!write_all(fd.get(), content)) return give_up("write");
-    if (::fsync(fd.get()) != 0) return give_up("sync");
+    if (::fsync(fd.get()) != 0) return give_up("fsync");
     if (fd.close() != 0) return give_up("close");
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;
@@ -51,8 +51,11 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
                     fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), std::strerror(err)));
     }
     const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    // The rename is durable only once the folder itself is synced.
     UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir_fd.get() >= 0) ::fsync(dir_fd.get());  // makes the rename itself durable
+    if (!dir_fd || ::fsync(dir_fd.get()) != 0) {
+        return fail(ExitCode::io_error, fmt::format("cannot fsync folder {}: {}", dir.string(), std::strerror(errno)));
+    }
     return {};
 }
 
