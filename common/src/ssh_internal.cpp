@@ -1,0 +1,73 @@
+#include "ssh_internal.hpp"
+
+#include <fmt/format.h>
+#include <sys/socket.h>
+
+namespace nasops::ssh_detail {
+
+std::string last_error_text(LIBSSH2_SESSION* session) {
+    char* message = nullptr;
+    int length = 0;
+    libssh2_session_last_error(session, &message, &length, 0);
+    if (message == nullptr || length <= 0) return "unknown libssh2 error";
+    return std::string(message, static_cast<std::size_t>(length));
+}
+
+bool is_connection_error(int rc) noexcept {
+    switch (rc) {
+        case LIBSSH2_ERROR_SOCKET_NONE:
+        case LIBSSH2_ERROR_BANNER_RECV:
+        case LIBSSH2_ERROR_BANNER_SEND:
+        case LIBSSH2_ERROR_SOCKET_SEND:
+        case LIBSSH2_ERROR_TIMEOUT:
+        case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+        case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+        case LIBSSH2_ERROR_SOCKET_RECV:
+        case LIBSSH2_ERROR_BAD_SOCKET: return true;
+        default: return false;
+    }
+}
+
+Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_view what, ExitCode code) {
+    std::string text = last_error_text(session);
+    if (is_connection_error(rc)) {
+        abandon(session, socket);
+        return Error{fmt::format("{}: connection lost: {}", what, text), ExitCode::unavailable};
+    }
+    return Error{fmt::format("{}: {}", what, text), code};
+}
+
+void abandon(LIBSSH2_SESSION* session, int socket) noexcept {
+    ::shutdown(socket, SHUT_RDWR);
+    libssh2_session_set_blocking(session, 1);
+}
+
+std::string_view sftp_status_text(unsigned long status) noexcept {
+    switch (status) {
+        case LIBSSH2_FX_OK: return "ok";
+        case LIBSSH2_FX_EOF: return "end of file";
+        case LIBSSH2_FX_NO_SUCH_FILE: return "no such file";
+        case LIBSSH2_FX_PERMISSION_DENIED: return "permission denied";
+        case LIBSSH2_FX_FAILURE: return "failure";
+        case LIBSSH2_FX_BAD_MESSAGE: return "bad message";
+        case LIBSSH2_FX_NO_CONNECTION: return "no connection";
+        case LIBSSH2_FX_CONNECTION_LOST: return "connection lost";
+        case LIBSSH2_FX_OP_UNSUPPORTED: return "operation not supported by the server";
+        case LIBSSH2_FX_INVALID_HANDLE: return "invalid handle";
+        case LIBSSH2_FX_NO_SUCH_PATH: return "no such path";
+        case LIBSSH2_FX_FILE_ALREADY_EXISTS: return "file already exists";
+        case LIBSSH2_FX_WRITE_PROTECT: return "write protected";
+        case LIBSSH2_FX_NO_MEDIA: return "no media";
+        case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM: return "no space left on the file system";
+        case LIBSSH2_FX_QUOTA_EXCEEDED: return "quota exceeded";
+        case LIBSSH2_FX_UNKNOWN_PRINCIPAL: return "unknown principal";
+        case LIBSSH2_FX_LOCK_CONFLICT: return "lock conflict";
+        case LIBSSH2_FX_DIR_NOT_EMPTY: return "folder not empty";
+        case LIBSSH2_FX_NOT_A_DIRECTORY: return "not a folder";
+        case LIBSSH2_FX_INVALID_FILENAME: return "invalid file name";
+        case LIBSSH2_FX_LINK_LOOP: return "too many symbolic links";
+        default: return "unknown SFTP status";
+    }
+}
+
+}  // namespace nasops::ssh_detail

@@ -1,0 +1,38 @@
+#pragma once
+
+// Helpers shared by the ssh modules (ssh_session.cpp, sftp.cpp, known_hosts.cpp);
+// not part of the public API.
+
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+
+#include <string>
+#include <string_view>
+
+#include "nasops/error.hpp"
+
+namespace nasops::ssh_detail {
+
+// libssh2's message for its last error on `session`, e.g. "Timed out waiting on socket".
+std::string last_error_text(LIBSSH2_SESSION* session);
+
+// True for failures of the connection itself (socket closed, timeout), after
+// which the session cannot be used again.
+bool is_connection_error(int rc) noexcept;
+
+// An Error for a failed libssh2 call: "<what>: <libssh2 message>". Connection
+// failures get ExitCode::unavailable and end the session (see abandon()); other
+// failures get `code`.
+Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_view what, ExitCode code);
+
+// Ends a session that can no longer be trusted (connection lost, timed out
+// mid-exchange): its socket is shut down and the session made blocking again,
+// so that every later call, and the freeing of its handles, fails at once
+// rather than waiting on the NAS.
+void abandon(LIBSSH2_SESSION* session, int socket) noexcept;
+
+// The SFTP status name ("no such file", "permission denied", ...) of a
+// LIBSSH2_FX_* code.
+std::string_view sftp_status_text(unsigned long status) noexcept;
+
+}  // namespace nasops::ssh_detail

@@ -1,0 +1,135 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <random>
+#include <string>
+
+#include "fixtures/sshd_fixture.hpp"
+#include "nasops/ssh_session.hpp"
+#include "nasops/unique_fd.hpp"
+
+using namespace nasops;
+using nasops::testing::read_file;
+using nasops::testing::SshdFixture;
+
+namespace {
+
+std::string random_bytes(std::size_t size, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::string out(size, '\0');
+    for (char& c : out) c = static_cast<char>(rng() & 0xFF);
+    return out;
+}
+
+// errno of a plain TCP connect to 127.0.0.1:port (0 when it was accepted).
+int tcp_connect_errno(int port) {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? 0 : errno;
+}
+
+}  // namespace
+
+TEST(SshdFixture, SftpUploadLandsByteIdenticalInRemoteRoot) {
+    SshdFixture nas;
+    EXPECT_TRUE(nas.running());
+    EXPECT_GT(nas.port(), 0);
+    EXPECT_TRUE(std::filesystem::is_directory(nas.remote_root()));
+
+    auto session = SshSession::connect(nas.options());
+    ASSERT_TRUE(session) << session.error().message << "\nsshd log:\n" << nas.log();
+    auto sftp = session->sftp();
+    ASSERT_TRUE(sftp) << sftp.error().message;
+
+    // Pieces of awkward sizes around the 1 MiB slice and the 30,000-byte packet.
+    const std::string data = random_bytes(5 * 1024 * 1024 + 12345, 42);
+    const std::size_t pieces[] = {1, 29'999, 30'001, 1 << 20, 3 * (1 << 20) + 7, 65'536};
+    const std::string remote = (nas.remote_root() / "upload.bin").string();
+    auto file = sftp->open_for_write(remote);
+    ASSERT_TRUE(file) << file.error().message;
+    std::size_t at = 0;
+    for (const std::size_t piece : pieces) {
+        const std::size_t n = std::min(piece, data.size() - at);
+        ASSERT_TRUE(file->write(std::string_view(data).substr(at, n)));
+        at += n;
+    }
+    ASSERT_TRUE(file->write(std::string_view(data).substr(at)));
+    EXPECT_EQ(file->offset(), data.size());
+    const auto closed = file->close();
+    ASSERT_TRUE(closed) << closed.error().message;
+
+    const std::string landed = read_file(nas.remote_root() / "upload.bin");
+    ASSERT_EQ(landed.size(), data.size());
+    EXPECT_TRUE(landed == data) << "uploaded bytes differ";
+}
+
+TEST(SshdFixture, StopRefusesConnectionsAndDropsSessionsThenStartServesAgain) {
+    SshdFixture nas;
+    auto session = SshSession::connect(nas.options());
+    ASSERT_TRUE(session) << session.error().message;
+    ASSERT_EQ(tcp_connect_errno(nas.port()), 0);
+
+    nas.stop();
+    EXPECT_FALSE(nas.running());
+    EXPECT_EQ(tcp_connect_errno(nas.port()), ECONNREFUSED);
+    // The established session died with the server, as it does when a NAS goes down.
+    const std::vector<std::string> argv{"true"};
+    const auto ran = session->exec(argv);
+    ASSERT_FALSE(ran);
+    EXPECT_EQ(ran.error().code, ExitCode::unavailable) << ran.error().message;
+    const auto refused = SshSession::connect(nas.options());
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ExitCode::unavailable);
+
+    const int port = nas.port();
+    nas.start();
+    EXPECT_EQ(nas.port(), port);
+    auto again = SshSession::connect(nas.options());
+    ASSERT_TRUE(again) << again.error().message << "\nsshd log:\n" << nas.log();
+    const auto echoed = again->exec(std::vector<std::string>{"echo", "back"});
+    ASSERT_TRUE(echoed) << echoed.error().message;
+    EXPECT_EQ(echoed->out, "back\n");
+}
+
+TEST(SshdFixture, StopMidUploadFailsTheUploadAsUnavailable) {
+    SshdFixture nas;
+    auto session = SshSession::connect(nas.options());
+    ASSERT_TRUE(session) << session.error().message;
+    auto sftp = session->sftp();
+    ASSERT_TRUE(sftp) << sftp.error().message;
+    const std::string remote = (nas.remote_root() / "interrupted.bin").string();
+    auto file = sftp->open_for_write(remote);
+    ASSERT_TRUE(file) << file.error().message;
+    const std::string chunk = random_bytes(2 * 1024 * 1024, 5);
+    ASSERT_TRUE(file->write(chunk));
+
+    nas.stop();
+    auto written = file->write(chunk);
+    if (written) written = file->flush();
+    ASSERT_FALSE(written);
+    EXPECT_EQ(written.error().code, ExitCode::unavailable) << written.error().message;
+    EXPECT_NE(written.error().message.find(remote), std::string::npos) << written.error().message;
+    const auto closed = file->close();
+    EXPECT_FALSE(closed);
+    // What reached the disk is a prefix of what was sent.
+    const std::string landed = read_file(remote);
+    EXPECT_LE(landed.size(), chunk.size() * 2);
+    EXPECT_TRUE(landed == (chunk + chunk).substr(0, landed.size()));
+}
+
+TEST(SshdFixture, KnownHostsNamesTheServerKey) {
+    SshdFixture nas;
+    const std::string known = read_file(nas.known_hosts_file());
+    EXPECT_EQ(known.rfind("[127.0.0.1]:" + std::to_string(nas.port()) + " ssh-ed25519 ", 0), 0u) << known;
+    auto session = SshSession::connect(nas.options());
+    ASSERT_TRUE(session) << session.error().message;
+    EXPECT_EQ(session->host_key_type(), "ssh-ed25519");
+    EXPECT_EQ(session->host_key_fingerprint(), nas.host_key_fingerprint());
+    EXPECT_FALSE(session->host_key_added());
+}
