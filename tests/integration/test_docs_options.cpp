@@ -1,0 +1,516 @@
+// Keeps --help, the man pages and the shell completions in step: every long
+// option and every subcommand that a tool's --help lists (recursively, down to
+// "nasops-alert silence add") must appear in man/nasops-<tool>.1.scd and in its
+// bash, zsh and fish completions, and those files must not offer options that
+// no longer exist. Also checks what every tool's command line promises:
+// --version, --help with examples, usage errors, and the honest exit 70 of the
+// subcommands that are not implemented yet.
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <regex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fixtures/child_process.hpp"
+#include "fixtures/temp_dir.hpp"
+#include "nasops/version.hpp"
+
+namespace fs = std::filesystem;
+using nasops::testing::CommandResult;
+using nasops::testing::read_file;
+using nasops::testing::run_command;
+
+namespace {
+
+struct ToolSpec {
+    std::string name;
+    int usage_exit = 64;
+    std::optional<int> issue;  // the issue that plans the tool's behaviour
+    std::size_t commands = 0;  // the tool and its (nested) subcommands, each with its own --help
+};
+
+const std::vector<ToolSpec> k_tools{
+    {"sync", 64, 3, 6},      {"health", 3, 4, 1},    {"alert", 64, 5, 9},
+    {"capacity", 64, {}, 4}, {"dbmaint", 64, {}, 8}, {"trace", 64, {}, 5},
+};
+
+// Every invocation whose behaviour has not been built yet. Each must exit 70
+// with the honest message and print nothing on stdout; remove an entry when
+// the issue that implements it lands.
+const std::map<std::string, std::vector<std::vector<std::string>>> k_not_implemented{
+    {"sync", {{"run"}, {"run", "--dry-run"}, {"status"}, {"ls"}, {"retry"}, {"verify"}}},
+    {"health", {}},
+    {"alert", {{}, {"ls"}, {"history"}, {"flush"}, {"test"}, {"silence", "add"}, {"silence", "ls"}, {"silence", "rm"}}},
+    {"capacity", {{"record"}, {"forecast", "--format", "json"}, {"show"}}},
+    {"dbmaint",
+     {{"check"}, {"vacuum"}, {"analyze"}, {"purge"}, {"backup"}, {"restore"}, {"daily"}, {"daily", "--dry-run"}}},
+    {"trace", {{"exec", "--", "true"}, {"exec", "--name", "x", "true"}, {"summary"}, {"logs"}, {"export"}}},
+};
+
+const ToolSpec& spec(std::string_view name) {
+    for (const auto& tool : k_tools) {
+        if (tool.name == name) return tool;
+    }
+    throw std::invalid_argument("no tool " + std::string(name));
+}
+
+// Names the tool in gtest's messages instead of dumping the struct's bytes.
+void PrintTo(const ToolSpec& tool, std::ostream* os) {
+    *os << "nasops-" << tool.name;
+}
+
+fs::path tool_path(const ToolSpec& tool) {
+    return fs::path(NASOPS_TOOLS_DIR) / ("nasops-" + tool.name);
+}
+
+std::string join(const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
+    return text;
+}
+
+// Runs nasops-<tool> with `args`, no stdin, and captures its output.
+CommandResult run_nasops(const ToolSpec& tool, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{tool_path(tool).string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto result = run_command(argv, {}, std::chrono::seconds(30));
+    EXPECT_FALSE(result.timed_out) << join(argv) << " did not finish";
+    return result;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::size_t pos = 0;
+    for (auto next = text.find(separator); next != std::string::npos; next = text.find(separator, pos)) {
+        parts.push_back(text.substr(pos, next - pos));
+        pos = next + 1;
+    }
+    parts.push_back(text.substr(pos));
+    return parts;
+}
+
+std::string command_name(const ToolSpec& tool, const std::vector<std::string>& path) {
+    return path.empty() ? "nasops-" + tool.name : "nasops-" + tool.name + " " + join(path);
+}
+
+// The lines of a CLI11 help section ("Options:", "Subcommands:") up to the next blank line.
+std::vector<std::string> section(const std::string& help, std::string_view header) {
+    std::vector<std::string> lines;
+    const auto start = help.find("\n" + std::string(header) + "\n");
+    if (start == std::string::npos) return lines;
+    std::size_t pos = start + header.size() + 2;
+    while (pos < help.size()) {
+        const auto end = help.find('\n', pos);
+        std::string line = help.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        if (line.find_first_not_of(' ') == std::string::npos) break;
+        lines.push_back(line);
+        if (end == std::string::npos) break;
+        pos = end + 1;
+    }
+    return lines;
+}
+
+std::string first_word(const std::string& line) {
+    const auto begin = line.find_first_not_of(' ');
+    if (begin == std::string::npos) return {};
+    const auto end = line.find(' ', begin);
+    return line.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+// What one --help shows: the long options of its Options section and the
+// names of its Subcommands section.
+struct Help {
+    std::vector<std::string> path;  // {"silence", "add"}
+    std::string text;
+    std::vector<std::string> long_options;  // "--dry-run"
+    std::vector<std::string> subcommands;
+};
+
+Help parse_help(std::vector<std::string> path, std::string text) {
+    Help help{std::move(path), std::move(text), {}, {}};
+    for (const auto& line : section(help.text, "Options:")) {
+        auto names = first_word(line);  // "-n,--dry-run"; a wrapped description starts with no dash
+        if (names.rfind('-', 0) != 0) continue;
+        for (const auto& name : split(names, ',')) {
+            if (name.rfind("--", 0) == 0) help.long_options.push_back(name);
+        }
+    }
+    for (const auto& line : section(help.text, "Subcommands:")) {
+        help.subcommands.push_back(first_word(line));
+    }
+    return help;
+}
+
+// Runs "--help" on the tool and on every subcommand it lists, recursively.
+// Failures are reported and the walk goes on with what it has.
+std::vector<Help> collect_help(const ToolSpec& tool) {
+    std::vector<Help> all;
+    std::vector<std::vector<std::string>> todo{{}};
+    while (!todo.empty()) {
+        auto path = todo.back();
+        todo.pop_back();
+        auto args = path;
+        args.push_back("--help");
+        auto outcome = run_nasops(tool, args);
+        EXPECT_EQ(outcome.exit_code, 0) << command_name(tool, path) << " --help: " << outcome.err;
+        EXPECT_NE(outcome.out.find("EXAMPLES"), std::string::npos)
+            << command_name(tool, path) << " --help has no EXAMPLES:\n"
+            << outcome.out;
+        auto help = parse_help(path, outcome.out);
+        EXPECT_FALSE(help.long_options.empty()) << command_name(tool, path) << " --help lists no long option:\n"
+                                                << outcome.out;
+        for (const auto& sub : help.subcommands) {
+            auto child = path;
+            child.push_back(sub);
+            todo.push_back(child);
+        }
+        all.push_back(std::move(help));
+    }
+    return all;
+}
+
+bool is_word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+}
+
+// Whether `word` occurs in `text` with no letter, digit, '-' or '_' on either side.
+bool contains_word(std::string_view text, std::string_view word) {
+    for (auto pos = text.find(word); pos != std::string_view::npos; pos = text.find(word, pos + 1)) {
+        const bool left = pos == 0 || !is_word_char(text[pos - 1]);
+        const auto after = pos + word.size();
+        const bool right = after == text.size() || !is_word_char(text[after]);
+        if (left && right) return true;
+    }
+    return false;
+}
+
+enum class DocKind { man, bash, zsh, fish };
+
+struct DocFile {
+    std::string relative;  // as the failure message names it
+    std::string text;
+    DocKind kind;
+};
+
+std::vector<DocFile> doc_files(const ToolSpec& tool) {
+    const fs::path source(NASOPS_SOURCE_DIR);
+    std::vector<DocFile> files;
+    for (const auto& [relative, kind] : std::vector<std::pair<std::string, DocKind>>{
+             {"man/nasops-" + tool.name + ".1.scd", DocKind::man},
+             {"completions/bash/nasops-" + tool.name, DocKind::bash},
+             {"completions/zsh/_nasops-" + tool.name, DocKind::zsh},
+             {"completions/fish/nasops-" + tool.name + ".fish", DocKind::fish},
+         }) {
+        EXPECT_TRUE(fs::is_regular_file(source / relative)) << "nasops-" << tool.name << ": missing " << relative;
+        files.push_back({relative, read_file(source / relative), kind});
+    }
+    return files;
+}
+
+// The long options a completion file offers, or a man page defines in its
+// OPTIONS lists (lines starting with "*-"). In fish only `complete` lines
+// count ("set -l name" is not an option), as "-l name" or "--long name".
+std::set<std::string> options_offered(const DocFile& file) {
+    std::set<std::string> found;
+    const bool fish = file.kind == DocKind::fish;
+    const std::regex pattern = fish ? std::regex(R"(\s(?:-l|--long)\s+([a-z][a-z0-9-]*))")
+                                    : std::regex(R"((?:^|[^A-Za-z0-9_-])(--[a-z][a-z0-9-]*))");
+    for (const auto& line : split(file.text, '\n')) {
+        if (file.kind == DocKind::man && line.rfind("*-", 0) != 0) continue;
+        if (fish && line.rfind("complete ", 0) != 0) continue;
+        for (std::sregex_iterator it(line.begin(), line.end(), pattern), last; it != last; ++it) {
+            found.insert(fish ? "--" + (*it)[1].str() : (*it)[1].str());
+        }
+    }
+    return found;
+}
+
+bool mentions_option(const DocFile& file, const std::string& option) {
+    if (file.kind == DocKind::fish) return options_offered(file).contains(option);
+    return contains_word(file.text, option);
+}
+
+// Where each kind of file offers a subcommand (or a check name): a man page
+// as a definition term ("*silence add*"), bash in a `subs=` or `checks=` word
+// list, zsh as a _describe entry ('run:...'), fish as `-a run`.
+std::string where_offered(DocKind kind) {
+    switch (kind) {
+        case DocKind::man: return "a '*name*' line";
+        case DocKind::bash: return "a subs=\"...\" or checks=\"...\" list";
+        case DocKind::zsh: return "a 'name:description' entry";
+        case DocKind::fish: return "a '-a name' completion";
+    }
+    return {};
+}
+
+bool offers_word(const DocFile& file, const std::vector<std::string>& path) {
+    const auto& name = path.back();
+    for (const auto& line : split(file.text, '\n')) {
+        switch (file.kind) {
+            case DocKind::man:
+                if (line == "*" + join(path) + "*") return true;
+                break;
+            case DocKind::bash:
+                if ((line.find("subs=\"") != std::string::npos || line.find("checks=\"") != std::string::npos) &&
+                    contains_word(line, name)) {
+                    return true;
+                }
+                break;
+            case DocKind::zsh:
+                if (line.find("'" + name + ":") != std::string::npos) return true;
+                break;
+            case DocKind::fish:
+                if (line.rfind("complete ", 0) == 0 && contains_word(line, "-a " + name)) return true;
+                break;
+        }
+    }
+    return false;
+}
+
+class DocsOptions : public ::testing::TestWithParam<ToolSpec> {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(fs::is_regular_file(tool_path(GetParam())))
+            << tool_path(GetParam()) << " is not built (NASOPS_TOOLS_DIR)";
+    }
+};
+
+TEST_P(DocsOptions, EveryHelpOptionIsInTheManPageAndEachCompletion) {
+    const auto& tool = GetParam();
+    const auto helps = collect_help(tool);
+    const auto files = doc_files(tool);
+    for (const auto& help : helps) {
+        for (const auto& option : help.long_options) {
+            for (const auto& file : files) {
+                EXPECT_TRUE(mentions_option(file, option))
+                    << "nasops-" << tool.name << ": option " << option << " (from '" << command_name(tool, help.path)
+                    << " --help') is missing from " << file.relative;
+            }
+        }
+    }
+}
+
+TEST_P(DocsOptions, EverySubcommandIsInTheManPageAndEachCompletion) {
+    const auto& tool = GetParam();
+    const auto helps = collect_help(tool);
+    EXPECT_EQ(helps.size(), tool.commands) << "nasops-" << tool.name << ": commands found by walking --help";
+    const auto files = doc_files(tool);
+    for (const auto& help : helps) {
+        if (help.path.empty()) continue;
+        for (const auto& file : files) {
+            EXPECT_TRUE(offers_word(file, help.path))
+                << "nasops-" << tool.name << ": subcommand '" << join(help.path) << "' is missing from "
+                << file.relative << " (expected " << where_offered(file.kind) << ")";
+        }
+    }
+}
+
+TEST_P(DocsOptions, ManPageAndCompletionsOfferNoOptionThatHelpLacks) {
+    const auto& tool = GetParam();
+    std::set<std::string> known;
+    for (const auto& help : collect_help(tool)) known.insert(help.long_options.begin(), help.long_options.end());
+    for (const auto& file : doc_files(tool)) {
+        const auto offered = options_offered(file);
+        EXPECT_FALSE(offered.empty()) << "nasops-" << tool.name << ": no option found in " << file.relative;
+        for (const auto& option : offered) {
+            EXPECT_TRUE(known.contains(option)) << "nasops-" << tool.name << ": " << file.relative << " offers "
+                                                << option << ", which no --help of the tool lists";
+        }
+    }
+}
+
+TEST_P(DocsOptions, FormatValuesAndCheckNamesAreCompleted) {
+    const auto& tool = GetParam();
+    const auto top = collect_help(tool).front();  // the walk visits the tool itself first
+    ASSERT_TRUE(top.path.empty());
+    std::smatch match;
+    // "--format FORMAT=text        Output format: text|json"
+    ASSERT_TRUE(std::regex_search(top.text, match, std::regex(R"(Output format: ([a-z|]+))")))
+        << "nasops-" << tool.name << " --help does not list its formats";
+    const auto formats = split(match[1].str(), '|');
+    EXPECT_EQ(formats.size(), tool.name == "health" ? 4u : 2u) << "nasops-" << tool.name << " formats";
+    std::vector<std::string> checks;
+    if (tool.name == "health") {
+        // "CHECK NAME:{disk,nas-disk,...}"
+        ASSERT_TRUE(std::regex_search(top.text, match, std::regex(R"(CHECK [A-Z]*:\{([a-z,-]+)\})")))
+            << "nasops-health --help does not list the check names";
+        checks = split(match[1].str(), ',');
+        EXPECT_EQ(checks.size(), 14u);
+    }
+    for (const auto& file : doc_files(tool)) {
+        for (const auto& format : formats) {
+            EXPECT_TRUE(contains_word(file.text, format))
+                << "nasops-" << tool.name << ": format '" << format << "' is missing from " << file.relative;
+        }
+        for (const auto& check : checks) {
+            EXPECT_TRUE(offers_word(file, {check}))
+                << "nasops-" << tool.name << ": check '" << check << "' is missing from " << file.relative
+                << " (expected " << where_offered(file.kind) << ")";
+        }
+    }
+}
+
+TEST_P(DocsOptions, ManPageHasEverySectionAndIsBuilt) {
+    const auto& tool = GetParam();
+    const auto page = "nasops-" + tool.name + ".1";
+    const auto text = read_file(fs::path(NASOPS_SOURCE_DIR) / "man" / (page + ".scd"));
+    EXPECT_EQ(text.rfind("nasops-" + tool.name + "(1)", 0), 0u) << page << ".scd lacks its scdoc preamble";
+    for (const char* heading : {"NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS", "OPTIONS", "EXIT STATUS",
+                                "ENVIRONMENT", "FILES", "EXAMPLES", "SEE ALSO"}) {
+        EXPECT_NE(text.find(std::string("\n# ") + heading + "\n"), std::string::npos)
+            << page << ".scd has no " << heading << " section";
+    }
+    for (const char* see_also : {"*nasops.toml*(5)", "*nasops-records*(7)", "NASOPS_CONFIG", "NO_COLOR"}) {
+        EXPECT_NE(text.find(see_also), std::string::npos) << page << ".scd does not mention " << see_also;
+    }
+    for (const auto& other : k_tools) {
+        if (other.name == tool.name) continue;
+        EXPECT_NE(text.find("*nasops-" + other.name + "*(1)"), std::string::npos)
+            << page << ".scd does not refer to nasops-" << other.name << "(1)";
+    }
+    // The build renders it with scdoc; an empty page means scdoc rejected it.
+    const auto built = fs::path(NASOPS_BINARY_DIR) / "man" / page;
+    ASSERT_TRUE(fs::is_regular_file(built)) << built << " was not built";
+    EXPECT_NE(read_file(built).find(".TH"), std::string::npos) << built << " is not a roff page";
+}
+
+TEST_P(DocsOptions, VersionPrintsNameAndVersion) {
+    const auto& tool = GetParam();
+    auto outcome = run_nasops(tool, {"--version"});
+    EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+    EXPECT_EQ(outcome.out, "nasops-" + tool.name + " " + nasops::k_version + "\n");
+}
+
+TEST_P(DocsOptions, UnknownOptionIsAUsageError) {
+    const auto& tool = GetParam();
+    std::vector<std::vector<std::string>> calls{{"--no-such-option"}};
+    for (const auto& help : collect_help(tool)) {
+        if (help.path.empty() || !help.subcommands.empty()) continue;
+        auto args = help.path;
+        args.push_back("--no-such-option");
+        calls.push_back(args);
+    }
+    for (const auto& args : calls) {
+        auto outcome = run_nasops(tool, args);
+        EXPECT_EQ(outcome.exit_code, tool.usage_exit) << "nasops-" << tool.name << " " << join(args);
+        EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error:"), std::string::npos)
+            << "nasops-" << tool.name << " " << join(args) << " stderr: " << outcome.err;
+        EXPECT_EQ(outcome.out, "") << "nasops-" << tool.name << " " << join(args);
+    }
+}
+
+TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
+    const auto& tool = GetParam();
+    // Any invocation that parses; the format is checked before anything runs.
+    const auto& calls = k_not_implemented.at(tool.name);
+    auto args = calls.empty() ? std::vector<std::string>{} : calls.front();
+    const std::string format = tool.name == "health" ? "xml" : "prom";
+    args.insert(args.begin(), {"--format", format});
+    auto outcome = run_nasops(tool, args);
+    EXPECT_EQ(outcome.exit_code, tool.usage_exit) << outcome.err;
+    EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error: --format " + format + ": "), std::string::npos)
+        << outcome.err;
+    EXPECT_EQ(outcome.out, "");
+}
+
+TEST_P(DocsOptions, UnimplementedActionsExit70AndPrintNothing) {
+    const auto& tool = GetParam();
+    const auto calls = k_not_implemented.find(tool.name);
+    ASSERT_NE(calls, k_not_implemented.end());
+    for (const auto& args : calls->second) {
+        auto outcome = run_nasops(tool, args);
+        const auto what = "nasops-" + tool.name + (args.empty() ? "" : " " + join(args));
+        EXPECT_EQ(outcome.exit_code, 70) << what << ": " << outcome.err;
+        EXPECT_EQ(outcome.out, "") << what << " printed output for an action it does not do";
+        EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error: '"), std::string::npos)
+            << what << ": " << outcome.err;
+        EXPECT_NE(outcome.err.find("is not implemented yet"), std::string::npos) << what << ": " << outcome.err;
+        if (tool.issue) {
+            EXPECT_NE(outcome.err.find("(planned in issue #" + std::to_string(*tool.issue) + ")"), std::string::npos)
+                << what << ": " << outcome.err;
+        } else {
+            EXPECT_EQ(outcome.err.find("issue"), std::string::npos) << what << ": " << outcome.err;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTools, DocsOptions, ::testing::ValuesIn(k_tools),
+                         [](const ::testing::TestParamInfo<ToolSpec>& param_info) { return param_info.param.name; });
+
+// Checks that hold for one tool only.
+
+TEST(DocsOptionsSpecific, NestedSubcommandNamesItsWholePath) {
+    auto outcome = run_nasops(spec("alert"), {"silence", "add"});
+    EXPECT_EQ(outcome.exit_code, 70);
+    EXPECT_NE(outcome.err.find("'nasops-alert silence add' is not implemented yet (planned in issue #5)"),
+              std::string::npos)
+        << outcome.err;
+}
+
+TEST(DocsOptionsSpecific, MissingSubcommandIsAUsageError) {
+    for (const auto& [tool, args] : std::vector<std::pair<ToolSpec, std::vector<std::string>>>{
+             {spec("sync"), {}}, {spec("alert"), {"silence"}}, {spec("capacity"), {}}, {spec("trace"), {"exec"}}}) {
+        auto outcome = run_nasops(tool, args);
+        EXPECT_EQ(outcome.exit_code, 64) << "nasops-" << tool.name << " " << join(args) << ": " << outcome.err;
+        EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error:"), std::string::npos) << outcome.err;
+    }
+}
+
+TEST(DocsOptionsSpecific, UnknownOptionIsNamed) {
+    // CLI11 reports a missing subcommand or COMMAND before an unexpected option,
+    // so name it where nothing else is missing.
+    for (const auto& [tool, args] : std::vector<std::pair<ToolSpec, std::vector<std::string>>>{
+             {spec("sync"), {"run", "--no-such-option"}},
+             {spec("health"), {"--no-such-option"}},
+             {spec("alert"), {"silence", "rm", "--no-such-option"}},
+             {spec("trace"), {"--no-such-option", "exec", "--", "true"}}}) {
+        auto outcome = run_nasops(tool, args);
+        EXPECT_EQ(outcome.exit_code, tool.usage_exit) << join(args);
+        EXPECT_NE(outcome.err.find("nasops-" + tool.name +
+                                   ": error: The following argument was not expected: "
+                                   "--no-such-option"),
+                  std::string::npos)
+            << outcome.err;
+    }
+}
+
+TEST(DocsOptionsSpecific, HealthRejectsUnknownCheckAsUnknown) {
+    auto outcome = run_nasops(spec("health"), {"disk", "no-such-check"});
+    EXPECT_EQ(outcome.exit_code, 3);
+    EXPECT_NE(outcome.err.find("nasops-health: error:"), std::string::npos) << outcome.err;
+    EXPECT_NE(outcome.err.find("no-such-check"), std::string::npos) << outcome.err;
+}
+
+TEST(DocsOptionsSpecific, DryRunOnlyWhereSomethingChanges) {
+    const ToolSpec& dbmaint = spec("dbmaint");
+    auto check = run_nasops(dbmaint, {"check", "--dry-run"});
+    EXPECT_EQ(check.exit_code, 64) << "check changes nothing and takes no --dry-run: " << check.err;
+    auto sync_status = run_nasops(spec("sync"), {"status", "--dry-run"});
+    EXPECT_EQ(sync_status.exit_code, 64) << sync_status.err;
+}
+
+TEST(DocsOptionsSpecific, CommonOptionsFollowTheSubcommand) {
+    auto outcome = run_nasops(spec("alert"), {"silence", "--quiet", "ls", "--json", "--config", "/nonexistent.toml"});
+    EXPECT_EQ(outcome.exit_code, 70) << outcome.err;
+    EXPECT_NE(outcome.err.find("'nasops-alert silence ls'"), std::string::npos) << outcome.err;
+}
+
+TEST(DocsOptionsSpecific, TraceExecTakesTheCommandWordsAsTheyAre) {
+    // The words after COMMAND are COMMAND's own, even when they look like options.
+    auto outcome = run_nasops(spec("trace"), {"exec", "ls", "-la", "--no-such-option"});
+    EXPECT_EQ(outcome.exit_code, 70) << outcome.err;
+    auto with_separator = run_nasops(spec("trace"), {"exec", "--name", "dbmaint", "--", "nasops-dbmaint", "daily"});
+    EXPECT_EQ(with_separator.exit_code, 70) << with_separator.err;
+}
+
+}  // namespace
