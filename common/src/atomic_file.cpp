@@ -1,14 +1,14 @@
 #include "nasops/atomic_file.hpp"
 
-#include "nasops/unique_fd.hpp"
-
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "nasops/unique_fd.hpp"
 
 namespace nasops {
 

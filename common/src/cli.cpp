@@ -19,8 +19,7 @@ Result<OutputFormat> CommonOptions::output_format(std::span<const OutputFormat> 
 
 std::unique_ptr<CLI::App> make_app(const ToolInfo& tool) {
     auto app = std::make_unique<CLI::App>(std::string(tool.description), fmt::format("nasops-{}", tool.name));
-    app->set_version_flag("--version", fmt::format("nasops-{} {}", tool.name, k_version),
-                          "Print the version and exit");
+    app->set_version_flag("--version", fmt::format("nasops-{} {}", tool.name, k_version), "Print the version and exit");
     app->footer(fmt::format("\nEXAMPLES:\n{}\nSee nasops-{}(1) for details.", tool.examples, tool.name));
     app->option_defaults()->always_capture_default();
     return app;
@@ -32,8 +31,7 @@ void add_common_options(CLI::App& app, CommonOptions& opts, std::span<const Outp
         names += names.empty() ? "" : "|";
         names += format_name(f);
     }
-    app.add_option("--config", opts.config_path,
-                   "Config file (default: $NASOPS_CONFIG, then /etc/nasops/nasops.toml)")
+    app.add_option("--config", opts.config_path, "Config file (default: $NASOPS_CONFIG, then /etc/nasops/nasops.toml)")
         ->type_name("FILE");
     app.add_option("--format", opts.format, fmt::format("Output format: {}", names))->type_name("FORMAT");
     app.add_flag("--json", opts.json, "Short for --format json");
@@ -113,8 +111,8 @@ std::string chosen_subcommand(const CLI::App& app) {
 }
 
 Error not_implemented(const ToolInfo& tool, std::string_view subcommand, std::optional<int> issue) {
-    auto what = subcommand.empty() ? fmt::format("nasops-{}", tool.name)
-                                   : fmt::format("nasops-{} {}", tool.name, subcommand);
+    auto what =
+        subcommand.empty() ? fmt::format("nasops-{}", tool.name) : fmt::format("nasops-{} {}", tool.name, subcommand);
     auto plan = issue ? fmt::format(" (planned in issue #{})", *issue) : std::string();
     return Error{fmt::format("'{}' is not implemented yet{}", what, plan), ExitCode::software};
 }

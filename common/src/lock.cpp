@@ -37,7 +37,8 @@ void write_own_pid(int fd) {
 Result<LockFile> LockFile::acquire(const std::filesystem::path& path, Duration timeout) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!fd) {
-        return fail(ExitCode::cant_create, fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
     }
     const auto start = std::chrono::steady_clock::now();
     auto pause = std::chrono::milliseconds(5);

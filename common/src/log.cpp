@@ -20,7 +20,9 @@ namespace {
 std::atomic<std::uint64_t> g_reopen_generation{0};
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
-void on_sighup(int /*signal*/) { g_reopen_generation.fetch_add(1, std::memory_order_relaxed); }
+void on_sighup(int /*signal*/) {
+    g_reopen_generation.fetch_add(1, std::memory_order_relaxed);
+}
 
 UniqueFd open_append(const std::filesystem::path& path) {
     return UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
@@ -98,7 +100,8 @@ Result<void> Logger::open_files() {
     const auto audit_path = m_options.log_dir / "audit.log";
     m_text_fd = open_append(text_path);
     if (!m_text_fd) {
-        return fail(ExitCode::cant_create, fmt::format("cannot open log {}: {}", text_path.string(), std::strerror(errno)));
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot open log {}: {}", text_path.string(), std::strerror(errno)));
     }
     m_audit_fd = open_append(audit_path);
     if (!m_audit_fd) {
@@ -147,8 +150,9 @@ void Logger::write(LogLevel level, std::string_view message) {
         write_line(STDERR_FILENO, line);
     }
     if (m_text_fd && level <= m_options.file_level) {
-        write_line(m_text_fd.get(), fmt::format("{} nasops-{}[{}] {}: {}\n", rfc3339_millis(std::chrono::system_clock::now()),
-                                          m_options.tool, ::getpid(), log_level_name(level), message));
+        write_line(m_text_fd.get(),
+                   fmt::format("{} nasops-{}[{}] {}: {}\n", rfc3339_millis(std::chrono::system_clock::now()),
+                               m_options.tool, ::getpid(), log_level_name(level), message));
     }
 }
 

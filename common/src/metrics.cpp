@@ -1,7 +1,5 @@
 #include "nasops/metrics.hpp"
 
-#include "nasops/atomic_file.hpp"
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -14,6 +12,8 @@
 #include <cstring>
 #include <optional>
 #include <utility>
+
+#include "nasops/atomic_file.hpp"
 
 namespace nasops {
 

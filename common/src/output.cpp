@@ -12,8 +12,7 @@
 namespace nasops {
 
 namespace {
-constexpr std::array k_all_formats{OutputFormat::text, OutputFormat::json, OutputFormat::nagios,
-                                   OutputFormat::prom};
+constexpr std::array k_all_formats{OutputFormat::text, OutputFormat::json, OutputFormat::nagios, OutputFormat::prom};
 }
 
 std::string_view format_name(OutputFormat format) noexcept {
@@ -52,7 +51,9 @@ bool progress_enabled(std::FILE* stream, Quiet quiet) {
 ProgressLine::ProgressLine(std::FILE* stream, bool enabled)
     : m_stream(stream), m_enabled(enabled), m_start(std::chrono::steady_clock::now()) {}
 
-ProgressLine::~ProgressLine() { clear(); }
+ProgressLine::~ProgressLine() {
+    clear();
+}
 
 std::string ProgressLine::render(std::uint64_t files_done, std::uint64_t files_total, std::uint64_t bytes_done,
                                  std::uint64_t bytes_total, double seconds_elapsed) {

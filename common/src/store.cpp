@@ -1,8 +1,8 @@
 #include "nasops/store.hpp"
 
 #include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -12,8 +12,12 @@
 namespace nasops {
 
 namespace detail {
-void begin_immediate(SQLite::Database& db) { db.exec("BEGIN IMMEDIATE"); }
-void commit(SQLite::Database& db) { db.exec("COMMIT"); }
+void begin_immediate(SQLite::Database& db) {
+    db.exec("BEGIN IMMEDIATE");
+}
+void commit(SQLite::Database& db) {
+    db.exec("COMMIT");
+}
 void rollback(SQLite::Database& db) noexcept {
     try {
         db.exec("ROLLBACK");
@@ -78,8 +82,8 @@ Result<void> apply_migrations(SQLite::Database& db, const std::filesystem::path&
 }  // namespace
 
 Result<Store> Store::open(const std::filesystem::path& path, std::span<const Migration> migrations, OpenMode mode) {
-    const int flags = mode == OpenMode::read_only ? SQLite::OPEN_READONLY
-                                                  : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    const int flags =
+        mode == OpenMode::read_only ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     std::unique_ptr<SQLite::Database> db;
     try {
         db = std::make_unique<SQLite::Database>(path.string(), flags, k_busy_timeout_ms);

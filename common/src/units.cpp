@@ -47,8 +47,8 @@ struct DurationUnit {
 };
 // Longest suffixes first so that "ms" is not read as "m".
 constexpr std::array k_duration_units{
-    DurationUnit{"ms", 1},          DurationUnit{"s", 1000},           DurationUnit{"m", 60'000},
-    DurationUnit{"h", 3'600'000},   DurationUnit{"d", 86'400'000},     DurationUnit{"w", 604'800'000},
+    DurationUnit{"ms", 1},        DurationUnit{"s", 1000},       DurationUnit{"m", 60'000},
+    DurationUnit{"h", 3'600'000}, DurationUnit{"d", 86'400'000}, DurationUnit{"w", 604'800'000},
 };
 
 }  // namespace
@@ -184,8 +184,9 @@ std::string ThresholdRange::to_string() const {
 
 Result<ThresholdRange> parse_range(std::string_view text) {
     auto bad = [&](std::string_view why) {
-        return fail(ExitCode::usage,
-                    fmt::format("invalid threshold range '{}': {} (expected 10, 10:, ~:10, 10:20 or @10:20)", text, why));
+        return fail(
+            ExitCode::usage,
+            fmt::format("invalid threshold range '{}': {} (expected 10, 10:, ~:10, 10:20 or @10:20)", text, why));
     };
     auto parse_number = [](std::string_view s, double& out) {
         s = trim(s);

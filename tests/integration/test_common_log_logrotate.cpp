@@ -30,13 +30,16 @@ TEST(LogLogrotate, PostrotateHupMovesLoggingToTheNewFile) {
 
     // The rule deploy/logrotate.d/nasops uses, pointed at the test's folders.
     const auto conf = dir / "logrotate.conf";
-    write_file(conf, log_dir.string() + "/*.log {\n"
+    write_file(conf, log_dir.string() +
+                         "/*.log {\n"
                          "    rotate 3\n"
                          "    missingok\n"
                          "    create 0640\n"
                          "    sharedscripts\n"
                          "    postrotate\n"
-                         "        kill -HUP \"$(cat " + pid_path.string() + ")\"\n"
+                         "        kill -HUP \"$(cat " +
+                         pid_path.string() +
+                         ")\"\n"
                          "    endscript\n"
                          "}\n");
     const auto rotated = nasops::testing::run_command(

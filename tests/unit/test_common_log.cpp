@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 
 LogOptions quiet_options(const fs::path& log_dir) {
-    return LogOptions{.tool = "sync", .stderr_level = LogLevel::error, .file_level = LogLevel::info, .log_dir = log_dir};
+    return LogOptions{
+        .tool = "sync", .stderr_level = LogLevel::error, .file_level = LogLevel::info, .log_dir = log_dir};
 }
 
 }  // namespace
@@ -25,7 +26,8 @@ TEST(Log, WritesTextLinesWithTimestampPidAndLevel) {
     log.info("uploaded {} files", 3);
     log.debug("not written at info level");
     const auto text = nasops::testing::read_file(dir / "log" / "sync.log");
-    EXPECT_NE(text.find(fmt::format("nasops-sync[{}] info: uploaded 3 files\n", ::getpid())), std::string::npos) << text;
+    EXPECT_NE(text.find(fmt::format("nasops-sync[{}] info: uploaded 3 files\n", ::getpid())), std::string::npos)
+        << text;
     EXPECT_EQ(text.find("not written"), std::string::npos);
     EXPECT_EQ(text.substr(4, 1), "-");  // starts with an RFC 3339 date
     EXPECT_EQ(text.find('Z'), 23u);     // ...with milliseconds, in UTC
@@ -108,7 +110,8 @@ TEST(Log, UncreatableLogFolderIsCantCreateAndStderrStillWorks) {
     nasops::testing::TempDir dir;
     nasops::testing::write_file(dir / "file", "x");
     Logger log;
-    auto configured = log.configure(LogOptions{.tool = "sync", .stderr_level = LogLevel::error, .log_dir = dir / "file" / "log"});
+    auto configured =
+        log.configure(LogOptions{.tool = "sync", .stderr_level = LogLevel::error, .log_dir = dir / "file" / "log"});
     ASSERT_FALSE(configured);
     EXPECT_EQ(configured.error().code, ExitCode::cant_create);
     EXPECT_NE(configured.error().message.find((dir / "file" / "log").string()), std::string::npos);

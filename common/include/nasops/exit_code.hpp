@@ -11,22 +11,24 @@ namespace nasops {
 
 enum class ExitCode : int {
     ok = 0,
-    warning = 1,           // a check is past its warning threshold
-    critical = 2,          // a check is past its critical threshold
-    unknown = 3,           // a check could not be evaluated
-    usage = 64,            // bad command line
-    data_error = 65,       // malformed input data (e.g. --strict on a bad record)
-    no_input = 66,         // an input file is missing or unreadable
-    unavailable = 69,      // a service (the NAS, an SMTP server) is unreachable
-    software = 70,         // internal error, or a feature that does not exist yet
-    cant_create = 73,      // cannot create an output file or folder
-    io_error = 74,         // read or write failed
-    temp_failure = 75,     // try again later: lock held, transient failure
-    config = 78,           // bad configuration
-    interrupted = 130,     // SIGINT
+    warning = 1,        // a check is past its warning threshold
+    critical = 2,       // a check is past its critical threshold
+    unknown = 3,        // a check could not be evaluated
+    usage = 64,         // bad command line
+    data_error = 65,    // malformed input data (e.g. --strict on a bad record)
+    no_input = 66,      // an input file is missing or unreadable
+    unavailable = 69,   // a service (the NAS, an SMTP server) is unreachable
+    software = 70,      // internal error, or a feature that does not exist yet
+    cant_create = 73,   // cannot create an output file or folder
+    io_error = 74,      // read or write failed
+    temp_failure = 75,  // try again later: lock held, transient failure
+    config = 78,        // bad configuration
+    interrupted = 130,  // SIGINT
 };
 
-constexpr int to_int(ExitCode code) noexcept { return static_cast<int>(code); }
+constexpr int to_int(ExitCode code) noexcept {
+    return static_cast<int>(code);
+}
 
 // The worse of two check outcomes (CRITICAL > WARNING > UNKNOWN > OK), as
 // monitoring-plugins rank them when several checks report together.

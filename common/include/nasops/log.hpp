@@ -42,11 +42,11 @@ enum class AuditEvent {
 std::string_view audit_event_name(AuditEvent event) noexcept;  // "TRANSFER_STARTED"
 
 struct LogOptions {
-    std::string tool;                             // "sync": lines say nasops-sync
-    LogLevel stderr_level = LogLevel::warning;    // --quiet: error; -v: info; -vv: debug
+    std::string tool;                           // "sync": lines say nasops-sync
+    LogLevel stderr_level = LogLevel::warning;  // --quiet: error; -v: info; -vv: debug
     LogLevel file_level = LogLevel::info;
-    std::filesystem::path log_dir;                // empty: stderr only, no files, no audit
-    bool colour = false;                          // ANSI colour for the stderr labels
+    std::filesystem::path log_dir;  // empty: stderr only, no files, no audit
+    bool colour = false;            // ANSI colour for the stderr labels
 
     // The stderr level that --quiet and -v/-vv ask for.
     static LogLevel stderr_level_for(bool quiet, int verbose) noexcept;
