@@ -80,23 +80,22 @@ int write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
-RecordWriter::RecordWriter(std::FILE* out, std::string tool, std::string host, const Clock& clock,
-                           std::string sink_name)
-    : m_file(out), m_clock(&clock), m_sink_name(std::move(sink_name)) {
+RecordWriter::RecordWriter(std::FILE* file, std::ostream* stream, std::string_view tool, std::string_view host,
+                           const Clock& clock, std::string sink_name)
+    : m_file(file), m_stream(stream), m_clock(&clock), m_sink_name(std::move(sink_name)) {
     if (tool.empty() || host.empty()) {
         throw Fatal{Error{"a record writer needs a tool name and a host name", ExitCode::software}};
     }
     m_tool_host = tool_host_members(tool, host);
 }
 
-RecordWriter::RecordWriter(std::ostream& out, std::string tool, std::string host, const Clock& clock,
+RecordWriter::RecordWriter(std::FILE* out, std::string_view tool, std::string_view host, const Clock& clock,
                            std::string sink_name)
-    : m_stream(&out), m_clock(&clock), m_sink_name(std::move(sink_name)) {
-    if (tool.empty() || host.empty()) {
-        throw Fatal{Error{"a record writer needs a tool name and a host name", ExitCode::software}};
-    }
-    m_tool_host = tool_host_members(tool, host);
-}
+    : RecordWriter(out, nullptr, tool, host, clock, std::move(sink_name)) {}
+
+RecordWriter::RecordWriter(std::ostream& out, std::string_view tool, std::string_view host, const Clock& clock,
+                           std::string sink_name)
+    : RecordWriter(nullptr, &out, tool, host, clock, std::move(sink_name)) {}
 
 Result<void> RecordWriter::write(RecordKind kind, const nlohmann::json& fields) {
     if (auto ok = format_into(m_line, kind, fields, m_tool_host, m_clock->now()); !ok) return ok;

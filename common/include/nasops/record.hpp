@@ -135,9 +135,9 @@ public:
     // still holds (or with fwrite+fflush when it has none, as with fmemopen).
     // `sink_name` names the output in error messages. Throws Fatal
     // (ExitCode::software) when `tool` or `host` is empty.
-    RecordWriter(std::FILE* out, std::string tool, std::string host, const Clock& clock,
+    RecordWriter(std::FILE* out, std::string_view tool, std::string_view host, const Clock& clock,
                  std::string sink_name = "stdout");
-    RecordWriter(std::ostream& out, std::string tool, std::string host, const Clock& clock,
+    RecordWriter(std::ostream& out, std::string_view tool, std::string_view host, const Clock& clock,
                  std::string sink_name = "stdout");
 
     // Writes {"v":1,"ts":...,"tool":...,"host":...,"kind":...} followed by the
@@ -149,6 +149,9 @@ public:
     Result<void> write(RecordKind kind, const nlohmann::json& fields);
 
 private:
+    RecordWriter(std::FILE* file, std::ostream* stream, std::string_view tool, std::string_view host,
+                 const Clock& clock, std::string sink_name);
+
     std::FILE* m_file = nullptr;
     std::ostream* m_stream = nullptr;
     std::string m_tool_host;  // ,"tool":"...","host":"..." pre-serialised
