@@ -66,6 +66,16 @@ constexpr KeySpec k_alert_channel[] = {
     {.name = "headers", .type = string_map},
     {.name = "command", .type = string_list},
     {.name = "timeout", .type = duration, .default_value = R"("10s")"},
+    {.name = "subject", .type = string},
+    {.name = "starttls", .type = boolean, .default_value = "true"},
+    {.name = "ca_file", .type = path},
+    {.name = "at_mobiles", .type = string_list},
+};
+
+constexpr KeySpec k_alert_inhibit[] = {
+    {.name = "source_match", .type = string_map},
+    {.name = "target_match", .type = string_map},
+    {.name = "equal", .type = string_list},
 };
 
 constexpr KeySpec k_alert_rule[] = {
@@ -88,6 +98,13 @@ constexpr KeySpec k_alert[] = {
     {.name = "default_channels", .type = string_list, .default_value = "[]"},
     {.name = "channel", .type = table_list, .fields = k_alert_channel},
     {.name = "rule", .type = table_list, .fields = k_alert_rule},
+    {.name = "inhibit", .type = table_list, .fields = k_alert_inhibit},
+    {.name = "group_by", .type = string_list, .default_value = R"(["alertname", "instance"])"},
+    {.name = "stale_after", .type = duration, .default_value = R"("30m")"},
+    {.name = "max_attempts", .type = integer, .default_value = "10", .min = 1, .max = 1000},
+    {.name = "retry_backoff", .type = duration, .default_value = R"("1m")"},
+    {.name = "lock_timeout", .type = duration, .default_value = R"("1m")"},
+    {.name = "external_url", .type = string},
 };
 
 constexpr KeySpec k_capacity[] = {

@@ -2,7 +2,10 @@
 
 #include <array>
 
+#include "alert/command_runner.hpp"
+#include "alert/run.hpp"
 #include "nasops/cli.hpp"
+#include "nasops/http.hpp"
 
 namespace {
 
@@ -13,13 +16,15 @@ constexpr nasops::ToolInfo k_tool{
         "Without a subcommand, reads records from stdin.",
     .examples = R"(  nasops-health --format json | nasops-alert       # the cron job: evaluate and notify
   nasops-capacity forecast --format json | nasops-alert
+  nasops-alert --input checks.jsonl --dry-run      # what would fire, changing nothing
   nasops-alert ls                                  # alerts firing or pending now
-  nasops-alert history --format json               # past transitions
-  nasops-alert test                                # send a test notification to every notifier
+  nasops-alert ls --undelivered                    # notifications not delivered yet
+  nasops-alert history --format json               # past transitions and deliveries
+  nasops-alert test --channel ops-webhook          # a test notification through one channel
+  nasops-alert silence add --match 'alertname=~disk.*' --for 2h --comment 'replacing disk'
   nasops-alert silence ls                          # active silences
 )",
 };
-constexpr int k_issue = 5;
 
 constexpr std::array k_formats{nasops::OutputFormat::text, nasops::OutputFormat::json};
 
@@ -31,15 +36,38 @@ constexpr std::array k_silence{
 
 constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"ls", "List alerts that are firing or pending"},
-    nasops::SubcommandInfo{"history", "Show past alert transitions (fired, resolved)"},
+    nasops::SubcommandInfo{"history", "Show past alert transitions and deliveries"},
     nasops::SubcommandInfo{"flush", "Send the notifications waiting in the queue now"},
-    nasops::SubcommandInfo{"test", "Send a test notification through every configured notifier"},
+    nasops::SubcommandInfo{"test", "Send a test notification through every configured channel"},
     nasops::SubcommandInfo{"silence", "Manage silences that mute matching alerts", k_silence},
 };
 
 struct Options {
     nasops::CommonOptions common;
+    bool dry_run = false;
+    std::vector<std::string> inputs;
+    bool strict = false;
+    bool undelivered = false;
+    std::size_t limit = 50;
+    std::string channel;
+    std::vector<std::string> matchers;
+    std::string silence_for = "2h";
+    std::string comment;
+    std::string author;
+    std::string silence_id;
 };
+
+nasops::alert::Action action_of(const std::string& chosen) {
+    using nasops::alert::Action;
+    if (chosen == "ls") return Action::ls;
+    if (chosen == "history") return Action::history;
+    if (chosen == "flush") return Action::flush;
+    if (chosen == "test") return Action::test;
+    if (chosen == "silence add") return Action::silence_add;
+    if (chosen == "silence ls") return Action::silence_ls;
+    if (chosen == "silence rm") return Action::silence_rm;
+    return Action::evaluate;
+}
 
 }  // namespace
 
@@ -47,12 +75,52 @@ int main(int argc, char** argv) {
     auto app = nasops::make_app(k_tool);
     Options opts;
     nasops::add_common_options(*app, opts.common, k_formats);
+    nasops::add_dry_run_option(*app, opts.dry_run);
+    app->add_option("--input", opts.inputs, "Read records from FILE instead of stdin (repeatable)")
+        ->type_name("FILE");
+    app->add_flag("--strict", opts.strict, "Exit 65 on the first malformed record, evaluating nothing");
     app->require_subcommand(-1);  // at most one; none reads records on stdin
     nasops::add_subcommands(*app, k_subcommands);
+
+    app->get_subcommand("ls")->add_flag("--undelivered", opts.undelivered,
+                                        "List notifications not delivered yet (queued, failed, dead-lettered)");
+    app->get_subcommand("history")->add_option("--limit", opts.limit, "Show the last N entries")->type_name("N");
+    app->get_subcommand("test")->add_option("--channel", opts.channel, "Test this channel only")->type_name("NAME");
+    auto* silence = app->get_subcommand("silence");
+    auto* add = silence->get_subcommand("add");
+    add->add_option("--match", opts.matchers, "Matcher: name=value, name!=value, name=~regex, name!~regex (repeatable)")
+        ->type_name("MATCHER");
+    add->add_option("--for", opts.silence_for, "How long the silence lasts")->type_name("DURATION");
+    add->add_option("--comment", opts.comment, "Why, for the people who see it")->type_name("TEXT");
+    add->add_option("--author", opts.author, "Who adds it (default: $USER)")->type_name("NAME");
+    silence->get_subcommand("rm")->add_option("ID", opts.silence_id, "The silence's id, or its first characters");
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         auto format = opts.common.output_format(k_formats);
         if (!format) return std::unexpected(format.error());
-        return std::unexpected(nasops::not_implemented(k_tool, nasops::chosen_subcommand(*app), k_issue));
+        nasops::alert::Options options;
+        options.action = action_of(nasops::chosen_subcommand(*app));
+        options.config_path = opts.common.config_path;
+        options.format = *format;
+        options.quiet = opts.common.quiet;
+        options.verbose = opts.common.verbose;
+        options.dry_run = opts.dry_run;
+        options.inputs.assign(opts.inputs.begin(), opts.inputs.end());
+        options.strict = opts.strict;
+        options.undelivered = opts.undelivered;
+        options.limit = opts.limit;
+        options.channel = opts.channel;
+        options.matchers = opts.matchers;
+        options.silence_for = opts.silence_for;
+        options.comment = opts.comment;
+        options.author = opts.author;
+        options.silence_id = opts.silence_id;
+
+        nasops::SystemClock clock;
+        nasops::CurlHttpClient http;
+        nasops::CurlMailSender mail(clock);
+        nasops::alert::SpawnCommandRunner commands;
+        nasops::alert::Deps deps{.clock = clock, .http = http, .mail = mail, .commands = commands};
+        return nasops::alert::run(options, deps);
     });
 }

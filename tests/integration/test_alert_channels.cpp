@@ -1,0 +1,372 @@
+// nasops-alert against real servers on 127.0.0.1: the HTTP sink, aiosmtpd
+// (plain, STARTTLS, SMTPS, with a login), a real Alertmanager, and real
+// commands; each server down then back to prove the outbox delivers exactly once.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "alert/command_runner.hpp"
+#include "alert/run.hpp"
+#include "fixtures/child_process.hpp"
+#include "fixtures/http_sink.hpp"
+#include "fixtures/temp_dir.hpp"
+#include "nasops/http.hpp"
+
+using namespace nasops;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+class AlertLive : public ::testing::Test {
+protected:
+    void config(const std::string& alert_section) {
+        const auto path = dir / "nasops.toml";
+        nasops::testing::write_file(path, "[paths]\nstate_dir = \"" + (dir / "state").string() + "\"\nlog_dir = \"" +
+                                              (dir / "log").string() + "\"\n\n" + alert_section);
+        ::chmod(path.c_str(), 0600);
+    }
+
+    struct Outcome {
+        Result<ExitCode> code;
+        std::string out;
+    };
+
+    Outcome run(alert::Options options, const std::string& input = {}) {
+        options.config_path = dir / "nasops.toml";
+        if (options.action == alert::Action::evaluate) {
+            const auto file = dir / ("input-" + std::to_string(++m_inputs) + ".jsonl");
+            nasops::testing::write_file(file, input);
+            options.inputs = {file};
+        }
+        char* buf = nullptr;
+        std::size_t len = 0;
+        std::FILE* out = open_memstream(&buf, &len);
+        alert::Deps deps{.clock = clock, .http = http, .mail = mail, .commands = commands, .out = out, .host = "edge-01"};
+        auto code = alert::run(options, deps);
+        std::fclose(out);
+        Outcome outcome{code, std::string(buf, len)};
+        std::free(buf);
+        return outcome;
+    }
+    Outcome evaluate(const std::string& input) { return run({}, input); }
+
+    static std::string check(std::string_view name, std::string_view status, double value) {
+        nlohmann::json j{{"v", 1},          {"ts", "2026-11-22T04:00:00Z"}, {"tool", "health"}, {"host", "cam-01"},
+                         {"kind", "check"}, {"name", name},                 {"target", "/srv"}, {"status", status},
+                         {"value", value},  {"message", "93 % utilisé"}};
+        return j.dump() + "\n";
+    }
+
+    nasops::testing::TempDir dir{"nasops-alert-live"};
+    ManualClock clock{std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())};
+    CurlHttpClient http;
+    CurlMailSender mail{clock};
+    alert::SpawnCommandRunner commands;
+
+private:
+    int m_inputs = 0;
+};
+
+std::string webhook_config(const std::string& url) {
+    return "[alert]\ndefault_channels = [\"hook\"]\n\n[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+           url + "\"\nheaders = { X-Source = \"edge-01\" }\ntimeout = \"5s\"\n";
+}
+
+}  // namespace
+
+TEST(HttpClientLive, SendsAndReceivesThroughARealServer) {
+    nasops::testing::TempDir dir;
+    nasops::testing::HttpSink sink(dir / "sink");
+    CurlHttpClient http;
+    auto response = http.send(HttpRequest{.method = "POST",
+                                          .url = sink.url("/x?token=secret"),
+                                          .headers = {{"Content-Type", "application/json"}, {"X-A", "b"}},
+                                          .body = R"({"a":1})",
+                                          .username = "u",
+                                          .password = "p"});
+    ASSERT_TRUE(response) << response.error().message;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, R"({"errcode":0,"errmsg":"ok"})");
+    const auto requests = sink.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0]["method"], "POST");
+    EXPECT_EQ(requests[0]["path"], "/x?token=secret");
+    EXPECT_EQ(requests[0]["body"], R"({"a":1})");
+    EXPECT_EQ(requests[0]["headers"]["X-A"], "b");
+    EXPECT_EQ(requests[0]["headers"]["Authorization"], "Basic " + base64_encode("u:p"));
+
+    sink.set_status(503);
+    EXPECT_EQ(http.send(HttpRequest{.method = "POST", .url = sink.url()})->status, 503);
+
+    const int port = sink.port();
+    sink.stop();
+    auto refused = http.send(HttpRequest{.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/h?token=s3cret"});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ExitCode::unavailable);
+    EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos) << "secrets never in messages";
+    EXPECT_NE(refused.error().message.find("token=***"), std::string::npos) << refused.error().message;
+
+    auto bad = http.send(HttpRequest{.method = "POST", .url = "gopher://127.0.0.1/"});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ExitCode::config);
+}
+
+TEST(HttpClientLive, TimesOut) {
+    // A listener that never answers: connect succeeds, the response never comes.
+    nasops::testing::TempDir dir;
+    nasops::testing::ChildProcess silent({"/usr/bin/python3", "-c",
+                                          "import socket,time,sys\n"
+                                          "s=socket.socket();s.bind(('127.0.0.1',0));s.listen(5)\n"
+                                          "open(sys.argv[1],'w').write(str(s.getsockname()[1]))\n"
+                                          "c=s.accept();time.sleep(60)\n",
+                                          (dir / "port").string()});
+    const int port = std::stoi(nasops::testing::wait_for_file(dir / "port"));
+    CurlHttpClient http;
+    auto response = http.send(HttpRequest{.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/",
+                                          .timeout = Duration(500)});
+    ASSERT_FALSE(response);
+    EXPECT_EQ(response.error().code, ExitCode::unavailable);
+    EXPECT_NE(response.error().message.find("imed out"), std::string::npos) << response.error().message;
+}
+
+TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
+    nasops::testing::HttpSink sink(dir / "sink");
+    config(webhook_config(sink.url()));
+    const int port = sink.port();
+    sink.stop();
+
+    auto fired = evaluate(check("disk", "critical", 0.93));
+    ASSERT_TRUE(fired.code) << fired.code.error().message;
+    EXPECT_EQ(*fired.code, ExitCode::critical);
+    auto queued = run(alert::Options{.action = alert::Action::ls, .undelivered = true});
+    EXPECT_NE(queued.out.find("queued"), std::string::npos) << queued.out;
+
+    sink.start();
+    ASSERT_EQ(sink.port(), port);
+    clock.advance(2min);  // past the first backoff
+    evaluate(check("disk", "critical", 0.93));
+    auto requests = sink.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    const auto body = nlohmann::json::parse(requests[0]["body"].get<std::string>());
+    EXPECT_EQ(body["version"], "4");
+    EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "disk");
+    EXPECT_EQ(requests[0]["headers"]["X-Source"], "edge-01");
+
+    clock.advance(5min);
+    evaluate(check("disk", "critical", 0.93));
+    auto flushed = run(alert::Options{.action = alert::Action::flush});
+    ASSERT_TRUE(flushed.code);
+    EXPECT_EQ(sink.requests().size(), 1u) << "delivered once, never again";
+
+    // 5xx: queued, then delivered by flush.
+    sink.set_status(500);
+    clock.advance(5min);
+    evaluate(check("disk", "ok", 0.5));
+    EXPECT_EQ(sink.requests().size(), 2u);
+    sink.set_status(200);
+    auto retried = run(alert::Options{.action = alert::Action::flush});
+    ASSERT_TRUE(retried.code) << retried.code.error().message;
+    requests = sink.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[1]["body"], requests[2]["body"]) << "the same resolved notification, re-sent";
+    EXPECT_EQ(nlohmann::json::parse(requests[2]["body"].get<std::string>())["status"], "resolved");
+    EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+}
+
+TEST_F(AlertLive, SlackAndDingTalkThroughTheSink) {
+    nasops::testing::HttpSink sink(dir / "sink");
+    config("[alert]\ndefault_channels = [\"slack\", \"ding\"]\n"
+           "[[alert.channel]]\nname = \"slack\"\ntype = \"slack\"\nurl = \"" + sink.url("/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX") + "\"\n"
+           "[[alert.channel]]\nname = \"ding\"\ntype = \"dingtalk\"\nurl = \"" + sink.url("/robot/send?access_token=abc") +
+           "\"\ntoken = \"SECsecret\"\nat_mobiles = [\"13800000000\"]\n");
+    evaluate(check("disk", "critical", 0.93));
+    const auto requests = sink.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0]["path"], "/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX");
+    EXPECT_TRUE(nlohmann::json::parse(requests[0]["body"].get<std::string>())["text"].get<std::string>().starts_with("*[FIRING:1] disk"));
+    const auto ding_path = requests[1]["path"].get<std::string>();
+    EXPECT_TRUE(ding_path.starts_with("/robot/send?access_token=abc&timestamp=")) << ding_path;
+    EXPECT_NE(ding_path.find("&sign="), std::string::npos);
+    const auto ding = nlohmann::json::parse(requests[1]["body"].get<std::string>());
+    EXPECT_EQ(ding["at"]["atMobiles"][0], "13800000000");
+}
+
+TEST_F(AlertLive, EmailThroughPlainStarttlsAndSmtps) {
+    nasops::testing::make_certificate(dir / "tls");
+    const auto cert = dir / "tls" / "cert.pem";
+    const auto key = dir / "tls" / "key.pem";
+    nasops::testing::SmtpSink plain(dir / "plain", nasops::testing::SmtpSink::Tls::none);
+    nasops::testing::SmtpSink starttls(dir / "starttls", nasops::testing::SmtpSink::Tls::starttls, cert, key,
+                                       "nasops:s3cret");
+    nasops::testing::SmtpSink smtps(dir / "smtps", nasops::testing::SmtpSink::Tls::smtps, cert, key);
+    const auto port = [](const auto& s) { return std::to_string(s.port()); };
+    nasops::testing::write_file(dir / "smtp.pass", "s3cret\n");
+    config("[alert]\ndefault_channels = [\"plain\", \"starttls\", \"smtps\"]\n"
+           "[[alert.channel]]\nname = \"plain\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" + port(plain) +
+           "\"\nstarttls = false\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\", \"oncall@example.com\"]\n"
+           "subject = \"{{title}} ({{severity}})\"\n"
+           "[[alert.channel]]\nname = \"starttls\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" + port(starttls) +
+           "\"\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nusername = \"nasops\"\n"
+           "password_file = \"" + (dir / "smtp.pass").string() + "\"\nca_file = \"" + cert.string() + "\"\n"
+           "[[alert.channel]]\nname = \"smtps\"\ntype = \"email\"\nsmtp_url = \"smtps://127.0.0.1:" + port(smtps) +
+           "\"\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nca_file = \"" + cert.string() + "\"\n");
+    auto fired = evaluate(check("disk", "critical", 0.93));
+    ASSERT_TRUE(fired.code) << fired.code.error().message;
+    EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+
+    const auto plain_mail = plain.messages();
+    ASSERT_EQ(plain_mail.size(), 1u);
+    EXPECT_EQ(plain_mail[0]["mail_from"], "nasops@example.com");
+    EXPECT_EQ(plain_mail[0]["rcpt_tos"], nlohmann::json::array({"ops@example.com", "oncall@example.com"}));
+    const auto data = plain_mail[0]["data"].get<std::string>();
+    EXPECT_NE(data.find("Subject: [FIRING:1] disk cam-01 (critical)"), std::string::npos) << data;
+    EXPECT_NE(data.find("Message-ID: <"), std::string::npos);
+    EXPECT_NE(data.find("Date: "), std::string::npos);
+    EXPECT_NE(data.find("Content-Type: text/plain; charset=UTF-8"), std::string::npos);
+    EXPECT_NE(data.find(base64_encode("nasops-alert on edge-01").substr(0, 20)), std::string::npos);
+
+    const auto secure = starttls.messages();
+    ASSERT_EQ(secure.size(), 1u);
+    EXPECT_TRUE(secure[0]["tls"].get<bool>());
+    EXPECT_TRUE(secure[0]["authenticated"].get<bool>());
+    ASSERT_EQ(smtps.messages().size(), 1u);
+    EXPECT_TRUE(smtps.messages()[0]["tls"].get<bool>());
+}
+
+TEST_F(AlertLive, StarttlsIsRequiredAndLoginChecked) {
+    nasops::testing::SmtpSink plain(dir / "plain", nasops::testing::SmtpSink::Tls::none);
+    nasops::testing::make_certificate(dir / "tls");
+    nasops::testing::SmtpSink auth(dir / "auth", nasops::testing::SmtpSink::Tls::starttls, dir / "tls" / "cert.pem",
+                                   dir / "tls" / "key.pem", "nasops:right");
+    SmtpSettings settings{.url = "smtp://127.0.0.1:" + std::to_string(plain.port())};
+    MailMessage message{.from = "a@example.com", .to = {"b@example.com"}, .subject = "s", .body = "b"};
+    auto refused = mail.send(settings, message);
+    ASSERT_FALSE(refused) << "a server without STARTTLS gets nothing";
+    EXPECT_TRUE(plain.messages().empty());
+
+    SmtpSettings wrong{.url = "smtp://127.0.0.1:" + std::to_string(auth.port()), .username = "nasops",
+                       .password = "wrong", .ca_file = dir / "tls" / "cert.pem"};
+    auto denied = mail.send(wrong, message);
+    ASSERT_FALSE(denied);
+    EXPECT_EQ(denied.error().code, ExitCode::data_error) << denied.error().message;
+    EXPECT_EQ(denied.error().message.find("wrong"), std::string::npos);
+
+    SmtpSettings untrusted{.url = "smtp://127.0.0.1:" + std::to_string(auth.port()), .username = "nasops",
+                           .password = "right"};
+    EXPECT_FALSE(mail.send(untrusted, message)) << "the certificate is verified";
+    EXPECT_TRUE(auth.messages().empty());
+}
+
+TEST_F(AlertLive, SmtpServerDownThenBack) {
+    nasops::testing::SmtpSink sink(dir / "smtp", nasops::testing::SmtpSink::Tls::none);
+    const int port = sink.port();
+    config("[alert]\ndefault_channels = [\"mail\"]\n[[alert.channel]]\nname = \"mail\"\ntype = \"email\"\n"
+           "smtp_url = \"smtp://127.0.0.1:" + std::to_string(port) + "\"\nstarttls = false\n"
+           "from = \"nasops@example.com\"\nto = [\"ops@example.com\"]\ntimeout = \"5s\"\n");
+    sink.stop();
+    evaluate(check("disk", "critical", 0.93));
+    EXPECT_NE(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out.find("queued"),
+              std::string::npos);
+    sink.start();
+    auto flushed = run(alert::Options{.action = alert::Action::flush});
+    ASSERT_TRUE(flushed.code) << flushed.code.error().message;
+    clock.advance(10min);
+    evaluate(check("disk", "critical", 0.93));
+    EXPECT_EQ(sink.messages().size(), 1u) << "exactly one delivery";
+}
+
+TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
+    nasops::testing::Alertmanager am(dir / "am");
+    config("[alert]\ndefault_channels = [\"am\"]\n[[alert.channel]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = \"" +
+           am.url() + "\"\ntimeout = \"5s\"\n");
+    auto fired = evaluate(check("disk", "critical", 0.93));
+    ASSERT_TRUE(fired.code) << fired.code.error().message;
+    EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+    const auto alerts = am.alerts();
+    ASSERT_EQ(alerts.size(), 1u) << alerts.dump();
+    EXPECT_EQ(alerts[0]["labels"]["alertname"], "disk");
+    EXPECT_EQ(alerts[0]["labels"]["instance"], "cam-01");
+    EXPECT_EQ(alerts[0]["labels"]["severity"], "critical");
+    EXPECT_EQ(alerts[0]["annotations"]["value"], "0.93");
+    EXPECT_TRUE(alerts[0]["generatorURL"].get<std::string>().starts_with("nasops://edge-01/"));
+    EXPECT_EQ(alerts[0]["status"]["state"], "active");
+
+    // Alertmanager down: the resolution waits in the outbox and arrives once it is back.
+    const int port = am.port();
+    am.stop();
+    clock.advance(1min);
+    evaluate(check("disk", "ok", 0.4));
+    am.start();
+    ASSERT_EQ(am.port(), port);
+    auto flushed = run(alert::Options{.action = alert::Action::flush});
+    ASSERT_TRUE(flushed.code) << flushed.code.error().message;
+    const auto after = am.alerts();
+    bool resolved = true;
+    for (const auto& a : after) {
+        if (a["labels"]["alertname"] == "disk") {
+            const auto ends = parse_rfc3339(a["endsAt"].get<std::string>());
+            resolved = ends && *ends <= std::chrono::system_clock::now() + 1min;
+        }
+    }
+    EXPECT_TRUE(resolved) << after.dump();
+}
+
+TEST_F(AlertLive, ExecRunsTheCommandWithTheAlert) {
+    const auto script = dir / "action.sh";
+    nasops::testing::write_file(script,
+                                "#!/bin/sh\ncat > \"$0.stdin\"\necho \"$NASOPS_ALERT_NAME $NASOPS_ALERT_SEVERITY "
+                                "$NASOPS_ALERT_VALUE $NASOPS_ALERT_LABEL_TARGET\" > \"$0.env\"\necho cleaned 42 files\n");
+    ::chmod(script.c_str(), 0755);
+    const auto slow = dir / "slow.sh";
+    nasops::testing::write_file(slow, "#!/bin/sh\nsleep 30\n");
+    ::chmod(slow.c_str(), 0755);
+    config("[alert]\n[[alert.channel]]\nname = \"cleanup\"\ntype = \"exec\"\ncommand = [\"" + script.string() +
+           "\"]\n[[alert.channel]]\nname = \"slow\"\ntype = \"exec\"\ncommand = [\"" + slow.string() +
+           "\"]\ntimeout = \"1s\"\n"
+           "[[alert.rule]]\nname = \"disk_full\"\nmatch = { name = \"disk\" }\nexpr = \"value > 90%\"\n"
+           "severity = \"critical\"\nchannels = [\"cleanup\", \"slow\"]\n");
+    evaluate(check("disk", "critical", 0.93));
+    EXPECT_EQ(nasops::testing::read_file(dir / "action.sh.env"), "disk_full critical 0.93 /srv\n");
+    const auto input = nlohmann::json::parse(nasops::testing::read_file(dir / "action.sh.stdin"));
+    EXPECT_EQ(input["labels"]["alertname"], "disk_full");
+    EXPECT_EQ(input["channel"], "cleanup");
+    auto history = run(alert::Options{.action = alert::Action::history});
+    EXPECT_NE(history.out.find("delivered        disk_full -> cleanup"), std::string::npos) << history.out;
+    EXPECT_NE(history.out.find("exit 0: cleaned 42 files"), std::string::npos) << history.out;
+    EXPECT_NE(history.out.find("timed out after 1s"), std::string::npos) << history.out;
+}
+
+TEST(AlertCli, PipeWithMalformedLinesAndStrict) {
+    nasops::testing::TempDir dir;
+    nasops::testing::write_file(dir / "nasops.toml", "[paths]\nstate_dir = \"" + (dir / "state").string() +
+                                                          "\"\nlog_dir = \"" + (dir / "log").string() + "\"\n");
+    const std::string tool = std::string(NASOPS_TOOLS_DIR) + "/nasops-alert";
+    const std::string good =
+        R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"cam-01","kind":"check","name":"disk","status":"warning","value":0.85})";
+    const auto input = good + "\n{broken\n";
+    auto lenient = nasops::testing::run_command({tool, "--config", (dir / "nasops.toml").string(), "--json"}, input);
+    EXPECT_EQ(lenient.exit_code, 1) << lenient.err;
+    EXPECT_NE(lenient.err.find("stdin: line 2: malformed JSON"), std::string::npos) << lenient.err;
+    const auto record = nlohmann::json::parse(lenient.out);
+    EXPECT_EQ(record["kind"], "alert");
+    EXPECT_EQ(record["state"], "firing");
+
+    auto strict = nasops::testing::run_command({tool, "--config", (dir / "nasops.toml").string(), "--strict"}, input);
+    EXPECT_EQ(strict.exit_code, 65) << strict.err;
+    EXPECT_NE(strict.err.find("line 2"), std::string::npos);
+    EXPECT_EQ(strict.out, "");
+
+    auto ls = nasops::testing::run_command({tool, "ls", "--config", (dir / "nasops.toml").string()});
+    EXPECT_EQ(ls.exit_code, 1);
+    EXPECT_NE(ls.out.find("firing     disk"), std::string::npos) << ls.out;
+
+    nasops::testing::write_file(dir / "bad.toml", "[alert]\n[[alert.rule]]\nname = \"x\"\nexpr = \"value >\"\n");
+    auto bad = nasops::testing::run_command({tool, "--config", (dir / "bad.toml").string()}, "");
+    EXPECT_EQ(bad.exit_code, 78);
+    EXPECT_NE(bad.err.find("bad.toml:4:16: alert.rule[0].expr: expected a number"), std::string::npos) << bad.err;
+}

@@ -1,0 +1,63 @@
+#pragma once
+
+// Matchers as Alertmanager writes them: name=value, name!=value, name=~regex,
+// name!~regex. Regexes are anchored at both ends (ECMAScript syntax). A missing
+// field or label matches as the empty string, as in Prometheus: env!="prod"
+// matches an alert without an env label.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "alert/expr.hpp"
+#include "nasops/error.hpp"
+
+namespace nasops::alert {
+
+using Labels = std::map<std::string, std::string, std::less<>>;
+
+enum class MatchOp { equal, not_equal, regex, not_regex };
+
+std::string_view match_op_text(MatchOp op) noexcept;
+
+class Matcher {
+public:
+    // "alertname=~disk.*" (a silence's --match, an inhibit rule); errors quote
+    // the text (ExitCode::usage).
+    static Result<Matcher> parse(std::string_view text);
+    // A key and a value of a rule's match table: a value starting with "!=",
+    // "=~", "!~" or "=" takes that operator, any other is matched for equality.
+    static Result<Matcher> from_pair(std::string_view name, std::string_view value);
+
+    bool matches(std::string_view value) const;
+    // Against the field named name() in a record (dotted paths reach into
+    // objects such as labels); numbers and booleans match as JSON writes them.
+    bool matches_record(const nlohmann::json& record) const;
+    bool matches_labels(const Labels& labels) const;
+
+    const std::string& name() const noexcept { return m_name; }
+    MatchOp op() const noexcept { return m_op; }
+    const std::string& value() const noexcept { return m_value; }
+    // "alertname=~disk.*"
+    std::string to_string() const;
+
+private:
+    std::string m_name;
+    FieldPath m_path;
+    MatchOp m_op = MatchOp::equal;
+    std::string m_value;
+    std::shared_ptr<const std::regex> m_regex;
+    // Answers already computed for a regex, keyed by the value: records repeat
+    // the same few names, and std::regex is slow. Bounded; cleared when full.
+    std::shared_ptr<std::unordered_map<std::string, bool>> m_cache;
+};
+
+bool matches_all(const std::vector<Matcher>& matchers, const Labels& labels);
+
+}  // namespace nasops::alert
