@@ -10,29 +10,11 @@
 #include <cctype>
 #include <memory>
 
-#include "nasops/version.hpp"
+#include "nasops/curl_easy.hpp"
 
 namespace nasops {
 
 namespace {
-
-struct EasyDeleter {
-    void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
-
-struct SlistDeleter {
-    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-// Appends to an owning list; throws std::bad_alloc as the rest of the code would.
-void slist_append(Slist& list, const std::string& item) {
-    auto* grown = curl_slist_append(list.get(), item.c_str());
-    if (grown == nullptr) throw std::bad_alloc();
-    static_cast<void>(list.release());
-    list.reset(grown);
-}
 
 struct Capture {
     std::string body;
@@ -66,10 +48,6 @@ std::size_t write_header(char* data, std::size_t size, std::size_t count, void* 
     return n;
 }
 
-long to_millis(Duration d) {
-    return static_cast<long>(std::max<Duration::rep>(d.count(), 1));
-}
-
 bool transient_curl_error(CURLcode code) {
     switch (code) {
         case CURLE_URL_MALFORMAT:
@@ -77,10 +55,8 @@ bool transient_curl_error(CURLcode code) {
         case CURLE_BAD_FUNCTION_ARGUMENT:
         case CURLE_SSL_CACERT_BADFILE:
         case CURLE_NOT_BUILT_IN:
-        case CURLE_OUT_OF_MEMORY:
-            return false;
-        default:
-            return true;
+        case CURLE_OUT_OF_MEMORY: return false;
+        default: return true;
     }
 }
 
@@ -92,8 +68,8 @@ std::string curl_message(CURLcode code, const char* buffer) {
 bool sensitive_name(std::string_view name) {
     std::string lower(name);
     std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    constexpr std::array k_words{"token", "key", "secret", "sign", "signature", "password", "passwd",
-                                 "pass", "auth", "sig", "credential", "apikey", "code"};
+    constexpr std::array k_words{"token", "key",  "secret", "sign",       "signature", "password", "passwd",
+                                 "pass",  "auth", "sig",    "credential", "apikey",    "code"};
     for (std::string_view word : k_words) {
         if (lower.find(word) != std::string::npos) return true;
     }
@@ -112,29 +88,22 @@ bool retryable_status(long status) noexcept {
 }
 
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
-    EasyHandle easy(curl_easy_init());
+    auto easy = make_curl_easy(request.timeout, request.connect_timeout);
     if (!easy) return fail(ExitCode::software, "cannot create a libcurl handle");
     CURL* h = easy.get();
     const auto shown = fmt::format("{} {}", request.method, redact_url(request.url));
 
     Capture capture;
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
-    Slist headers;
-    for (const auto& header : request.headers) slist_append(headers, header.name + ": " + header.value);
+    CurlSlist headers;
+    for (const auto& header : request.headers) curl_slist_push(headers, header.name + ": " + header.value);
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
-        slist_append(headers, "Expect:");  // no 100-continue round trip
+        curl_slist_push(headers, "Expect:");  // no 100-continue round trip
     }
 
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, to_millis(request.timeout));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, to_millis(std::min(request.connect_timeout, request.timeout)));
-    curl_easy_setopt(h, CURLOPT_USERAGENT, (std::string("nasops/") + std::string(k_version)).c_str());
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &capture);

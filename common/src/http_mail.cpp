@@ -10,18 +10,12 @@
 #include <memory>
 #include <random>
 
+#include "nasops/curl_easy.hpp"
 #include "nasops/http.hpp"
 
 namespace nasops {
 
 namespace {
-
-struct EasyDeleter {
-    void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-struct SlistDeleter {
-    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
 
 // Header values come from the config and from alerts: a CR or LF in them would
 // start a header of the attacker's choosing.
@@ -116,7 +110,7 @@ Result<void> CurlMailSender::send(const SmtpSettings& settings, const MailMessag
         return fail(ExitCode::config, fmt::format("'{}' is not an smtp:// or smtps:// URL", shown));
     }
 
-    std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+    auto easy = make_curl_easy(settings.timeout, settings.timeout);
     if (!easy) return fail(ExitCode::software, "cannot create a libcurl handle");
     CURL* h = easy.get();
 
@@ -127,27 +121,13 @@ Result<void> CurlMailSender::send(const SmtpSettings& settings, const MailMessag
     const auto text = format_mail(message, now, make_message_id(now, host));
     Upload upload{text};
 
-    curl_slist* raw = nullptr;
-    for (const auto& address : message.to) {
-        auto* grown = curl_slist_append(raw, angle(address).c_str());
-        if (grown == nullptr) {
-            curl_slist_free_all(raw);
-            throw std::bad_alloc();
-        }
-        raw = grown;
-    }
-    std::unique_ptr<curl_slist, SlistDeleter> recipients(raw);
+    CurlSlist recipients;
+    for (const auto& address : message.to) curl_slist_push(recipients, angle(address));
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
     const auto from = angle(message.from);
-    const long millis = static_cast<long>(std::max<Duration::rep>(settings.timeout.count(), 1));
 
     curl_easy_setopt(h, CURLOPT_URL, settings.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, millis);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, millis);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
     if (!implicit_tls && settings.tls == SmtpTls::starttls_required) {
         curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));

@@ -9,11 +9,11 @@
 #include <cstdio>
 #include <thread>
 
-#include "alert/command_runner.hpp"
 #include "alert/run.hpp"
 #include "fixtures/child_process.hpp"
 #include "fixtures/http_sink.hpp"
 #include "fixtures/temp_dir.hpp"
+#include "nasops/command_runner.hpp"
 #include "nasops/http.hpp"
 
 using namespace nasops;
@@ -46,7 +46,8 @@ protected:
         char* buf = nullptr;
         std::size_t len = 0;
         std::FILE* out = open_memstream(&buf, &len);
-        alert::Deps deps{.clock = clock, .http = http, .mail = mail, .commands = commands, .out = out, .host = "edge-01"};
+        alert::Deps deps{
+            .clock = clock, .http = http, .mail = mail, .commands = commands, .out = out, .host = "edge-01"};
         auto code = alert::run(options, deps);
         std::fclose(out);
         Outcome outcome{code, std::string(buf, len)};
@@ -56,9 +57,11 @@ protected:
     Outcome evaluate(const std::string& input) { return run({}, input); }
 
     static std::string check(std::string_view name, std::string_view status, double value) {
-        nlohmann::json j{{"v", 1},          {"ts", "2026-11-22T04:00:00Z"}, {"tool", "health"}, {"host", "cam-01"},
-                         {"kind", "check"}, {"name", name},                 {"target", "/srv"}, {"status", status},
-                         {"value", value},  {"message", "93 % utilisé"}};
+        nlohmann::json j{{"v", 1},           {"ts", "2026-11-22T04:00:00Z"},
+                         {"tool", "health"}, {"host", "cam-01"},
+                         {"kind", "check"},  {"name", name},
+                         {"target", "/srv"}, {"status", status},
+                         {"value", value},   {"message", "93 % utilisé"}};
         return j.dump() + "\n";
     }
 
@@ -66,14 +69,15 @@ protected:
     ManualClock clock{std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())};
     CurlHttpClient http;
     CurlMailSender mail{clock};
-    alert::SpawnCommandRunner commands;
+    SpawnCommandRunner commands;
 
 private:
     int m_inputs = 0;
 };
 
 std::string webhook_config(const std::string& url) {
-    return "[alert]\ndefault_channels = [\"hook\"]\n\n[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+    return "[alert]\ndefault_channels = [\"hook\"]\n\n[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = "
+           "\"" +
            url + "\"\nheaders = { X-Source = \"edge-01\" }\ntimeout = \"5s\"\n";
 }
 
@@ -105,7 +109,8 @@ TEST(HttpClientLive, SendsAndReceivesThroughARealServer) {
 
     const int port = sink.port();
     sink.stop();
-    auto refused = http.send(HttpRequest{.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/h?token=s3cret"});
+    auto refused =
+        http.send(HttpRequest{.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/h?token=s3cret"});
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, ExitCode::unavailable);
     EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos) << "secrets never in messages";
@@ -127,8 +132,8 @@ TEST(HttpClientLive, TimesOut) {
                                           (dir / "port").string()});
     const int port = std::stoi(nasops::testing::wait_for_file(dir / "port"));
     CurlHttpClient http;
-    auto response = http.send(HttpRequest{.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/",
-                                          .timeout = Duration(500)});
+    auto response = http.send(HttpRequest{
+        .method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/", .timeout = Duration(500)});
     ASSERT_FALSE(response);
     EXPECT_EQ(response.error().code, ExitCode::unavailable);
     EXPECT_NE(response.error().message.find("imed out"), std::string::npos) << response.error().message;
@@ -180,15 +185,19 @@ TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
 
 TEST_F(AlertLive, SlackAndDingTalkThroughTheSink) {
     nasops::testing::HttpSink sink(dir / "sink");
-    config("[alert]\ndefault_channels = [\"slack\", \"ding\"]\n"
-           "[[alert.channel]]\nname = \"slack\"\ntype = \"slack\"\nurl = \"" + sink.url("/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX") + "\"\n"
-           "[[alert.channel]]\nname = \"ding\"\ntype = \"dingtalk\"\nurl = \"" + sink.url("/robot/send?access_token=abc") +
-           "\"\ntoken = \"SECsecret\"\nat_mobiles = [\"13800000000\"]\n");
+    config(
+        "[alert]\ndefault_channels = [\"slack\", \"ding\"]\n"
+        "[[alert.channel]]\nname = \"slack\"\ntype = \"slack\"\nurl = \"" +
+        sink.url("/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX") +
+        "\"\n"
+        "[[alert.channel]]\nname = \"ding\"\ntype = \"dingtalk\"\nurl = \"" +
+        sink.url("/robot/send?access_token=abc") + "\"\ntoken = \"SECsecret\"\nat_mobiles = [\"13800000000\"]\n");
     evaluate(check("disk", "critical", 0.93));
     const auto requests = sink.requests();
     ASSERT_EQ(requests.size(), 2u);
     EXPECT_EQ(requests[0]["path"], "/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX");
-    EXPECT_TRUE(nlohmann::json::parse(requests[0]["body"].get<std::string>())["text"].get<std::string>().starts_with("*[FIRING:1] disk"));
+    EXPECT_TRUE(nlohmann::json::parse(requests[0]["body"].get<std::string>())["text"].get<std::string>().starts_with(
+        "*[FIRING:1] disk"));
     const auto ding_path = requests[1]["path"].get<std::string>();
     EXPECT_TRUE(ding_path.starts_with("/robot/send?access_token=abc&timestamp=")) << ding_path;
     EXPECT_NE(ding_path.find("&sign="), std::string::npos);
@@ -206,15 +215,21 @@ TEST_F(AlertLive, EmailThroughPlainStarttlsAndSmtps) {
     nasops::testing::SmtpSink smtps(dir / "smtps", nasops::testing::SmtpSink::Tls::smtps, cert, key);
     const auto port = [](const auto& s) { return std::to_string(s.port()); };
     nasops::testing::write_file(dir / "smtp.pass", "s3cret\n");
-    config("[alert]\ndefault_channels = [\"plain\", \"starttls\", \"smtps\"]\n"
-           "[[alert.channel]]\nname = \"plain\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" + port(plain) +
-           "\"\nstarttls = false\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\", \"oncall@example.com\"]\n"
-           "subject = \"{{title}} ({{severity}})\"\n"
-           "[[alert.channel]]\nname = \"starttls\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" + port(starttls) +
-           "\"\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nusername = \"nasops\"\n"
-           "password_file = \"" + (dir / "smtp.pass").string() + "\"\nca_file = \"" + cert.string() + "\"\n"
-           "[[alert.channel]]\nname = \"smtps\"\ntype = \"email\"\nsmtp_url = \"smtps://127.0.0.1:" + port(smtps) +
-           "\"\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nca_file = \"" + cert.string() + "\"\n");
+    config(
+        "[alert]\ndefault_channels = [\"plain\", \"starttls\", \"smtps\"]\n"
+        "[[alert.channel]]\nname = \"plain\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" +
+        port(plain) +
+        "\"\nstarttls = false\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\", \"oncall@example.com\"]\n"
+        "subject = \"{{title}} ({{severity}})\"\n"
+        "[[alert.channel]]\nname = \"starttls\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" +
+        port(starttls) +
+        "\"\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nusername = \"nasops\"\n"
+        "password_file = \"" +
+        (dir / "smtp.pass").string() + "\"\nca_file = \"" + cert.string() +
+        "\"\n"
+        "[[alert.channel]]\nname = \"smtps\"\ntype = \"email\"\nsmtp_url = \"smtps://127.0.0.1:" +
+        port(smtps) + "\"\nfrom = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nca_file = \"" + cert.string() +
+        "\"\n");
     auto fired = evaluate(check("disk", "critical", 0.93));
     ASSERT_TRUE(fired.code) << fired.code.error().message;
     EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
@@ -249,15 +264,17 @@ TEST_F(AlertLive, StarttlsIsRequiredAndLoginChecked) {
     ASSERT_FALSE(refused) << "a server without STARTTLS gets nothing";
     EXPECT_TRUE(plain.messages().empty());
 
-    SmtpSettings wrong{.url = "smtp://127.0.0.1:" + std::to_string(auth.port()), .username = "nasops",
-                       .password = "wrong", .ca_file = dir / "tls" / "cert.pem"};
+    SmtpSettings wrong{.url = "smtp://127.0.0.1:" + std::to_string(auth.port()),
+                       .username = "nasops",
+                       .password = "wrong",
+                       .ca_file = dir / "tls" / "cert.pem"};
     auto denied = mail.send(wrong, message);
     ASSERT_FALSE(denied);
     EXPECT_EQ(denied.error().code, ExitCode::data_error) << denied.error().message;
     EXPECT_EQ(denied.error().message.find("wrong"), std::string::npos);
 
-    SmtpSettings untrusted{.url = "smtp://127.0.0.1:" + std::to_string(auth.port()), .username = "nasops",
-                           .password = "right"};
+    SmtpSettings untrusted{
+        .url = "smtp://127.0.0.1:" + std::to_string(auth.port()), .username = "nasops", .password = "right"};
     EXPECT_FALSE(mail.send(untrusted, message)) << "the certificate is verified";
     EXPECT_TRUE(auth.messages().empty());
 }
@@ -265,9 +282,12 @@ TEST_F(AlertLive, StarttlsIsRequiredAndLoginChecked) {
 TEST_F(AlertLive, SmtpServerDownThenBack) {
     nasops::testing::SmtpSink sink(dir / "smtp", nasops::testing::SmtpSink::Tls::none);
     const int port = sink.port();
-    config("[alert]\ndefault_channels = [\"mail\"]\n[[alert.channel]]\nname = \"mail\"\ntype = \"email\"\n"
-           "smtp_url = \"smtp://127.0.0.1:" + std::to_string(port) + "\"\nstarttls = false\n"
-           "from = \"nasops@example.com\"\nto = [\"ops@example.com\"]\ntimeout = \"5s\"\n");
+    config(
+        "[alert]\ndefault_channels = [\"mail\"]\n[[alert.channel]]\nname = \"mail\"\ntype = \"email\"\n"
+        "smtp_url = \"smtp://127.0.0.1:" +
+        std::to_string(port) +
+        "\"\nstarttls = false\n"
+        "from = \"nasops@example.com\"\nto = [\"ops@example.com\"]\ntimeout = \"5s\"\n");
     sink.stop();
     evaluate(check("disk", "critical", 0.93));
     EXPECT_NE(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out.find("queued"),
@@ -318,9 +338,10 @@ TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
 
 TEST_F(AlertLive, ExecRunsTheCommandWithTheAlert) {
     const auto script = dir / "action.sh";
-    nasops::testing::write_file(script,
-                                "#!/bin/sh\ncat > \"$0.stdin\"\necho \"$NASOPS_ALERT_NAME $NASOPS_ALERT_SEVERITY "
-                                "$NASOPS_ALERT_VALUE $NASOPS_ALERT_LABEL_TARGET\" > \"$0.env\"\necho cleaned 42 files\n");
+    nasops::testing::write_file(
+        script,
+        "#!/bin/sh\ncat > \"$0.stdin\"\necho \"$NASOPS_ALERT_NAME $NASOPS_ALERT_SEVERITY "
+        "$NASOPS_ALERT_VALUE $NASOPS_ALERT_LABEL_TARGET\" > \"$0.env\"\necho cleaned 42 files\n");
     ::chmod(script.c_str(), 0755);
     const auto slow = dir / "slow.sh";
     nasops::testing::write_file(slow, "#!/bin/sh\nsleep 30\n");
@@ -344,7 +365,7 @@ TEST_F(AlertLive, ExecRunsTheCommandWithTheAlert) {
 TEST(AlertCli, PipeWithMalformedLinesAndStrict) {
     nasops::testing::TempDir dir;
     nasops::testing::write_file(dir / "nasops.toml", "[paths]\nstate_dir = \"" + (dir / "state").string() +
-                                                          "\"\nlog_dir = \"" + (dir / "log").string() + "\"\n");
+                                                         "\"\nlog_dir = \"" + (dir / "log").string() + "\"\n");
     const std::string tool = std::string(NASOPS_TOOLS_DIR) + "/nasops-alert";
     const std::string good =
         R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"cam-01","kind":"check","name":"disk","status":"warning","value":0.85})";

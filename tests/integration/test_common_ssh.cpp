@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "fixtures/sshd_fixture.hpp"
+#include "fixtures/test_data.hpp"
 #include "nasops/ssh_session.hpp"
 #include "nasops/unique_fd.hpp"
 
 using namespace nasops;
+using nasops::testing::random_bytes;
 using nasops::testing::read_file;
 using nasops::testing::SshdFixture;
 using nasops::testing::write_file;
@@ -26,13 +28,6 @@ namespace {
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
-}
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-    std::mt19937_64 rng(seed);
-    std::string out(size, '\0');
-    for (char& c : out) c = static_cast<char>(rng() & 0xFF);
-    return out;
 }
 
 // Sets (or, with nullopt, unsets) an environment variable for one scope.

@@ -8,21 +8,16 @@
 #include <string>
 
 #include "fixtures/sshd_fixture.hpp"
+#include "fixtures/test_data.hpp"
 #include "nasops/ssh_session.hpp"
 #include "nasops/unique_fd.hpp"
 
 using namespace nasops;
+using nasops::testing::random_bytes;
 using nasops::testing::read_file;
 using nasops::testing::SshdFixture;
 
 namespace {
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-    std::mt19937_64 rng(seed);
-    std::string out(size, '\0');
-    for (char& c : out) c = static_cast<char>(rng() & 0xFF);
-    return out;
-}
 
 // errno of a plain TCP connect to 127.0.0.1:port (0 when it was accepted).
 int tcp_connect_errno(int port) {

@@ -54,16 +54,16 @@ public:
     std::vector<std::pair<SmtpSettings, MailMessage>> sent;
 };
 
-class FakeCommands final : public alert::CommandRunner {
+class FakeCommands final : public CommandRunner {
 public:
-    Result<alert::CommandOutcome> run(const std::vector<std::string>& argv, const alert::EnvVars& env,
-                                      std::string_view input, Duration) override {
+    Result<CommandOutcome> run(const std::vector<std::string>& argv, const EnvVars& env, std::string_view input,
+                               Duration) override {
         calls.push_back({argv, env, std::string(input)});
-        return alert::CommandOutcome{exit_code, false, "restarted nasops-sync\n"};
+        return CommandOutcome{exit_code, false, "restarted nasops-sync\n"};
     }
     struct Call {
         std::vector<std::string> argv;
-        alert::EnvVars env;
+        EnvVars env;
         std::string input;
     };
     std::vector<Call> calls;
@@ -120,14 +120,18 @@ protected:
 
     static std::string check(std::string_view name, std::string_view status, double value,
                              std::string_view host = "cam-01", std::string_view target = "/srv") {
-        nlohmann::json j{{"v", 1},       {"ts", "2026-11-22T04:00:00Z"}, {"tool", "health"}, {"host", host},
-                         {"kind", "check"}, {"name", name},           {"target", target}, {"status", status},
+        nlohmann::json j{{"v", 1},           {"ts", "2026-11-22T04:00:00Z"},
+                         {"tool", "health"}, {"host", host},
+                         {"kind", "check"},  {"name", name},
+                         {"target", target}, {"status", status},
                          {"value", value}};
         return j.dump() + "\n";
     }
     static std::string metric(std::string_view name, double value, std::string_view host = "cam-01") {
-        nlohmann::json j{{"v", 1},          {"ts", "2026-11-22T04:00:00Z"}, {"tool", "sync"}, {"host", host},
-                         {"kind", "metric"}, {"name", name},                 {"value", value}};
+        nlohmann::json j{{"v", 1},           {"ts", "2026-11-22T04:00:00Z"},
+                         {"tool", "sync"},   {"host", host},
+                         {"kind", "metric"}, {"name", name},
+                         {"value", value}};
         return j.dump() + "\n";
     }
 
@@ -172,7 +176,8 @@ TEST_F(AlertRun, WithoutRulesCheckRecordsFireAndResolve) {
     EXPECT_EQ(body["alerts"][0]["labels"]["severity"], "critical");
     EXPECT_EQ(body["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
     bool has_header = false;
-    for (const auto& h : http.requests[0].headers) has_header = has_header || (h.name == "X-Source" && h.value == "edge");
+    for (const auto& h : http.requests[0].headers)
+        has_header = has_header || (h.name == "X-Source" && h.value == "edge");
     EXPECT_TRUE(has_header);
 
     clock.advance(5min);
@@ -526,7 +531,8 @@ TEST_F(AlertRun, ClientErrorIsNotRetriedAndIsReported) {
 }
 
 TEST_F(AlertRun, DeadLetteredAfterMaxAttempts) {
-    config("[alert]\nmax_attempts = 2\nretry_backoff = \"10s\"\n" + k_webhook.substr(k_webhook.find("default_channels")));
+    config("[alert]\nmax_attempts = 2\nretry_backoff = \"10s\"\n" +
+           k_webhook.substr(k_webhook.find("default_channels")));
     http.script = {refused()};
     http.sticky = true;
     auto first = evaluate(check("disk", "critical", 0.96));
@@ -538,7 +544,8 @@ TEST_F(AlertRun, DeadLetteredAfterMaxAttempts) {
     evaluate("");
     auto flushed = action(alert::Action::flush);
     EXPECT_EQ(http.requests.size(), 2u) << "dead letters are not retried";
-    auto undelivered = run(alert::Options{.action = alert::Action::ls, .format = OutputFormat::json, .undelivered = true});
+    auto undelivered =
+        run(alert::Options{.action = alert::Action::ls, .format = OutputFormat::json, .undelivered = true});
     ASSERT_FALSE(undelivered.out.empty());
     const auto record = nlohmann::json::parse(undelivered.out.substr(0, undelivered.out.find('\n')));
     EXPECT_EQ(record["details"]["state"], "dead");
@@ -595,8 +602,9 @@ severity = "warning"
 )");
     auto run1 = evaluate(metric("queue_length", 500));
     EXPECT_EQ(run1.out, "");
-    nlohmann::json both{{"v", 1},       {"ts", "2026-11-22T04:00:00Z"}, {"tool", "sync"}, {"host", "cam-01"},
-                        {"kind", "metric"}, {"name", "sync_status"},    {"success_ratio", 0.5}, {"queue_length", 150}};
+    nlohmann::json both{
+        {"v", 1},           {"ts", "2026-11-22T04:00:00Z"}, {"tool", "sync"},       {"host", "cam-01"},
+        {"kind", "metric"}, {"name", "sync_status"},        {"success_ratio", 0.5}, {"queue_length", 150}};
     auto run2 = evaluate(both.dump() + "\n");
     EXPECT_NE(run2.out.find("FIRING   queue_stuck"), std::string::npos) << run2.out;
     EXPECT_NE(run2.out.find("value=0.5"), std::string::npos) << run2.out;

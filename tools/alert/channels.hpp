@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "alert/command_runner.hpp"
 #include "alert/rules.hpp"
 #include "nasops/clock.hpp"
+#include "nasops/command_runner.hpp"
 #include "nasops/http.hpp"
 
 namespace nasops::alert {

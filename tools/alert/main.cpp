@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "alert/command_runner.hpp"
 #include "alert/run.hpp"
 #include "nasops/cli.hpp"
+#include "nasops/command_runner.hpp"
 #include "nasops/http.hpp"
 
 namespace {
@@ -76,8 +76,7 @@ int main(int argc, char** argv) {
     Options opts;
     nasops::add_common_options(*app, opts.common, k_formats);
     nasops::add_dry_run_option(*app, opts.dry_run);
-    app->add_option("--input", opts.inputs, "Read records from FILE instead of stdin (repeatable)")
-        ->type_name("FILE");
+    app->add_option("--input", opts.inputs, "Read records from FILE instead of stdin (repeatable)")->type_name("FILE");
     app->add_flag("--strict", opts.strict, "Exit 65 on the first malformed record, evaluating nothing");
     app->require_subcommand(-1);  // at most one; none reads records on stdin
     nasops::add_subcommands(*app, k_subcommands);
@@ -119,7 +118,7 @@ int main(int argc, char** argv) {
         nasops::SystemClock clock;
         nasops::CurlHttpClient http;
         nasops::CurlMailSender mail(clock);
-        nasops::alert::SpawnCommandRunner commands;
+        nasops::SpawnCommandRunner commands;
         nasops::alert::Deps deps{.clock = clock, .http = http, .mail = mail, .commands = commands};
         return nasops::alert::run(options, deps);
     });

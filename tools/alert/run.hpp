@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "alert/command_runner.hpp"
 #include "nasops/clock.hpp"
+#include "nasops/command_runner.hpp"
 #include "nasops/environment.hpp"
 #include "nasops/error.hpp"
 #include "nasops/exit_code.hpp"

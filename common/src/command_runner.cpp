@@ -1,4 +1,4 @@
-#include "alert/command_runner.hpp"
+#include "nasops/command_runner.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace nasops::alert {
+namespace nasops {
 
 namespace {
 
@@ -77,7 +77,11 @@ Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& a
     SpawnActions actions;
     posix_spawn_file_actions_adddup2(actions.get(), in->read.get(), 0);
     posix_spawn_file_actions_adddup2(actions.get(), out->write.get(), 1);
-    posix_spawn_file_actions_adddup2(actions.get(), out->write.get(), 2);
+    if (m_stderr_to == StderrTo::output) {
+        posix_spawn_file_actions_adddup2(actions.get(), out->write.get(), 2);
+    } else {
+        posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
+    }
     SpawnAttr attr;
     posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(attr.get(), 0);
@@ -125,7 +129,8 @@ Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& a
     std::array<char, 8192> buffer{};
     bool out_open = true;
     while (out_open) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             outcome.timed_out = true;
             break;
@@ -180,4 +185,4 @@ Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& a
     return outcome;
 }
 
-}  // namespace nasops::alert
+}  // namespace nasops
