@@ -48,8 +48,21 @@ for t in sync health alert capacity dbmaint trace; do
     "$tools/nasops-$t" --version
 done
 echo
+# A file still being written (fresh mtime) waits for min_age; the rest goes.
+head -c 4096 /dev/urandom > "$media/cam2/recording-now.mp4"
+step nasops-sync run --verbose
+step nasops-sync ls
+# A second run finds nothing new to send.
 step nasops-sync run
 step nasops-sync status
+if command -v sqlite3 > /dev/null; then
+    echo "\$ sqlite3 $demo/state/nasops.db \"SELECT state, COUNT(*) FROM media_files GROUP BY state\""
+    sqlite3 "$demo/state/nasops.db" "SELECT state, COUNT(*) FROM media_files GROUP BY state"
+    echo
+fi
+echo "on the stand-in NAS:"
+(cd "$nas" && find . -type f | sort | sed 's/^/  /')
+echo
 
 echo "sample media:   $media"
 echo "stand-in NAS:   $nas"

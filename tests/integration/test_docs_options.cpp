@@ -48,7 +48,7 @@ const std::vector<ToolSpec> k_tools{
 // with the honest message and print nothing on stdout; remove an entry when
 // the issue that implements it lands.
 const std::map<std::string, std::vector<std::vector<std::string>>> k_not_implemented{
-    {"sync", {{"run"}, {"run", "--dry-run"}, {"status"}, {"ls"}, {"retry"}, {"verify"}}},
+    {"sync", {}},
     {"health", {}},
     {"alert", {}},
     {"capacity", {{"record"}, {"forecast", "--format", "json"}, {"show"}}},
@@ -414,7 +414,7 @@ TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
     // Any invocation that parses; the format is checked before anything runs.
     const auto& calls = k_not_implemented.at(tool.name);
     // A tool that needs a subcommand is given a harmless one.
-    auto args = !calls.empty() ? calls.front()
+    auto args = !calls.empty()        ? calls.front()
                 : tool.name == "sync" ? std::vector<std::string>{"status"}
                                       : std::vector<std::string>{};
     const std::string format = tool.name == "health" ? "xml" : "prom";
@@ -504,8 +504,7 @@ TEST(DocsOptionsSpecific, DryRunOnlyWhereSomethingChanges) {
 TEST(DocsOptionsSpecific, CommonOptionsFollowTheSubcommand) {
     auto outcome = run_nasops(spec("alert"), {"silence", "--quiet", "ls", "--json", "--config", "/nonexistent.toml"});
     EXPECT_EQ(outcome.exit_code, 78) << outcome.err;
-    EXPECT_NE(outcome.err.find("nasops-alert: error: cannot open /nonexistent.toml"), std::string::npos)
-        << outcome.err;
+    EXPECT_NE(outcome.err.find("nasops-alert: error: cannot open /nonexistent.toml"), std::string::npos) << outcome.err;
 }
 
 TEST(DocsOptionsSpecific, TraceExecTakesTheCommandWordsAsTheyAre) {

@@ -1,8 +1,12 @@
 // nasops-sync: argument parsing and dispatch only.
 
 #include <array>
+#include <atomic>
+#include <csignal>
 
+#include "commands.hpp"
 #include "nasops/cli.hpp"
+#include "nasops/clock.hpp"
 
 namespace {
 
@@ -11,12 +15,13 @@ constexpr nasops::ToolInfo k_tool{
     .description = "Scan local media folders, queue files in SQLite, upload them to the NAS over SFTP, verify.",
     .examples = R"(  nasops-sync run --quiet                 # the cron job: scan, upload, verify
   nasops-sync run --dry-run               # what would be queued and uploaded
+  nasops-sync run --source /srv/media --target sftp://nas@10.0.0.5/volume1/media --min-age 1m
   nasops-sync status --format json        # queue counts and throughput, for nasops-alert
-  nasops-sync ls                          # the files the queue knows
-  nasops-sync retry                       # requeue failed files
+  nasops-sync ls --state failed           # the files that gave up, with their last error
+  nasops-sync retry --all-failed          # requeue failed files
+  nasops-sync verify                      # re-check the completed files on the NAS
 )",
 };
-constexpr int k_issue = 3;
 
 constexpr std::array k_formats{nasops::OutputFormat::text, nasops::OutputFormat::json};
 
@@ -28,24 +33,140 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"verify", "Re-check completed files on the NAS"},
 };
 
-struct Options {
-    nasops::CommonOptions common;
-    bool dry_run = false;
+// The one piece of state a signal handler may touch.
+std::atomic<bool> g_interrupted{false};
+
+void on_sigint(int /*signal*/) {
+    g_interrupted.store(true);
+}
+
+// Options that fill a std::optional only when given.
+// (run and verify share some: each adds its own Option for the same value.)
+template <class T>
+struct Optional {
+    T value{};
+    std::vector<CLI::Option*> options;
+    void add(CLI::Option* option) { options.push_back(option); }
+    std::optional<T> get() const {
+        for (const auto* option : options)
+            if (option->count() > 0) return value;
+        return std::nullopt;
+    }
 };
+
+struct Parsed {
+    nasops::sync::CliOptions cli;
+    Optional<std::string> target, min_age, verify, bwlimit, max_duration, max_bytes, lock_timeout, state;
+    Optional<int> jobs, max_retries;
+};
+
+void add_target_options(CLI::App& sub, Parsed& p) {
+    p.target.add(sub.add_option("--target", p.target.value,
+                                "Local folder or sftp://[user@]host[:port]/path (default: [sync] target, then [nas])")
+                     ->type_name("TARGET"));
+    sub.add_flag("--accept-new-host-key", p.cli.accept_new_host_key,
+                 "Add an unknown NAS host key to known_hosts (never a changed one)");
+    p.lock_timeout.add(
+        sub.add_option("--lock-timeout", p.lock_timeout.value, "Wait this long for another run's lock (default 0s)")
+            ->type_name("DURATION"));
+    p.verify.add(sub.add_option("--verify", p.verify.value, "Check each copy: auto|sha256|size|none (default auto)")
+                     ->type_name("MODE")
+                     ->check(CLI::IsMember({"auto", "sha256", "size", "none"})));
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
     auto app = nasops::make_app(k_tool);
-    Options opts;
-    nasops::add_common_options(*app, opts.common, k_formats);
+    Parsed p;
+    auto& cli = p.cli;
+    nasops::add_common_options(*app, cli.common, k_formats);
     app->require_subcommand(1);
     nasops::add_subcommands(*app, k_subcommands);
-    nasops::add_dry_run_option(*app->get_subcommand("run"), opts.dry_run);
+
+    auto* run = app->get_subcommand("run");
+    nasops::add_dry_run_option(*run, cli.dry_run);
+    run->add_option("--source", cli.sources, "A folder to scan (repeat for more; default: [sync] sources)")
+        ->type_name("DIR")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_target_options(*run, p);
+    run->add_option("--include", cli.include, "Upload only files matching GLOB (repeatable)")
+        ->type_name("GLOB")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    run->add_option("--exclude", cli.exclude, "Skip files and folders matching GLOB (repeatable; wins over --include)")
+        ->type_name("GLOB")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    p.min_age.add(
+        run->add_option("--min-age", p.min_age.value, "Upload a file only once unchanged this long (default 30s)")
+            ->type_name("DURATION"));
+    p.jobs.add(run->add_option("-j,--jobs", p.jobs.value, "Parallel uploads, one connection each (default 4)")
+                   ->type_name("N"));
+    run->add_flag("--remove-source", cli.remove_source, "Delete each local file once its NAS copy is verified");
+    p.max_retries.add(
+        run->add_option("--max-retries", p.max_retries.value, "Retries before a file is marked failed (default 5)")
+            ->type_name("N"));
+    p.bwlimit.add(
+        run->add_option("--bwlimit", p.bwlimit.value, "Limit upload bandwidth, e.g. 10M (bytes/s)")->type_name("RATE"));
+    p.max_duration.add(run->add_option("--max-duration", p.max_duration.value,
+                                       "Stop starting and abandon uploads after this long, e.g. 50s")
+                           ->type_name("DURATION"));
+    p.max_bytes.add(
+        run->add_option("--max-bytes", p.max_bytes.value, "Start no new file once this much has been sent, e.g. 10G")
+            ->type_name("SIZE"));
+
+    auto* ls = app->get_subcommand("ls");
+    p.state.add(ls->add_option("--state", p.state.value, "Only files in this state")
+                    ->type_name("STATE")
+                    ->check(CLI::IsMember({"pending", "transferring", "completed", "failed"})));
+
+    auto* retry = app->get_subcommand("retry");
+    nasops::add_dry_run_option(*retry, cli.dry_run);
+    retry->add_option("PATH", cli.paths, "Local or relative paths of failed files to requeue")->type_name("PATH");
+    retry->add_flag("--all-failed", cli.all_failed, "Requeue every failed file");
+
+    auto* verify = app->get_subcommand("verify");
+    nasops::add_dry_run_option(*verify, cli.dry_run);
+    add_target_options(*verify, p);
+
+    // Their defaults are the configuration's: --help must not show the
+    // placeholders as if they were the defaults.
+    for (auto* sub : {run, verify}) {
+        for (auto* option : sub->get_options()) {
+            if (option->get_expected_min() > 0) option->default_str("");
+        }
+    }
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
-        auto format = opts.common.output_format(k_formats);
+        cli.target = p.target.get();
+        cli.min_age = p.min_age.get();
+        cli.verify = p.verify.get();
+        cli.bwlimit = p.bwlimit.get();
+        cli.max_duration = p.max_duration.get();
+        cli.max_bytes = p.max_bytes.get();
+        cli.lock_timeout = p.lock_timeout.get();
+        cli.state = p.state.get();
+        cli.jobs = p.jobs.get();
+        cli.max_retries = p.max_retries.get();
+        auto format = cli.common.output_format(k_formats);
         if (!format) return std::unexpected(format.error());
-        return std::unexpected(nasops::not_implemented(k_tool, nasops::chosen_subcommand(*app), k_issue));
+
+        using nasops::sync::Command;
+        const std::string chosen = nasops::chosen_subcommand(*app);
+        const Command command = chosen == "run"      ? Command::run
+                                : chosen == "status" ? Command::status
+                                : chosen == "ls"     ? Command::ls
+                                : chosen == "retry"  ? Command::retry
+                                                     : Command::verify;
+        struct sigaction action {};
+        action.sa_handler = on_sigint;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, nullptr);
+        ::signal(SIGPIPE, SIG_IGN);
+        const nasops::SystemClock clock;
+        const nasops::sync::CommandEnv env{.clock = clock, .out = stdout, .interrupted = &g_interrupted};
+        return nasops::sync::execute(command, cli, env);
     });
 }

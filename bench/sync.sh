@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# bench/sync.sh: nasops-sync against its peers, side by side, on one loopback
+# sshd restricted to aes128-ctr + hmac-sha2-256 (what libssh2 1.10 negotiates),
+# so that every client pays the same cipher. Prints wall time, throughput and
+# peak RSS of each, and ratios to nasops-sync. Asserts nothing.
+#
+#   bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N]
+#
+# Data: one 1 GiB file and 10,000 x 4 KiB files (--quick: 256 MiB and 2,000),
+# each uploaded to a NAS folder on disk (/var/tmp) and on tmpfs (/dev/shm);
+# then an incremental run over 100,000 already-synced files (--quick: 20,000).
+# Peers: scp (SFTP protocol), rsync over ssh, rclone sftp (when installed),
+# and `ssh host 'cat > /dev/null'` as the ceiling of the transport. nasops-sync
+# runs twice: verifying by SHA-256 on the NAS (the default), and by size, which
+# is what the peers check.
+set -euo pipefail
+
+tools=${1:?usage: bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental]}
+tools=$(cd "$tools" && pwd)
+shift
+quick=0
+only=
+jobs=4
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --quick) quick=1 ;;
+        --only) only=$2; shift ;;
+        --jobs) jobs=$2; shift ;;
+        *) echo "bench/sync.sh: unknown argument $1" >&2; exit 64 ;;
+    esac
+    shift
+done
+big_mib=1024 small_count=10000 incremental_count=100000
+if [[ $quick == 1 ]]; then big_mib=256 small_count=2000 incremental_count=20000; fi
+
+for cmd in /usr/sbin/sshd ssh ssh-keygen scp rsync /usr/bin/time python3; do
+    command -v "$cmd" > /dev/null || { echo "bench/sync.sh: $cmd is missing (make -f Makefile.ops deps)" >&2; exit 69; }
+done
+have_rclone=0
+command -v rclone > /dev/null && have_rclone=1
+
+disk=$(mktemp -d /var/tmp/nasops-bench.XXXXXX)
+mem=$(mktemp -d /dev/shm/nasops-bench.XXXXXX)
+sshd_pid=
+cleanup() {
+    [[ -n $sshd_pid ]] && kill "$sshd_pid" 2> /dev/null || true
+    rm -rf "$disk" "$mem"
+}
+trap cleanup EXIT
+
+# ---- a loopback sshd ----------------------------------------------------------
+keys=$disk/keys
+mkdir -p "$keys" "$disk/home"
+ssh-keygen -q -t ed25519 -N '' -f "$keys/host" -C nasops-bench-host
+ssh-keygen -q -t ed25519 -N '' -f "$keys/client" -C nasops-bench-client
+cp "$keys/client.pub" "$keys/authorized_keys"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+user=$(id -un)
+[[ $(id -u) == 0 ]] && mkdir -p /run/sshd
+cat > "$keys/sshd_config" << EOF
+ListenAddress 127.0.0.1
+Port $port
+HostKey $keys/host
+PidFile $keys/sshd.pid
+AuthorizedKeysFile $keys/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+UseDNS no
+Subsystem sftp internal-sftp
+Ciphers aes128-ctr
+MACs hmac-sha2-256
+MaxStartups 64
+MaxSessions 64
+SetEnv HOME=$disk/home
+EOF
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$keys/host.pub")" > "$keys/known_hosts"
+/usr/sbin/sshd -D -e -f "$keys/sshd_config" 2> "$keys/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 100); do grep -q "Server listening" "$keys/sshd.log" 2> /dev/null && break; sleep 0.05; done
+grep -q "Server listening" "$keys/sshd.log" || { cat "$keys/sshd.log" >&2; exit 69; }
+
+ssh_opts=(-i "$keys/client" -o "UserKnownHostsFile=$keys/known_hosts" -o StrictHostKeyChecking=yes
+          -o BatchMode=yes -c aes128-ctr -o MACs=hmac-sha2-256)
+ssh_cmd="ssh ${ssh_opts[*]} -p $port"
+cat > "$disk/rclone.conf" << EOF
+[nas]
+type = sftp
+host = 127.0.0.1
+port = $port
+user = $user
+key_file = $keys/client
+known_hosts_file = $keys/known_hosts
+shell_type = unix
+EOF
+
+# ---- measuring ----------------------------------------------------------------
+# results[key]=seconds ; rss[key]=KiB
+declare -A results rss
+measure() {  # measure KEY CMD...
+    local key=$1
+    shift
+    local out=$disk/time.$$
+    if /usr/bin/time -f '%e %M' -o "$out" "$@" > "$disk/last.out" 2> "$disk/last.err"; then
+        read -r "results[$key]" "rss[$key]" < "$out"
+    else
+        results["$key"]=FAILED
+        rss["$key"]=0
+        echo "  $key failed:" >&2
+        tail -5 "$disk/last.err" >&2
+    fi
+}
+
+nasops_config() {  # nasops_config STATE_DIR SOURCE REMOTE_ROOT
+    cat > "$1/nasops.toml" << EOF
+[paths]
+state_dir = "$1"
+log_dir = "$1/log"
+run_dir = "$1/run"
+[nas]
+host = "127.0.0.1"
+port = $port
+user = "$user"
+identity_file = "$keys/client"
+known_hosts = "$keys/known_hosts"
+remote_root = "$3"
+[sync]
+sources = ["$2"]
+min_age = "0s"
+jobs = $jobs
+EOF
+    chmod 600 "$1/nasops.toml"
+}
+
+fresh() { rm -rf "$1"; mkdir -p "$1"; }
+
+run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
+    local label=$1 src=$2 bytes=$3 nas=$4
+    echo "== $label: $(du -sh --apparent-size "$src" | cut -f1) in $(find "$src" -type f | wc -l) files, NAS folder in $nas"
+    fresh "$nas/cat"
+    measure "$label ssh-cat" bash -c "tar cf - -C '$src' . | $ssh_cmd $user@127.0.0.1 'cat > /dev/null'"
+    fresh "$nas/scp"
+    measure "$label scp" scp -q -r "${ssh_opts[@]}" -P "$port" "$src" "$user@127.0.0.1:$nas/scp/"
+    fresh "$nas/rsync"
+    measure "$label rsync" rsync -a -e "$ssh_cmd" "$src/" "$user@127.0.0.1:$nas/rsync/"
+    if [[ $have_rclone == 1 ]]; then
+        fresh "$nas/rclone"
+        measure "$label rclone" rclone --config "$disk/rclone.conf" copy --transfers 4 "$src" "nas:$nas/rclone"
+    fi
+    fresh "$nas/nasops"
+    local state=$disk/state-$RANDOM
+    fresh "$state"
+    nasops_config "$state" "$src" "$nas/nasops"
+    measure "$label nasops-sync" "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
+    [[ $(find "$nas/nasops" -type f | wc -l) == $(find "$src" -type f | wc -l) ]] ||
+        echo "  nasops-sync: the NAS folder does not hold every file!" >&2
+    # The same with the cheaper check, to show what the remote sha256sum costs.
+    fresh "$nas/nasops"
+    fresh "$state"
+    nasops_config "$state" "$src" "$nas/nasops"
+    measure "$label nasops-size" "$tools/nasops-sync" run --quiet --verify size --config "$state/nasops.toml"
+    report "$label" "$bytes"
+}
+
+report() {  # report LABEL BYTES
+    local label=$1 bytes=$2 base=${results["$1 nasops-sync"]}
+    printf '  %-12s %9s %10s %9s %12s\n' tool seconds MB/s "RSS MiB" "time/nasops"
+    local t
+    for t in ssh-cat scp rsync rclone nasops-sync nasops-size; do
+        local s=${results["$label $t"]:-}
+        [[ -z $s ]] && continue
+        if [[ $s == FAILED ]]; then printf '  %-12s %9s\n' "$t" FAILED; continue; fi
+        python3 - "$t" "$s" "$bytes" "${rss["$label $t"]}" "$base" << 'PY'
+import sys
+tool, secs, size, rss, base = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+rate = size / secs / 1e6 if secs > 0 else float("inf")
+ratio = f"{secs / float(base):.2f}" if base not in ("", "FAILED") and float(base) > 0 else "-"
+note = {"ssh-cat": "  (ceiling)", "nasops-sync": "  (--verify auto: remote sha256sum)",
+        "nasops-size": "  (--verify size)"}.get(tool, "")
+print(f"  {tool:<12} {secs:9.2f} {rate:10.1f} {rss / 1024:9.1f} {ratio:>12}{note}")
+PY
+    done
+}
+
+# ---- data sets ------------------------------------------------------------------
+if [[ -z $only || $only == big ]]; then
+    mkdir -p "$disk/big"
+    head -c $((big_mib * 1024 * 1024)) /dev/urandom > "$disk/big/file.bin"
+    run_peers big-disk "$disk/big" $((big_mib * 1024 * 1024)) "$disk"
+    run_peers big-tmpfs "$disk/big" $((big_mib * 1024 * 1024)) "$mem"
+    rm -rf "$disk/big"
+fi
+
+if [[ -z $only || $only == small ]]; then
+    mkdir -p "$disk/small"
+    python3 - "$disk/small" "$small_count" << 'PY'
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+block = os.urandom(4096)
+for i in range(count):
+    d = os.path.join(root, f"d{i % 50:02}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:06}.bin"), "wb") as f:
+        f.write(block[i % 64:] + block[:i % 64])
+PY
+    run_peers small-disk "$disk/small" $((small_count * 4096)) "$disk"
+    run_peers small-tmpfs "$disk/small" $((small_count * 4096)) "$mem"
+    rm -rf "$disk/small"
+fi
+
+if [[ -z $only || $only == incremental ]]; then
+    echo "== incremental: $incremental_count files already on the NAS (tmpfs), nothing new"
+    src=$mem/inc-src
+    mkdir -p "$src"
+    python3 - "$src" "$incremental_count" << 'PY'
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+for i in range(count):
+    d = os.path.join(root, f"d{i % 500:03}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:06}"), "wb") as f:
+        f.write(b"x")
+PY
+    state=$disk/state-inc
+    fresh "$state"
+    nasops_config "$state" "$src" "$mem/inc-nas"
+    measure "inc first" "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
+    measure "inc again" "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
+    measure "inc rsync" rsync -a -e "$ssh_cmd" "$src/" "$user@127.0.0.1:$mem/inc-nas/"
+    printf '  first run (uploads all):     %8ss  RSS %s KiB\n' "${results[inc first]}" "${rss[inc first]}"
+    printf '  incremental nasops-sync run: %8ss  RSS %s KiB\n' "${results[inc again]}" "${rss[inc again]}"
+    printf '  incremental rsync:           %8ss  RSS %s KiB\n' "${results[inc rsync]}" "${rss[inc rsync]}"
+fi

@@ -1,0 +1,238 @@
+// nasops-sync as cron runs it, against a local folder standing in for the NAS.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fixtures/child_process.hpp"
+#include "fixtures/temp_dir.hpp"
+#include "fixtures/test_data.hpp"
+#include "nasops/record.hpp"
+
+using namespace nasops;
+using nasops::testing::age_file;
+using nasops::testing::ChildProcess;
+using nasops::testing::CommandResult;
+using nasops::testing::parse_records;
+using nasops::testing::random_bytes;
+using nasops::testing::read_file;
+using nasops::testing::run_command;
+using nasops::testing::SpawnOptions;
+using nasops::testing::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path k_tool = fs::path(NASOPS_TOOLS_DIR) / "nasops-sync";
+
+class SyncLocal : public ::testing::Test {
+protected:
+    SyncLocal() {
+        fs::create_directories(media);
+        fs::create_directories(nas);
+        write_config("");
+    }
+
+    void write_config(const std::string& extra) {
+        write_file(config, fmt::format("[paths]\nstate_dir = \"{}\"\nlog_dir = \"{}\"\nrun_dir = \"{}\"\n\n[sync]\n"
+                                       "sources = [\"{}\"]\ntarget = \"{}\"\n{}",
+                                       (dir / "state").string(), (dir / "log").string(), (dir / "run").string(),
+                                       media.string(), nas.string(), extra));
+        ::chmod(config.c_str(), 0600);
+    }
+
+    CommandResult sync(std::vector<std::string> args) {
+        std::vector<std::string> argv{k_tool.string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.push_back("--config");
+        argv.push_back(config.string());
+        auto r = run_command(argv, {}, std::chrono::seconds(120));
+        EXPECT_FALSE(r.timed_out);
+        return r;
+    }
+
+    void add(const std::string& rel, const std::string& content) {
+        write_file(media / rel, content);
+        age_file(media / rel);
+    }
+
+    nasops::testing::TempDir dir{"nasops-sync-it"};
+    fs::path media = dir / "media";
+    fs::path nas = dir / "nas";
+    fs::path config = dir / "nasops.toml";
+};
+
+}  // namespace
+
+TEST_F(SyncLocal, FullRunThenASecondRunTransfersNothing) {
+    const auto big = random_bytes(2 * 1024 * 1024 + 3, 1);
+    add("cam1/2026-11-22/clip 1.mp4", big);
+    add("cam2/still.jpg", "jpeg bytes");
+    add("-odd 'name'.txt", "odd");
+
+    auto first = sync({"run", "--json"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    const auto records = parse_records(first.out);
+    int completed = 0;
+    for (const auto& r : records) {
+        EXPECT_EQ(r["kind"], "transfer");
+        EXPECT_EQ(r["tool"], "sync");
+        if (r["state"] == "completed") ++completed;
+    }
+    EXPECT_EQ(completed, 3);
+    EXPECT_EQ(records.size(), 9u) << "pending, transferring, completed for each file";
+    EXPECT_EQ(read_file(nas / "cam1/2026-11-22/clip 1.mp4"), big);
+    EXPECT_EQ(read_file(nas / "-odd 'name'.txt"), "odd");
+
+    auto second = sync({"run", "--json"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(second.out, "") << "nothing changed, nothing to report";
+
+    // Operators' query keeps working.
+    auto counts = run_command(
+        {"sqlite3", (dir / "state/nasops.db").string(), "SELECT state, COUNT(*) FROM media_files GROUP BY state"});
+    ASSERT_EQ(counts.exit_code, 0) << counts.err;
+    EXPECT_EQ(counts.out, "completed|3\n");
+
+    auto status = sync({"status", "--format", "json"});
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    bool saw_completed = false;
+    for (const auto& r : parse_records(status.out)) {
+        EXPECT_EQ(r["kind"], "metric");
+        if (r["name"] == "sync_files" && r["labels"]["state"] == "completed") {
+            EXPECT_EQ(r["value"], 3);
+            saw_completed = true;
+        }
+    }
+    EXPECT_TRUE(saw_completed) << status.out;
+
+    auto ls = sync({"ls", "--state", "completed"});
+    ASSERT_EQ(ls.exit_code, 0) << ls.err;
+    EXPECT_NE(ls.out.find("clip 1.mp4"), std::string::npos) << ls.out;
+
+    const auto audit = read_file(dir / "log/audit.log");
+    for (const char* event : {"FILE_DISCOVERED", "TRANSFER_STARTED", "TRANSFER_COMPLETED"})
+        EXPECT_NE(audit.find(event), std::string::npos) << event;
+}
+
+TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75) {
+    add("slow.bin", random_bytes(3 * 1024 * 1024, 2));
+    SpawnOptions options;
+    options.stdout_file = dir / "first.out";
+    options.stderr_file = dir / "first.err";
+    ChildProcess first({k_tool.string(), "run", "--bwlimit", "1M", "--config", config.string()}, options);
+    // Wait until the first run holds the lock (it writes its pid there).
+    const auto lock = dir / "state/sync.lock";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!(fs::exists(lock) && read_file(lock) == std::to_string(first.pid()) + "\n")) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the first run never took the lock";
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto second = sync({"run"});
+    EXPECT_EQ(second.exit_code, 75) << second.err;
+    EXPECT_NE(second.err.find("held by another run"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find(std::to_string(first.pid())), std::string::npos) << second.err;
+    EXPECT_EQ(first.wait(), 0) << read_file(dir / "first.err");
+    EXPECT_TRUE(fs::exists(nas / "slow.bin"));
+}
+
+TEST_F(SyncLocal, BadConfigExits78WithFileLineColumn) {
+    write_config("jobs = 0\nverfy = \"size\"\n");
+    auto r = sync({"run"});
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find(config.string() + ":9:8"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("jobs"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("did you mean 'verify'"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "state/nasops.db")) << "nothing happens with a bad config";
+
+    write_config("remove_source = true\nverify = \"none\"\n");
+    r = sync({"run"});
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find(config.string() + ":9:17: sync.remove_source"), std::string::npos) << r.err;
+}
+
+TEST_F(SyncLocal, DryRunChangesNothing) {
+    add("a.mp4", "aaa");
+    auto r = sync({"run", "--dry-run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("would upload " + (media / "a.mp4").string()), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(dir / "state/nasops.db"));
+    EXPECT_FALSE(fs::exists(nas / "a.mp4"));
+}
+
+TEST_F(SyncLocal, MissingTargetFolderIsUnavailableAndFilesWait) {
+    add("a.mp4", "aaa");
+    fs::remove_all(nas);
+    auto r = sync({"run"});
+    EXPECT_EQ(r.exit_code, 69) << r.err;
+    EXPECT_NE(r.err.find("is the NAS share mounted"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(nas)) << "an unmounted share is never created on the local disk";
+    auto counts =
+        run_command({"sqlite3", (dir / "state/nasops.db").string(), "SELECT state, attempts FROM media_files"});
+    EXPECT_EQ(counts.out, "pending|0\n");
+}
+
+TEST_F(SyncLocal, CommandLineSourceAndTargetWithoutConfigKeys) {
+    write_file(config, fmt::format("[paths]\nstate_dir = \"{}\"\nlog_dir = \"{}\"\n", (dir / "state").string(),
+                                   (dir / "log").string()));
+    auto none = sync({"run"});
+    EXPECT_EQ(none.exit_code, 78) << none.err;
+    EXPECT_NE(none.err.find("sync.sources"), std::string::npos) << none.err;
+
+    add("x/y.txt", "y");
+    auto r = sync({"run", "--source", media.string(), "--target", nas.string(), "--min-age", "0s", "--verify", "size"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(nas / "x/y.txt"), "y");
+    EXPECT_NE(r.out.find("uploaded 1 files"), std::string::npos) << r.out;
+}
+
+TEST_F(SyncLocal, VerifyCatchesACorruptedCopy) {
+    add("a.mp4", "original content");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    write_file(nas / "a.mp4", "ORIGINAL CONTENT");
+    auto r = sync({"verify", "--json"});
+    EXPECT_EQ(r.exit_code, 65) << r.err;
+    const auto records = parse_records(r.out);
+    ASSERT_EQ(records.size(), 2u) << r.out;
+    EXPECT_EQ(records[0]["details"]["problem"], "sha256");
+    EXPECT_EQ(records[0]["details"]["requeued"], true);
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    EXPECT_EQ(read_file(nas / "a.mp4"), "original content");
+    EXPECT_EQ(sync({"verify", "--quiet"}).exit_code, 0);
+}
+
+TEST_F(SyncLocal, RetryRequeuesFailedFiles) {
+    add("a.mp4", "aaa");
+    // A file that vanishes after it was queued fails without retries.
+    ASSERT_EQ(sync({"run", "--dry-run"}).exit_code, 0);
+    write_config("min_age = \"2h\"\n");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);  // queued, but an hour old is not stable enough
+    fs::remove(media / "a.mp4");
+    write_config("");
+    auto r = sync({"run", "--quiet"});
+    EXPECT_EQ(r.exit_code, 74) << r.err;
+    auto ls = sync({"ls", "--state", "failed", "--json"});
+    const auto records = parse_records(ls.out);
+    ASSERT_EQ(records.size(), 1u) << ls.out;
+    EXPECT_NE(records[0]["error"].get<std::string>().find("gone"), std::string::npos);
+
+    auto none = sync({"retry", "nope.mp4"});
+    EXPECT_EQ(none.exit_code, 66) << none.err;
+    auto dry = sync({"retry", "--dry-run", (media / "a.mp4").string()});
+    EXPECT_EQ(dry.exit_code, 0) << dry.err;
+    EXPECT_EQ(dry.out, "would requeue 1 failed files\n");
+    auto retry = sync({"retry", "a.mp4"});
+    EXPECT_EQ(retry.exit_code, 0) << retry.err;
+    EXPECT_EQ(retry.out, "requeued 1 failed files\n");
+    EXPECT_EQ(sync({"retry"}).exit_code, 64);
+}

@@ -1,0 +1,584 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fixtures/temp_dir.hpp"
+#include "fixtures/test_data.hpp"
+#include "nasops/clock.hpp"
+#include "nasops/record.hpp"
+#include "nasops/sha256.hpp"
+#include "nasops/store.hpp"
+#include "sync/engine.hpp"
+#include "sync/local_target.hpp"
+#include "sync/schema.hpp"
+
+using namespace nasops;
+using namespace nasops::sync;
+using namespace std::chrono_literals;
+using nasops::testing::random_bytes;
+using nasops::testing::read_file;
+using nasops::testing::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A LocalTarget whose behaviour a test can bend: fail writes after some
+// bytes, lie about hashes or free space, refuse mtimes, count calls.
+class TestTarget final : public Target {
+public:
+    explicit TestTarget(fs::path root) : m_local(std::move(root)) {}
+
+    std::function<std::optional<Error>(std::uint64_t written)> on_write;  // an Error fails that write
+    std::optional<std::uint64_t> space;                                   // reported free space
+    bool cannot_hash = false;
+    std::function<std::string(std::string)> corrupt_digest;  // applied to each digest
+    bool refuse_mtime = false;
+    std::atomic<int> hash_calls{0};
+    std::atomic<std::uint64_t> bytes_written{0};
+
+    std::string describe() const override { return m_local.describe(); }
+    std::string location(std::string_view rel) const override { return m_local.location(rel); }
+    Result<TargetEntry> stat(std::string_view rel) override { return m_local.stat(rel); }
+    Result<void> make_dirs(std::string_view rel) override { return m_local.make_dirs(rel); }
+    Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel, std::uint64_t offset) override {
+        auto inner = m_local.open_write(rel, offset);
+        if (!inner) return std::unexpected(inner.error());
+        return std::unique_ptr<TargetFile>(new File(*this, std::move(*inner)));
+    }
+    Result<void> rename(std::string_view from, std::string_view to) override { return m_local.rename(from, to); }
+    Result<void> remove(std::string_view rel) override { return m_local.remove(rel); }
+    Result<bool> set_mtime(std::string_view rel, std::int64_t ns) override {
+        if (refuse_mtime) return false;
+        return m_local.set_mtime(rel, ns);
+    }
+    Result<void> commit() override { return m_local.commit(); }
+    Result<std::uint64_t> available_space() override {
+        if (space) return *space;
+        return m_local.available_space();
+    }
+    Result<std::optional<Digests>> sha256(std::span<const std::string> rels) override {
+        ++hash_calls;
+        if (cannot_hash) return std::optional<Digests>{};
+        auto d = m_local.sha256(rels);
+        if (!d || !*d || !corrupt_digest) return d;
+        for (auto& x : **d)
+            if (x) x = corrupt_digest(*x);
+        return d;
+    }
+
+private:
+    class File final : public TargetFile {
+    public:
+        File(TestTarget& owner, std::unique_ptr<TargetFile> inner) : m_owner(owner), m_inner(std::move(inner)) {}
+        Result<void> write(std::string_view data) override {
+            if (m_owner.on_write) {
+                if (auto e = m_owner.on_write(m_owner.bytes_written.load())) return std::unexpected(*e);
+            }
+            m_owner.bytes_written += data.size();
+            return m_inner->write(data);
+        }
+        Result<void> finish() override { return m_inner->finish(); }
+
+    private:
+        TestTarget& m_owner;
+        std::unique_ptr<TargetFile> m_inner;
+    };
+
+    LocalTarget m_local;
+};
+
+class SyncEngine : public ::testing::Test {
+protected:
+    SyncEngine() : store(Store::open(dir / "nasops.db", migrations()).value()) {
+        fs::create_directories(source);
+        fs::create_directories(nas);
+        // Files written by the test are an hour old on this clock: stable.
+        clock.set(std::chrono::system_clock::now() + 1h);
+    }
+
+    Queue make_queue(QueuePolicy policy = {.min_age = 30s, .max_retries = 3}) {
+        return Queue(store.db(), clock, policy);
+    }
+
+    RunOptions options() const {
+        RunOptions o;
+        o.sources = {source};
+        o.jobs = 2;
+        return o;
+    }
+
+    // Each call to the factory hands out the same TestTarget's behaviour through a fresh wrapper.
+    TargetFactory factory() {
+        return [this]() -> Result<std::unique_ptr<Target>> {
+            auto t = std::make_unique<TestTarget>(nas);
+            t->on_write = on_write;
+            t->space = space;
+            t->cannot_hash = cannot_hash;
+            t->corrupt_digest = corrupt_digest;
+            t->refuse_mtime = refuse_mtime;
+            return std::unique_ptr<Target>(std::move(t));
+        };
+    }
+
+    RunSummary run(Queue& queue, const RunOptions& o, RecordWriter* records = nullptr,
+                   const std::atomic<bool>* interrupted = nullptr) {
+        auto r = run_sync(o, queue, clock, factory(), RunOutputs{.records = records, .interrupted = interrupted});
+        EXPECT_TRUE(r) << r.error().message;
+        return r.value_or(RunSummary{});
+    }
+
+    FileRow row(Queue& queue, const std::string& rel) {
+        auto r = queue.find(source.string(), rel);
+        EXPECT_TRUE(r && *r) << rel;
+        return r && *r ? **r : FileRow{};
+    }
+
+    nasops::testing::TempDir dir;
+    fs::path source = dir / "media";
+    fs::path nas = dir / "nas";
+    ManualClock clock;
+    Store store;
+
+    std::function<std::optional<Error>(std::uint64_t)> on_write;
+    std::optional<std::uint64_t> space;
+    bool cannot_hash = false;
+    std::function<std::string(std::string)> corrupt_digest;
+    bool refuse_mtime = false;
+};
+
+bool has_temp_files(const fs::path& root) {
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (is_temp_name(e.path().filename().string())) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_F(SyncEngine, FullRunUploadsVerifiesAndKeepsMtime) {
+    const auto big = random_bytes(3 * 1024 * 1024 + 5, 1);
+    write_file(source / "cam1/2026/clip.mp4", big);
+    write_file(source / "still.jpg", "jpeg");
+    write_file(source / "empty.txt", "");
+    auto queue = make_queue();
+    const auto s = run(queue, options());
+    EXPECT_EQ(s.added, 3u);
+    EXPECT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.bytes_uploaded, big.size() + 4);
+    EXPECT_EQ(s.bytes_sent, big.size() + 4);
+    EXPECT_EQ(s.exit_code(), ExitCode::ok);
+    EXPECT_EQ(read_file(nas / "cam1/2026/clip.mp4"), big);
+    EXPECT_EQ(read_file(nas / "still.jpg"), "jpeg");
+    EXPECT_TRUE(fs::exists(nas / "empty.txt"));
+    EXPECT_FALSE(has_temp_files(nas));
+    struct stat a {
+    }, b{};
+    ASSERT_EQ(::stat((source / "cam1/2026/clip.mp4").c_str(), &a), 0);
+    ASSERT_EQ(::stat((nas / "cam1/2026/clip.mp4").c_str(), &b), 0);
+    EXPECT_EQ(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+    EXPECT_EQ(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+    const auto r = row(queue, "cam1/2026/clip.mp4");
+    EXPECT_EQ(r.state, FileState::completed);
+    EXPECT_EQ(r.sha256, sha256_hex(big));
+    EXPECT_EQ(r.bytes_sent, big.size());
+    EXPECT_TRUE(fs::exists(source / "still.jpg")) << "nothing is removed without --remove-source";
+
+    const auto again = run(queue, options());
+    EXPECT_EQ(again.added + again.changed, 0u);
+    EXPECT_EQ(again.uploaded, 0u);
+    EXPECT_EQ(again.bytes_sent, 0u);
+    EXPECT_EQ(again.exit_code(), ExitCode::ok);
+}
+
+TEST_F(SyncEngine, RecordsOneTransferRecordPerStateChange) {
+    write_file(source / "a.mp4", "aaaa");
+    auto queue = make_queue();
+    std::ostringstream out;
+    RecordWriter records(out, "sync", "test-host", clock);
+    run(queue, options(), &records);
+    std::istringstream in(out.str());
+    RecordReader reader(in);
+    std::vector<std::string> states;
+    while (auto item = reader.next()) {
+        ASSERT_TRUE(std::holds_alternative<Record>(*item)) << std::get<ReadProblem>(*item).message;
+        const auto& rec = std::get<Record>(*item);
+        EXPECT_EQ(rec.kind, RecordKind::transfer);
+        EXPECT_EQ(rec.object["path"], (source / "a.mp4").string());
+        states.push_back(rec.object["state"]);
+        if (rec.object["state"] == "completed") {
+            EXPECT_EQ(rec.object["bytes"], 4);
+            EXPECT_EQ(rec.object["attempt"], 1);
+            EXPECT_EQ(rec.object["sha256"], sha256_hex("aaaa"));
+            EXPECT_TRUE(rec.object["mbps"].is_number());
+        }
+    }
+    EXPECT_EQ(states, (std::vector<std::string>{"pending", "transferring", "completed"}));
+}
+
+TEST_F(SyncEngine, MinAgeLeavesAFreshFileForALaterRun) {
+    write_file(source / "fresh.mp4", "still being written");
+    clock.set(std::chrono::system_clock::now());
+    auto queue = make_queue();
+    auto s = run(queue, options());
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_EQ(s.waiting, 1u);
+    EXPECT_FALSE(fs::exists(nas / "fresh.mp4"));
+    clock.advance(31s);
+    s = run(queue, options());
+    EXPECT_EQ(s.uploaded, 1u);
+    EXPECT_TRUE(fs::exists(nas / "fresh.mp4"));
+}
+
+TEST_F(SyncEngine, InterruptedUploadResumesFromThePartialCopy) {
+    const auto big = random_bytes(5 * 1024 * 1024, 2);
+    write_file(source / "big.mp4", big);
+    auto queue = make_queue();
+    // The NAS goes away after 2 MiB.
+    on_write = [](std::uint64_t written) -> std::optional<Error> {
+        if (written >= 2u * 1024 * 1024) return Error{"connection lost", ExitCode::unavailable};
+        return std::nullopt;
+    };
+    auto first = run(queue, options());
+    EXPECT_TRUE(first.target_unavailable);
+    EXPECT_EQ(first.exit_code(), ExitCode::unavailable);
+    EXPECT_EQ(first.uploaded, 0u);
+    EXPECT_EQ(row(queue, "big.mp4").state, FileState::pending);
+    EXPECT_EQ(row(queue, "big.mp4").attempts, 0) << "a lost NAS is not the file's failure";
+    EXPECT_FALSE(fs::exists(nas / "big.mp4")) << "never a partial file under the final name";
+    const auto partial = nas / temp_name_for("big.mp4");
+    ASSERT_TRUE(fs::exists(partial));
+    EXPECT_EQ(fs::file_size(partial), 2u * 1024 * 1024);
+
+    on_write = nullptr;
+    auto second = run(queue, options());
+    EXPECT_EQ(second.uploaded, 1u);
+    EXPECT_EQ(second.bytes_sent, big.size() - 2u * 1024 * 1024) << "only the rest is sent";
+    EXPECT_EQ(read_file(nas / "big.mp4"), big);
+    EXPECT_EQ(row(queue, "big.mp4").sha256, sha256_hex(big)) << "the hash covers the whole file";
+    EXPECT_FALSE(fs::exists(partial));
+}
+
+TEST_F(SyncEngine, KilledRunIsRecoveredAndResumed) {
+    const auto big = random_bytes(3 * 1024 * 1024, 3);
+    write_file(source / "big.mp4", big);
+    auto queue = make_queue();
+    // What a kill -9 leaves: the row in transferring, a partial temp copy.
+    ASSERT_TRUE(queue.begin_scan());
+    struct stat st {};
+    ASSERT_EQ(::stat((source / "big.mp4").c_str(), &st), 0);
+    ASSERT_TRUE(queue.register_file(source.string(), ScannedFile{"big.mp4", file_version(st)}));
+    ASSERT_TRUE(queue.end_scan());
+    ASSERT_TRUE(queue.mark_transferring(row(queue, "big.mp4").id));
+    write_file(nas / temp_name_for("big.mp4"), big.substr(0, 1000000));
+
+    const auto s = run(queue, options());
+    EXPECT_EQ(s.recovered, 1u);
+    EXPECT_EQ(s.uploaded, 1u);
+    EXPECT_EQ(s.bytes_sent, big.size() - 1000000);
+    EXPECT_EQ(read_file(nas / "big.mp4"), big);
+}
+
+TEST_F(SyncEngine, APartialCopyOfAnotherVersionIsNotResumed) {
+    write_file(source / "a.mp4", "new content of the file");
+    write_file(nas / temp_name_for("a.mp4"), "old partial");  // no started_at in the queue: unknown origin
+    auto queue = make_queue();
+    const auto s = run(queue, options());
+    EXPECT_EQ(s.uploaded, 1u);
+    EXPECT_EQ(s.bytes_sent, 23u);
+    EXPECT_EQ(read_file(nas / "a.mp4"), "new content of the file");
+}
+
+TEST_F(SyncEngine, VerifyMismatchIsAFailedAttemptNeverCompleted) {
+    write_file(source / "a.mp4", "payload");
+    auto queue = make_queue();
+    corrupt_digest = [](std::string d) {
+        d[0] = d[0] == '0' ? '1' : '0';
+        return d;
+    };
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_EQ(s.failed_attempts, 1u);
+    EXPECT_EQ(s.exit_code(), ExitCode::io_error);
+    const auto r = row(queue, "a.mp4");
+    EXPECT_EQ(r.state, FileState::pending);
+    EXPECT_EQ(r.attempts, 1);
+    ASSERT_TRUE(r.last_error);
+    EXPECT_NE(r.last_error->find("SHA-256 differs"), std::string::npos) << *r.last_error;
+    EXPECT_TRUE(r.next_attempt_at);
+    EXPECT_FALSE(fs::exists(nas / "a.mp4"));
+    EXPECT_FALSE(has_temp_files(nas)) << "a copy that failed verification is removed";
+    EXPECT_TRUE(fs::exists(source / "a.mp4")) << "never removed without a verified copy";
+}
+
+TEST_F(SyncEngine, RemoveSourceAfterAVerifiedCopyOnly) {
+    write_file(source / "a.mp4", "payload");
+    write_file(source / "sub/b.mp4", "payload b");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 2u);
+    EXPECT_EQ(s.removed, 2u);
+    EXPECT_FALSE(fs::exists(source / "a.mp4"));
+    EXPECT_FALSE(fs::exists(source / "sub/b.mp4"));
+    EXPECT_TRUE(fs::is_directory(source / "sub")) << "folders are left alone";
+    EXPECT_EQ(read_file(nas / "sub/b.mp4"), "payload b");
+    EXPECT_EQ(row(queue, "a.mp4").state, FileState::completed);
+}
+
+TEST_F(SyncEngine, SizeVerifyWhenTheTargetCannotHash) {
+    write_file(source / "a.mp4", "payload");
+    cannot_hash = true;
+    auto queue = make_queue();
+    auto s = run(queue, options());
+    EXPECT_EQ(s.uploaded, 1u);
+    EXPECT_EQ(row(queue, "a.mp4").sha256, sha256_hex("payload")) << "the local hash is still recorded";
+
+    write_file(source / "b.mp4", "payload");
+    auto strict = options();
+    strict.verify = Verify::sha256;
+    s = run(queue, strict);
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_EQ(s.failed_attempts, 1u);
+    EXPECT_NE(row(queue, "b.mp4").last_error.value_or("").find("cannot compute SHA-256"), std::string::npos);
+}
+
+TEST_F(SyncEngine, VerifyIsBatched) {
+    for (int i = 0; i < 40; ++i) write_file(source / ("f" + std::to_string(i)), std::to_string(i));
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    opts.verify_batch = 16;
+    std::atomic<int> calls{0};
+    TargetFactory counting = [&]() -> Result<std::unique_ptr<Target>> {
+        struct Counting final : Target {
+            LocalTarget local;
+            std::atomic<int>& calls;
+            Counting(fs::path root, std::atomic<int>& c) : local(std::move(root)), calls(c) {}
+            std::string describe() const override { return local.describe(); }
+            std::string location(std::string_view r) const override { return local.location(r); }
+            Result<TargetEntry> stat(std::string_view r) override { return local.stat(r); }
+            Result<void> make_dirs(std::string_view r) override { return local.make_dirs(r); }
+            Result<std::unique_ptr<TargetFile>> open_write(std::string_view r, std::uint64_t o) override {
+                return local.open_write(r, o);
+            }
+            Result<void> rename(std::string_view a, std::string_view b) override { return local.rename(a, b); }
+            Result<void> remove(std::string_view r) override { return local.remove(r); }
+            Result<bool> set_mtime(std::string_view r, std::int64_t n) override { return local.set_mtime(r, n); }
+            Result<void> commit() override { return local.commit(); }
+            Result<std::uint64_t> available_space() override { return local.available_space(); }
+            Result<std::optional<Digests>> sha256(std::span<const std::string> r) override {
+                ++calls;
+                return local.sha256(r);
+            }
+        };
+        return std::unique_ptr<Target>(new Counting(nas, calls));
+    };
+    auto s = run_sync(opts, queue, clock, counting, {});
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->uploaded, 40u);
+    EXPECT_EQ(calls.load(), 3) << "40 files in batches of 16: three hash requests, not forty";
+}
+
+TEST_F(SyncEngine, AFileThatWouldNotFitStaysPending) {
+    write_file(source / "big.mp4", random_bytes(500000, 4));
+    write_file(source / "small.txt", "x");
+    space = 200000;
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.held_no_space, 1u);
+    EXPECT_EQ(s.uploaded, 1u);
+    EXPECT_EQ(s.exit_code(), ExitCode::cant_create);
+    EXPECT_EQ(row(queue, "big.mp4").state, FileState::pending);
+    EXPECT_EQ(row(queue, "big.mp4").attempts, 0);
+    EXPECT_FALSE(fs::exists(nas / "big.mp4"));
+    EXPECT_FALSE(fs::exists(nas / temp_name_for("big.mp4"))) << "nothing was written for it";
+    EXPECT_TRUE(fs::exists(nas / "small.txt"));
+}
+
+TEST_F(SyncEngine, RetriesBackOffThenFail) {
+    write_file(source / "a.mp4", "payload");
+    on_write = [](std::uint64_t) -> std::optional<Error> { return Error{"write refused", ExitCode::io_error}; };
+    auto queue = make_queue({.min_age = 30s, .max_retries = 1});
+    auto s = run(queue, options());
+    EXPECT_EQ(s.failed_attempts, 1u);
+    EXPECT_EQ(row(queue, "a.mp4").state, FileState::pending);
+    s = run(queue, options());
+    EXPECT_EQ(s.failed_attempts, 0u) << "still in backoff: not tried again at once";
+    clock.advance(31s);
+    s = run(queue, options());
+    EXPECT_EQ(s.failed_attempts, 1u);
+    EXPECT_EQ(s.gave_up, 1u);
+    const auto r = row(queue, "a.mp4");
+    EXPECT_EQ(r.state, FileState::failed);
+    EXPECT_EQ(r.attempts, 2);
+    EXPECT_NE(r.last_error.value_or("").find("write refused"), std::string::npos);
+}
+
+TEST_F(SyncEngine, VanishedSourceFileFails) {
+    write_file(source / "a.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_TRUE(queue.begin_scan());
+    struct stat st {};
+    ASSERT_EQ(::stat((source / "a.mp4").c_str(), &st), 0);
+    ASSERT_TRUE(queue.register_file(source.string(), ScannedFile{"a.mp4", file_version(st)}));
+    ASSERT_TRUE(queue.end_scan());
+    fs::remove(source / "a.mp4");
+    auto opts = options();
+    opts.sources = {};  // no scan: upload what is queued
+    opts.sources.push_back(dir / "empty-source");
+    fs::create_directories(dir / "empty-source");
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.gave_up, 1u);
+    EXPECT_EQ(row(queue, "a.mp4").state, FileState::failed);
+    EXPECT_NE(row(queue, "a.mp4").last_error.value_or("").find("gone"), std::string::npos);
+}
+
+TEST_F(SyncEngine, ManyFilesWithParallelJobs) {
+    for (int i = 0; i < 300; ++i)
+        write_file(source / ("d" + std::to_string(i % 7)) / ("f" + std::to_string(i)), std::to_string(i));
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 4;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 300u);
+    for (int i = 0; i < 300; i += 37)
+        EXPECT_EQ(read_file(nas / ("d" + std::to_string(i % 7)) / ("f" + std::to_string(i))), std::to_string(i));
+    EXPECT_EQ(queue.status().value().completed, 300u);
+}
+
+TEST_F(SyncEngine, LimitsAndInterruptStopANewFileFromStarting) {
+    for (int i = 0; i < 5; ++i) write_file(source / ("f" + std::to_string(i)), random_bytes(1000, i));
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    opts.max_bytes = 2500;
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 3u) << "a file is started while less than max-bytes were sent";
+    EXPECT_EQ(s.stopped_by, "max-bytes");
+    EXPECT_EQ(s.left_pending, 2u);
+    EXPECT_EQ(s.exit_code(), ExitCode::ok);
+
+    opts.max_bytes.reset();
+    opts.max_duration = 0s;
+    s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_EQ(s.stopped_by, "max-duration");
+
+    opts.max_duration.reset();
+    std::atomic<bool> interrupted{true};
+    s = run(queue, opts, nullptr, &interrupted);
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_TRUE(s.interrupted);
+    EXPECT_EQ(s.exit_code(), ExitCode::interrupted);
+    EXPECT_EQ(queue.status().value().transferring, 0u);
+}
+
+TEST_F(SyncEngine, MtimeRefusalIsNotAFailure) {
+    write_file(source / "a.mp4", "payload");
+    refuse_mtime = true;
+    auto queue = make_queue();
+    const auto s = run(queue, options());
+    EXPECT_EQ(s.uploaded, 1u);
+    EXPECT_EQ(row(queue, "a.mp4").state, FileState::completed);
+}
+
+TEST_F(SyncEngine, DryRunChangesNothing) {
+    write_file(source / "old.mp4", "x");
+    write_file(source / "done.mp4", "y");
+    auto queue = make_queue();
+    run(queue, options());
+    fs::remove(nas / "done.mp4");
+    write_file(source / "new.mp4", "z");
+    std::vector<std::string> seen;
+    auto plan =
+        plan_sync(options(), &queue, queue.policy(), clock, [&](const PlannedFile& f) { seen.push_back(f.rel_path); });
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(seen, (std::vector<std::string>{"new.mp4"}));
+    EXPECT_EQ(plan->would_queue, 1u);
+    EXPECT_EQ(plan->would_upload, 1u);
+    EXPECT_FALSE(queue.find(source.string(), "new.mp4").value());
+    EXPECT_FALSE(fs::exists(nas / "new.mp4"));
+
+    auto no_db = plan_sync(options(), nullptr, queue.policy(), clock, [](const PlannedFile&) {});
+    ASSERT_TRUE(no_db);
+    EXPECT_EQ(no_db->would_upload, 3u);
+}
+
+TEST_F(SyncEngine, VerifyFindsAndRequeuesBadCopies) {
+    write_file(source / "good.mp4", "good");
+    write_file(source / "corrupt.mp4", "corrupt me");
+    write_file(source / "lost.mp4", "lost");
+    write_file(source / "gone-locally.mp4", "gone");
+    auto queue = make_queue();
+    run(queue, options());
+    write_file(nas / "corrupt.mp4", "CORRUPT ME");  // same size, other bytes
+    fs::remove(nas / "lost.mp4");
+    fs::remove(nas / "gone-locally.mp4");
+    fs::remove(source / "gone-locally.mp4");
+
+    LocalTarget target(nas);
+    auto dry = verify_completed(queue, target, Verify::automatic, DryRun::yes);
+    ASSERT_TRUE(dry) << dry.error().message;
+    EXPECT_EQ(dry->checked, 4u);
+    EXPECT_EQ(dry->ok, 1u);
+    ASSERT_EQ(dry->problems.size(), 3u);
+    EXPECT_EQ(row(queue, "corrupt.mp4").state, FileState::completed) << "dry run";
+
+    auto checked = verify_completed(queue, target, Verify::automatic, DryRun::no, 2);
+    ASSERT_TRUE(checked);
+    std::map<std::string, std::pair<std::string, bool>> by_file;
+    for (const auto& p : checked->problems) by_file[p.row.rel_path] = {p.what, p.requeued};
+    EXPECT_EQ(by_file["corrupt.mp4"], std::make_pair(std::string("sha256"), true));
+    EXPECT_EQ(by_file["lost.mp4"], std::make_pair(std::string("missing"), true));
+    EXPECT_EQ(by_file["gone-locally.mp4"], std::make_pair(std::string("missing"), false));
+    EXPECT_EQ(row(queue, "corrupt.mp4").state, FileState::pending);
+    EXPECT_EQ(row(queue, "gone-locally.mp4").state, FileState::completed);
+
+    const auto s = run(queue, options());
+    EXPECT_EQ(s.uploaded, 2u);
+    EXPECT_EQ(read_file(nas / "corrupt.mp4"), "corrupt me");
+
+    auto size_only = verify_completed(queue, target, Verify::size, DryRun::yes);
+    ASSERT_TRUE(size_only);
+    EXPECT_EQ(size_only->hashed, 0u);
+}
+
+TEST_F(SyncEngine, ARefusedConnectionStopsTheRunAndAnUnreachableOneLeavesFilesPending) {
+    write_file(source / "a.mp4", "payload");
+    auto queue = make_queue();
+    int connects = 0;
+    TargetFactory refused = [&]() -> Result<std::unique_ptr<Target>> {
+        ++connects;
+        return fail(ExitCode::config, "host key of nas:22 has changed");
+    };
+    auto opts = options();
+    opts.jobs = 4;
+    auto r = run_sync(opts, queue, clock, refused, {});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::config);
+    EXPECT_EQ(connects, 1) << "one refusal, not one per worker";
+
+    TargetFactory unreachable = [&]() -> Result<std::unique_ptr<Target>> {
+        return fail(ExitCode::unavailable, "cannot connect to nas:22: connection refused");
+    };
+    auto s = run_sync(opts, queue, clock, unreachable, {});
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->target_unavailable);
+    EXPECT_EQ(s->exit_code(), ExitCode::unavailable);
+    EXPECT_EQ(s->left_pending, 1u);
+    const auto r2 = row(queue, "a.mp4");
+    EXPECT_EQ(r2.state, FileState::pending);
+    EXPECT_EQ(r2.attempts, 0);
+}

@@ -1,0 +1,301 @@
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "fixtures/temp_dir.hpp"
+#include "nasops/clock.hpp"
+#include "nasops/store.hpp"
+#include "sync/queue.hpp"
+#include "sync/schema.hpp"
+
+using namespace nasops;
+using namespace nasops::sync;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-11-22T04:00:00Z
+const SystemTimePoint k_t0 = SystemTimePoint(std::chrono::sys_days(std::chrono::year(2026) / 11 / 22)) + 4h;
+
+std::int64_t ns_of(SystemTimePoint t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+ScannedFile file(std::string rel, std::uint64_t size, SystemTimePoint mtime, std::uint64_t inode = 1) {
+    return ScannedFile{std::move(rel), FileVersion{size, ns_of(mtime), inode}};
+}
+
+class SyncQueue : public ::testing::Test {
+protected:
+    SyncQueue()
+        : store(Store::open(dir / "nasops.db", migrations()).value()),
+          queue(store.db(), clock, QueuePolicy{.min_age = 30s, .max_retries = 2}) {}
+
+    Registered add(const ScannedFile& f, const std::string& source = "/src") {
+        EXPECT_TRUE(queue.begin_scan());
+        auto r = queue.register_file(source, f);
+        EXPECT_TRUE(queue.end_scan());
+        EXPECT_TRUE(r) << r.error().message;
+        return r.value_or(Registered::conflict);
+    }
+    FileRow row(const std::string& rel, const std::string& source = "/src") {
+        auto r = queue.find(source, rel);
+        EXPECT_TRUE(r && *r) << rel;
+        return r && *r ? **r : FileRow{};
+    }
+    std::size_t eligible_count() {
+        auto r = queue.eligible(0, 1000);
+        EXPECT_TRUE(r);
+        return r ? r->size() : 0;
+    }
+
+    nasops::testing::TempDir dir;
+    ManualClock clock{k_t0};
+    Store store;
+    Queue queue;
+};
+
+}  // namespace
+
+TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
+    add(file("a.mp4", 10, k_t0 - 1h));
+    SQLite::Statement q(store.db(), "SELECT state, COUNT(*) FROM media_files GROUP BY state");
+    ASSERT_TRUE(q.executeStep());
+    EXPECT_EQ(q.getColumn(0).getString(), "pending");
+    EXPECT_EQ(q.getColumn(1).getInt(), 1);
+    // Every column the health tool and operators read exists under its name.
+    SQLite::Statement cols(
+        store.db(),
+        "SELECT id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, "
+        "discovered_at, stable_since, started_at, completed_at, bytes_sent, seconds, next_attempt_at "
+        "FROM media_files");
+    EXPECT_TRUE(cols.executeStep());
+    EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
+    EXPECT_EQ(store.schema_version("sync"), 1);
+}
+
+TEST_F(SyncQueue, NewFileIsPendingAndAnOldOneIsStableAtOnce) {
+    EXPECT_EQ(add(file("old.mp4", 10, k_t0 - 1h)), Registered::added);
+    const auto r = row("old.mp4");
+    EXPECT_EQ(r.state, FileState::pending);
+    EXPECT_EQ(r.attempts, 0);
+    EXPECT_EQ(r.discovered_at, rfc3339_millis(k_t0));
+    EXPECT_EQ(r.stable_since, rfc3339_millis(k_t0 - 1h)) << "an mtime older than the first sighting counts";
+    EXPECT_EQ(eligible_count(), 1u);
+    EXPECT_EQ(add(file("old.mp4", 10, k_t0 - 1h)), Registered::unchanged);
+}
+
+TEST_F(SyncQueue, MinAgeHoldsAFileStillBeingWritten) {
+    add(file("growing.mp4", 100, k_t0));
+    EXPECT_EQ(eligible_count(), 0u);
+    EXPECT_EQ(queue.count_waiting().value(), 1u);
+    clock.advance(20s);
+    // The camera wrote more: the clock of stability starts again.
+    EXPECT_EQ(add(file("growing.mp4", 200, k_t0 + 20s)), Registered::changed);
+    clock.advance(20s);  // 40s after first sight, 20s after the change
+    EXPECT_EQ(eligible_count(), 0u);
+    EXPECT_EQ(add(file("growing.mp4", 200, k_t0 + 20s)), Registered::unchanged);
+    clock.advance(10s);  // 30s unchanged
+    EXPECT_EQ(eligible_count(), 1u);
+    EXPECT_EQ(queue.count_waiting().value(), 0u);
+}
+
+TEST_F(SyncQueue, StateMachineWithBackoffThenFailed) {
+    add(file("a.mp4", 10, k_t0 - 1h));
+    const auto id = row("a.mp4").id;
+
+    ASSERT_TRUE(queue.mark_transferring(id));
+    EXPECT_EQ(row("a.mp4").state, FileState::transferring);
+    EXPECT_EQ(row("a.mp4").started_at, rfc3339_millis(k_t0));
+    EXPECT_FALSE(queue.mark_transferring(id)) << "only a pending row can start";
+    EXPECT_EQ(eligible_count(), 0u);
+
+    auto first = queue.mark_failed_attempt(id, "connection reset", {.bytes_sent = 5, .seconds = 0.5});
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->state, FileState::pending);
+    EXPECT_EQ(first->attempts, 1);
+    EXPECT_EQ(first->last_error, "connection reset");
+    EXPECT_EQ(first->next_attempt_at, rfc3339_millis(k_t0 + 30s));
+    EXPECT_EQ(eligible_count(), 0u) << "in backoff";
+    clock.advance(30s);
+    EXPECT_EQ(eligible_count(), 1u);
+
+    ASSERT_TRUE(queue.mark_transferring(id));
+    auto second = queue.mark_failed_attempt(id, "timeout", {});
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->attempts, 2);
+    EXPECT_EQ(second->next_attempt_at, rfc3339_millis(k_t0 + 30s + 60s)) << "the wait doubles";
+    clock.advance(60s);
+
+    ASSERT_TRUE(queue.mark_transferring(id));
+    auto third = queue.mark_failed_attempt(id, "disk error", {});
+    ASSERT_TRUE(third);
+    EXPECT_EQ(third->state, FileState::failed) << "max_retries = 2: the third failure is final";
+    EXPECT_EQ(third->attempts, 3);
+    EXPECT_EQ(third->last_error, "disk error");
+    EXPECT_FALSE(third->next_attempt_at);
+    clock.advance(24h);
+    EXPECT_EQ(eligible_count(), 0u);
+
+    EXPECT_EQ(queue.retry_all_failed(DryRun::yes).value(), 1u);
+    EXPECT_EQ(row("a.mp4").state, FileState::failed) << "a dry run changes nothing";
+    EXPECT_EQ(queue.retry_all_failed().value(), 1u);
+    EXPECT_EQ(row("a.mp4").state, FileState::pending);
+    EXPECT_EQ(row("a.mp4").attempts, 0);
+    ASSERT_TRUE(queue.mark_transferring(id));
+    ASSERT_TRUE(queue.mark_completed(id, std::string(64, 'a'), {.bytes_sent = 10, .seconds = 1}));
+    const auto done = row("a.mp4");
+    EXPECT_EQ(done.state, FileState::completed);
+    EXPECT_EQ(done.sha256, std::string(64, 'a'));
+    EXPECT_EQ(done.bytes_sent, 10u);
+    EXPECT_EQ(done.attempts, 1);
+    EXPECT_FALSE(done.last_error);
+}
+
+TEST_F(SyncQueue, BackoffDoublesUpToItsCap) {
+    const QueuePolicy p{.backoff_base = 30s, .backoff_max = 5min};
+    EXPECT_EQ(backoff_delay(p, 1), 30s);
+    EXPECT_EQ(backoff_delay(p, 2), 60s);
+    EXPECT_EQ(backoff_delay(p, 4), 240s);
+    EXPECT_EQ(backoff_delay(p, 5), 5min);
+    EXPECT_EQ(backoff_delay(p, 60), 5min);
+}
+
+TEST_F(SyncQueue, ACompletedFileThatChangesIsQueuedAgain) {
+    add(file("a.mp4", 10, k_t0 - 1h, 7));
+    const auto id = row("a.mp4").id;
+    ASSERT_TRUE(queue.mark_transferring(id));
+    ASSERT_TRUE(queue.mark_completed(id, std::nullopt, {}));
+    clock.advance(1h);
+    EXPECT_EQ(add(file("a.mp4", 10, k_t0 - 1h, 8)), Registered::changed) << "a new inode is a new file";
+    const auto r = row("a.mp4");
+    EXPECT_EQ(r.state, FileState::pending);
+    EXPECT_EQ(r.version.inode, 8u);
+    EXPECT_EQ(r.attempts, 0);
+    EXPECT_FALSE(r.started_at) << "a new version never resumes the old one's partial copy";
+    EXPECT_FALSE(r.completed_at);
+    EXPECT_EQ(r.discovered_at, rfc3339_millis(k_t0 + 1h));
+}
+
+TEST_F(SyncQueue, CrashLeftoversAreRecoveredKeepingResumeState) {
+    add(file("a.mp4", 10, k_t0 - 1h));
+    add(file("b.mp4", 10, k_t0 - 1h));
+    ASSERT_TRUE(queue.mark_transferring(row("a.mp4").id));
+    ASSERT_TRUE(queue.mark_transferring(row("b.mp4").id));
+    // ... and the process is killed here.
+    EXPECT_EQ(queue.recover_interrupted().value(), 2u);
+    EXPECT_EQ(row("a.mp4").state, FileState::pending);
+    EXPECT_EQ(row("a.mp4").attempts, 0) << "a crash is not the file's failed attempt";
+    EXPECT_TRUE(row("a.mp4").started_at) << "kept: the partial copy may be resumed";
+    EXPECT_EQ(eligible_count(), 2u);
+    EXPECT_EQ(queue.recover_interrupted().value(), 0u);
+}
+
+TEST_F(SyncQueue, ReleaseAndChangeDuringTransfer) {
+    add(file("a.mp4", 10, k_t0 - 1h));
+    const auto id = row("a.mp4").id;
+    ASSERT_TRUE(queue.mark_transferring(id));
+    ASSERT_TRUE(queue.release(id));
+    EXPECT_EQ(row("a.mp4").state, FileState::pending);
+    EXPECT_EQ(row("a.mp4").attempts, 0);
+    ASSERT_TRUE(queue.mark_transferring(id));
+    ASSERT_TRUE(queue.mark_changed(id, FileVersion{20, ns_of(k_t0), 1}));
+    const auto r = row("a.mp4");
+    EXPECT_EQ(r.state, FileState::pending);
+    EXPECT_EQ(r.version.size, 20u);
+    EXPECT_FALSE(r.started_at);
+    EXPECT_EQ(eligible_count(), 0u) << "changed just now: not stable";
+}
+
+TEST_F(SyncQueue, VanishedFileFailsWithoutRetries) {
+    add(file("a.mp4", 10, k_t0 - 1h));
+    const auto id = row("a.mp4").id;
+    ASSERT_TRUE(queue.mark_transferring(id));
+    ASSERT_TRUE(queue.mark_vanished(id, "the local file is gone"));
+    EXPECT_EQ(row("a.mp4").state, FileState::failed);
+    EXPECT_EQ(row("a.mp4").last_error, "the local file is gone");
+}
+
+TEST_F(SyncQueue, SamePathFromTwoSourcesIsAConflict) {
+    EXPECT_EQ(add(file("a.mp4", 10, k_t0 - 1h), "/src1"), Registered::added);
+    EXPECT_EQ(add(file("a.mp4", 10, k_t0 - 1h), "/src2"), Registered::conflict);
+    EXPECT_EQ(add(file("b.mp4", 10, k_t0 - 1h), "/src2"), Registered::added);
+    EXPECT_FALSE(queue.find("/src2", "a.mp4").value());
+}
+
+TEST_F(SyncQueue, RetryByLocalOrRelativePath) {
+    for (const char* f : {"x/a.mp4", "x/b.mp4", "c.mp4"}) {
+        add(file(f, 1, k_t0 - 1h));
+        const auto id = row(f).id;
+        ASSERT_TRUE(queue.mark_transferring(id));
+        ASSERT_TRUE(queue.mark_vanished(id, "gone"));
+    }
+    const std::vector<std::string> names{"/src/x/a.mp4", "c.mp4", "not-there"};
+    EXPECT_EQ(queue.retry_paths(names, DryRun::yes).value(), 2u);
+    EXPECT_EQ(queue.retry_paths(names).value(), 2u);
+    EXPECT_EQ(row("x/a.mp4").state, FileState::pending);
+    EXPECT_EQ(row("c.mp4").state, FileState::pending);
+    EXPECT_EQ(row("x/b.mp4").state, FileState::failed);
+}
+
+TEST_F(SyncQueue, ScanBatchesCommitAndRollBackOnError) {
+    ASSERT_TRUE(queue.begin_scan());
+    for (int i = 0; i < 9000; ++i)
+        ASSERT_TRUE(queue.register_file("/src", file("f" + std::to_string(i), 1, k_t0 - 1h)));
+    ASSERT_TRUE(queue.end_scan());
+    EXPECT_EQ(queue.count_eligible().value().files, 9000u);
+    EXPECT_EQ(queue.count_eligible().value().bytes, 9000u);
+    auto page = queue.eligible(0, 100).value();
+    ASSERT_EQ(page.size(), 100u);
+    auto next = queue.eligible(page.back().id, 100).value();
+    ASSERT_EQ(next.size(), 100u);
+    EXPECT_GT(next.front().id, page.back().id);
+    EXPECT_FALSE(queue.register_file("/src", file("outside-scan", 1, k_t0)));
+}
+
+TEST_F(SyncQueue, StatusNumbers) {
+    add(file("done1.mp4", 1000, k_t0 - 3h));
+    add(file("done2.mp4", 3000, k_t0 - 3h));
+    add(file("bad.mp4", 50, k_t0 - 3h));
+    clock.advance(1h);
+    add(file("new.mp4", 700, k_t0));  // discovered at t0+1h
+
+    // done1 completed 2 hours before "now", done2 and a failure within the last hour.
+    ASSERT_TRUE(queue.mark_transferring(row("done1.mp4").id));
+    ASSERT_TRUE(queue.mark_completed(row("done1.mp4").id, std::nullopt, {.bytes_sent = 1000, .seconds = 1}));
+    clock.advance(2h);
+    ASSERT_TRUE(queue.mark_transferring(row("done2.mp4").id));
+    ASSERT_TRUE(queue.mark_completed(row("done2.mp4").id, std::nullopt, {.bytes_sent = 3000, .seconds = 2}));
+    ASSERT_TRUE(queue.mark_transferring(row("bad.mp4").id));
+    ASSERT_TRUE(queue.mark_failed_attempt(row("bad.mp4").id, "boom", {}));
+    clock.advance(10min);
+
+    const auto st = queue.status().value();
+    EXPECT_EQ(st.pending, 2u);  // new.mp4 and bad.mp4 (in backoff)
+    EXPECT_EQ(st.transferring, 0u);
+    EXPECT_EQ(st.completed, 2u);
+    EXPECT_EQ(st.failed, 0u);
+    EXPECT_EQ(st.bytes_pending, 750u);
+    ASSERT_TRUE(st.oldest_pending_age);
+    EXPECT_EQ(*st.oldest_pending_age, Duration(3h + 10min)) << "bad.mp4 was discovered at t0";
+    EXPECT_EQ(st.last_hour.completed, 1u);
+    EXPECT_EQ(st.last_hour.failed, 1u);
+    EXPECT_DOUBLE_EQ(st.last_hour.success_ratio().value(), 0.5);
+    EXPECT_DOUBLE_EQ(st.last_hour.bytes_per_second().value(), 1500.0);
+    EXPECT_EQ(st.last_day.completed, 2u);
+    EXPECT_DOUBLE_EQ(st.last_day.success_ratio().value(), 2.0 / 3.0);
+    EXPECT_DOUBLE_EQ(st.last_day.bytes_per_second().value(), 4000.0 / 3.0);
+    EXPECT_EQ(st.last_success, rfc3339_millis(k_t0 + 3h));
+}
+
+TEST_F(SyncQueue, EmptyStatusHasNoRatios) {
+    const auto st = queue.status().value();
+    EXPECT_EQ(st.pending + st.completed + st.failed + st.transferring, 0u);
+    EXPECT_FALSE(st.oldest_pending_age);
+    EXPECT_FALSE(st.last_hour.success_ratio());
+    EXPECT_FALSE(st.last_day.bytes_per_second());
+    EXPECT_FALSE(st.last_success);
+}

@@ -1,0 +1,487 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <optional>
+
+#include "engine.hpp"
+#include "local_target.hpp"
+#include "nasops/config.hpp"
+#include "nasops/lock.hpp"
+#include "nasops/log.hpp"
+#include "nasops/output.hpp"
+#include "nasops/paths.hpp"
+#include "nasops/record.hpp"
+#include "nasops/store.hpp"
+#include "nasops/units.hpp"
+#include "schema.hpp"
+#include "sftp_target.hpp"
+
+namespace nasops::sync {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (i + n > text.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+// A failed write to stdout (a closed pipe) has no one left to be reported to.
+void print(std::FILE* out, std::string_view text) {
+    static_cast<void>(std::fwrite(text.data(), 1, text.size(), out));
+}
+
+struct Context {
+    Config config;
+    Settings settings;
+    Paths paths;
+};
+
+Result<Context> prepare(const CliOptions& cli, bool writes_logs) {
+    auto config = load_config(ConfigSearch{.explicit_path = cli.common.config_path});
+    if (!config) return std::unexpected(config.error());
+    auto settings = resolve_settings(cli, *config);
+    if (!settings) return std::unexpected(settings.error());
+    auto paths = resolve_paths(*config);
+    if (!paths) return std::unexpected(paths.error());
+    LogOptions log{.tool = "sync",
+                   .stderr_level = LogOptions::stderr_level_for(settings->quiet, settings->verbose),
+                   .colour = colour_enabled(stderr, settings->quiet ? Quiet::yes : Quiet::no)};
+    if (writes_logs) log.log_dir = paths->log_dir;
+    if (auto configured = logger().configure(log); !configured) return std::unexpected(configured.error());
+    return Context{std::move(*config), std::move(*settings), std::move(*paths)};
+}
+
+QueuePolicy policy_of(const Settings& s) {
+    return QueuePolicy{.min_age = s.min_age, .max_retries = s.max_retries};
+}
+
+RunOptions run_options_of(const Settings& s) {
+    return RunOptions{.sources = s.sources,
+                      .filter = Filter(s.include, s.exclude),
+                      .verify = s.verify,
+                      .remove_source = s.remove_source,
+                      .jobs = s.jobs,
+                      .bwlimit = s.bwlimit,
+                      .max_duration = s.max_duration,
+                      .max_bytes = s.max_bytes};
+}
+
+// The database for reading: nullopt when it does not exist yet or has no sync tables.
+Result<std::optional<Store>> open_for_reading(const Paths& paths) {
+    const auto db = database_path(paths);
+    std::error_code ec;
+    if (!fs::exists(db, ec)) return std::optional<Store>{};
+    auto store = Store::open(db, migrations(), OpenMode::read_only);
+    if (!store) return std::unexpected(store.error());
+    if (store->schema_version("sync") == 0) return std::optional<Store>{};
+    return std::optional<Store>(std::move(*store));
+}
+
+struct Writable {
+    LockFile lock;
+    Store store;
+};
+
+// The lock, then the database: every change to the queue happens under the lock.
+Result<Writable> open_for_writing(const Paths& paths, Duration lock_timeout) {
+    if (auto dir = ensure_dir(paths.state_dir); !dir) return std::unexpected(dir.error());
+    auto lock = LockFile::acquire(paths.state_dir / "sync.lock", lock_timeout);
+    if (!lock) return std::unexpected(lock.error());
+    if (lock->waited() > Duration{0}) logger().info("waited {} for the lock", format_duration(lock->waited()));
+    auto store = Store::open(database_path(paths), migrations());
+    if (!store) return std::unexpected(store.error());
+    return Writable{std::move(*lock), std::move(*store)};
+}
+
+Result<void> require_sources(const Context& ctx) {
+    if (!ctx.settings.sources.empty()) return {};
+    return std::unexpected(ctx.config.section("sync").error_at(
+        "sources", "no source folder to scan: set sources in [sync] or pass --source"));
+}
+
+std::string percent(std::optional<double> ratio) {
+    return ratio ? fmt::format("{:.1f}%", *ratio * 100.0) : std::string("-");
+}
+
+std::string rate_text(std::optional<double> bytes_per_second) {
+    return bytes_per_second ? fmt::format("{:.1f} MB/s", *bytes_per_second / 1e6) : std::string("-");
+}
+
+// ---- run -------------------------------------------------------------------
+
+Result<ExitCode> dry_run(const Context& ctx, const CommandEnv& env) {
+    auto store = open_for_reading(ctx.paths);
+    if (!store) return std::unexpected(store.error());
+    const auto policy = policy_of(ctx.settings);
+    std::optional<Queue> queue;
+    if (*store) queue.emplace((*store)->db(), env.clock, policy);
+    const bool json = ctx.settings.format == OutputFormat::json;
+    RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+    auto summary = plan_sync(
+        run_options_of(ctx.settings), queue ? &*queue : nullptr, policy, env.clock, [&](const PlannedFile& file) {
+            const auto path = (fs::path(file.source) / file.rel_path).string();
+            const char* action = file.action == PlannedFile::Action::upload ? "upload"
+                                 : file.action == PlannedFile::Action::wait ? "wait"
+                                                                            : "queue";
+            if (json) {
+                (void)records.write(RecordKind::transfer, {{"path", path},
+                                                           {"rel_path", file.rel_path},
+                                                           {"state", "pending"},
+                                                           {"bytes", file.size},
+                                                           {"dry_run", true},
+                                                           {"action", action}});
+            } else {
+                print(env.out, fmt::format("would {} {} ({})\n", action, printable(path), format_size(file.size)));
+            }
+        });
+    if (!summary) return std::unexpected(summary.error());
+    if (!json && !ctx.settings.quiet)
+        print(env.out, fmt::format("dry run: {} new or changed, {} to upload ({}), {} waiting; nothing was changed\n",
+                                   summary->would_queue, summary->would_upload, format_size(summary->upload_bytes),
+                                   summary->would_wait));
+    return summary->source_errors > 0 ? ExitCode::no_input : ExitCode::ok;
+}
+
+Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
+    auto ctx = prepare(cli, !cli.dry_run);
+    if (!ctx) return std::unexpected(ctx.error());
+    if (auto ok = require_sources(*ctx); !ok) return std::unexpected(ok.error());
+    if (ctx->settings.dry_run) return dry_run(*ctx, env);
+
+    auto spec = resolve_target(cli, ctx->config);
+    if (!spec) return std::unexpected(spec.error());
+    auto writable = open_for_writing(ctx->paths, ctx->settings.lock_timeout);
+    if (!writable) return std::unexpected(writable.error());
+    reopen_logs_on_sighup();
+    std::optional<PidFile> pidfile;
+    if (auto run_dir = ensure_dir(ctx->paths.run_dir); run_dir) {
+        if (auto created = PidFile::create(ctx->paths.run_dir / "nasops-sync.pid"); created)
+            pidfile.emplace(std::move(*created));
+    }
+
+    Queue queue(writable->store.db(), env.clock, policy_of(ctx->settings));
+    const bool json = ctx->settings.format == OutputFormat::json;
+    std::optional<RecordWriter> records;
+    if (json) records.emplace(env.out, "sync", local_hostname(), env.clock);
+    const RunOutputs outputs{.records = records ? &*records : nullptr,
+                             .progress = progress_enabled(stderr, ctx->settings.quiet ? Quiet::yes : Quiet::no),
+                             .interrupted = env.interrupted};
+    logger().info("run: {} source(s) to {}", ctx->settings.sources.size(), spec->display());
+    auto summary = run_sync(run_options_of(ctx->settings), queue, env.clock, target_factory(*spec), outputs);
+    if (!summary) return std::unexpected(summary.error());
+
+    const auto& s = *summary;
+    if (!json && !ctx->settings.quiet) {
+        std::string line =
+            fmt::format("uploaded {} files ({}) in {:.1f}s", s.uploaded, format_size(s.bytes_uploaded), s.seconds);
+        if (s.failed_attempts > 0) line += fmt::format(", {} failed attempts", s.failed_attempts);
+        if (s.held_no_space > 0) line += fmt::format(", {} held for lack of room", s.held_no_space);
+        if (s.waiting > 0) line += fmt::format(", {} waiting (min-age or retry backoff)", s.waiting);
+        if (s.left_pending > 0) line += fmt::format(", {} left for the next run", s.left_pending);
+        if (s.removed > 0) line += fmt::format(", {} local files removed", s.removed);
+        if (s.stopped_by) line += fmt::format(" (stopped: {})", *s.stopped_by);
+        print(env.out, line + "\n");
+    }
+    return s.exit_code();
+}
+
+// ---- status ----------------------------------------------------------------
+
+Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
+    auto ctx = prepare(cli, false);
+    if (!ctx) return std::unexpected(ctx.error());
+    auto store = open_for_reading(ctx->paths);
+    if (!store) return std::unexpected(store.error());
+    QueueStatus st;
+    if (*store) {
+        Queue queue((*store)->db(), env.clock, policy_of(ctx->settings));
+        auto read = queue.status();
+        if (!read) return std::unexpected(read.error());
+        st = std::move(*read);
+    }
+    if (ctx->settings.format == OutputFormat::json) {
+        RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+        const auto metric = [&](std::string_view name, double value, std::string_view unit,
+                                nlohmann::json labels = nlohmann::json::object()) -> Result<void> {
+            return records.write(RecordKind::metric,
+                                 {{"name", name}, {"value", value}, {"unit", unit}, {"labels", std::move(labels)}});
+        };
+        std::vector<Result<void>> written;
+        written.push_back(metric("sync_files", static_cast<double>(st.pending), "count", {{"state", "pending"}}));
+        written.push_back(
+            metric("sync_files", static_cast<double>(st.transferring), "count", {{"state", "transferring"}}));
+        written.push_back(metric("sync_files", static_cast<double>(st.completed), "count", {{"state", "completed"}}));
+        written.push_back(metric("sync_files", static_cast<double>(st.failed), "count", {{"state", "failed"}}));
+        written.push_back(metric("sync_pending_bytes", static_cast<double>(st.bytes_pending), "bytes"));
+        if (st.oldest_pending_age)
+            written.push_back(metric("sync_oldest_pending_age_seconds",
+                                     std::chrono::duration<double>(*st.oldest_pending_age).count(), "seconds"));
+        for (const auto& [window, w] : {std::pair{"1h", st.last_hour}, std::pair{"24h", st.last_day}}) {
+            written.push_back(metric("sync_transfers", static_cast<double>(w.completed), "count",
+                                     {{"window", window}, {"outcome", "completed"}}));
+            written.push_back(metric("sync_transfers", static_cast<double>(w.failed), "count",
+                                     {{"window", window}, {"outcome", "failed"}}));
+            if (auto r = w.success_ratio())
+                written.push_back(metric("sync_success_ratio", *r, "ratio", {{"window", window}}));
+            if (auto r = w.bytes_per_second())
+                written.push_back(
+                    metric("sync_throughput_bytes_per_second", *r, "bytes_per_second", {{"window", window}}));
+        }
+        if (st.last_success) {
+            if (auto t = parse_rfc3339(*st.last_success)) {
+                written.push_back(metric("sync_last_success_timestamp_seconds",
+                                         std::chrono::duration<double>(t->time_since_epoch()).count(), "seconds"));
+            }
+        }
+        for (auto& w : written)
+            if (!w) return std::unexpected(w.error());
+        return ExitCode::ok;
+    }
+    std::string text;
+    text += fmt::format("pending       {:>8}\n", st.pending);
+    text += fmt::format("transferring  {:>8}\n", st.transferring);
+    text += fmt::format("completed     {:>8}\n", st.completed);
+    text += fmt::format("failed        {:>8}\n", st.failed);
+    text += fmt::format("bytes pending {:>8}\n", format_size(st.bytes_pending));
+    text += fmt::format("oldest pending  {}\n",
+                        st.oldest_pending_age
+                            ? format_duration(std::chrono::floor<std::chrono::seconds>(*st.oldest_pending_age))
+                            : std::string("-"));
+    for (const auto& [label, w] : {std::pair{"last hour", st.last_hour}, std::pair{"last day", st.last_day}}) {
+        text += fmt::format("{:<9}       {} completed, {} failed, success {}, {}\n", label, w.completed, w.failed,
+                            percent(w.success_ratio()), rate_text(w.bytes_per_second()));
+    }
+    text += fmt::format("last success    {}\n", st.last_success.value_or("never"));
+    print(env.out, text);
+    return ExitCode::ok;
+}
+
+// ---- ls --------------------------------------------------------------------
+
+Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
+    auto ctx = prepare(cli, false);
+    if (!ctx) return std::unexpected(ctx.error());
+    auto store = open_for_reading(ctx->paths);
+    if (!store) return std::unexpected(store.error());
+    if (!*store) return ExitCode::ok;
+    Queue queue((*store)->db(), env.clock, policy_of(ctx->settings));
+    const bool json = ctx->settings.format == OutputFormat::json;
+    RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+    std::optional<Error> write_error;
+    auto listed = queue.for_each(ctx->settings.state, [&](const FileRow& row) {
+        const auto path = (fs::path(row.source) / row.rel_path).string();
+        if (json) {
+            nlohmann::json fields{{"path", path},
+                                  {"rel_path", row.rel_path},
+                                  {"source", row.source},
+                                  {"state", state_name(row.state)},
+                                  {"bytes", row.version.size},
+                                  {"attempt", row.attempts}};
+            if (row.last_error) fields["error"] = *row.last_error;
+            if (row.sha256) fields["sha256"] = *row.sha256;
+            if (row.completed_at) fields["completed_at"] = *row.completed_at;
+            if (row.next_attempt_at) fields["next_attempt_at"] = *row.next_attempt_at;
+            if (row.seconds) fields["seconds"] = *row.seconds;
+            if (auto w = records.write(RecordKind::transfer, fields); !w && !write_error) write_error = w.error();
+        } else {
+            std::string line =
+                fmt::format("{:<12} {:>10}  {}", state_name(row.state), format_size(row.version.size), printable(path));
+            if (row.last_error && row.state != FileState::completed) line += "  (" + printable(*row.last_error) + ")";
+            print(env.out, line + "\n");
+        }
+    });
+    if (!listed) return std::unexpected(listed.error());
+    if (write_error) return std::unexpected(*write_error);
+    return ExitCode::ok;
+}
+
+// ---- retry -----------------------------------------------------------------
+
+Result<ExitCode> retry(const CliOptions& cli, const CommandEnv& env) {
+    if (cli.paths.empty() && !cli.all_failed)
+        return fail(ExitCode::usage, "retry: name the files to requeue (PATH...) or pass --all-failed");
+    if (!cli.paths.empty() && cli.all_failed)
+        return fail(ExitCode::usage, "retry: give PATH... or --all-failed, not both");
+    auto ctx = prepare(cli, !cli.dry_run);
+    if (!ctx) return std::unexpected(ctx.error());
+    const auto dry = ctx->settings.dry_run ? DryRun::yes : DryRun::no;
+    std::optional<Store> store;
+    if (dry == DryRun::yes) {
+        auto opened = open_for_reading(ctx->paths);
+        if (!opened) return std::unexpected(opened.error());
+        store = std::move(*opened);
+    } else {
+        // Only failed rows change, which a concurrent run never touches: no lock needed.
+        if (auto dir = ensure_dir(ctx->paths.state_dir); !dir) return std::unexpected(dir.error());
+        auto opened = Store::open(database_path(ctx->paths), migrations());
+        if (!opened) return std::unexpected(opened.error());
+        store.emplace(std::move(*opened));
+    }
+    std::uint64_t count = 0;
+    if (store) {
+        Queue queue(store->db(), env.clock, policy_of(ctx->settings));
+        std::vector<std::string> names;
+        for (const auto& p : ctx->settings.paths) {
+            names.push_back(p);
+            std::error_code ec;
+            const auto absolute = fs::absolute(p, ec).lexically_normal().string();
+            if (!ec && absolute != p) names.push_back(absolute);
+        }
+        auto n = ctx->settings.all_failed ? queue.retry_all_failed(dry) : queue.retry_paths(names, dry);
+        if (!n) return std::unexpected(n.error());
+        count = *n;
+    }
+    if (dry == DryRun::no && count > 0) logger().info("requeued {} failed files", count);
+    if (ctx->settings.format == OutputFormat::json) {
+        RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+        auto w =
+            records.write(RecordKind::event,
+                          {{"name", "retry"}, {"details", {{"requeued", count}, {"dry_run", dry == DryRun::yes}}}});
+        if (!w) return std::unexpected(w.error());
+    } else {
+        print(env.out, fmt::format("{} {} failed files\n", dry == DryRun::yes ? "would requeue" : "requeued", count));
+    }
+    if (!ctx->settings.all_failed && count == 0)
+        return fail(ExitCode::no_input, "retry: none of the named files is in the failed state");
+    return ExitCode::ok;
+}
+
+// ---- verify ----------------------------------------------------------------
+
+Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
+    auto ctx = prepare(cli, !cli.dry_run);
+    if (!ctx) return std::unexpected(ctx.error());
+    auto spec = resolve_target(cli, ctx->config);
+    if (!spec) return std::unexpected(spec.error());
+    const auto dry = ctx->settings.dry_run ? DryRun::yes : DryRun::no;
+    std::optional<Writable> writable;
+    std::optional<Store> reading;
+    SQLite::Database* db = nullptr;
+    if (dry == DryRun::yes) {
+        auto opened = open_for_reading(ctx->paths);
+        if (!opened) return std::unexpected(opened.error());
+        reading = std::move(*opened);
+        if (reading) db = &reading->db();
+    } else {
+        auto opened = open_for_writing(ctx->paths, ctx->settings.lock_timeout);
+        if (!opened) return std::unexpected(opened.error());
+        writable.emplace(std::move(*opened));
+        db = &writable->store.db();
+    }
+    VerifySummary summary;
+    if (db != nullptr) {
+        auto target = target_factory(*spec)();
+        if (!target) return std::unexpected(target.error());
+        Queue queue(*db, env.clock, policy_of(ctx->settings));
+        auto checked = verify_completed(queue, **target, ctx->settings.verify, dry);
+        if (!checked) return std::unexpected(checked.error());
+        summary = std::move(*checked);
+    }
+    if (ctx->settings.format == OutputFormat::json) {
+        RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+        for (const auto& p : summary.problems) {
+            auto w = records.write(RecordKind::event, {{"name", "verify_failed"},
+                                                       {"details",
+                                                        {{"path", (fs::path(p.row.source) / p.row.rel_path).string()},
+                                                         {"rel_path", p.row.rel_path},
+                                                         {"problem", p.what},
+                                                         {"message", p.detail},
+                                                         {"requeued", p.requeued}}}});
+            if (!w) return std::unexpected(w.error());
+        }
+        auto w = records.write(RecordKind::event, {{"name", "verify"},
+                                                   {"details",
+                                                    {{"checked", summary.checked},
+                                                     {"ok", summary.ok},
+                                                     {"hashed", summary.hashed},
+                                                     {"bad", summary.problems.size()}}}});
+        if (!w) return std::unexpected(w.error());
+    } else {
+        for (const auto& p : summary.problems)
+            print(env.out, fmt::format("BAD {:<7} {}{}\n", p.what, printable(p.detail),
+                                       p.requeued ? " (queued for upload again)" : ""));
+        if (!ctx->settings.quiet || !summary.problems.empty())
+            print(env.out,
+                  fmt::format("verified {} completed files on {}: {} good, {} bad ({} by SHA-256)\n", summary.checked,
+                              spec->display(), summary.ok, summary.problems.size(), summary.hashed));
+    }
+    return summary.problems.empty() ? ExitCode::ok : ExitCode::data_error;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            out += fmt::format("\\x{:02x}", c);
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if (const auto n = utf8_length(text, i); n > 0) {
+            out.append(text.substr(i, n));
+            i += n;
+            continue;
+        } else {
+            out += fmt::format("\\x{:02x}", c);
+        }
+        ++i;
+    }
+    return out;
+}
+
+TargetFactory target_factory(const TargetSpec& spec) {
+    if (spec.kind == TargetSpec::Kind::local) {
+        return [root = spec.local_root]() -> Result<std::unique_ptr<Target>> {
+            struct stat st {};
+            if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                return fail(
+                    ExitCode::unavailable,
+                    fmt::format("target folder {} does not exist or is not a folder (is the NAS share mounted?)",
+                                root.string()));
+            return std::make_unique<LocalTarget>(root);
+        };
+    }
+    return [spec]() -> Result<std::unique_ptr<Target>> {
+        auto target = SftpTarget::connect(spec);
+        if (!target) return std::unexpected(target.error());
+        return std::unique_ptr<Target>(std::move(*target));
+    };
+}
+
+Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEnv& env) {
+    switch (command) {
+        case Command::run: return run(cli, env);
+        case Command::status: return status(cli, env);
+        case Command::ls: return ls(cli, env);
+        case Command::retry: return retry(cli, env);
+        case Command::verify: return verify(cli, env);
+    }
+    return fail(ExitCode::software, "unknown command");
+}
+
+}  // namespace nasops::sync

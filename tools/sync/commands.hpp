@@ -1,0 +1,39 @@
+#pragma once
+
+// The subcommands of nasops-sync as the executable runs them: configuration,
+// folders, logs, lock, database and output around the engine. main.cpp
+// parses the command line into CliOptions and calls execute().
+
+#include <atomic>
+#include <cstdio>
+
+#include "nasops/clock.hpp"
+#include "nasops/error.hpp"
+#include "options.hpp"
+#include "target.hpp"
+
+namespace nasops::sync {
+
+enum class Command { run, status, ls, retry, verify };
+
+// Everything a subcommand takes from outside the command line, so that tests
+// can run a subcommand in-process.
+struct CommandEnv {
+    const Clock& clock;
+    std::FILE* out = stdout;                         // data: text or NDJSON records
+    const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT
+};
+
+Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEnv& env);
+
+// A factory of Targets for `spec`: a local folder (which must exist: an
+// unmounted NAS share must not be filled on the local disk) or one SFTP
+// connection per call.
+TargetFactory target_factory(const TargetSpec& spec);
+
+// `text` with control characters, backslashes and bytes that are not UTF-8
+// shown as escapes (\n, \t, \\, \xNN), so that a file name always prints on
+// one line of text output.
+std::string printable(std::string_view text);
+
+}  // namespace nasops::sync

@@ -1,0 +1,130 @@
+#pragma once
+
+// The work of `nasops-sync run` and `nasops-sync verify`, above the Queue and
+// the Target interface, with the clock, the targets and the outputs injected
+// so that tests drive it without a network or real waiting.
+//
+// A run: rows left in `transferring` are recovered, the sources are scanned
+// into the queue, then `jobs` workers, each with its own Target, upload the
+// eligible files. Each file is read once, in 1 MiB chunks, hashed (SHA-256)
+// in the same pass, written under a temporary name in its destination
+// folder, closed (and fsynced where the target can), verified in batches,
+// and only then renamed to its final name and marked completed.
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nasops/clock.hpp"
+#include "nasops/error.hpp"
+#include "nasops/record.hpp"
+#include "options.hpp"
+#include "queue.hpp"
+#include "scanner.hpp"
+#include "target.hpp"
+
+namespace nasops::sync {
+
+struct RunOptions {
+    std::vector<std::filesystem::path> sources;
+    Filter filter;
+    Verify verify = Verify::automatic;
+    RemoveSource remove_source = RemoveSource::no;
+    int jobs = 4;
+    std::optional<std::uint64_t> bwlimit;    // bytes per second, all workers together
+    std::optional<Duration> max_duration;    // no file is started, and uploads stop, after this long
+    std::optional<std::uint64_t> max_bytes;  // no file is started once this much has been sent
+    std::size_t verify_batch = 64;           // files verified together (one remote sha256sum)
+};
+
+// What the run reports to. Everything is optional.
+struct RunOutputs {
+    RecordWriter* records = nullptr;  // one transfer record per state change
+    bool progress = false;            // a progress line on stderr
+    // Set (by a SIGINT handler) to stop: uploads in flight are abandoned, resumable.
+    const std::atomic<bool>* interrupted = nullptr;
+};
+
+struct RunSummary {
+    std::uint64_t recovered = 0;       // rows found in `transferring` and recovered
+    std::uint64_t scanned = 0;         // files the scan took
+    std::uint64_t added = 0;           // new files queued
+    std::uint64_t changed = 0;         // known files queued again because they changed
+    std::uint64_t conflicts = 0;       // files whose relative path another source holds
+    std::uint64_t source_errors = 0;   // sources or entries that could not be read
+    std::uint64_t uploaded = 0;        // files completed in this run
+    std::uint64_t bytes_sent = 0;      // bytes written to the target in this run
+    std::uint64_t bytes_uploaded = 0;  // sizes of the completed files
+    std::uint64_t failed_attempts = 0;
+    std::uint64_t gave_up = 0;        // files that became `failed`
+    std::uint64_t held_no_space = 0;  // files left pending for lack of room on the target
+    std::uint64_t removed = 0;        // local files removed (--remove-source)
+    std::uint64_t waiting = 0;        // pending files not yet stable or in backoff
+    std::uint64_t left_pending = 0;   // eligible files not started (limits, stop, NAS gone)
+    bool target_unavailable = false;
+    std::string unavailable_error;
+    bool interrupted = false;
+    std::optional<std::string> stopped_by;  // "max-duration" or "max-bytes"
+    double seconds = 0;
+
+    // 130 interrupted; 69 the target went away; 73 files held for lack of
+    // room; 74 failed attempts; 66 a source could not be read; else 0.
+    ExitCode exit_code() const noexcept;
+};
+
+// Scans and uploads. Errors are only those that stop the run as a whole (the
+// database failing); everything about one file is in the summary and the queue.
+Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock& clock,
+                            const TargetFactory& make_target, const RunOutputs& outputs);
+
+// One line of `run --dry-run`: what a run would do with a file.
+struct PlannedFile {
+    std::string source;
+    std::string rel_path;
+    std::uint64_t size = 0;
+    enum class Action { upload, wait, queue_new } action = Action::upload;
+    bool known = false;  // the queue knows the file already
+};
+
+struct DryRunSummary {
+    std::uint64_t would_queue = 0;   // new or changed files
+    std::uint64_t would_upload = 0;  // files eligible now
+    std::uint64_t upload_bytes = 0;
+    std::uint64_t would_wait = 0;  // not stable yet, or in backoff
+    std::uint64_t source_errors = 0;
+};
+
+// What run_sync would do, changing nothing: scans the sources and compares
+// with the queue (when `queue` is null, as if it were empty). Every file a run
+// would queue or upload is passed to `visit`.
+Result<DryRunSummary> plan_sync(const RunOptions& options, Queue* queue, const QueuePolicy& policy, const Clock& clock,
+                                const std::function<void(const PlannedFile&)>& visit);
+
+// `nasops-sync verify`: checks every completed file on the target: it
+// exists, has its size, and (where the target can hash, unless `verify` is
+// size) has its SHA-256.
+struct VerifyProblem {
+    FileRow row;
+    std::string what;  // "missing", "size", "sha256"
+    std::string detail;
+    bool requeued = false;  // the local file is still there: queued for upload again
+};
+
+struct VerifySummary {
+    std::uint64_t checked = 0;
+    std::uint64_t ok = 0;
+    std::uint64_t hashed = 0;  // checked by SHA-256, not only by size
+    std::vector<VerifyProblem> problems;
+};
+
+// Without DryRun::yes, a bad copy whose local file still exists (same
+// version) is queued again; one whose local file is gone stays completed
+// and is reported.
+Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify verify, DryRun dry_run,
+                                       std::size_t batch = 256);
+
+}  // namespace nasops::sync

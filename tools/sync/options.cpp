@@ -1,0 +1,296 @@
+#include "options.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "nasops/environment.hpp"
+#include "nasops/unique_fd.hpp"
+
+namespace nasops::sync {
+
+namespace {
+
+constexpr std::array k_formats{OutputFormat::text, OutputFormat::json};
+
+Error usage(std::string_view option, std::string_view message) {
+    return Error{fmt::format("{}: {}", option, message), ExitCode::usage};
+}
+
+template <class T>
+Result<T> with_option_name(Result<T> parsed, std::string_view option) {
+    if (!parsed) return std::unexpected(usage(option, parsed.error().message));
+    return parsed;
+}
+
+std::filesystem::path absolute_from_cwd(const std::string& text) {
+    std::error_code ec;
+    auto p = std::filesystem::absolute(text, ec);
+    return (ec ? std::filesystem::path(text) : p).lexically_normal();
+}
+
+// A trailing '/' on a folder changes nothing but the row key: drop it.
+std::filesystem::path clean_folder(const std::filesystem::path& p) {
+    auto text = p.lexically_normal().string();
+    while (text.size() > 1 && text.back() == '/') text.pop_back();
+    return text;
+}
+
+Result<std::string> read_passphrase(const std::filesystem::path& path, const ConfigTable& nas) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return std::unexpected(
+            nas.error_at("passphrase_file", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno))));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || (st.st_mode & 077) != 0)
+        return std::unexpected(nas.error_at(
+            "passphrase_file", fmt::format("{} is readable by others (mode {:o}); chmod 600 it, as ssh wants of keys",
+                                           path.string(), st.st_mode & 0777)));
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            return std::unexpected(nas.error_at(
+                "passphrase_file", fmt::format("cannot read {}: {}", path.string(), std::strerror(errno))));
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    if (const auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    return text;
+}
+
+}  // namespace
+
+std::string_view verify_name(Verify verify) noexcept {
+    switch (verify) {
+        case Verify::automatic: return "auto";
+        case Verify::sha256: return "sha256";
+        case Verify::size: return "size";
+        case Verify::none: return "none";
+    }
+    return "auto";
+}
+
+std::optional<Verify> parse_verify(std::string_view text) noexcept {
+    for (auto v : {Verify::automatic, Verify::sha256, Verify::size, Verify::none})
+        if (verify_name(v) == text) return v;
+    return std::nullopt;
+}
+
+std::string TargetSpec::display() const {
+    if (kind == Kind::local) return local_root.string();
+    const bool v6 = ssh.host.find(':') != std::string::npos;
+    return fmt::format("sftp://{}@{}{}{}:{}{}", ssh.user, v6 ? "[" : "", ssh.host, v6 ? "]" : "", ssh.port,
+                       remote_root);
+}
+
+Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
+    const auto& sync = config.section("sync");
+    Settings s;
+    auto format = cli.common.output_format(k_formats);
+    if (!format) return std::unexpected(format.error());
+    s.format = *format;
+    s.quiet = cli.common.quiet;
+    s.verbose = cli.common.verbose;
+    s.dry_run = cli.dry_run;
+
+    if (!cli.sources.empty()) {
+        for (const auto& src : cli.sources) s.sources.push_back(clean_folder(absolute_from_cwd(src)));
+    } else {
+        for (const auto& src : sync.get_string_list("sources")) s.sources.push_back(clean_folder(src));
+    }
+    s.include = cli.include.empty() ? sync.get_string_list("include") : cli.include;
+    s.exclude = cli.exclude.empty() ? sync.get_string_list("exclude") : cli.exclude;
+
+    if (cli.min_age) {
+        auto d = with_option_name(parse_duration(*cli.min_age), "--min-age");
+        if (!d) return std::unexpected(d.error());
+        s.min_age = *d;
+    } else {
+        s.min_age = sync.get_duration("min_age");
+    }
+    if (cli.jobs) {
+        if (*cli.jobs < 1 || *cli.jobs > 64)
+            return std::unexpected(usage("--jobs", fmt::format("{} is not within 1..64", *cli.jobs)));
+        s.jobs = *cli.jobs;
+    } else {
+        s.jobs = static_cast<int>(sync.get_int("jobs"));
+    }
+    if (cli.verify) {
+        auto v = parse_verify(*cli.verify);
+        if (!v)
+            return std::unexpected(
+                usage("--verify", fmt::format("'{}' is not one of auto, sha256, size, none", *cli.verify)));
+        s.verify = *v;
+    } else {
+        s.verify = parse_verify(sync.get_string("verify")).value_or(Verify::automatic);
+    }
+    s.remove_source = (cli.remove_source || sync.get_bool("remove_source")) ? RemoveSource::yes : RemoveSource::no;
+    if (s.remove_source == RemoveSource::yes && s.verify == Verify::none) {
+        if (cli.remove_source || cli.verify)
+            return std::unexpected(
+                usage("--remove-source", "needs a verified copy: it cannot be used with --verify none"));
+        return std::unexpected(
+            sync.error_at("remove_source", "needs a verified copy: it cannot be used with verify = \"none\""));
+    }
+    if (cli.max_retries) {
+        if (*cli.max_retries < 0) return std::unexpected(usage("--max-retries", "must be 0 or more"));
+        s.max_retries = *cli.max_retries;
+    } else {
+        s.max_retries = static_cast<int>(std::min<std::int64_t>(sync.get_int("max_retries"), 1000));
+    }
+    if (cli.bwlimit) {
+        auto r = with_option_name(parse_rate(*cli.bwlimit), "--bwlimit");
+        if (!r) return std::unexpected(r.error());
+        s.bwlimit = *r;
+    } else {
+        s.bwlimit = sync.get_optional_rate("bwlimit");
+    }
+    if (s.bwlimit && *s.bwlimit == 0) s.bwlimit.reset();  // 0: no limit, as rsync
+    if (cli.max_duration) {
+        auto d = with_option_name(parse_duration(*cli.max_duration), "--max-duration");
+        if (!d) return std::unexpected(d.error());
+        s.max_duration = *d;
+    } else {
+        s.max_duration = sync.get_optional_duration("max_duration");
+    }
+    if (cli.max_bytes) {
+        auto b = with_option_name(parse_size(*cli.max_bytes), "--max-bytes");
+        if (!b) return std::unexpected(b.error());
+        s.max_bytes = *b;
+    } else {
+        s.max_bytes = sync.get_optional_size("max_bytes");
+    }
+    if (cli.lock_timeout) {
+        auto d = with_option_name(parse_duration(*cli.lock_timeout), "--lock-timeout");
+        if (!d) return std::unexpected(d.error());
+        s.lock_timeout = *d;
+    } else {
+        s.lock_timeout = sync.get_duration("lock_timeout");
+    }
+    if (cli.state) {
+        auto st = parse_state(*cli.state);
+        if (!st)
+            return std::unexpected(usage(
+                "--state", fmt::format("'{}' is not one of pending, transferring, completed, failed", *cli.state)));
+        s.state = *st;
+    }
+    s.paths = cli.paths;
+    s.all_failed = cli.all_failed;
+    return s;
+}
+
+Result<TargetSpec> parse_sftp_url(std::string_view url, const TargetSpec& defaults) {
+    const auto bad = [&](std::string_view why) {
+        return fail(ExitCode::config,
+                    fmt::format("target '{}': {} (expected sftp://[user@]host[:port]/absolute/path)", url, why));
+    };
+    constexpr std::string_view k_scheme = "sftp://";
+    if (!url.starts_with(k_scheme)) return bad("not an sftp:// URL");
+    std::string_view rest = url.substr(k_scheme.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return bad("no path");
+    std::string_view authority = rest.substr(0, slash);
+    TargetSpec spec = defaults;
+    spec.kind = TargetSpec::Kind::sftp;
+    spec.remote_root = std::string(rest.substr(slash));
+    while (spec.remote_root.size() > 1 && spec.remote_root.back() == '/') spec.remote_root.pop_back();
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        spec.ssh.user = std::string(authority.substr(0, at));
+        if (spec.ssh.user.empty()) return bad("empty user name");
+        authority.remove_prefix(at + 1);
+    }
+    std::string_view port_text;
+    if (authority.starts_with('[')) {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return bad("unclosed '[' in the host");
+        spec.ssh.host = std::string(authority.substr(1, close - 1));
+        const auto after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return bad("junk after ']'");
+            port_text = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.rfind(':');
+        spec.ssh.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    }
+    if (spec.ssh.host.empty()) return bad("no host");
+    if (!port_text.empty() || authority.ends_with(':')) {
+        int port = 0;
+        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (ec != std::errc{} || end != port_text.data() + port_text.size() || port < 1 || port > 65535)
+            return bad(fmt::format("bad port '{}'", port_text));
+        spec.ssh.port = port;
+    }
+    if (spec.ssh.user.empty()) return bad("no user (give user@host, or set user in [nas])");
+    return spec;
+}
+
+Result<TargetSpec> resolve_target(const CliOptions& cli, const Config& config) {
+    const auto& sync = config.section("sync");
+    const auto& nas = config.section("nas");
+    const std::string text = cli.target ? *cli.target : sync.get_string("target");
+
+    if (!text.empty() && !text.starts_with("sftp://")) {
+        TargetSpec spec;
+        spec.kind = TargetSpec::Kind::local;
+        if (!cli.target && text.front() != '/')
+            return std::unexpected(
+                sync.error_at("target", fmt::format("local target '{}' is not an absolute path", text)));
+        spec.local_root = clean_folder(absolute_from_cwd(text));
+        return spec;
+    }
+
+    TargetSpec defaults;
+    defaults.kind = TargetSpec::Kind::sftp;
+    defaults.ssh.host = nas.get_string("host");
+    defaults.ssh.port = static_cast<int>(nas.get_int("port"));
+    defaults.ssh.user = nas.get_string("user");
+    defaults.ssh.identity_file = nas.get_path("identity_file");
+    defaults.ssh.known_hosts = nas.get_path("known_hosts");
+    defaults.ssh.connect_timeout = nas.get_duration("connect_timeout");
+    defaults.ssh.accept_new_host_key = cli.accept_new_host_key || nas.get_bool("accept_new_host_key");
+    defaults.remote_root = nas.get_path("remote_root").string();
+    if (defaults.ssh.known_hosts.empty()) {
+        if (auto home = non_empty_env(process_environment(), "HOME"))
+            defaults.ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
+    }
+
+    TargetSpec spec;
+    if (!text.empty()) {
+        auto parsed = parse_sftp_url(text, defaults);
+        if (!parsed) {
+            if (cli.target) return std::unexpected(Error{"--target: " + parsed.error().message, ExitCode::usage});
+            return std::unexpected(sync.error_at("target", parsed.error().message));
+        }
+        spec = std::move(*parsed);
+    } else {
+        spec = defaults;
+        if (spec.ssh.host.empty())
+            return std::unexpected(nas.error_at(
+                "host", "no target: set [sync] target to a folder or an sftp:// URL, or [nas] host, or pass --target"));
+        if (spec.ssh.user.empty()) return std::unexpected(nas.error_at("user", "no user to log in to the NAS as"));
+        if (spec.remote_root.empty())
+            return std::unexpected(nas.error_at("remote_root", "no folder on the NAS to upload to"));
+    }
+    if (spec.ssh.known_hosts.empty())
+        return std::unexpected(nas.error_at("known_hosts", "no known_hosts file (and $HOME is not set)"));
+    if (const auto pass = nas.get_path("passphrase_file"); !pass.empty()) {
+        auto phrase = read_passphrase(pass, nas);
+        if (!phrase) return std::unexpected(phrase.error());
+        spec.ssh.passphrase = std::move(*phrase);
+    }
+    return spec;
+}
+
+}  // namespace nasops::sync

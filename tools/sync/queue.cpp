@@ -1,0 +1,601 @@
+#include "queue.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "nasops/store.hpp"
+
+namespace nasops::sync {
+
+namespace {
+
+constexpr std::size_t k_scan_batch = 4000;
+
+constexpr std::string_view k_columns =
+    "id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, discovered_at, stable_since, "
+    "started_at, completed_at, bytes_sent, seconds, next_attempt_at";
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getString();
+}
+
+FileRow read_row(SQLite::Statement& q) {
+    FileRow row;
+    row.id = q.getColumn(0).getInt64();
+    row.source = q.getColumn(1).getString();
+    row.rel_path = q.getColumn(2).getString();
+    row.version.size = static_cast<std::uint64_t>(q.getColumn(3).getInt64());
+    row.version.mtime_ns = q.getColumn(4).getInt64();
+    row.version.inode = static_cast<std::uint64_t>(q.getColumn(5).getInt64());
+    row.state = parse_state(q.getColumn(6).getString()).value_or(FileState::pending);
+    row.attempts = q.getColumn(7).getInt();
+    row.last_error = opt_text(q.getColumn(8));
+    row.sha256 = opt_text(q.getColumn(9));
+    row.discovered_at = opt_text(q.getColumn(10));
+    row.stable_since = opt_text(q.getColumn(11));
+    row.started_at = opt_text(q.getColumn(12));
+    row.completed_at = opt_text(q.getColumn(13));
+    if (!q.getColumn(14).isNull()) row.bytes_sent = static_cast<std::uint64_t>(q.getColumn(14).getInt64());
+    if (!q.getColumn(15).isNull()) row.seconds = q.getColumn(15).getDouble();
+    row.next_attempt_at = opt_text(q.getColumn(16));
+    return row;
+}
+
+void bind_version(SQLite::Statement& q, int first, const FileVersion& v) {
+    q.bind(first, static_cast<std::int64_t>(v.size));
+    q.bind(first + 1, v.mtime_ns);
+    q.bind(first + 2, static_cast<std::int64_t>(v.inode));
+}
+
+SystemTimePoint time_of_ns(std::int64_t ns) {
+    return SystemTimePoint(std::chrono::duration_cast<SystemTimePoint::duration>(std::chrono::nanoseconds(ns)));
+}
+
+Error db_error(std::string_view what, const std::exception& e) {
+    return Error{fmt::format("database: {}: {}", what, e.what()), ExitCode::io_error};
+}
+
+// Runs `body` and turns an SQLite exception into an Error naming `what`.
+template <class F>
+auto guarded(std::string_view what, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const SQLite::Exception& e) {
+        return std::unexpected(db_error(what, e));
+    }
+}
+
+}  // namespace
+
+std::string_view state_name(FileState state) noexcept {
+    switch (state) {
+        case FileState::pending: return "pending";
+        case FileState::transferring: return "transferring";
+        case FileState::completed: return "completed";
+        case FileState::failed: return "failed";
+    }
+    return "pending";
+}
+
+std::optional<FileState> parse_state(std::string_view name) noexcept {
+    for (auto s : {FileState::pending, FileState::transferring, FileState::completed, FileState::failed})
+        if (state_name(s) == name) return s;
+    return std::nullopt;
+}
+
+Duration backoff_delay(const QueuePolicy& policy, int failures) noexcept {
+    Duration delay = policy.backoff_base;
+    for (int i = 1; i < failures && delay < policy.backoff_max; ++i) delay *= 2;
+    return std::min(delay, policy.backoff_max);
+}
+
+SystemTimePoint stable_since_for(SystemTimePoint now, const FileVersion& version) noexcept {
+    return std::min(now, time_of_ns(version.mtime_ns));
+}
+
+bool is_eligible(const FileRow& row, SystemTimePoint now, const QueuePolicy& policy) {
+    if (row.state != FileState::pending) return false;
+    if (row.next_attempt_at && *row.next_attempt_at > rfc3339_millis(now)) return false;
+    return row.stable_since && *row.stable_since <= rfc3339_millis(now - policy.min_age);
+}
+
+std::optional<double> WindowStats::success_ratio() const noexcept {
+    const auto total = completed + failed;
+    if (total == 0) return std::nullopt;
+    return static_cast<double>(completed) / static_cast<double>(total);
+}
+
+std::optional<double> WindowStats::bytes_per_second() const noexcept {
+    if (completed == 0 || seconds <= 0) return std::nullopt;
+    return static_cast<double>(bytes) / seconds;
+}
+
+Queue::Queue(SQLite::Database& db, const Clock& clock, QueuePolicy policy)
+    : m_db(db), m_clock(clock), m_policy(policy) {}
+
+std::string Queue::now_text() const {
+    return rfc3339_millis(m_clock.now());
+}
+
+Result<std::uint64_t> Queue::recover_interrupted() {
+    std::lock_guard lock(m_mutex);
+    return guarded("recovering interrupted transfers", [&]() -> Result<std::uint64_t> {
+        return in_transaction(m_db, [&]() -> Result<std::uint64_t> {
+            SQLite::Statement q(m_db, "UPDATE media_files SET state = 'pending' WHERE state = 'transferring'");
+            return static_cast<std::uint64_t>(q.exec());
+        });
+    });
+}
+
+Result<void> Queue::begin_scan() {
+    std::lock_guard lock(m_mutex);
+    return guarded("starting a scan", [&]() -> Result<void> {
+        if (m_in_scan) return fail(ExitCode::software, "a scan is already open");
+        detail::begin_immediate(m_db);
+        m_in_scan = true;
+        m_batch_count = 0;
+        return {};
+    });
+}
+
+void Queue::commit_batch_locked() {
+    detail::commit(m_db);
+    detail::begin_immediate(m_db);
+    m_batch_count = 0;
+}
+
+Result<void> Queue::end_scan() {
+    std::lock_guard lock(m_mutex);
+    if (!m_in_scan) return {};
+    m_in_scan = false;
+    return guarded("committing the scan", [&]() -> Result<void> {
+        detail::commit(m_db);
+        return {};
+    });
+}
+
+Result<Registered> Queue::register_file(std::string_view source, const ScannedFile& file) {
+    std::lock_guard lock(m_mutex);
+    if (!m_in_scan) return fail(ExitCode::software, "register_file outside begin_scan/end_scan");
+    auto result = guarded("registering a file", [&]() -> Result<Registered> {
+        if (!m_lookup) {
+            m_lookup.emplace(
+                m_db, "SELECT id, size, mtime_ns, inode, state FROM media_files WHERE source = ? AND rel_path = ?");
+            m_insert.emplace(m_db,
+                             "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, attempts, "
+                             "discovered_at, stable_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
+            m_conflict.emplace(m_db, "SELECT 1 FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
+        }
+        const std::string src(source);
+        const auto now = m_clock.now();
+        const auto stable_since = rfc3339_millis(stable_since_for(now, file.version));
+
+        auto& lookup = *m_lookup;
+        lookup.reset();
+        lookup.bind(1, src);
+        lookup.bind(2, file.rel_path);
+        if (lookup.executeStep()) {
+            const std::int64_t id = lookup.getColumn(0).getInt64();
+            const FileVersion known{static_cast<std::uint64_t>(lookup.getColumn(1).getInt64()),
+                                    lookup.getColumn(2).getInt64(),
+                                    static_cast<std::uint64_t>(lookup.getColumn(3).getInt64())};
+            const std::string state = lookup.getColumn(4).getString();
+            lookup.reset();
+            if (known == file.version) return Registered::unchanged;
+            SQLite::Statement up(m_db,
+                                 "UPDATE media_files SET size = ?, mtime_ns = ?, inode = ?, state = 'pending', "
+                                 "attempts = 0, last_error = NULL, sha256 = NULL, stable_since = ?, started_at = NULL, "
+                                 "completed_at = NULL, bytes_sent = NULL, seconds = NULL, next_attempt_at = NULL, "
+                                 "discovered_at = CASE WHEN ? THEN ? ELSE discovered_at END WHERE id = ?");
+            bind_version(up, 1, file.version);
+            up.bind(4, stable_since);
+            // A completed file that changed is a new file to upload: discovered now.
+            up.bind(5, state == "completed" ? 1 : 0);
+            up.bind(6, rfc3339_millis(now));
+            up.bind(7, id);
+            up.exec();
+        } else {
+            lookup.reset();
+            auto& conflict = *m_conflict;
+            conflict.reset();
+            conflict.bind(1, file.rel_path);
+            conflict.bind(2, src);
+            const bool taken = conflict.executeStep();
+            conflict.reset();
+            if (taken) return Registered::conflict;
+            auto& insert = *m_insert;
+            insert.reset();
+            insert.bind(1, src);
+            insert.bind(2, file.rel_path);
+            bind_version(insert, 3, file.version);
+            insert.bind(6, rfc3339_millis(now));
+            insert.bind(7, stable_since);
+            insert.exec();
+            insert.reset();
+            ++m_batch_count;
+            if (m_batch_count >= k_scan_batch) commit_batch_locked();
+            return Registered::added;
+        }
+        ++m_batch_count;
+        if (m_batch_count >= k_scan_batch) commit_batch_locked();
+        return Registered::changed;
+    });
+    if (!result) {
+        detail::rollback(m_db);
+        m_in_scan = false;
+    }
+    return result;
+}
+
+Result<std::vector<FileRow>> Queue::eligible(std::int64_t after_id, std::size_t limit) {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue", [&]() -> Result<std::vector<FileRow>> {
+        const auto now = m_clock.now();
+        SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE state = 'pending' AND "
+                                              "(next_attempt_at IS NULL OR next_attempt_at <= ?) AND "
+                                              "stable_since <= ? AND id > ? ORDER BY id LIMIT ?",
+                                              k_columns));
+        q.bind(1, rfc3339_millis(now));
+        q.bind(2, rfc3339_millis(now - m_policy.min_age));
+        q.bind(3, after_id);
+        q.bind(4, static_cast<std::int64_t>(limit));
+        std::vector<FileRow> rows;
+        while (q.executeStep()) rows.push_back(read_row(q));
+        return rows;
+    });
+}
+
+Result<std::uint64_t> Queue::count_waiting() {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue", [&]() -> Result<std::uint64_t> {
+        const auto now = m_clock.now();
+        SQLite::Statement q(m_db,
+                            "SELECT COUNT(*) FROM media_files WHERE state = 'pending' AND "
+                            "((next_attempt_at IS NOT NULL AND next_attempt_at > ?) OR stable_since > ?)");
+        q.bind(1, rfc3339_millis(now));
+        q.bind(2, rfc3339_millis(now - m_policy.min_age));
+        q.executeStep();
+        return static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+    });
+}
+
+Result<Backlog> Queue::count_eligible() {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue", [&]() -> Result<Backlog> {
+        const auto now = m_clock.now();
+        SQLite::Statement q(m_db,
+                            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM media_files WHERE state = 'pending' AND "
+                            "(next_attempt_at IS NULL OR next_attempt_at <= ?) AND stable_since <= ?");
+        q.bind(1, rfc3339_millis(now));
+        q.bind(2, rfc3339_millis(now - m_policy.min_age));
+        q.executeStep();
+        return Backlog{static_cast<std::uint64_t>(q.getColumn(0).getInt64()),
+                       static_cast<std::uint64_t>(q.getColumn(1).getInt64())};
+    });
+}
+
+Result<std::vector<FileRow>> Queue::rows(FileState state, std::int64_t after_id, std::size_t limit) {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue", [&]() -> Result<std::vector<FileRow>> {
+        SQLite::Statement q(
+            m_db, fmt::format("SELECT {} FROM media_files WHERE state = ? AND id > ? ORDER BY id LIMIT ?", k_columns));
+        q.bind(1, std::string(state_name(state)));
+        q.bind(2, after_id);
+        q.bind(3, static_cast<std::int64_t>(limit));
+        std::vector<FileRow> out;
+        while (q.executeStep()) out.push_back(read_row(q));
+        return out;
+    });
+}
+
+Result<std::optional<FileRow>> Queue::find(std::int64_t id) {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue", [&]() -> Result<std::optional<FileRow>> {
+        SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE id = ?", k_columns));
+        q.bind(1, id);
+        if (!q.executeStep()) return std::nullopt;
+        return read_row(q);
+    });
+}
+
+Result<std::optional<FileRow>> Queue::find(std::string_view source, std::string_view rel_path) {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue", [&]() -> Result<std::optional<FileRow>> {
+        SQLite::Statement q(m_db,
+                            fmt::format("SELECT {} FROM media_files WHERE source = ? AND rel_path = ?", k_columns));
+        q.bind(1, std::string(source));
+        q.bind(2, std::string(rel_path));
+        if (!q.executeStep()) return std::nullopt;
+        return read_row(q);
+    });
+}
+
+Result<void> Queue::mark_transferring(std::int64_t id) {
+    std::lock_guard lock(m_mutex);
+    return guarded("marking a transfer started", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(m_db,
+                                "UPDATE media_files SET state = 'transferring', started_at = ? "
+                                "WHERE id = ? AND state = 'pending'");
+            q.bind(1, now_text());
+            q.bind(2, id);
+            if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is no longer pending", id));
+            return {};
+        });
+    });
+}
+
+Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt) {
+    const Completion one{id, std::move(sha256), attempt};
+    return mark_completed(std::span<const Completion>(&one, 1));
+}
+
+Result<void> Queue::mark_completed(std::span<const Completion> completions) {
+    std::lock_guard lock(m_mutex);
+    return guarded("marking transfers completed", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            const auto now = now_text();
+            SQLite::Statement q(
+                m_db,
+                "UPDATE media_files SET state = 'completed', attempts = attempts + 1, last_error = NULL, "
+                "sha256 = ?, completed_at = ?, bytes_sent = ?, seconds = ?, next_attempt_at = NULL "
+                "WHERE id = ? AND state = 'transferring'");
+            SQLite::Statement log(m_db,
+                                  "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds) "
+                                  "VALUES (?, ?, 'completed', ?, ?)");
+            for (const auto& c : completions) {
+                q.reset();
+                if (c.sha256) {
+                    q.bind(1, *c.sha256);
+                } else {
+                    q.bind(1);
+                }
+                q.bind(2, now);
+                q.bind(3, static_cast<std::int64_t>(c.attempt.bytes_sent));
+                q.bind(4, c.attempt.seconds);
+                q.bind(5, c.id);
+                if (q.exec() != 1)
+                    return fail(ExitCode::software, fmt::format("queue row {} is not transferring", c.id));
+                log.reset();
+                log.bind(1, c.id);
+                log.bind(2, now);
+                log.bind(3, static_cast<std::int64_t>(c.attempt.bytes_sent));
+                log.bind(4, c.attempt.seconds);
+                log.exec();
+            }
+            return {};
+        });
+    });
+}
+
+Result<FileRow> Queue::mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt) {
+    std::lock_guard lock(m_mutex);
+    return guarded("recording a failed transfer", [&]() -> Result<FileRow> {
+        return in_transaction(m_db, [&]() -> Result<FileRow> {
+            const auto now = m_clock.now();
+            SQLite::Statement get(m_db, "SELECT attempts FROM media_files WHERE id = ? AND state = 'transferring'");
+            get.bind(1, id);
+            if (!get.executeStep())
+                return fail(ExitCode::software, fmt::format("queue row {} is not transferring", id));
+            const int attempts = get.getColumn(0).getInt() + 1;
+            get.reset();
+            const bool give_up = attempts > m_policy.max_retries;
+            SQLite::Statement q(m_db,
+                                "UPDATE media_files SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ? "
+                                "WHERE id = ?");
+            q.bind(1, give_up ? "failed" : "pending");
+            q.bind(2, attempts);
+            q.bind(3, std::string(error));
+            if (give_up) {
+                q.bind(4);
+            } else {
+                q.bind(4, rfc3339_millis(now + backoff_delay(m_policy, attempts)));
+            }
+            q.bind(5, id);
+            q.exec();
+            SQLite::Statement log(m_db,
+                                  "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds, error) "
+                                  "VALUES (?, ?, 'failed', ?, ?, ?)");
+            log.bind(1, id);
+            log.bind(2, rfc3339_millis(now));
+            log.bind(3, static_cast<std::int64_t>(attempt.bytes_sent));
+            log.bind(4, attempt.seconds);
+            log.bind(5, std::string(error));
+            log.exec();
+            SQLite::Statement row(m_db, fmt::format("SELECT {} FROM media_files WHERE id = ?", k_columns));
+            row.bind(1, id);
+            row.executeStep();
+            return read_row(row);
+        });
+    });
+}
+
+Result<void> Queue::release(std::int64_t id) {
+    std::lock_guard lock(m_mutex);
+    return guarded("releasing a transfer", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(m_db,
+                                "UPDATE media_files SET state = 'pending' WHERE id = ? AND state = 'transferring'");
+            q.bind(1, id);
+            q.exec();
+            return {};
+        });
+    });
+}
+
+Result<void> Queue::mark_changed(std::int64_t id, const FileVersion& version) {
+    std::lock_guard lock(m_mutex);
+    return guarded("recording a changed file", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(m_db,
+                                "UPDATE media_files SET size = ?, mtime_ns = ?, inode = ?, state = 'pending', "
+                                "attempts = 0, last_error = NULL, sha256 = NULL, stable_since = ?, started_at = NULL, "
+                                "completed_at = NULL, next_attempt_at = NULL WHERE id = ?");
+            bind_version(q, 1, version);
+            q.bind(4, rfc3339_millis(stable_since_for(m_clock.now(), version)));
+            q.bind(5, id);
+            q.exec();
+            return {};
+        });
+    });
+}
+
+Result<void> Queue::mark_vanished(std::int64_t id, std::string_view error) {
+    std::lock_guard lock(m_mutex);
+    return guarded("recording a vanished file", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(m_db,
+                                "UPDATE media_files SET state = 'failed', last_error = ?, next_attempt_at = NULL, "
+                                "started_at = NULL WHERE id = ?");
+            q.bind(1, std::string(error));
+            q.bind(2, id);
+            q.exec();
+            return {};
+        });
+    });
+}
+
+Result<void> Queue::requeue(std::int64_t id, std::string_view reason) {
+    std::lock_guard lock(m_mutex);
+    return guarded("requeueing a file", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(
+                m_db,
+                "UPDATE media_files SET state = 'pending', attempts = 0, last_error = ?, sha256 = NULL, "
+                "started_at = NULL, completed_at = NULL, next_attempt_at = NULL, discovered_at = ? "
+                "WHERE id = ?");
+            q.bind(1, std::string(reason));
+            q.bind(2, now_text());
+            q.bind(3, id);
+            q.exec();
+            return {};
+        });
+    });
+}
+
+namespace {
+// The rows `retry` acts on: failed, and named by their local path or their relative path.
+constexpr std::string_view k_retry_match =
+    "state = 'failed' AND (rel_path = ?1 OR "
+    "(CASE WHEN substr(source, -1) = '/' THEN source ELSE source || '/' END) || rel_path = ?1)";
+constexpr std::string_view k_retry_set = "state = 'pending', attempts = 0, next_attempt_at = NULL";
+}  // namespace
+
+Result<std::uint64_t> Queue::retry_paths(std::span<const std::string> paths, DryRun dry_run) {
+    std::lock_guard lock(m_mutex);
+    return guarded("requeueing failed files", [&]() -> Result<std::uint64_t> {
+        return in_transaction(m_db, [&]() -> Result<std::uint64_t> {
+            SQLite::Statement q(m_db,
+                                dry_run == DryRun::yes
+                                    ? fmt::format("SELECT COUNT(*) FROM media_files WHERE {}", k_retry_match)
+                                    : fmt::format("UPDATE media_files SET {} WHERE {}", k_retry_set, k_retry_match));
+            std::uint64_t total = 0;
+            for (const auto& p : paths) {
+                q.reset();
+                q.bind(1, p);
+                if (dry_run == DryRun::yes) {
+                    q.executeStep();
+                    total += static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+                } else {
+                    total += static_cast<std::uint64_t>(q.exec());
+                }
+            }
+            return total;
+        });
+    });
+}
+
+Result<std::uint64_t> Queue::retry_all_failed(DryRun dry_run) {
+    std::lock_guard lock(m_mutex);
+    return guarded("requeueing failed files", [&]() -> Result<std::uint64_t> {
+        if (dry_run == DryRun::yes) {
+            SQLite::Statement q(m_db, "SELECT COUNT(*) FROM media_files WHERE state = 'failed'");
+            q.executeStep();
+            return static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+        }
+        return in_transaction(m_db, [&]() -> Result<std::uint64_t> {
+            SQLite::Statement q(m_db, fmt::format("UPDATE media_files SET {} WHERE state = 'failed'", k_retry_set));
+            return static_cast<std::uint64_t>(q.exec());
+        });
+    });
+}
+
+Result<void> Queue::for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit) {
+    std::lock_guard lock(m_mutex);
+    return guarded("listing the queue", [&]() -> Result<void> {
+        SQLite::Statement q(
+            m_db, fmt::format("SELECT {} FROM media_files {} ORDER BY id", k_columns, state ? "WHERE state = ?" : ""));
+        if (state) q.bind(1, std::string(state_name(*state)));
+        while (q.executeStep()) visit(read_row(q));
+        return {};
+    });
+}
+
+Result<QueueStatus> Queue::status() {
+    std::lock_guard lock(m_mutex);
+    return guarded("reading the queue status", [&]() -> Result<QueueStatus> {
+        QueueStatus st;
+        const auto now = m_clock.now();
+        {
+            SQLite::Statement q(m_db, "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files GROUP BY state");
+            while (q.executeStep()) {
+                const auto state = parse_state(q.getColumn(0).getString());
+                const auto n = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+                const auto bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
+                if (!state) continue;
+                switch (*state) {
+                    case FileState::pending:
+                        st.pending = n;
+                        st.bytes_pending += bytes;
+                        break;
+                    case FileState::transferring:
+                        st.transferring = n;
+                        st.bytes_pending += bytes;
+                        break;
+                    case FileState::completed: st.completed = n; break;
+                    case FileState::failed: st.failed = n; break;
+                }
+            }
+        }
+        {
+            SQLite::Statement q(
+                m_db, "SELECT MIN(discovered_at) FROM media_files WHERE state IN ('pending', 'transferring')");
+            if (q.executeStep() && !q.getColumn(0).isNull()) {
+                if (auto t = parse_rfc3339(q.getColumn(0).getString()); t && *t <= now)
+                    st.oldest_pending_age = std::chrono::duration_cast<Duration>(now - *t);
+                else if (t)
+                    st.oldest_pending_age = Duration{0};
+            }
+        }
+        const auto window = [&](std::chrono::system_clock::duration span) {
+            WindowStats w;
+            SQLite::Statement q(m_db,
+                                "SELECT outcome, COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(SUM(seconds), 0) "
+                                "FROM sync_attempts WHERE finished_at >= ? GROUP BY outcome");
+            q.bind(1, rfc3339_millis(now - span));
+            while (q.executeStep()) {
+                const auto n = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+                if (q.getColumn(0).getString() == "completed") {
+                    w.completed = n;
+                    w.bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
+                    w.seconds = q.getColumn(3).getDouble();
+                } else {
+                    w.failed = n;
+                }
+            }
+            return w;
+        };
+        st.last_hour = window(std::chrono::hours(1));
+        st.last_day = window(std::chrono::hours(24));
+        {
+            SQLite::Statement q(m_db, "SELECT MAX(finished_at) FROM sync_attempts WHERE outcome = 'completed'");
+            if (q.executeStep() && !q.getColumn(0).isNull()) st.last_success = q.getColumn(0).getString();
+        }
+        return st;
+    });
+}
+
+}  // namespace nasops::sync

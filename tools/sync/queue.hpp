@@ -1,0 +1,203 @@
+#pragma once
+
+// The transfer queue in media_files: registration of scanned files, the
+// stability rule (min-age), the states pending -> transferring -> completed |
+// failed, retries with exponential backoff, and recovery after a crash.
+// Every change of state is one transaction. A Queue may be used from several
+// threads (the upload workers): its methods serialise on one mutex.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nasops/clock.hpp"
+#include "nasops/error.hpp"
+#include "nasops/units.hpp"
+#include "scanner.hpp"
+
+namespace nasops::sync {
+
+enum class FileState { pending, transferring, completed, failed };
+
+enum class DryRun : bool { no, yes };
+
+std::string_view state_name(FileState state) noexcept;
+std::optional<FileState> parse_state(std::string_view name) noexcept;
+
+struct FileRow {
+    std::int64_t id = 0;
+    std::string source;
+    std::string rel_path;
+    FileVersion version;
+    FileState state = FileState::pending;
+    int attempts = 0;  // finished attempts: completed or failed ones
+    std::optional<std::string> last_error;
+    std::optional<std::string> sha256;
+    std::optional<std::string> discovered_at;
+    std::optional<std::string> stable_since;
+    std::optional<std::string> started_at;  // set while an upload of this version has begun; cleared by a new version
+    std::optional<std::string> completed_at;
+    std::optional<std::uint64_t> bytes_sent;
+    std::optional<double> seconds;
+    std::optional<std::string> next_attempt_at;
+};
+
+struct QueuePolicy {
+    // A file is eligible once its size and mtime have not changed for this long.
+    Duration min_age = std::chrono::seconds(30);
+    // Retries after the first failed attempt; then the file is `failed`.
+    int max_retries = 5;
+    // The wait after the n-th failure is backoff_base * 2^(n-1), at most backoff_max.
+    Duration backoff_base = std::chrono::seconds(30);
+    Duration backoff_max = std::chrono::hours(1);
+};
+
+// The wait before the next attempt after `failures` failed attempts (>= 1).
+Duration backoff_delay(const QueuePolicy& policy, int failures) noexcept;
+
+// When a file seen with `version` at `now` counts as unchanged since: the
+// time it was first seen so, or its mtime if that is older.
+SystemTimePoint stable_since_for(SystemTimePoint now, const FileVersion& version) noexcept;
+
+struct FileRow;
+// Whether a run at `now` may upload `row`: pending, unchanged for min_age,
+// and past its next attempt time.
+bool is_eligible(const FileRow& row, SystemTimePoint now, const QueuePolicy& policy);
+
+struct Backlog {
+    std::uint64_t files = 0;
+    std::uint64_t bytes = 0;
+};
+
+enum class Registered {
+    added,      // a new file
+    changed,    // a known file with another size, mtime or inode: queued again
+    unchanged,  // nothing to do
+    conflict,   // another source already holds this relative path: not queued
+};
+
+// What an upload worker reports when an attempt ends.
+struct AttemptResult {
+    std::uint64_t bytes_sent = 0;  // bytes sent in this attempt (a resumed upload sends fewer)
+    double seconds = 0;
+};
+
+struct WindowStats {
+    std::uint64_t completed = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t bytes = 0;  // sent by the completed attempts
+    double seconds = 0;       // spent by the completed attempts
+
+    // completed / (completed + failed); nullopt without attempts.
+    std::optional<double> success_ratio() const noexcept;
+    // bytes / seconds of the completed attempts; nullopt without any.
+    std::optional<double> bytes_per_second() const noexcept;
+};
+
+struct QueueStatus {
+    std::uint64_t pending = 0;
+    std::uint64_t transferring = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t bytes_pending = 0;             // sizes of the pending and transferring files
+    std::optional<Duration> oldest_pending_age;  // since the oldest pending file was discovered
+    WindowStats last_hour;
+    WindowStats last_day;
+    std::optional<std::string> last_success;  // when the latest upload completed
+};
+
+class Queue {
+public:
+    Queue(SQLite::Database& db, const Clock& clock, QueuePolicy policy);
+
+    const QueuePolicy& policy() const { return m_policy; }
+
+    // Rows left in `transferring` by a run that crashed or was killed go back
+    // to `pending`, keeping what makes their upload resumable. Call it only
+    // while holding the run lock. Returns how many rows were recovered.
+    Result<std::uint64_t> recover_interrupted();
+
+    // Registration of scanned files is batched: begin_scan(), any number of
+    // register_file(), end_scan(). Changes are committed every few thousand
+    // files and at end_scan(); an Error rolls back the open batch.
+    Result<void> begin_scan();
+    Result<Registered> register_file(std::string_view source, const ScannedFile& file);
+    Result<void> end_scan();
+
+    // The pending files whose turn has come (stable for min_age, next attempt
+    // due), with id > after_id, in id order, at most `limit`.
+    Result<std::vector<FileRow>> eligible(std::int64_t after_id, std::size_t limit);
+    // Pending files still waiting: not stable for min_age yet, or in backoff.
+    Result<std::uint64_t> count_waiting();
+    // The files and bytes eligible() would return, all of them.
+    Result<Backlog> count_eligible();
+    // The rows in `state` with id > after_id, in id order, at most `limit`.
+    Result<std::vector<FileRow>> rows(FileState state, std::int64_t after_id, std::size_t limit);
+
+    Result<std::optional<FileRow>> find(std::int64_t id);
+    Result<std::optional<FileRow>> find(std::string_view source, std::string_view rel_path);
+
+    // pending -> transferring; started_at is set. Fails (ExitCode::software)
+    // when the row is no longer pending.
+    Result<void> mark_transferring(std::int64_t id);
+    // transferring -> completed, with the verified hash (if any) and the figures of the attempt.
+    Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt);
+    struct Completion {
+        std::int64_t id = 0;
+        std::optional<std::string> sha256;
+        AttemptResult attempt;
+    };
+    // The same for a batch of files, in one transaction.
+    Result<void> mark_completed(std::span<const Completion> completions);
+    // A failed attempt: transferring -> pending with next_attempt_at after the
+    // backoff, or -> failed once max_retries retries have failed. Returns the new row.
+    Result<FileRow> mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt);
+    // Back to pending without counting an attempt: the run stopped, the NAS
+    // went away or had no room. The upload stays resumable.
+    Result<void> release(std::int64_t id);
+    // The file changed (size, mtime or inode): pending again as a new version,
+    // attempts and resume state reset, stable from now.
+    Result<void> mark_changed(std::int64_t id, const FileVersion& version);
+    // The local file is gone before it could be uploaded: failed, no retry.
+    Result<void> mark_vanished(std::int64_t id, std::string_view error);
+    // A completed file whose copy on the target is bad (nasops-sync verify):
+    // pending again as if new, so that the next run uploads it.
+    Result<void> requeue(std::int64_t id, std::string_view reason);
+
+    // failed -> pending (attempts reset) for the rows whose local path
+    // (source/rel_path) or rel_path is in `paths`; returns how many. With
+    // DryRun::yes nothing changes and the count is what would be requeued.
+    Result<std::uint64_t> retry_paths(std::span<const std::string> paths, DryRun dry_run = DryRun::no);
+    Result<std::uint64_t> retry_all_failed(DryRun dry_run = DryRun::no);
+
+    // Visits the rows, in id order, optionally only those in `state`.
+    Result<void> for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit);
+
+    Result<QueueStatus> status();
+
+private:
+    std::string now_text() const;
+    void commit_batch_locked();
+
+    SQLite::Database& m_db;
+    const Clock& m_clock;
+    QueuePolicy m_policy;
+    std::mutex m_mutex;
+
+    bool m_in_scan = false;
+    std::size_t m_batch_count = 0;
+    std::optional<SQLite::Statement> m_lookup;
+    std::optional<SQLite::Statement> m_insert;
+    std::optional<SQLite::Statement> m_conflict;
+};
+
+}  // namespace nasops::sync

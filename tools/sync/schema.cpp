@@ -1,0 +1,56 @@
+#include "schema.hpp"
+
+namespace nasops::sync {
+
+namespace {
+
+// Timestamps are RFC 3339 UTC text with milliseconds (rfc3339_millis): fixed
+// width, so that text comparison orders them in time.
+constexpr std::string_view k_v1 = R"sql(
+CREATE TABLE media_files (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    rel_path TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER,
+    inode INTEGER,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'transferring', 'completed', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sha256 TEXT,
+    discovered_at TEXT,
+    stable_since TEXT,
+    started_at TEXT,
+    completed_at TEXT,
+    bytes_sent INTEGER,
+    seconds REAL,
+    next_attempt_at TEXT,
+    UNIQUE (source, rel_path)
+);
+CREATE INDEX media_files_state ON media_files (state, next_attempt_at);
+CREATE INDEX media_files_rel_path ON media_files (rel_path);
+CREATE INDEX media_files_completed_at ON media_files (completed_at);
+CREATE TABLE sync_attempts (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES media_files (id) ON DELETE CASCADE,
+    finished_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('completed', 'failed')),
+    bytes INTEGER NOT NULL DEFAULT 0,
+    seconds REAL NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX sync_attempts_finished_at ON sync_attempts (finished_at);
+CREATE INDEX sync_attempts_file_id ON sync_attempts (file_id);
+)sql";
+
+constexpr Migration k_migrations[] = {
+    {"sync", 1, k_v1},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    return k_migrations;
+}
+
+}  // namespace nasops::sync

@@ -1,0 +1,207 @@
+#include "sftp_target.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <map>
+
+#include "nasops/log.hpp"
+#include "nasops/remote_df.hpp"
+#include "nasops/sha256.hpp"
+
+namespace nasops::sync {
+
+namespace {
+
+// The longest remote command line a batch verify builds; longer batches are split.
+constexpr std::size_t k_max_command = 64 * 1024;
+// sha256sum prints once per file: a large file may keep it silent for long.
+constexpr auto k_hash_timeout = std::chrono::minutes(30);
+
+class SftpTargetFile final : public TargetFile {
+public:
+    explicit SftpTargetFile(SftpFile file) : m_file(std::move(file)) {}
+    Result<void> write(std::string_view data) override { return m_file.write(data); }
+    // SFTP has no portable fsync: the close is acknowledged once the server has the bytes.
+    Result<void> finish() override { return m_file.close(); }
+
+private:
+    SftpFile m_file;
+};
+
+}  // namespace
+
+Digests parse_sha256sum_output(std::string_view output, std::span<const std::string> names) {
+    std::map<std::string, std::string, std::less<>> by_name;
+    while (!output.empty()) {
+        const auto nl = output.find('\n');
+        std::string_view line = output.substr(0, nl);
+        output.remove_prefix(nl == std::string_view::npos ? output.size() : nl + 1);
+        const bool escaped = !line.empty() && line.front() == '\\';
+        if (escaped) line.remove_prefix(1);
+        if (line.size() < k_sha256_hex_length + 2 || !is_sha256_hex(line.substr(0, k_sha256_hex_length))) continue;
+        const std::string digest(line.substr(0, k_sha256_hex_length));
+        const char sep1 = line[k_sha256_hex_length];
+        const char sep2 = line[k_sha256_hex_length + 1];
+        if (sep1 != ' ' || (sep2 != ' ' && sep2 != '*')) continue;
+        std::string_view raw = line.substr(k_sha256_hex_length + 2);
+        std::string name;
+        if (!escaped) {
+            name = raw;
+        } else {
+            for (std::size_t i = 0; i < raw.size(); ++i) {
+                if (raw[i] != '\\' || i + 1 == raw.size()) {
+                    name.push_back(raw[i]);
+                    continue;
+                }
+                const char c = raw[++i];
+                name.push_back(c == 'n' ? '\n' : c == 'r' ? '\r' : c);
+            }
+        }
+        by_name[std::move(name)] = digest;
+    }
+    Digests out;
+    out.reserve(names.size());
+    for (const auto& n : names) {
+        const auto it = by_name.find(n);
+        out.push_back(it == by_name.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
+    return out;
+}
+
+SftpTarget::SftpTarget(SshSession session, Sftp sftp, TargetSpec spec)
+    : m_session(std::move(session)), m_sftp(std::move(sftp)), m_spec(std::move(spec)) {}
+
+Result<std::unique_ptr<SftpTarget>> SftpTarget::connect(const TargetSpec& spec) {
+    auto session = SshSession::connect(spec.ssh);
+    if (!session) return std::unexpected(session.error());
+    if (session->host_key_added())
+        logger().warning("added the {} host key {} of {} to {} (accept-new)", session->host_key_type(),
+                         session->host_key_fingerprint(), session->endpoint(), spec.ssh.known_hosts.string());
+    auto sftp = session->sftp();
+    if (!sftp) return std::unexpected(sftp.error());
+    return std::unique_ptr<SftpTarget>(new SftpTarget(std::move(*session), std::move(*sftp), spec));
+}
+
+std::string SftpTarget::describe() const {
+    return m_spec.display();
+}
+
+std::string SftpTarget::remote(std::string_view rel_path) const {
+    if (rel_path.empty()) return m_spec.remote_root;
+    if (m_spec.remote_root == "/") return fmt::format("/{}", rel_path);
+    return fmt::format("{}/{}", m_spec.remote_root, rel_path);
+}
+
+std::string SftpTarget::location(std::string_view rel_path) const {
+    return fmt::format("{}:{}", m_session.endpoint(), remote(rel_path));
+}
+
+Result<TargetEntry> SftpTarget::stat(std::string_view rel_path) {
+    auto st = m_sftp.stat(remote(rel_path));
+    if (!st) return std::unexpected(st.error());
+    return TargetEntry{.exists = st->exists, .is_regular = st->is_regular, .size = st->size};
+}
+
+Result<void> SftpTarget::make_dirs(std::string_view rel_path) {
+    return m_sftp.mkdir_p(remote(rel_path));
+}
+
+Result<std::unique_ptr<TargetFile>> SftpTarget::open_write(std::string_view rel_path, std::uint64_t offset) {
+    auto file =
+        offset == 0 ? m_sftp.open_for_write(remote(rel_path)) : m_sftp.open_for_resume(remote(rel_path), offset);
+    if (!file) return std::unexpected(file.error());
+    return std::make_unique<SftpTargetFile>(std::move(*file));
+}
+
+Result<void> SftpTarget::rename(std::string_view from, std::string_view to) {
+    return m_sftp.rename(remote(from), remote(to));
+}
+
+Result<void> SftpTarget::remove(std::string_view rel_path) {
+    return m_sftp.remove(remote(rel_path));
+}
+
+Result<bool> SftpTarget::set_mtime(std::string_view rel_path, std::int64_t mtime_ns) {
+    const std::chrono::sys_seconds when{std::chrono::seconds(mtime_ns / 1'000'000'000)};
+    auto set = m_sftp.set_mtime(remote(rel_path), when);
+    if (set) return true;
+    if (set.error().code == ExitCode::unavailable) return std::unexpected(set.error());
+    logger().debug("{}", set.error().message);
+    return false;
+}
+
+Result<void> SftpTarget::commit() {
+    return {};
+}
+
+Result<std::uint64_t> SftpTarget::df_available() {
+    auto df = remote_df(m_session, m_spec.remote_root);
+    if (!df) {
+        return fail(df.error().code, fmt::format("cannot read the free space of {}: the server has no "
+                                                 "statvfs@openssh.com and {}",
+                                                 describe(), df.error().message));
+    }
+    return df->available_bytes;
+}
+
+Result<std::uint64_t> SftpTarget::available_space() {
+    if (!m_statvfs_refused) {
+        auto st = m_sftp.statvfs(m_spec.remote_root);
+        if (st) return st->available_bytes;
+        // A missing folder is an answer; only a server without the extension needs df.
+        if (st.error().code == ExitCode::unavailable || st.error().code == ExitCode::no_input)
+            return std::unexpected(st.error());
+        logger().debug("{}; trying df -P", st.error().message);
+        m_statvfs_refused = true;
+    }
+    return df_available();
+}
+
+Result<bool> SftpTarget::probe_sha256sum() {
+    if (m_has_sha256sum) return *m_has_sha256sum;
+    const std::vector<std::string> argv{"sha256sum", "--", "/dev/null"};
+    auto run = m_session.exec(argv);
+    if (!run) {
+        if (run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
+        m_has_sha256sum = false;
+    } else {
+        m_has_sha256sum = run->exit_status == 0 && run->out.starts_with(sha256_hex(""));
+    }
+    if (!*m_has_sha256sum) logger().info("{} cannot run sha256sum: uploads there are verified by size", describe());
+    return *m_has_sha256sum;
+}
+
+Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> rel_paths) {
+    auto can = probe_sha256sum();
+    if (!can) return std::unexpected(can.error());
+    if (!*can) return std::optional<Digests>{};
+    Digests out;
+    out.reserve(rel_paths.size());
+    std::size_t start = 0;
+    while (start < rel_paths.size()) {
+        std::vector<std::string> argv{"sha256sum", "--"};
+        std::vector<std::string> names;
+        std::size_t length = 16;
+        std::size_t end = start;
+        while (end < rel_paths.size()) {
+            auto name = remote(rel_paths[end]);
+            if (!names.empty() && length + name.size() + 3 > k_max_command) break;
+            length += name.size() + 3;
+            names.push_back(name);
+            argv.push_back(std::move(name));
+            ++end;
+        }
+        m_session.set_timeout(k_hash_timeout);
+        auto run = m_session.exec(argv);
+        m_session.set_timeout(m_spec.ssh.timeout);
+        if (!run) return std::unexpected(run.error());
+        // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
+        auto digests = parse_sha256sum_output(run->out, names);
+        for (auto& d : digests) out.push_back(std::move(d));
+        start = end;
+    }
+    return std::optional<Digests>(std::move(out));
+}
+
+}  // namespace nasops::sync

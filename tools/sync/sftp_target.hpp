@@ -1,0 +1,60 @@
+#pragma once
+
+// The NAS over SFTP (libssh2, through nasops/ssh_session.hpp), with the
+// remote shell used only where SFTP has no answer: `sha256sum` for batch
+// verification and `df -P` for free space when the server lacks
+// statvfs@openssh.com. Both are optional on the NAS (Synology and
+// restricted accounts lack them): without sha256sum the target reports that
+// it cannot hash, and the caller verifies by size.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nasops/ssh_session.hpp"
+#include "options.hpp"
+#include "target.hpp"
+
+namespace nasops::sync {
+
+class SftpTarget final : public Target {
+public:
+    // Connects and authenticates (host key checked against known_hosts) and
+    // opens SFTP. Errors as SshSession::connect.
+    static Result<std::unique_ptr<SftpTarget>> connect(const TargetSpec& spec);
+
+    std::string describe() const override;
+    std::string location(std::string_view rel_path) const override;
+    Result<TargetEntry> stat(std::string_view rel_path) override;
+    Result<void> make_dirs(std::string_view rel_path) override;
+    Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel_path, std::uint64_t offset) override;
+    Result<void> rename(std::string_view from, std::string_view to) override;
+    Result<void> remove(std::string_view rel_path) override;
+    Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) override;
+    Result<void> commit() override;
+    Result<std::uint64_t> available_space() override;
+    Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) override;
+
+    SshSession& session() { return m_session; }
+
+private:
+    SftpTarget(SshSession session, Sftp sftp, TargetSpec spec);
+
+    std::string remote(std::string_view rel_path) const;
+    Result<bool> probe_sha256sum();
+    Result<std::uint64_t> df_available();
+
+    SshSession m_session;
+    Sftp m_sftp;  // declared after m_session: destroyed before it
+    TargetSpec m_spec;
+    std::optional<bool> m_has_sha256sum;
+    bool m_statvfs_refused = false;
+};
+
+// Parses the output of `sha256sum -- FILE...` (GNU coreutils and BusyBox):
+// "<64 hex>  <name>" per line, where a line that starts with '\' has its name
+// escaped (\\ for '\', \n for a newline, \r for a carriage return). Returns
+// the digests of `names`, in their order; nullopt for a name the output lacks.
+Digests parse_sha256sum_output(std::string_view output, std::span<const std::string> names);
+
+}  // namespace nasops::sync

@@ -1,0 +1,90 @@
+#pragma once
+
+// Where files are uploaded to: one small interface above a local folder and
+// an SFTP server, so that the upload logic is one code path and is tested
+// without a network. Paths given to a Target are relative to its root,
+// '/'-separated; the empty path is the root itself.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nasops/error.hpp"
+
+namespace nasops::sync {
+
+struct TargetEntry {
+    bool exists = false;
+    bool is_regular = false;
+    std::uint64_t size = 0;
+};
+
+// A file being written on the target. Destroying it without finish() closes
+// it without making its contents durable: an abandoned upload.
+class TargetFile {
+public:
+    virtual ~TargetFile() = default;
+    // Appends `data` at the current offset.
+    virtual Result<void> write(std::string_view data) = 0;
+    // Sends what is buffered, makes the bytes durable where the target can
+    // (fsync), and closes the file.
+    virtual Result<void> finish() = 0;
+};
+
+// One SHA-256 (64 hex digits) per path asked for; nullopt for a file that
+// does not exist.
+using Digests = std::vector<std::optional<std::string>>;
+
+// Errors follow the ssh module: ExitCode::unavailable means the target is gone
+// (connection lost) and this Target must not be used again; any other code is
+// about the one file or folder named in the message.
+class Target {
+public:
+    virtual ~Target() = default;
+
+    // The target as the operator wrote it: "/srv/nas", "sftp://nas@10.0.0.5:22/volume1/media".
+    virtual std::string describe() const = 0;
+    // Where `rel_path` is on the target, for messages.
+    virtual std::string location(std::string_view rel_path) const = 0;
+
+    // Metadata of `rel_path`; a missing path is exists == false, not an Error.
+    virtual Result<TargetEntry> stat(std::string_view rel_path) = 0;
+    // Creates the folder `rel_path` and every missing parent; an existing folder is success.
+    virtual Result<void> make_dirs(std::string_view rel_path) = 0;
+    // Opens `rel_path` for writing at `offset`: 0 creates or truncates it; more
+    // keeps its first `offset` bytes (a resumed upload) and drops the rest. An
+    // offset past the file's end is an Error.
+    virtual Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel_path, std::uint64_t offset) = 0;
+    // Renames `from` to `to`, replacing `to`.
+    virtual Result<void> rename(std::string_view from, std::string_view to) = 0;
+    virtual Result<void> remove(std::string_view rel_path) = 0;
+    // Sets the modification time. Returns false when the target refuses to
+    // (some NAS do): the caller logs that once and goes on.
+    virtual Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) = 0;
+    // Makes the renames done so far durable (a local folder: fsync of the
+    // folders touched); a no-op where the protocol has no such thing.
+    virtual Result<void> commit() = 0;
+    // Bytes an unprivileged writer may still use on the file system of the root.
+    virtual Result<std::uint64_t> available_space() = 0;
+    // The SHA-256 of each of `rel_paths`, computed on the target side, in one
+    // batch; nullopt when this target cannot compute hashes (the caller then
+    // verifies by size).
+    virtual Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) = 0;
+};
+
+// Makes a new Target, each with its own connection: one per upload worker.
+using TargetFactory = std::function<Result<std::unique_ptr<Target>>()>;
+
+// The folder part of a relative path ("a/b/c.mp4" -> "a/b", "c.mp4" -> "").
+std::string_view parent_of(std::string_view rel_path) noexcept;
+// The name part of a relative path ("a/b/c.mp4" -> "c.mp4").
+std::string_view name_of(std::string_view rel_path) noexcept;
+// `folder` + '/' + `name`, or `name` alone when folder is empty.
+std::string join_path(std::string_view folder, std::string_view name);
+
+}  // namespace nasops::sync
