@@ -45,11 +45,32 @@ constexpr KeySpec k_sync[] = {
     {.name = "lock_timeout", .type = duration, .default_value = R"("0s")"},
 };
 
+constexpr KeySpec k_health_http[] = {
+    {.name = "url", .type = string, .required = Required::yes},
+    {.name = "status", .type = integer, .default_value = "200", .min = 100, .max = 599},
+    {.name = "match", .type = string},
+    {.name = "warn", .type = string},
+    {.name = "crit", .type = string},
+};
+
 constexpr KeySpec k_health[] = {
     {.name = "checks", .type = string_list, .default_value = "[]"},
     {.name = "timeout", .type = duration, .default_value = R"("10s")"},
+    {.name = "check_timeout", .type = duration},
     {.name = "disk_paths", .type = path_list, .default_value = R"(["/"])"},
     {.name = "textfile_dir", .type = path},
+    {.name = "cpu_sample", .type = duration, .default_value = R"("1s")"},
+    {.name = "warn", .type = string_map},
+    {.name = "crit", .type = string_map},
+    {.name = "labels", .type = string_map},
+    {.name = "processes", .type = string_list, .default_value = "[]"},
+    {.name = "services", .type = string_list, .default_value = "[]"},
+    {.name = "db_path", .type = path},
+    {.name = "log_window", .type = duration, .default_value = R"("15m")"},
+    {.name = "tls_targets", .type = string_list, .default_value = "[]"},
+    {.name = "http", .type = table_list, .fields = k_health_http},
+    {.name = "transfer_window", .type = duration, .default_value = R"("1h")"},
+    {.name = "ssh_window", .type = duration, .default_value = R"("24h")"},
 };
 
 constexpr KeySpec k_alert_channel[] = {

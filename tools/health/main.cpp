@@ -1,10 +1,16 @@
 // nasops-health: argument parsing and dispatch only.
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "health/health.hpp"
+#include "health/thresholds.hpp"
 #include "nasops/cli.hpp"
+#include "nasops/log.hpp"
 
 namespace {
 
@@ -15,37 +21,100 @@ constexpr nasops::ToolInfo k_tool{
   nasops-health disk nas-disk             # only these checks
   nasops-health --format json | nasops-alert
   nasops-health tls --format nagios       # one line, monitoring-plugins style
+  nasops-health disk -w 85 -c 95          # thresholds of one check, in its unit (%)
   nasops-health --format prom             # Prometheus text, for the textfile collector
+  nasops-health --no-cpu --textfile-dir /var/lib/prometheus/node-exporter
 )",
     // monitoring-plugins convention: what could not be checked is UNKNOWN.
     .usage_error = nasops::ExitCode::unknown,
     .config_error = nasops::ExitCode::unknown,
 };
-constexpr int k_issue = 4;
 
 constexpr std::array k_formats{nasops::OutputFormat::text, nasops::OutputFormat::json, nasops::OutputFormat::nagios,
                                nasops::OutputFormat::prom};
 
-struct Options {
+struct Parsed {
     nasops::CommonOptions common;
-    std::vector<std::string> checks;  // empty: every check the config enables
+    std::vector<std::string> checks;
+    std::string warn;
+    std::string crit;
+    std::string timeout;
+    std::string cpu_sample;
+    bool no_cpu = false;
+    std::string textfile_dir;
 };
+
+nasops::Result<std::optional<nasops::Duration>> optional_duration(const std::string& text, std::string_view option) {
+    if (text.empty()) return std::nullopt;
+    auto d = nasops::parse_duration(text);
+    if (!d) return nasops::fail(nasops::ExitCode::usage, std::string(option) + ": " + d.error().message);
+    if (d->count() <= 0) return nasops::fail(nasops::ExitCode::usage, std::string(option) + " must be more than 0");
+    return *d;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
     auto app = nasops::make_app(k_tool);
-    Options opts;
-    nasops::add_common_options(*app, opts.common, k_formats);
-    app->add_option("CHECK", opts.checks, "Checks to run (default: every check the config enables)")
-        ->check(CLI::IsMember({"disk", "nas-disk", "memory", "cpu", "load", "fds", "process", "service", "db", "logs",
-                               "ssh", "http", "tls", "transfer"}))
+    Parsed parsed;
+    nasops::add_common_options(*app, parsed.common, k_formats);
+    std::vector<std::string> names(nasops::health::check_names().begin(), nasops::health::check_names().end());
+    app->add_option("CHECK", parsed.checks, "Checks to run (default: every check the config enables)")
+        ->check(CLI::IsMember(names))
         ->type_name("NAME")
         ->default_str("");
+    app->add_option("-w,--warning", parsed.warn,
+                    "Warning range of the one check named, monitoring-plugins syntax (10, 10:, ~:10, 10:20, @10:20)")
+        ->type_name("RANGE");
+    app->add_option("-c,--critical", parsed.crit, "Critical range of the one check named")->type_name("RANGE");
+    app->add_option("-t,--timeout", parsed.timeout, "Time allowed to the whole run (default: [health] timeout, 10s)")
+        ->type_name("DURATION");
+    app->add_option("--cpu-sample", parsed.cpu_sample, "How long the cpu check samples (default 1s)")
+        ->type_name("DURATION");
+    app->add_flag("--no-cpu", parsed.no_cpu, "Skip the cpu check and its sample");
+    app->add_option("--textfile-dir", parsed.textfile_dir,
+                    "Also write nasops_health.prom there, for node_exporter's textfile collector")
+        ->type_name("DIR");
 
-    return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
-        auto format = opts.common.output_format(k_formats);
+    bool exit_now = false;
+    const int code = nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
+        auto format = parsed.common.output_format(k_formats);
         if (!format) return std::unexpected(format.error());
-        return std::unexpected(nasops::not_implemented(k_tool, "", k_issue));
+        auto timeout = optional_duration(parsed.timeout, "--timeout");
+        if (!timeout) return std::unexpected(timeout.error());
+        auto cpu_sample = optional_duration(parsed.cpu_sample, "--cpu-sample");
+        if (!cpu_sample) return std::unexpected(cpu_sample.error());
+
+        nasops::LogOptions log{
+            .tool = "health",
+            .stderr_level = nasops::LogOptions::stderr_level_for(parsed.common.quiet, parsed.common.verbose),
+            .colour = nasops::colour_enabled(stderr, nasops::Quiet{parsed.common.quiet})};
+        (void)nasops::logger().configure(log);
+
+        const nasops::health::Options options{
+            .checks = parsed.checks,
+            .format = *format,
+            .config_path = parsed.common.config_path,
+            .quiet = parsed.common.quiet,
+            .warn = app->count("--warning") > 0 ? std::optional(parsed.warn) : std::nullopt,
+            .crit = app->count("--critical") > 0 ? std::optional(parsed.crit) : std::nullopt,
+            .timeout = *timeout,
+            .cpu_sample = *cpu_sample,
+            .no_cpu = parsed.no_cpu,
+            .textfile_dir = parsed.textfile_dir,
+        };
+        nasops::health::Deps deps;
+        deps.out_is_tty_colour = nasops::colour_enabled(stdout, nasops::Quiet{parsed.common.quiet});
+        auto outcome = nasops::health::run(options, deps);
+        if (!outcome) return std::unexpected(outcome.error());
+        exit_now = outcome->abandoned > 0;
+        return outcome->code;
     });
+    if (exit_now) {
+        // A check is still blocked in a syscall (a dead NFS mount, a silent NAS):
+        // leave without running destructors under its feet.
+        (void)std::fflush(nullptr);
+        std::_Exit(code);
+    }
+    return code;
 }

@@ -1,0 +1,140 @@
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "health/runner.hpp"
+
+using namespace nasops;
+using namespace nasops::health;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Measures a fixed value after an optional pause.
+class FixedCheck final : public Check {
+public:
+    FixedCheck(std::string name, double value, Duration pause = 0ms)
+        : Check(std::move(name), "t"), m_value(value), m_pause(pause) {}
+    CheckResult run(const CheckContext& context) override {
+        m_seen_timeout = context.timeout;
+        std::this_thread::sleep_for(m_pause);
+        auto r = blank();
+        r.message = "measured";
+        r.metrics.push_back(Metric{.name = "v", .value = m_value, .warn = parse_range("10").value()});
+        return r;
+    }
+    std::atomic<Duration> m_seen_timeout{0ms};
+
+private:
+    double m_value;
+    Duration m_pause;
+};
+
+// Blocks in read(2) on a pipe until the test closes its write end, as a
+// statvfs on a dead NFS mount blocks in the kernel.
+class BlockedCheck final : public Check {
+public:
+    explicit BlockedCheck(int fd) : Check("blocked", "/mnt/dead"), m_fd(fd) {}
+    CheckResult run(const CheckContext&) override {
+        char c;
+        (void)::read(m_fd, &c, 1);
+        return blank();
+    }
+
+private:
+    int m_fd;
+};
+
+class ThrowingCheck final : public Check {
+public:
+    ThrowingCheck() : Check("throws", "") {}
+    CheckResult run(const CheckContext&) override { throw std::runtime_error("boom"); }
+};
+
+struct Pipe {
+    int fds[2] = {-1, -1};
+    Pipe() { EXPECT_EQ(::pipe(fds), 0); }
+    ~Pipe() {
+        close_writer();
+        ::close(fds[0]);
+    }
+    void close_writer() {
+        if (fds[1] >= 0) ::close(fds[1]);
+        fds[1] = -1;
+    }
+};
+
+}  // namespace
+
+TEST(HealthRunner, ResultsKeepTheOrderOfTheChecksAndAreEvaluated) {
+    std::vector<std::shared_ptr<Check>> checks{std::make_shared<FixedCheck>("a", 5, 50ms),
+                                               std::make_shared<FixedCheck>("b", 50),
+                                               std::make_shared<FixedCheck>("c", 1, 10ms)};
+    auto report = run_checks(checks, RunLimits{5s, 5s}, std::make_shared<SystemClock>());
+    ASSERT_EQ(report.results.size(), 3u);
+    EXPECT_EQ(report.abandoned, 0u);
+    EXPECT_EQ(report.results[0].name, "a");
+    EXPECT_EQ(report.results[0].target, "t");
+    EXPECT_EQ(report.results[0].status, Status::ok);
+    EXPECT_EQ(report.results[1].status, Status::warning);
+    EXPECT_EQ(report.results[1].message, "measured (warning: v 50 above 10)");
+    EXPECT_EQ(report.results[2].name, "c");
+    EXPECT_GE(report.results[0].duration, 50ms);
+    EXPECT_EQ(static_cast<FixedCheck&>(*checks[0]).m_seen_timeout.load(), 5s);
+}
+
+TEST(HealthRunner, AHungCheckIsUnknownWhileTheOthersReport) {
+    Pipe pipe;
+    std::vector<std::shared_ptr<Check>> checks{std::make_shared<FixedCheck>("disk", 1),
+                                               std::make_shared<BlockedCheck>(pipe.fds[0]),
+                                               std::make_shared<FixedCheck>("memory", 2, 20ms)};
+    const auto start = std::chrono::steady_clock::now();
+    auto report = run_checks(checks, RunLimits{300ms, 10s}, std::make_shared<SystemClock>());
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(report.results.size(), 3u);
+    EXPECT_EQ(report.abandoned, 1u);
+    EXPECT_EQ(report.results[0].status, Status::ok);
+    EXPECT_EQ(report.results[2].status, Status::ok);
+    EXPECT_EQ(report.results[2].message, "measured");
+    const auto& hung = report.results[1];
+    EXPECT_EQ(hung.name, "blocked");
+    EXPECT_EQ(hung.target, "/mnt/dead");
+    EXPECT_EQ(hung.status, Status::unknown);
+    EXPECT_EQ(hung.message, "timed out after 300ms");
+    // Generous: the run returned long before the overall limit although the check never did.
+    EXPECT_LT(took, 5s);
+    // Release the abandoned thread; it writes into its own slot, which it co-owns.
+    pipe.close_writer();
+    std::this_thread::sleep_for(50ms);
+}
+
+TEST(HealthRunner, TheOverallTimeoutBoundsEveryCheck) {
+    Pipe pipe;
+    std::vector<std::shared_ptr<Check>> checks{std::make_shared<BlockedCheck>(pipe.fds[0]),
+                                               std::make_shared<FixedCheck>("quick", 1)};
+    auto report = run_checks(checks, RunLimits{10s, 200ms}, std::make_shared<SystemClock>());
+    EXPECT_EQ(report.results[0].status, Status::unknown);
+    EXPECT_EQ(report.results[0].message, "did not finish within the overall timeout of 200ms");
+    EXPECT_EQ(report.results[1].status, Status::ok);
+    pipe.close_writer();
+    std::this_thread::sleep_for(50ms);
+}
+
+TEST(HealthRunner, AnExceptionIsUnknownWithItsText) {
+    std::vector<std::shared_ptr<Check>> checks{std::make_shared<ThrowingCheck>()};
+    auto report = run_checks(checks, RunLimits{}, std::make_shared<SystemClock>());
+    ASSERT_EQ(report.results.size(), 1u);
+    EXPECT_EQ(report.results[0].status, Status::unknown);
+    EXPECT_EQ(report.results[0].message, "internal error: boom");
+    EXPECT_EQ(report.results[0].name, "throws");
+}
+
+TEST(HealthRunner, NoChecksIsAnEmptyReport) {
+    auto report = run_checks({}, RunLimits{}, std::make_shared<SystemClock>());
+    EXPECT_TRUE(report.results.empty());
+    EXPECT_EQ(report.abandoned, 0u);
+}

@@ -1,0 +1,121 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "health/thresholds.hpp"
+#include "nasops/metrics.hpp"
+
+using namespace nasops;
+using namespace nasops::health;
+using ::testing::HasSubstr;
+
+namespace {
+
+Config config(const std::string& text) {
+    auto c = parse_config(text, "test.toml");
+    EXPECT_TRUE(c) << (c ? "" : c.error().message);
+    return c ? *c : Config::defaults();
+}
+
+}  // namespace
+
+TEST(HealthMetricSpecs, DefaultsParseAndNamesPassPromtoolRules) {
+    const auto defaults = Thresholds::defaults();  // throws on a malformed default
+    std::set<std::string> prom_names;
+    for (const auto& spec : metric_specs()) {
+        const auto name = prometheus_name(spec);
+        auto ok = check_metric_name(name, MetricType::gauge);
+        EXPECT_TRUE(ok) << (ok ? "" : ok.error().message);
+        EXPECT_TRUE(prom_names.insert(name).second) << "duplicate " << name;
+        EXPECT_FALSE(spec.help.empty()) << spec.name;
+        EXPECT_NE(std::ranges::find(check_names(), spec.check), check_names().end()) << spec.check;
+        EXPECT_NO_THROW((void)defaults.get(spec.name));
+    }
+    EXPECT_EQ(check_names().size(), 14u);
+    EXPECT_EQ(record_name("nas-disk"), "nas_disk");
+}
+
+TEST(HealthMetricSpecs, HandbookDefaults) {
+    const auto t = Thresholds::defaults();
+    auto m = t.metric("disk_used", 0.85);
+    EXPECT_EQ(m.quantity, Quantity::percent);
+    ASSERT_TRUE(m.warn && m.crit);
+    EXPECT_DOUBLE_EQ(m.warn->end, 0.8);
+    EXPECT_DOUBLE_EQ(m.crit->end, 0.9);
+    EXPECT_DOUBLE_EQ(t.get("memory_used").crit->end, 0.95);
+    EXPECT_DOUBLE_EQ(t.get("cpu_used").warn->end, 0.7);
+    EXPECT_DOUBLE_EQ(t.get("load1_per_core").warn->end, 1.5);
+    EXPECT_DOUBLE_EQ(t.get("db_size").crit->end, 5.0 * 1024 * 1024 * 1024);
+    EXPECT_DOUBLE_EQ(t.get("logs_largest_file").warn->end, 100.0 * 1024 * 1024);
+    EXPECT_DOUBLE_EQ(t.get("tls_cert_expiry").crit->start, 7 * 86400.0);
+    EXPECT_DOUBLE_EQ(t.get("transfer_rate").warn->start, 10e6);
+    EXPECT_DOUBLE_EQ(t.get("transfer_success").crit->start, 0.9);
+    EXPECT_DOUBLE_EQ(t.get("ssh_success").crit->start, 0.8);
+    EXPECT_DOUBLE_EQ(t.get("ssh_latency").crit->end, 10.0);
+    EXPECT_DOUBLE_EQ(t.get("process_uptime").crit->start, 60.0);
+    EXPECT_FALSE(t.get("process_uptime").warn);
+    EXPECT_FALSE(t.get("disk_free").warn);
+    EXPECT_THROW((void)t.get("no_such_metric"), std::logic_error);
+}
+
+TEST(HealthThresholds, ConfigOverridesAndSwitchesOff) {
+    auto c = config(R"([health.warn]
+disk_used = "85"
+tls_cert_expiry = "21:"
+[health.crit]
+disk_used = "95%"
+logs_largest_file = ""
+)");
+    auto t = Thresholds::resolve(c.section("health"), "", std::nullopt, std::nullopt);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_DOUBLE_EQ(t->get("disk_used").warn->end, 0.85);
+    EXPECT_DOUBLE_EQ(t->get("disk_used").crit->end, 0.95);
+    EXPECT_DOUBLE_EQ(t->get("tls_cert_expiry").warn->start, 21 * 86400.0);
+    EXPECT_FALSE(t->get("logs_largest_file").crit);
+    EXPECT_TRUE(t->get("logs_largest_file").warn);
+}
+
+TEST(HealthThresholds, BadConfigReportsEveryProblemWithItsPlace) {
+    auto c = config(R"([health.warn]
+disk_usd = "85"
+memory_used = "lots"
+[health.crit]
+load1_per_core = "3:2"
+)");
+    auto t = Thresholds::resolve(c.section("health"), "", std::nullopt, std::nullopt);
+    ASSERT_FALSE(t);
+    EXPECT_EQ(t.error().code, ExitCode::config);
+    EXPECT_THAT(t.error().message, HasSubstr("test.toml:"));
+    EXPECT_THAT(t.error().message, HasSubstr("unknown metric 'disk_usd' (did you mean 'disk_used'?)"));
+    EXPECT_THAT(t.error().message, HasSubstr("memory_used: invalid threshold 'lots'"));
+    EXPECT_THAT(t.error().message, HasSubstr("load1_per_core: invalid threshold '3:2': start is above end"));
+}
+
+TEST(HealthThresholds, CommandLineSetsThePrimaryMetricsOfOneCheck) {
+    const auto c = Config::defaults();
+    auto t = Thresholds::resolve(c.section("health"), "load", std::string("3"), std::string("4"));
+    ASSERT_TRUE(t) << t.error().message;
+    for (const auto* name : {"load1_per_core", "load5_per_core", "load15_per_core"}) {
+        EXPECT_DOUBLE_EQ(t->get(name).warn->end, 3.0) << name;
+        EXPECT_DOUBLE_EQ(t->get(name).crit->end, 4.0) << name;
+    }
+    auto tls = Thresholds::resolve(c.section("health"), "tls", std::string("21:"), std::nullopt);
+    ASSERT_TRUE(tls);
+    EXPECT_DOUBLE_EQ(tls->get("tls_cert_expiry").warn->start, 21 * 86400.0);
+    EXPECT_DOUBLE_EQ(tls->get("tls_cert_expiry").crit->start, 7 * 86400.0);  // -c not given: default kept
+    auto disk = Thresholds::resolve(c.section("health"), "disk", std::nullopt, std::string("95"));
+    ASSERT_TRUE(disk);
+    EXPECT_DOUBLE_EQ(disk->get("disk_used").crit->end, 0.95);
+    EXPECT_DOUBLE_EQ(disk->get("disk_inodes_used").crit->end, 0.9);  // not primary
+
+    auto none = Thresholds::resolve(c.section("health"), "service", std::string("1"), std::nullopt);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, ExitCode::usage);
+    EXPECT_THAT(none.error().message, HasSubstr("the service check has no thresholds"));
+    auto bad = Thresholds::resolve(c.section("health"), "disk", std::string("9O"), std::nullopt);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ExitCode::usage);
+    EXPECT_THAT(bad.error().message, HasSubstr("-w: invalid threshold '9O'"));
+}

@@ -1,0 +1,269 @@
+#include "health/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "health/thresholds.hpp"
+#include "nasops/metrics.hpp"
+
+namespace nasops::health {
+
+namespace {
+
+std::string_view symbol(Status s) {
+    switch (s) {
+        case Status::ok: return "\u2713";        // ✓
+        case Status::warning: return "\u26a0";   // ⚠
+        case Status::critical: return "\u2717";  // ✗
+        case Status::unknown: return "?";
+    }
+    return "?";
+}
+
+std::string_view colour_of(Status s) {
+    switch (s) {
+        case Status::ok: return "\033[32m";
+        case Status::warning: return "\033[33m";
+        case Status::critical: return "\033[31m";
+        case Status::unknown: return "\033[35m";
+    }
+    return "";
+}
+
+// Characters as a terminal shows them: UTF-8 continuation bytes take no column.
+std::size_t columns(std::string_view s) {
+    return static_cast<std::size_t>(
+        std::ranges::count_if(s, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string pad(std::string_view s, std::size_t width) {
+    std::string out(s);
+    const auto used = columns(s);
+    if (used < width) out.append(width - used, ' ');
+    return out;
+}
+
+// Nagios reads '|' as the start of perfdata and a newline as the end of the line.
+std::string plugin_safe(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out) {
+        if (c == '|') c = '/';
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    return out;
+}
+
+// Cuts `text` to at most `limit` bytes at a UTF-8 boundary, ending with "..." when cut.
+std::string fit(std::string text, std::size_t limit) {
+    if (text.size() <= limit) return text;
+    std::size_t cut = limit - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+    return text + "...";
+}
+
+struct PerfUnit {
+    double divisor;  // base units per perfdata unit
+    std::string_view uom;
+};
+
+PerfUnit perf_unit(Quantity q) {
+    switch (q) {
+        case Quantity::percent: return {0.01, "%"};
+        case Quantity::bytes: return {1, "B"};
+        case Quantity::seconds:
+        case Quantity::days: return {1, "s"};
+        case Quantity::count:
+        case Quantity::rate: return {1, ""};
+    }
+    return {1, ""};
+}
+
+std::string perf_label(const Metric& m, const std::string& target) {
+    std::string label = target.empty() ? m.name : m.name + " " + target;
+    std::string quoted = "'";
+    for (const char c : label) {
+        if (c == '\'') {
+            quoted += "''";
+        } else if (c == '=' || c == '\n' || c == '|') {
+            quoted += '_';
+        } else {
+            quoted += c;
+        }
+    }
+    return quoted + "'";
+}
+
+std::string check_title(const CheckResult& r) {
+    return r.target.empty() ? r.name : r.name + " " + r.target;
+}
+
+}  // namespace
+
+Status overall_status(std::span<const CheckResult> results) {
+    Status s = Status::ok;
+    for (const auto& r : results) s = worse(s, r.status);
+    return s;
+}
+
+std::string render_text(std::span<const CheckResult> results, bool colour) {
+    std::size_t name_width = 0;
+    std::size_t target_width = 0;
+    for (const auto& r : results) {
+        name_width = std::max(name_width, columns(r.name));
+        target_width = std::max(target_width, columns(r.target));
+    }
+    std::string out;
+    for (const auto& r : results) {
+        const auto state = pad(status_name(r.status), 8);
+        if (colour) {
+            out += fmt::format("{}{} {}\033[0m", colour_of(r.status), symbol(r.status), state);
+        } else {
+            out += fmt::format("{} {}", symbol(r.status), state);
+        }
+        out += " " + pad(r.name, name_width);
+        if (target_width > 0) out += "  " + pad(r.target, target_width);
+        out += "  " + r.message;
+        while (out.ends_with(' ')) out.pop_back();
+        out += '\n';
+    }
+    return out;
+}
+
+nlohmann::json check_record_fields(const CheckResult& r) {
+    nlohmann::json fields = nlohmann::json::object();
+    fields["name"] = r.name;
+    if (!r.target.empty()) fields["target"] = r.target;
+    fields["status"] = status_word(r.status);
+    auto metric_json = [](const Metric& m) {
+        nlohmann::json j = nlohmann::json::object();
+        j["value"] = m.value;
+        j["unit"] = record_unit(m.quantity);
+        if (m.warn) j["warn"] = format_range(*m.warn);
+        if (m.crit) j["crit"] = format_range(*m.crit);
+        return j;
+    };
+    if (!r.metrics.empty()) {
+        const auto headline = metric_json(r.metrics.front());
+        for (const auto& [key, value] : headline.items()) fields[key] = value;
+    }
+    fields["message"] = r.message;
+    fields["duration_ms"] = r.duration.count();
+    if (!r.labels.empty()) {
+        nlohmann::json labels = nlohmann::json::object();
+        for (const auto& [k, v] : r.labels) labels[k] = v;
+        fields["labels"] = std::move(labels);
+    }
+    if (!r.metrics.empty()) {
+        nlohmann::json metrics = nlohmann::json::array();
+        for (const auto& m : r.metrics) {
+            auto j = metric_json(m);
+            j["name"] = m.name;
+            j["status"] = status_word(m.status);
+            metrics.push_back(std::move(j));
+        }
+        fields["metrics"] = std::move(metrics);
+    }
+    return fields;
+}
+
+Result<void> write_records(RecordWriter& writer, std::span<const CheckResult> results) {
+    for (const auto& r : results) {
+        if (auto written = writer.write(RecordKind::check, check_record_fields(r)); !written) return written;
+    }
+    return {};
+}
+
+std::string nagios_status_line(std::span<const CheckResult> results) {
+    const Status overall = overall_status(results);
+    std::string line;
+    if (results.size() == 1) {
+        const auto& r = results.front();
+        std::string title = r.name;
+        std::ranges::transform(title, title.begin(),
+                               [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; });
+        line = fmt::format("{} {} - {}{}", title, status_name(r.status), r.target.empty() ? "" : r.target + ": ",
+                           r.message);
+    } else {
+        std::array<std::size_t, 4> counts{};
+        const CheckResult* worst = nullptr;
+        for (const auto& r : results) {
+            ++counts[static_cast<std::size_t>(severity_rank(r.status))];
+            if (r.status != Status::ok && (worst == nullptr || severity_rank(r.status) > severity_rank(worst->status)))
+                worst = &r;
+        }
+        std::string tally;
+        for (const auto& [status, index] :
+             {std::pair{"critical", 3}, std::pair{"warning", 2}, std::pair{"unknown", 1}, std::pair{"ok", 0}}) {
+            if (counts[static_cast<std::size_t>(index)] == 0) continue;
+            tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", counts[static_cast<std::size_t>(index)], status);
+        }
+        line = fmt::format("HEALTH {} - {}", status_name(overall), results.empty() ? "no checks" : tally);
+        if (worst != nullptr) line += fmt::format(": {}: {}", check_title(*worst), worst->message);
+    }
+    return fit(plugin_safe(line), 79);
+}
+
+std::string render_nagios(std::span<const CheckResult> results) {
+    std::string perf;
+    for (const auto& r : results) {
+        for (const auto& m : r.metrics) {
+            const auto unit = perf_unit(m.quantity);
+            std::string item = fmt::format(
+                "{}={}{};{};{};{};{}", perf_label(m, r.target), plain_number(m.value / unit.divisor), unit.uom,
+                m.warn ? format_range(*m.warn, unit.divisor) : "", m.crit ? format_range(*m.crit, unit.divisor) : "",
+                m.min ? plain_number(*m.min / unit.divisor) : "", m.max ? plain_number(*m.max / unit.divisor) : "");
+            while (item.ends_with(';')) item.pop_back();
+            perf += (perf.empty() ? "" : " ") + item;
+        }
+    }
+    std::string out = nagios_status_line(results);
+    if (!perf.empty()) out += " | " + perf;
+    out += '\n';
+    if (results.size() > 1) {
+        for (const auto& r : results) {
+            out += plugin_safe(fmt::format("[{}] {}: {}", status_name(r.status), check_title(r), r.message)) + '\n';
+        }
+    }
+    return out;
+}
+
+Result<std::string> render_prom(std::span<const CheckResult> results) {
+    Exposition e;
+    auto ok = e.declare("nasops_health_check_status", MetricType::gauge,
+                        "State of a health check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+    if (!ok) return std::unexpected(ok.error());
+    ok = e.declare("nasops_health_check_duration_seconds", MetricType::gauge, "Time a health check took.");
+    if (!ok) return std::unexpected(ok.error());
+    for (const auto& r : results) {
+        Labels labels{{"check", r.name}};
+        if (!r.target.empty()) labels.push_back({"target", r.target});
+        for (const auto& [k, v] : r.labels) labels.push_back({k, v});
+        if (ok = e.add("nasops_health_check_status", labels, static_cast<double>(to_int(to_exit_code(r.status))));
+            !ok) {
+            return std::unexpected(ok.error());
+        }
+        if (ok =
+                e.add("nasops_health_check_duration_seconds", labels, static_cast<double>(r.duration.count()) / 1000.0);
+            !ok) {
+            return std::unexpected(ok.error());
+        }
+    }
+    for (const auto& r : results) {
+        Labels labels;
+        if (!r.target.empty()) labels.push_back({"target", r.target});
+        for (const auto& [k, v] : r.labels) labels.push_back({k, v});
+        for (const auto& m : r.metrics) {
+            const auto* spec = find_metric_spec(m.name);
+            if (spec == nullptr) return fail(ExitCode::software, fmt::format("metric '{}' has no spec", m.name));
+            const auto name = prometheus_name(*spec);
+            if (ok = e.declare(name, MetricType::gauge, spec->help); !ok) return std::unexpected(ok.error());
+            if (ok = e.add(name, labels, m.value); !ok) return std::unexpected(ok.error());
+        }
+    }
+    return e.text();
+}
+
+}  // namespace nasops::health
