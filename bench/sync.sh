@@ -2,9 +2,12 @@
 # bench/sync.sh: nasops-sync against its peers, side by side, on one loopback
 # sshd restricted to aes128-ctr + hmac-sha2-256 (what libssh2 1.10 negotiates),
 # so that every client pays the same cipher. Prints wall time, throughput and
-# peak RSS of each, and ratios to nasops-sync. Asserts nothing.
+# peak RSS and client CPU time of each, and ratios to nasops-sync. Asserts nothing.
 #
 #   bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N]
+#
+# NASOPS_BENCH_WRAP="perf record -g -o /tmp/sync.perf" (say) runs the first
+# nasops-sync of each data set under that command, for profiling.
 #
 # Data: one 1 GiB file and 10,000 x 4 KiB files (--quick: 256 MiB and 2,000),
 # each uploaded to a NAS folder on disk (/var/tmp) and on tmpfs (/dev/shm);
@@ -97,17 +100,20 @@ shell_type = unix
 EOF
 
 # ---- measuring ----------------------------------------------------------------
-# results[key]=seconds ; rss[key]=KiB
-declare -A results rss
+# results[key]=seconds ; rss[key]=KiB ; cpu[key]=client CPU seconds (user + system)
+declare -A results rss cpu
 measure() {  # measure KEY CMD...
     local key=$1
     shift
     local out=$disk/time.$$
-    if /usr/bin/time -f '%e %M' -o "$out" "$@" > "$disk/last.out" 2> "$disk/last.err"; then
-        read -r "results[$key]" "rss[$key]" < "$out"
+    if /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" > "$disk/last.out" 2> "$disk/last.err"; then
+        local user system
+        read -r "results[$key]" "rss[$key]" user system < "$out"
+        cpu["$key"]=$(python3 -c "print(f'{$user + $system:.2f}')")
     else
         results["$key"]=FAILED
         rss["$key"]=0
+        cpu["$key"]=0
         echo "  $key failed:" >&2
         tail -5 "$disk/last.err" >&2
     fi
@@ -153,7 +159,7 @@ run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
     local state=$disk/state-$RANDOM
     fresh "$state"
     nasops_config "$state" "$src" "$nas/nasops"
-    measure "$label nasops-sync" "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
+    measure "$label nasops-sync" ${NASOPS_BENCH_WRAP:-} "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
     [[ $(find "$nas/nasops" -type f | wc -l) == $(find "$src" -type f | wc -l) ]] ||
         echo "  nasops-sync: the NAS folder does not hold every file!" >&2
     # The same with the cheaper check, to show what the remote sha256sum costs.
@@ -166,20 +172,21 @@ run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
 
 report() {  # report LABEL BYTES
     local label=$1 bytes=$2 base=${results["$1 nasops-sync"]}
-    printf '  %-12s %9s %10s %9s %12s\n' tool seconds MB/s "RSS MiB" "time/nasops"
+    printf '  %-12s %9s %10s %9s %8s %12s\n' tool seconds MB/s "RSS MiB" "CPU s" "time/nasops"
     local t
     for t in ssh-cat scp rsync rclone nasops-sync nasops-size; do
         local s=${results["$label $t"]:-}
         [[ -z $s ]] && continue
         if [[ $s == FAILED ]]; then printf '  %-12s %9s\n' "$t" FAILED; continue; fi
-        python3 - "$t" "$s" "$bytes" "${rss["$label $t"]}" "$base" << 'PY'
+        python3 - "$t" "$s" "$bytes" "${rss["$label $t"]}" "$base" "${cpu["$label $t"]}" << 'PY'
 import sys
 tool, secs, size, rss, base = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+cpu = float(sys.argv[6])
 rate = size / secs / 1e6 if secs > 0 else float("inf")
 ratio = f"{secs / float(base):.2f}" if base not in ("", "FAILED") and float(base) > 0 else "-"
 note = {"ssh-cat": "  (ceiling)", "nasops-sync": "  (--verify auto: remote sha256sum)",
         "nasops-size": "  (--verify size)"}.get(tool, "")
-print(f"  {tool:<12} {secs:9.2f} {rate:10.1f} {rss / 1024:9.1f} {ratio:>12}{note}")
+print(f"  {tool:<12} {secs:9.2f} {rate:10.1f} {rss / 1024:9.1f} {cpu:8.2f} {ratio:>12}{note}")
 PY
     done
 }

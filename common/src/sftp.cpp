@@ -51,13 +51,12 @@ SftpFile::SftpFile(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, LIB
                    std::string path, std::uint64_t offset)
     : m_session(session), m_socket(socket), m_sftp(sftp), m_handle(handle), m_path(std::move(path)), m_offset(offset) {}
 
-Result<void> SftpFile::send(std::string_view data) {
-    while (!data.empty()) {
-        // libssh2 pipelines the WRITE requests of one call only, and returns as
-        // soon as the first is acknowledged; calling again with the rest (which
-        // starts with the bytes already in flight) keeps the pipeline full.
-        const std::size_t slice = std::min(data.size(), k_write_slice);
-        const ssize_t rc = libssh2_sftp_write(m_handle.get(), data.data(), slice);
+Result<void> SftpFile::pump(std::size_t limit) {
+    while (m_window.size() - m_window_start > limit) {
+        // libssh2 skips the bytes it already has in flight, sends the rest as
+        // new WRITE requests, and returns how many bytes the server acknowledged.
+        const ssize_t rc =
+            libssh2_sftp_write(m_handle.get(), m_window.data() + m_window_start, m_window.size() - m_window_start);
         if (rc <= 0) {
             m_failed = true;
             if (rc == 0)
@@ -67,7 +66,14 @@ Result<void> SftpFile::send(std::string_view data) {
                                               fmt::format("cannot write {} on the NAS", m_path), ExitCode::io_error,
                                               ExitCode::io_error));
         }
-        data.remove_prefix(static_cast<std::size_t>(rc));
+        m_window_start += static_cast<std::size_t>(rc);
+    }
+    if (m_window_start == m_window.size()) {
+        m_window.clear();
+        m_window_start = 0;
+    } else if (m_window_start >= m_window.size() / 2) {
+        m_window.erase(0, m_window_start);  // amortised: at most as many bytes moved as acknowledged
+        m_window_start = 0;
     }
     return {};
 }
@@ -77,28 +83,15 @@ Result<void> SftpFile::write(std::string_view data) {
         return fail(ExitCode::io_error,
                     fmt::format("cannot write {} on the NAS: an earlier write failed or the file is closed", m_path));
     m_offset += data.size();
-    if (!m_buffer.empty()) {
-        const std::size_t take = std::min(k_write_slice - m_buffer.size(), data.size());
-        m_buffer.append(data.substr(0, take));
-        data.remove_prefix(take);
-        if (m_buffer.size() < k_write_slice) return {};
-        if (auto sent = send(m_buffer); !sent) return sent;
-        m_buffer.clear();
-    }
-    if (data.size() >= k_write_slice) return send(data);
-    if (m_buffer.capacity() < k_write_slice) m_buffer.reserve(k_write_slice);
-    m_buffer.append(data);
-    return {};
+    m_window.append(data);
+    return pump(k_in_flight);
 }
 
 Result<void> SftpFile::flush() {
     if (m_failed || !m_handle)
         return fail(ExitCode::io_error,
                     fmt::format("cannot write {} on the NAS: an earlier write failed or the file is closed", m_path));
-    if (m_buffer.empty()) return {};
-    if (auto sent = send(m_buffer); !sent) return sent;
-    m_buffer.clear();
-    return {};
+    return pump(0);
 }
 
 Result<void> SftpFile::fsync() {

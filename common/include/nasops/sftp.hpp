@@ -34,15 +34,18 @@ struct RemoteFsStat {
     std::uint64_t available_inodes = 0;
 };
 
-// An open remote file. Writes are collected into slices of k_write_slice bytes
-// and each slice is handed to libssh2 in one call, which is what lets libssh2
-// keep many 30,000-byte WRITE requests in flight; writes of a slice or more go
-// out directly. Bytes still buffered are sent by flush(), fsync() and close();
-// the destructor closes the handle WITHOUT sending them, so an abandoned upload
-// never grows further. After a failed write the file accepts no more writes.
+// An open remote file. Writes are kept in a window of bytes not yet
+// acknowledged; every libssh2 call gets the whole window, which is what lets
+// libssh2 keep many 30,000-byte WRITE requests in flight, and write() returns
+// while up to k_in_flight bytes are still travelling, so the caller reads the
+// next chunk while the server writes the last. flush(), fsync() and close()
+// wait for every acknowledgement; the destructor closes the handle WITHOUT
+// sending what is left, so an abandoned upload never grows further. After a
+// failed write the file accepts no more writes.
 class SftpFile {
 public:
-    static constexpr std::size_t k_write_slice = std::size_t{1} << 20;
+    // OpenSSH's channel window: more would only wait for window adjustments.
+    static constexpr std::size_t k_in_flight = std::size_t{2} << 20;
 
     SftpFile(SftpFile&&) noexcept = default;
     SftpFile& operator=(SftpFile&&) noexcept = default;
@@ -72,14 +75,16 @@ private:
     SftpFile(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, LIBSSH2_SFTP_HANDLE* handle, std::string path,
              std::uint64_t offset);
 
-    Result<void> send(std::string_view data);
+    // Hands the window to libssh2 until at most `limit` bytes are unacknowledged.
+    Result<void> pump(std::size_t limit);
 
     LIBSSH2_SESSION* m_session = nullptr;
     int m_socket = -1;  // the session's, not owned
     LIBSSH2_SFTP* m_sftp = nullptr;
     Libssh2Ptr<LIBSSH2_SFTP_HANDLE> m_handle;
     std::string m_path;
-    std::string m_buffer;
+    std::string m_window;  // from the first unacknowledged byte at m_window_start
+    std::size_t m_window_start = 0;
     std::uint64_t m_offset = 0;
     bool m_failed = false;
 };
