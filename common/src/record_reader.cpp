@@ -7,8 +7,10 @@
 #include <cstring>
 #include <expected>
 #include <istream>
+#include <iterator>
 #include <utility>
 
+#include "json_fast.hpp"
 #include "nasops/record.hpp"
 
 namespace nasops {
@@ -119,6 +121,15 @@ RecordReader::RecordReader(std::FILE* in) : RecordReader(std::make_unique<FdSour
 
 RecordReader::RecordReader(std::istream& in) : RecordReader(std::make_unique<StreamSource>(in)) {}
 
+void RecordReader::keep_fields(std::vector<std::string> names) {
+    m_keep = std::move(names);
+    if (m_keep.empty()) return;
+    for (std::string_view envelope : {"v", "ts", "tool", "host", "kind"}) m_keep.emplace_back(envelope);
+    std::ranges::sort(m_keep);
+    const auto [first, last] = std::ranges::unique(m_keep);
+    m_keep.erase(first, last);
+}
+
 RecordReader::RecordReader(RecordReader&&) noexcept = default;
 RecordReader& RecordReader::operator=(RecordReader&&) noexcept = default;
 RecordReader::~RecordReader() = default;
@@ -226,10 +237,19 @@ std::optional<ReadItem> RecordReader::decode(const char* begin, const char* end)
     if (is_blank(begin, end)) return std::nullopt;
 
     json object;
-    try {
-        object = json::parse(begin, end);
-    } catch (const json::exception& e) {
-        return problem(ReadProblemKind::malformed_json, fmt::format("malformed JSON: {}", json_reason(e)));
+    const auto* keep = m_keep.empty() ? nullptr : &m_keep;
+    if (!detail::parse_json_fast(begin, end, object, keep)) {
+        // nlohmann has the last word, and the words of the error message.
+        try {
+            object = json::parse(begin, end);
+        } catch (const json::exception& e) {
+            return problem(ReadProblemKind::malformed_json, fmt::format("malformed JSON: {}", json_reason(e)));
+        }
+        if (keep != nullptr && object.is_object()) {
+            for (auto it = object.begin(); it != object.end();) {
+                it = std::ranges::binary_search(*keep, it.key()) ? std::next(it) : object.erase(it);
+            }
+        }
     }
     if (!object.is_object()) {
         return problem(ReadProblemKind::not_object, fmt::format("not a JSON object but {}", object.type_name()));

@@ -10,9 +10,11 @@
 #include <thread>
 
 #include "alert/run.hpp"
+#include "fixtures/alert_harness.hpp"
 #include "fixtures/child_process.hpp"
 #include "fixtures/http_sink.hpp"
 #include "fixtures/temp_dir.hpp"
+#include "fixtures/test_data.hpp"
 #include "nasops/command_runner.hpp"
 #include "nasops/http.hpp"
 
@@ -22,63 +24,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class AlertLive : public ::testing::Test {
+// The fixture with the real runners, at the real time; its check records
+// carry a UTF-8 message, as real ones may.
+class AlertLive : public nasops::testing::AlertHarness {
 protected:
-    void config(const std::string& alert_section) {
-        const auto path = dir / "nasops.toml";
-        nasops::testing::write_file(path, "[paths]\nstate_dir = \"" + (dir / "state").string() + "\"\nlog_dir = \"" +
-                                              (dir / "log").string() + "\"\n\n" + alert_section);
-        ::chmod(path.c_str(), 0600);
+    AlertLive()
+        : AlertHarness(std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()), http,
+                       mail, commands) {
+        check_message = "93 % utilisé";
     }
 
-    struct Outcome {
-        Result<ExitCode> code;
-        std::string out;
-    };
-
-    Outcome run(alert::Options options, const std::string& input = {}) {
-        options.config_path = dir / "nasops.toml";
-        if (options.action == alert::Action::evaluate) {
-            const auto file = dir / ("input-" + std::to_string(++m_inputs) + ".jsonl");
-            nasops::testing::write_file(file, input);
-            options.inputs = {file};
-        }
-        char* buf = nullptr;
-        std::size_t len = 0;
-        std::FILE* out = open_memstream(&buf, &len);
-        alert::Deps deps{
-            .clock = clock, .http = http, .mail = mail, .commands = commands, .out = out, .host = "edge-01"};
-        auto code = alert::run(options, deps);
-        std::fclose(out);
-        Outcome outcome{code, std::string(buf, len)};
-        std::free(buf);
-        return outcome;
-    }
-    Outcome evaluate(const std::string& input) { return run({}, input); }
-
-    static std::string check(std::string_view name, std::string_view status, double value) {
-        nlohmann::json j{{"v", 1},           {"ts", "2026-11-22T04:00:00Z"},
-                         {"tool", "health"}, {"host", "cam-01"},
-                         {"kind", "check"},  {"name", name},
-                         {"target", "/srv"}, {"status", status},
-                         {"value", value},   {"message", "93 % utilisé"}};
-        return j.dump() + "\n";
-    }
-
-    nasops::testing::TempDir dir{"nasops-alert-live"};
-    ManualClock clock{std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())};
     CurlHttpClient http;
     CurlMailSender mail{clock};
     SpawnCommandRunner commands;
-
-private:
-    int m_inputs = 0;
 };
 
 std::string webhook_config(const std::string& url) {
     return "[alert]\ndefault_channels = [\"hook\"]\n\n[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = "
            "\"" +
            url + "\"\nheaders = { X-Source = \"edge-01\" }\ntimeout = \"5s\"\n";
+}
+
+std::string alertmanager_config(const std::string& url) {
+    return "[alert]\ndefault_channels = [\"am\"]\n[[alert.channel]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = \"" +
+           url + "\"\ntimeout = \"5s\"\n";
 }
 
 }  // namespace
@@ -302,8 +271,7 @@ TEST_F(AlertLive, SmtpServerDownThenBack) {
 
 TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
     nasops::testing::Alertmanager am(dir / "am");
-    config("[alert]\ndefault_channels = [\"am\"]\n[[alert.channel]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = \"" +
-           am.url() + "\"\ntimeout = \"5s\"\n");
+    config(alertmanager_config(am.url()));
     auto fired = evaluate(check("disk", "critical", 0.93));
     ASSERT_TRUE(fired.code) << fired.code.error().message;
     EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
@@ -334,6 +302,87 @@ TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
         }
     }
     EXPECT_TRUE(resolved) << after.dump();
+}
+
+// Alertmanager drops an alert once its endsAt passes, so a client run from
+// cron re-sends what fires on every run (endsAt moving forward each time), and
+// what resolved for resolve_timeout (endsAt in the past), then never again.
+TEST_F(AlertLive, AlertmanagerGetsFiringAlertsEveryRunAndResolvedOnesForResolveTimeout) {
+    nasops::testing::Alertmanager am(dir / "am");
+    config(alertmanager_config(am.url()));
+    // The runs happen in the last minutes of Alertmanager's own clock, so that
+    // the time an alert resolved is in the past for it, as in production.
+    clock.set(std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) - 8min);
+    auto ends_at = [&] {
+        const auto alerts = am.alerts();
+        EXPECT_EQ(alerts.size(), 1u) << alerts.dump();
+        return alerts.empty() ? SystemTimePoint{} : parse_rfc3339(alerts[0]["endsAt"].get<std::string>()).value();
+    };
+
+    auto first = evaluate(check("disk", "critical", 0.93));
+    ASSERT_TRUE(first.code) << first.code.error().message;
+    const auto first_end = ends_at();
+    EXPECT_GT(first_end, std::chrono::system_clock::now());
+    EXPECT_EQ(am.alerts_received("firing"), 1);
+
+    clock.advance(1min);
+    ASSERT_TRUE(evaluate(check("disk", "critical", 0.95)).code);
+    EXPECT_EQ(ends_at() - first_end, 1min) << "re-sent with endsAt a run later";
+    EXPECT_EQ(am.alerts_received("firing"), 2);
+
+    clock.advance(1min);
+    const auto resolved_at = clock.now();
+    ASSERT_TRUE(evaluate(check("disk", "ok", 0.4)).code);
+    EXPECT_EQ(am.alerts_received("resolved"), 1);
+    EXPECT_TRUE(am.alerts().empty()) << "endsAt is in the past: Alertmanager resolved it: " << am.alerts().dump();
+
+    // resolve_timeout is 5m: re-sent up to then, then no more.
+    const std::pair<std::chrono::minutes, long> later_runs[] = {{2min, 2}, {4min, 3}, {5min, 4}, {6min, 4}, {9min, 4}};
+    for (const auto& [after, received] : later_runs) {
+        clock.set(resolved_at + after);
+        auto later = evaluate(check("disk", "ok", 0.4));
+        ASSERT_TRUE(later.code) << later.code.error().message;
+        EXPECT_EQ(am.alerts_received("resolved"), received) << after.count() << " min after it resolved";
+    }
+    EXPECT_EQ(am.alerts_received("firing"), 2);
+    EXPECT_TRUE(am.alerts().empty()) << am.alerts().dump();
+    EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+}
+
+// An https webhook trusts the CA of its ca_file setting, and only it.
+TEST_F(AlertLive, HttpsWebhookTrustsItsCaFile) {
+    nasops::testing::make_certificate(dir / "tls");
+    nasops::testing::HttpSink sink(dir / "sink", 0, dir / "tls" / "cert.pem", dir / "tls" / "key.pem");
+    ASSERT_TRUE(sink.url().starts_with("https://"));
+    config(webhook_config(sink.url()) + "ca_file = \"" + (dir / "tls" / "cert.pem").string() + "\"\n");
+
+    auto fired = evaluate(check("disk", "critical", 0.93));
+    ASSERT_TRUE(fired.code) << fired.code.error().message;
+    EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+    const auto requests = sink.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    const auto body = nlohmann::json::parse(requests[0]["body"].get<std::string>());
+    EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "disk");
+}
+
+TEST_F(AlertLive, HttpsWebhookWithAnUntrustedCertificateStaysInTheOutbox) {
+    nasops::testing::make_certificate(dir / "tls");
+    nasops::testing::make_certificate(dir / "other");
+    nasops::testing::HttpSink sink(dir / "sink", 0, dir / "tls" / "cert.pem", dir / "tls" / "key.pem");
+    // Trusts another CA than the one that signed the sink's certificate.
+    config(webhook_config(sink.url()) + "ca_file = \"" + (dir / "other" / "cert.pem").string() + "\"\n");
+
+    auto fired = evaluate(check("disk", "critical", 0.93));
+    ASSERT_TRUE(fired.code) << fired.code.error().message;
+    EXPECT_TRUE(sink.requests().empty());
+    const auto queued = nasops::testing::parse_records(
+        run(alert::Options{.action = alert::Action::ls, .format = OutputFormat::json, .undelivered = true}).out);
+    ASSERT_EQ(queued.size(), 1u);
+    const auto& details = queued[0]["details"];
+    EXPECT_EQ(details["channel"], "hook");
+    EXPECT_EQ(details["state"], "queued") << "a certificate problem is retried, not dropped";
+    const auto error = details["last_error"].get<std::string>();
+    EXPECT_NE(error.find("certificate"), std::string::npos) << error;
 }
 
 TEST_F(AlertLive, ExecRunsTheCommandWithTheAlert) {

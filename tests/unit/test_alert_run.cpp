@@ -2,15 +2,15 @@
 // HTTP, mail and command runners: rules, `for` across runs, grouping,
 // inhibition, silences, the outbox and bad input.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <deque>
 #include <nlohmann/json.hpp>
 
 #include "alert/run.hpp"
-#include "fixtures/temp_dir.hpp"
+#include "fixtures/alert_harness.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;
@@ -70,91 +70,40 @@ public:
     int exit_code = 0;
 };
 
-struct Outcome {
-    Result<ExitCode> code;
-    std::string out;
-    std::string err;
-};
-
-class AlertRun : public ::testing::Test {
+// The fixture with fake runners, at a fixed time.
+class AlertRun : public nasops::testing::AlertHarness {
 protected:
-    void config(const std::string& alert_section) {
-        const auto path = dir / "nasops.toml";
-        nasops::testing::write_file(path, "[paths]\nstate_dir = \"" + (dir / "state").string() + "\"\nlog_dir = \"" +
-                                              (dir / "log").string() + "\"\n\n" + alert_section);
-        ::chmod(path.c_str(), 0600);
-    }
+    AlertRun() : AlertHarness(*parse_rfc3339("2026-11-22T04:00:00Z"), http, mail, commands) {}
 
-    Outcome run(alert::Options options, const std::string& input = {}) {
-        options.config_path = dir / "nasops.toml";
-        if (options.action == alert::Action::evaluate && options.inputs.empty()) {
-            const auto file = dir / ("input-" + std::to_string(++m_inputs) + ".jsonl");
-            nasops::testing::write_file(file, input);
-            options.inputs.push_back(file);
-        }
-        char* out_buf = nullptr;
-        char* err_buf = nullptr;
-        std::size_t out_len = 0;
-        std::size_t err_len = 0;
-        std::FILE* out = open_memstream(&out_buf, &out_len);
-        std::FILE* err = open_memstream(&err_buf, &err_len);
-        alert::Deps deps{.clock = clock,
-                         .http = http,
-                         .mail = mail,
-                         .commands = commands,
-                         .env = fixed_environment({{"USER", "tester"}}),
-                         .out = out,
-                         .err = err,
-                         .host = "edge-01"};
-        auto code = alert::run(options, deps);
-        std::fclose(out);
-        std::fclose(err);
-        Outcome outcome{code, std::string(out_buf, out_len), std::string(err_buf, err_len)};
-        std::free(out_buf);
-        std::free(err_buf);
-        return outcome;
-    }
-
-    Outcome evaluate(const std::string& input) { return run({}, input); }
-    Outcome action(alert::Action a) { return run(alert::Options{.action = a}); }
-
-    static std::string check(std::string_view name, std::string_view status, double value,
-                             std::string_view host = "cam-01", std::string_view target = "/srv") {
-        nlohmann::json j{{"v", 1},           {"ts", "2026-11-22T04:00:00Z"},
-                         {"tool", "health"}, {"host", host},
-                         {"kind", "check"},  {"name", name},
-                         {"target", target}, {"status", status},
-                         {"value", value}};
-        return j.dump() + "\n";
-    }
-    static std::string metric(std::string_view name, double value, std::string_view host = "cam-01") {
-        nlohmann::json j{{"v", 1},           {"ts", "2026-11-22T04:00:00Z"},
-                         {"tool", "sync"},   {"host", host},
-                         {"kind", "metric"}, {"name", name},
-                         {"value", value}};
-        return j.dump() + "\n";
-    }
-
-    nasops::testing::TempDir dir{"nasops-alert-run"};
-    ManualClock clock{*parse_rfc3339("2026-11-22T04:00:00Z")};
     FakeHttp http;
     FakeMail mail;
     FakeCommands commands;
-
-private:
-    int m_inputs = 0;
 };
 
-const std::string k_webhook = R"(
-[alert]
-default_channels = ["hook"]
+// One [[alert.rule]] table matching `match` (a TOML inline table), then the `more` lines.
+std::string rule(std::string_view name, std::string_view match, std::string_view expr, std::string_view severity,
+                 std::string_view more = "") {
+    return fmt::format("\n[[alert.rule]]\nname = \"{}\"\nmatch = {}\nexpr = \"{}\"\nseverity = \"{}\"\n{}", name, match,
+                       expr, severity, more);
+}
 
-[[alert.channel]]
-name = "hook"
-type = "webhook"
-url = "http://127.0.0.1:9/hook"
-headers = { X-Source = "edge" }
-)";
+constexpr std::string_view k_disk = R"({ kind = "check", name = "disk" })";
+
+std::string metric_named(std::string_view name) {
+    return fmt::format(R"({{ kind = "metric", name = "{}" }})", name);
+}
+
+// An [alert] section (its own keys in `alert_keys`) whose one channel,
+// `name`, is the default; `keys` holds the channel's lines after its type.
+std::string one_channel(std::string_view name, std::string_view type, std::string_view keys,
+                        std::string_view alert_keys = "") {
+    return fmt::format(
+        "[alert]\ndefault_channels = [\"{0}\"]\n{3}\n[[alert.channel]]\nname = \"{0}\"\ntype = \"{1}\"\n{2}", name,
+        type, keys, alert_keys);
+}
+
+const std::string k_hook_url = "url = \"http://127.0.0.1:9/hook\"\n";
+const std::string k_webhook = one_channel("hook", "webhook", k_hook_url + "headers = { X-Source = \"edge\" }\n");
 
 }  // namespace
 
@@ -199,15 +148,8 @@ TEST_F(AlertRun, WithoutRulesCheckRecordsFireAndResolve) {
 }
 
 TEST_F(AlertRun, ForIsJudgedAcrossRuns) {
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "transfer_failure_rate"
-match = { kind = "metric", name = "transfer_failure_ratio" }
-expr = "value > 10%"
-for = "5m"
-severity = "critical"
-summary = "{{value | percent}} of transfers failed on {{instance}}"
-)");
+    config(k_webhook + rule("transfer_failure_rate", metric_named("transfer_failure_ratio"), "value > 10%", "critical",
+                            "for = \"5m\"\nsummary = \"{{value | percent}} of transfers failed on {{instance}}\"\n"));
     auto first = evaluate(metric("transfer_failure_ratio", 0.2));
     ASSERT_TRUE(first.code) << first.code.error().message;
     EXPECT_EQ(*first.code, ExitCode::ok) << "pending is not firing";
@@ -231,14 +173,8 @@ summary = "{{value | percent}} of transfers failed on {{instance}}"
 }
 
 TEST_F(AlertRun, PendingNeedsConfirmationAndDropsSilently) {
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "ssh_success_low"
-match = { kind = "metric", name = "ssh_success_ratio" }
-expr = "value < 80%"
-for = "3m"
-severity = "warning"
-)");
+    config(k_webhook +
+           rule("ssh_success_low", metric_named("ssh_success_ratio"), "value < 80%", "warning", "for = \"3m\"\n"));
     evaluate(metric("ssh_success_ratio", 0.5));
     clock.advance(4min);
     auto unconfirmed = evaluate(metric("other_metric", 1));
@@ -255,14 +191,8 @@ severity = "warning"
 }
 
 TEST_F(AlertRun, KeepFiringForHoldsAnAlertAfterItClears) {
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "daemon_restarting"
-match = { kind = "metric", name = "sync_uptime_seconds" }
-expr = "value < 60"
-keep_firing_for = "10m"
-severity = "critical"
-)");
+    config(k_webhook + rule("daemon_restarting", metric_named("sync_uptime_seconds"), "value < 60", "critical",
+                            "keep_firing_for = \"10m\"\n"));
     auto fired = evaluate(metric("sync_uptime_seconds", 5));
     EXPECT_NE(fired.out.find("FIRING"), std::string::npos);
     clock.advance(5min);
@@ -300,16 +230,7 @@ TEST_F(AlertRun, SeverityChangeIsNotifiedAtOnce) {
 }
 
 TEST_F(AlertRun, GroupingSendsOneNotificationPerGroup) {
-    config(R"(
-[alert]
-default_channels = ["hook"]
-group_by = ["alertname"]
-
-[[alert.channel]]
-name = "hook"
-type = "webhook"
-url = "http://127.0.0.1:9/hook"
-)");
+    config(one_channel("hook", "webhook", k_hook_url, "group_by = [\"alertname\"]\n"));
     evaluate(check("disk", "warning", 0.85, "cam-01") + check("disk", "critical", 0.96, "cam-02") +
              check("memory", "warning", 0.9, "cam-01"));
     ASSERT_EQ(http.requests.size(), 2u) << "disk and memory";
@@ -327,54 +248,17 @@ url = "http://127.0.0.1:9/hook"
 }
 
 TEST_F(AlertRun, CriticalInhibitsWarningOfTheSameAlertAndInstance) {
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "disk_space"
-match = { kind = "check", name = "disk" }
-expr = "value > 80%"
-severity = "warning"
-
-[[alert.rule]]
-name = "disk_space"
-match = { kind = "check", name = "disk" }
-expr = "value > 90%"
-severity = "critical"
-)");
+    config(k_webhook + rule("disk_space", k_disk, "value > 80%", "warning") +
+           rule("disk_space", k_disk, "value > 90%", "critical"));
     auto dup = evaluate(check("disk", "critical", 0.95));
     ASSERT_FALSE(dup.code) << "two rules of one name";
     EXPECT_EQ(dup.code.error().code, ExitCode::config);
 
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "disk_space"
-match = { kind = "check", name = "disk" }
-expr = "value > 80%"
-severity = "warning"
-labels = { alertname = "disk_space" }
-
-[[alert.rule]]
-name = "disk_space_high"
-match = { kind = "check", name = "disk" }
-expr = "value > 90%"
-severity = "critical"
-labels = { alertname = "disk_space" }
-)");
-    // rule labels cannot rename: alertname is always the rule's; inhibit through a custom rule instead
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "disk_warn"
-match = { kind = "check", name = "disk" }
-expr = "value > 80%"
-severity = "warning"
-labels = { area = "storage" }
-
-[[alert.rule]]
-name = "disk_crit"
-match = { kind = "check", name = "disk" }
-expr = "value > 90%"
-severity = "critical"
-labels = { area = "storage" }
-
+    // Rule labels cannot rename an alert (alertname is always the rule's): two
+    // rules inhibit each other through a label of their own.
+    const std::string storage = "labels = { area = \"storage\" }\n";
+    config(k_webhook + rule("disk_warn", k_disk, "value > 80%", "warning", storage) +
+           rule("disk_crit", k_disk, "value > 90%", "critical", storage) + R"(
 [[alert.inhibit]]
 source_match = { severity = "critical" }
 target_match = { severity = "warning" }
@@ -394,20 +278,8 @@ equal = ["area", "instance"]
 }
 
 TEST_F(AlertRun, DefaultInhibitionUsesAlertnameAndInstance) {
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "storage"
-match = { kind = "check", name = "disk" }
-expr = "value > 80%"
-severity = "warning"
-labels = { tier = "a" }
-
-[[alert.rule]]
-name = "storage_pool"
-match = { kind = "check", name = "disk" }
-expr = "value > 90%"
-severity = "critical"
-)");
+    config(k_webhook + rule("storage", k_disk, "value > 80%", "warning", "labels = { tier = \"a\" }\n") +
+           rule("storage_pool", k_disk, "value > 90%", "critical"));
     // Different alertnames: nothing is inhibited.
     evaluate(check("disk", "critical", 0.95));
     std::size_t alerts = 0;
@@ -593,13 +465,8 @@ TEST_F(AlertRun, MissingInputFileIsNoInput) {
 }
 
 TEST_F(AlertRun, RecordWithoutTheFieldDoesNotMatch) {
-    config(k_webhook + R"(
-[[alert.rule]]
-name = "queue_stuck"
-match = { kind = "metric" }
-expr = "success_ratio < 0.9 and queue_length > 100"
-severity = "warning"
-)");
+    config(k_webhook +
+           rule("queue_stuck", R"({ kind = "metric" })", "success_ratio < 0.9 and queue_length > 100", "warning"));
     auto run1 = evaluate(metric("queue_length", 500));
     EXPECT_EQ(run1.out, "");
     nlohmann::json both{
@@ -615,8 +482,8 @@ TEST_F(AlertRun, BadRuleIsAConfigErrorAtFileLineColumn) {
     auto bad = evaluate("");
     ASSERT_FALSE(bad.code);
     EXPECT_EQ(bad.code.error().code, ExitCode::config);
-    // The line of expr in the file (after the 3 lines of [paths]) and the column of the second '>'.
-    EXPECT_NE(bad.code.error().message.find("nasops.toml:8:17: alert.rule[0].expr: expected a number"),
+    // The line of expr in the file (after the 4 lines of [paths] and a blank one) and the column of the second '>'.
+    EXPECT_NE(bad.code.error().message.find("nasops.toml:9:17: alert.rule[0].expr: expected a number"),
               std::string::npos)
         << bad.code.error().message;
 
@@ -673,14 +540,7 @@ TEST_F(AlertRun, StaleAlertsResolveByThemselves) {
 }
 
 TEST_F(AlertRun, AlertmanagerChannelResendsFiringAndResolvedForResolveTimeout) {
-    config(R"(
-[alert]
-default_channels = ["am"]
-[[alert.channel]]
-name = "am"
-type = "alertmanager"
-url = "http://127.0.0.1:9093/"
-)");
+    config(one_channel("am", "alertmanager", "url = \"http://127.0.0.1:9093/\"\n"));
     evaluate(check("disk", "critical", 0.96));
     clock.advance(5min);
     evaluate(check("disk", "critical", 0.96));
@@ -706,15 +566,9 @@ url = "http://127.0.0.1:9093/"
 }
 
 TEST_F(AlertRun, ExecChannelGetsTheAlertAndItsOutcomeGoesIntoHistory) {
-    config(R"(
-[alert]
-default_channels = ["restart"]
-[[alert.channel]]
-name = "restart"
-type = "exec"
-command = ["/usr/local/bin/restart-service", "nasops-sync"]
+    config(one_channel("restart", "exec", R"(command = ["/usr/local/bin/restart-service", "nasops-sync"]
 timeout = "30s"
-)");
+)"));
     evaluate(check("disk", "critical", 0.96) + check("memory", "warning", 0.9));
     ASSERT_EQ(commands.calls.size(), 2u) << "one run per alert";
     const auto& call = commands.calls[0];
@@ -744,19 +598,13 @@ timeout = "30s"
 }
 
 TEST_F(AlertRun, EmailChannelSendsTheAlertsWithTheirValues) {
-    config(R"(
-[alert]
-default_channels = ["mail"]
-[[alert.channel]]
-name = "mail"
-type = "email"
-smtp_url = "smtp://mail.example.com:587"
+    config(one_channel("mail", "email", R"(smtp_url = "smtp://mail.example.com:587"
 from = "nasops@example.com"
 to = ["ops@example.com", "oncall@example.com"]
 username = "nasops"
 password = "s3cret"
 subject = "{{alertname}} on {{instance}}: {{status}}"
-)");
+)"));
     evaluate(check("disk", "critical", 0.96));
     ASSERT_EQ(mail.sent.size(), 1u);
     const auto& [settings, message] = mail.sent[0];

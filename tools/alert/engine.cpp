@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "nasops/http.hpp"
 
@@ -62,6 +63,13 @@ std::optional<AlertPhase> parse_phase(std::string_view text) noexcept {
     return std::nullopt;
 }
 
+std::size_t FingerprintHash::operator()(const std::string& fingerprint) const noexcept {
+    if (fingerprint.size() < sizeof(std::uint64_t)) return std::hash<std::string>{}(fingerprint);
+    std::uint64_t head = 0;
+    std::memcpy(&head, fingerprint.data(), sizeof head);
+    return static_cast<std::size_t>(head * 0x9e3779b97f4a7c15ULL);  // spreads the hex digits' bits
+}
+
 const std::string& AlertState::alertname() const {
     const auto it = labels.find("alertname");
     return it == labels.end() ? k_empty : it->second;
@@ -82,9 +90,12 @@ Labels series_labels(const Rule& rule, const nlohmann::json& record) {
     const auto* kind = string_field(record, "kind");
     const auto* name = string_field(record, "name");
     if (kind != nullptr && name != nullptr) {
-        if (*kind == "check") labels.insert_or_assign("check", *name);
-        else if (*kind == "metric") labels.insert_or_assign("metric", *name);
-        else if (*kind == "event") labels.insert_or_assign("event", *name);
+        if (*kind == "check")
+            labels.insert_or_assign("check", *name);
+        else if (*kind == "metric")
+            labels.insert_or_assign("metric", *name);
+        else if (*kind == "event")
+            labels.insert_or_assign("event", *name);
     }
     for (std::string_view field : {"target", "path"}) {
         if (const auto* value = string_field(record, field)) labels.insert_or_assign(std::string(field), *value);
@@ -114,7 +125,9 @@ std::string hash_pairs(std::string_view rule, const std::vector<std::pair<std::s
         mix(key);
         mix(value);
     }
-    return fmt::format("{:016x}", hash);
+    std::string hex(16, '0');
+    for (int i = 15; i >= 0; --i, hash >>= 4) hex[static_cast<std::size_t>(i)] = "0123456789abcdef"[hash & 0xf];
+    return hex;
 }
 
 }  // namespace
@@ -139,9 +152,12 @@ void record_pairs(const nlohmann::json& record, std::vector<Pair>& pairs) {
     const auto* kind = string_field(record, "kind");
     const auto* name = string_field(record, "name");
     if (kind != nullptr && name != nullptr) {
-        if (*kind == "check") pairs.emplace_back("check", *name);
-        else if (*kind == "metric") pairs.emplace_back("metric", *name);
-        else if (*kind == "event") pairs.emplace_back("event", *name);
+        if (*kind == "check")
+            pairs.emplace_back("check", *name);
+        else if (*kind == "metric")
+            pairs.emplace_back("metric", *name);
+        else if (*kind == "event")
+            pairs.emplace_back("event", *name);
     }
     for (std::string_view field : {"target", "path"}) {
         if (const auto* value = string_field(record, field)) pairs.emplace_back(field, *value);
@@ -149,13 +165,9 @@ void record_pairs(const nlohmann::json& record, std::vector<Pair>& pairs) {
     if (const auto* host = string_field(record, "host")) pairs.emplace_back("instance", *host);
 }
 
-// Adds the rule's labels, sorts by key (stable, in place: the lists are short)
-// and keeps the last of equal keys, as insert_or_assign does; then hashes.
-std::string finish_fingerprint(const Rule& rule, const nlohmann::json& record, std::vector<Pair>& pairs) {
-    for (const auto& [key, value] : rule.labels) pairs.emplace_back(key, value);
-    const auto* name = string_field(record, "name");
-    pairs.emplace_back("alertname", rule.from_checks && name != nullptr ? std::string_view(*name)
-                                                                        : std::string_view(rule.name));
+// Sorts by key (stable, in place: the lists are short) and keeps the last of
+// equal keys, as insert_or_assign does.
+void sort_unique(std::vector<Pair>& pairs) {
     for (std::size_t i = 1; i < pairs.size(); ++i) {
         for (std::size_t j = i; j > 0 && pairs[j].first < pairs[j - 1].first; --j) std::swap(pairs[j], pairs[j - 1]);
     }
@@ -165,39 +177,80 @@ std::string finish_fingerprint(const Rule& rule, const nlohmann::json& record, s
         pairs[out++] = pairs[i];
     }
     pairs.resize(out);
-    return hash_pairs(rule.name, pairs);
+}
+
+// The series' labels in key order: `base` (record_pairs after sort_unique),
+// overridden by the rule's labels, overridden by alertname; then hashed.
+std::string finish_fingerprint(const Rule& rule, const std::string* record_name, const std::vector<Pair>& base,
+                               std::vector<Pair>& out) {
+    const std::string_view alertname =
+        rule.from_checks && record_name != nullptr ? std::string_view(*record_name) : std::string_view(rule.name);
+    out.clear();
+    bool alertname_done = false;
+    auto emit = [&](std::string_view key, std::string_view value) {
+        if (!alertname_done && key >= "alertname") {
+            out.emplace_back("alertname", alertname);
+            alertname_done = true;
+            if (key == "alertname") return;
+        }
+        out.emplace_back(key, value);
+    };
+    auto b = base.begin();
+    auto r = rule.labels.begin();
+    while (b != base.end() || r != rule.labels.end()) {
+        if (r == rule.labels.end() || (b != base.end() && b->first < r->first)) {
+            emit(b->first, b->second);
+            ++b;
+        } else {
+            if (b != base.end() && b->first == r->first) ++b;  // the rule's label wins
+            emit(r->first, r->second);
+            ++r;
+        }
+    }
+    if (!alertname_done) out.emplace_back("alertname", alertname);
+    return hash_pairs(rule.name, out);
 }
 
 }  // namespace
 
 std::string series_fingerprint(const Rule& rule, const nlohmann::json& record, std::vector<Pair>& scratch) {
-    record_pairs(record, scratch);
-    return finish_fingerprint(rule, record, scratch);
+    std::vector<Pair> base;
+    record_pairs(record, base);
+    sort_unique(base);
+    return finish_fingerprint(rule, string_field(record, "name"), base, scratch);
 }
 
 Evaluator::Evaluator(const AlertSettings& settings, SystemTimePoint now, AlertMap alerts)
     : m_settings(&settings), m_now(now), m_alerts(std::move(alerts)) {
+    m_candidates.reserve(settings.rules.size());  // the indexes point into it
     for (const auto& rule : settings.rules) {
         const auto* kind = required_equal(rule, "kind");
         const auto* name = required_equal(rule, "name");
-        if (kind != nullptr && name != nullptr) m_by_kind_name[*kind][*name].push_back(&rule);
-        else if (kind != nullptr) m_by_kind[*kind].push_back(&rule);
-        else m_any.push_back(&rule);
+        // The index answers the equalities on kind (and name) it is keyed by:
+        // a candidate checks only the rule's other matchers.
+        auto& candidate = m_candidates.emplace_back(Candidate{&rule, {}});
+        for (const auto& m : rule.match) {
+            if (&m.value() == kind || (kind != nullptr && &m.value() == name)) continue;
+            candidate.residual.push_back(&m);
+        }
+        if (kind != nullptr && name != nullptr)
+            m_by_kind_name[*kind][*name].push_back(&candidate);
+        else if (kind != nullptr)
+            m_by_kind[*kind].push_back(&candidate);
+        else
+            m_any.push_back(&candidate);
     }
 }
 
-const std::vector<const Rule*>& Evaluator::candidates(const nlohmann::json& record) {
+const std::vector<const Evaluator::Candidate*>& Evaluator::candidates() {
     m_scratch.clear();
-    const auto* kind = string_field(record, "kind");
-    if (kind != nullptr) {
-        if (const auto by_kind = m_by_kind_name.find(*kind); by_kind != m_by_kind_name.end()) {
-            if (const auto* name = string_field(record, "name")) {
-                if (const auto it = by_kind->second.find(*name); it != by_kind->second.end()) {
-                    m_scratch.insert(m_scratch.end(), it->second.begin(), it->second.end());
-                }
+    if (m_kind != nullptr) {
+        if (const auto by_kind = m_by_kind_name.find(*m_kind); by_kind != m_by_kind_name.end() && m_name != nullptr) {
+            if (const auto it = by_kind->second.find(*m_name); it != by_kind->second.end()) {
+                m_scratch.insert(m_scratch.end(), it->second.begin(), it->second.end());
             }
         }
-        if (const auto it = m_by_kind.find(*kind); it != m_by_kind.end()) {
+        if (const auto it = m_by_kind.find(*m_kind); it != m_by_kind.end()) {
             m_scratch.insert(m_scratch.end(), it->second.begin(), it->second.end());
         }
     }
@@ -209,14 +262,18 @@ void Evaluator::process(const nlohmann::json& record) {
     ++m_records;
     if (!record.is_object()) return;
     m_base_ready = false;
-    for (const Rule* rule : candidates(record)) evaluate(*rule, record);
+    m_kind = string_field(record, "kind");
+    m_name = string_field(record, "name");
+    m_status = string_field(record, "status");
+    for (const Candidate* candidate : candidates()) evaluate(*candidate, record);
 }
 
-void Evaluator::evaluate(const Rule& rule, const nlohmann::json& record) {
-    for (const auto& m : rule.match) {
-        if (!m.matches_record(record)) return;
+void Evaluator::evaluate(const Candidate& candidate, const nlohmann::json& record) {
+    for (const Matcher* m : candidate.residual) {
+        if (!m->matches_record(record)) return;
     }
-    const auto* status = string_field(record, "status");
+    const Rule& rule = *candidate.rule;
+    const auto* status = m_status;
     bool active = false;
     if (rule.expr) {
         const auto holds = rule.expr->evaluate(record);
@@ -229,10 +286,10 @@ void Evaluator::evaluate(const Rule& rule, const nlohmann::json& record) {
 
     if (!m_base_ready) {
         record_pairs(record, m_base);
+        sort_unique(m_base);
         m_base_ready = true;
     }
-    m_pairs.assign(m_base.begin(), m_base.end());
-    const auto fp = finish_fingerprint(rule, record, m_pairs);
+    const auto fp = finish_fingerprint(rule, m_name, m_base, m_pairs);
     auto it = m_alerts.find(fp);
     if (!active) {
         if (it == m_alerts.end()) return;
@@ -255,6 +312,8 @@ void Evaluator::evaluate(const Rule& rule, const nlohmann::json& record) {
     Labels labels = known ? std::move(it->second.labels) : series_labels(rule, record);
     labels.insert_or_assign("severity", std::move(severity));
     if (it == m_alerts.end()) {
+        // Only an alert forgotten earlier in this run can be in m_forgotten.
+        if (!m_forgotten.empty()) m_forgotten.erase(fp);
         it = m_alerts.emplace(fp, AlertState{}).first;
         it->second.fingerprint = fp;
         it->second.active_since = m_now;
@@ -264,7 +323,6 @@ void Evaluator::evaluate(const Rule& rule, const nlohmann::json& record) {
         it->second.fired_at.reset();
         it->second.resolved_at.reset();
     }
-    if (!m_forgotten.empty()) m_forgotten.erase(fp);
     AlertState& alert = it->second;
     alert.seen = true;
     alert.rule = rule.name;
@@ -280,8 +338,8 @@ void Evaluator::evaluate(const Rule& rule, const nlohmann::json& record) {
     }
     alert.value = value;
     alert.annotations.clear();
-    const auto summary = rule.summary.empty() ? default_summary(labels, record)
-                                              : rule.summary.render(labels, alert.value, &record);
+    const auto summary =
+        rule.summary.empty() ? default_summary(labels, record) : rule.summary.render(labels, alert.value, &record);
     if (!summary.empty()) alert.annotations.emplace("summary", summary);
     if (!rule.description.empty()) {
         alert.annotations.emplace("description", rule.description.render(labels, alert.value, &record));
@@ -388,10 +446,10 @@ nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& setti
     };
     if (alert.resolved_at) out["ends_at"] = rfc3339_millis(*alert.resolved_at);
     if (alert.value) out["value"] = *alert.value;
-    out["generator_url"] = settings.external_url.empty()
-                               ? fmt::format("nasops://{}/alert/{}", host.empty() ? "localhost" : host,
-                                             url_encode(alert.rule))
-                               : settings.external_url;
+    out["generator_url"] =
+        settings.external_url.empty()
+            ? fmt::format("nasops://{}/alert/{}", host.empty() ? "localhost" : host, url_encode(alert.rule))
+            : settings.external_url;
     return out;
 }
 

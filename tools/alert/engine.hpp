@@ -54,7 +54,13 @@ struct AlertState {
     std::string severity() const;
 };
 
-using AlertMap = std::unordered_map<std::string, AlertState>;
+// Hashes a fingerprint by its first 8 bytes: 16 hex digits of a hash already,
+// they need no hashing again (any other string works, just less evenly).
+struct FingerprintHash {
+    std::size_t operator()(const std::string& fingerprint) const noexcept;
+};
+
+using AlertMap = std::unordered_map<std::string, AlertState, FingerprintHash>;
 
 struct Transition {
     std::string fingerprint;
@@ -88,24 +94,37 @@ public:
     std::uint64_t records() const noexcept { return m_records; }
 
 private:
-    void evaluate(const Rule& rule, const nlohmann::json& record);
-    const std::vector<const Rule*>& candidates(const nlohmann::json& record);
+    // A rule with the matchers its index does not already answer.
+    struct Candidate {
+        const Rule* rule;
+        std::vector<const Matcher*> residual;
+    };
+
+    void evaluate(const Candidate& candidate, const nlohmann::json& record);
+    // The rules the current record can match.
+    const std::vector<const Candidate*>& candidates();
 
     const AlertSettings* m_settings;
     SystemTimePoint m_now;
     AlertMap m_alerts;
     std::set<std::string> m_forgotten;
     std::vector<std::pair<std::string_view, std::string_view>> m_pairs;  // reused by every record
-    std::vector<std::pair<std::string_view, std::string_view>> m_base;   // the record's own labels
+    std::vector<std::pair<std::string_view, std::string_view>> m_base;   // the record's own labels, by key
     bool m_base_ready = false;
     std::uint64_t m_records = 0;
+    // Fields of the current record that every rule reads; null when missing.
+    const std::string* m_kind = nullptr;
+    const std::string* m_name = nullptr;
+    const std::string* m_status = nullptr;
 
     // Rules indexed by the kind and name their equality matchers require, so a
     // record meets only the rules that can match it.
-    std::map<std::string, std::map<std::string, std::vector<const Rule*>, std::less<>>, std::less<>> m_by_kind_name;
-    std::map<std::string, std::vector<const Rule*>, std::less<>> m_by_kind;
-    std::vector<const Rule*> m_any;
-    std::vector<const Rule*> m_scratch;
+    std::vector<Candidate> m_candidates;
+    std::map<std::string, std::map<std::string, std::vector<const Candidate*>, std::less<>>, std::less<>>
+        m_by_kind_name;
+    std::map<std::string, std::vector<const Candidate*>, std::less<>> m_by_kind;
+    std::vector<const Candidate*> m_any;
+    std::vector<const Candidate*> m_scratch;
 };
 
 // ---- notifications ------------------------------------------------------------

@@ -130,7 +130,8 @@ private:
     }
 
     std::expected<Token, ExprError> number(std::size_t start) {
-        while (m_pos < m_text.size() && (std::isdigit(static_cast<unsigned char>(m_text[m_pos])) || m_text[m_pos] == '.')) {
+        while (m_pos < m_text.size() &&
+               (std::isdigit(static_cast<unsigned char>(m_text[m_pos])) || m_text[m_pos] == '.')) {
             ++m_pos;
         }
         const auto digits = m_text.substr(start, m_pos - start);
@@ -140,7 +141,8 @@ private:
             return std::unexpected(ExprError{start, fmt::format("malformed number '{}'", digits)});
         }
         const std::size_t unit_start = m_pos;
-        while (m_pos < m_text.size() && (std::isalpha(static_cast<unsigned char>(m_text[m_pos])) || m_text[m_pos] == '%')) {
+        while (m_pos < m_text.size() &&
+               (std::isalpha(static_cast<unsigned char>(m_text[m_pos])) || m_text[m_pos] == '%')) {
             ++m_pos;
         }
         const auto unit = m_text.substr(unit_start, m_pos - unit_start);
@@ -151,8 +153,8 @@ private:
             return Token{Tok::number, start, std::string(digits), static_cast<double>(*bytes)};
         }
         return std::unexpected(ExprError{
-            unit_start, fmt::format("unknown unit '{}' (expected %, a size such as 10G or 10GB, or ms, s, m, h, d, w)",
-                                    unit)});
+            unit_start,
+            fmt::format("unknown unit '{}' (expected %, a size such as 10G or 10GB, or ms, s, m, h, d, w)", unit)});
     }
 
     std::expected<Token, ExprError> string(std::size_t start, char quote) {
@@ -240,8 +242,8 @@ private:
         auto left = parse_sum();
         if (!left) return left;
         static constexpr std::pair<std::string_view, Kind> k_ops[] = {
-            {"<", Kind::lt}, {"<=", Kind::le}, {">", Kind::gt}, {">=", Kind::ge},
-            {"==", Kind::eq}, {"=", Kind::eq}, {"!=", Kind::ne},
+            {"<", Kind::lt},  {"<=", Kind::le}, {">", Kind::gt},  {">=", Kind::ge},
+            {"==", Kind::eq}, {"=", Kind::eq},  {"!=", Kind::ne},
         };
         for (const auto& [op, kind] : k_ops) {
             if (!is_op(peek(), op)) continue;
@@ -482,6 +484,14 @@ std::optional<double> Expr::primary_value(const nlohmann::json& record) const {
     const Val v = eval(m_nodes, *m_primary, record);
     if (v.type == Val::Type::boolean) return std::nullopt;
     return as_number(v);
+}
+
+std::vector<std::string> Expr::field_roots() const {
+    std::vector<std::string> out;
+    for (const auto& node : m_nodes) {
+        if (node.kind == Node::Kind::field) out.push_back(node.field.root());
+    }
+    return out;
 }
 
 }  // namespace nasops::alert

@@ -34,10 +34,12 @@ public:
     // The value at the path, or nullptr when some part is missing or not an object.
     const nlohmann::json* find(const nlohmann::json& object) const;
     const std::string& text() const noexcept { return m_text; }
+    // The top-level field the path starts from: "labels" for "labels.mount".
+    const std::string& root() const noexcept { return m_parts.front(); }
 
 private:
     std::string m_text;
-    std::vector<std::string> m_parts;
+    std::vector<std::string> m_parts;  // never empty
 };
 
 // The rank of a check status word for comparisons, or -1 for another word.
@@ -57,6 +59,8 @@ public:
     // The number an alert reports as its value: the left side of the first
     // comparison when it is numeric; nullopt otherwise.
     std::optional<double> primary_value(const nlohmann::json& record) const;
+    // The top-level record fields the condition reads.
+    std::vector<std::string> field_roots() const;
 
     const std::string& text() const noexcept { return m_text; }
 
@@ -70,7 +74,26 @@ private:
 };
 
 struct Expr::Node {
-    enum class Kind : std::uint8_t { number, string, boolean, field, neg, not_, and_, or_, add, sub, mul, div, lt, le, gt, ge, eq, ne };
+    enum class Kind : std::uint8_t {
+        number,
+        string,
+        boolean,
+        field,
+        neg,
+        not_,
+        and_,
+        or_,
+        add,
+        sub,
+        mul,
+        div,
+        lt,
+        le,
+        gt,
+        ge,
+        eq,
+        ne
+    };
     Kind kind;
     std::uint32_t left = 0;
     std::uint32_t right = 0;

@@ -18,7 +18,8 @@ std::string_view trim(std::string_view text) {
 }
 
 std::string plain(double value) {
-    if (std::isfinite(value) && value == std::trunc(value) && std::abs(value) < 1e15) return fmt::format("{:.0f}", value);
+    if (std::isfinite(value) && value == std::trunc(value) && std::abs(value) < 1e15)
+        return fmt::format("{:.0f}", value);
     auto text = fmt::format("{:.4f}", value);
     while (text.ends_with('0')) text.pop_back();
     if (text.ends_with('.')) text.pop_back();
@@ -33,6 +34,27 @@ std::string apply_filter(std::string_view filter, std::optional<double> number, 
         return *number >= 0 ? format_duration(Duration(static_cast<Duration::rep>(*number * 1000.0))) : text;
     }
     return text;
+}
+
+// One {{name | filter}} of a template, found from `from` on.
+struct Placeholder {
+    std::size_t open = 0;   // offset of "{{"
+    std::size_t close = 0;  // offset of "}}"
+    std::string_view name;
+    std::string_view filter;
+};
+
+std::optional<Placeholder> find_placeholder(std::string_view text, std::size_t from) {
+    const auto open = text.find("{{", from);
+    if (open == std::string_view::npos) return std::nullopt;
+    const auto close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view inner = text.substr(open + 2, close - open - 2);
+    const auto bar = inner.find('|');
+    return Placeholder{.open = open,
+                       .close = close,
+                       .name = trim(inner.substr(0, bar)),
+                       .filter = bar == std::string_view::npos ? std::string_view() : trim(inner.substr(bar + 1))};
 }
 
 std::optional<double> number_of(const nlohmann::json* j) {
@@ -50,15 +72,11 @@ std::string Template::render(const Labels& labels, std::optional<double> value, 
     std::string out;
     std::size_t pos = 0;
     while (pos < m_text.size()) {
-        const auto open = m_text.find("{{", pos);
-        if (open == std::string::npos) break;
-        const auto close = m_text.find("}}", open + 2);
-        if (close == std::string::npos) break;
-        out.append(m_text, pos, open - pos);
-        const std::string_view inner = std::string_view(m_text).substr(open + 2, close - open - 2);
-        const auto bar = inner.find('|');
-        const auto name = trim(inner.substr(0, bar));
-        const auto filter = bar == std::string_view::npos ? std::string_view() : trim(inner.substr(bar + 1));
+        const auto placeholder = find_placeholder(m_text, pos);
+        if (!placeholder) break;
+        out.append(m_text, pos, placeholder->open - pos);
+        const auto name = placeholder->name;
+        const auto filter = placeholder->filter;
         std::string text;
         std::optional<double> number;
         if (name == "value") {
@@ -79,9 +97,17 @@ std::string Template::render(const Labels& labels, std::optional<double> value, 
             if (end != nullptr && *end == '\0') number = parsed;
         }
         out.append(apply_filter(filter, number, std::move(text)));
-        pos = close + 2;
+        pos = placeholder->close + 2;
     }
     out.append(m_text, pos);
+    return out;
+}
+
+std::vector<std::string> Template::names() const {
+    std::vector<std::string> out;
+    for (auto p = find_placeholder(m_text, 0); p; p = find_placeholder(m_text, p->close + 2)) {
+        out.emplace_back(p->name);
+    }
     return out;
 }
 
@@ -153,13 +179,15 @@ Result<AlertSettings> load_settings(const Config& config) {
             case ChannelType::slack:
             case ChannelType::dingtalk:
             case ChannelType::alertmanager:
-                if (channel.url.empty()) problem(entry, "url", fmt::format("a {} channel needs a url", type));
+                if (channel.url.empty())
+                    problem(entry, "url", fmt::format("a {} channel needs a url", type));
                 else if (!channel.url.starts_with("http://") && !channel.url.starts_with("https://")) {
                     problem(entry, "url", "must be an http:// or https:// URL");
                 }
                 break;
             case ChannelType::email:
-                if (channel.smtp_url.empty()) problem(entry, "smtp_url", "an email channel needs smtp_url");
+                if (channel.smtp_url.empty())
+                    problem(entry, "smtp_url", "an email channel needs smtp_url");
                 else if (!channel.smtp_url.starts_with("smtp://") && !channel.smtp_url.starts_with("smtps://")) {
                     problem(entry, "smtp_url", "must be an smtp:// or smtps:// URL");
                 }
@@ -189,8 +217,10 @@ Result<AlertSettings> load_settings(const Config& config) {
         if (settings.rule(rule.name) != nullptr) problem(entry, "name", "a rule of this name exists already");
         for (const auto& [key, value] : entry.get_string_map("match")) {
             auto matcher = Matcher::from_pair(key, value);
-            if (matcher) rule.match.push_back(std::move(*matcher));
-            else problem(entry, "match", fmt::format("'{}': {}", key, matcher.error().message));
+            if (matcher)
+                rule.match.push_back(std::move(*matcher));
+            else
+                problem(entry, "match", fmt::format("'{}': {}", key, matcher.error().message));
         }
         // Equality first: it is cheap and usually decides.
         std::ranges::stable_partition(rule.match, [](const Matcher& m) { return m.op() == MatchOp::equal; });
@@ -203,8 +233,8 @@ Result<AlertSettings> load_settings(const Config& config) {
                 // Point into the string: the column of its opening quote, plus one, plus the offset.
                 const auto column = at.known() ? at.column + 1 + static_cast<std::uint32_t>(expr.error().offset) : 0;
                 const SourcePosition where{at.file, at.line, column};
-                problems.push_back(fmt::format("{}: {}: {}", where.to_string(), entry.qualified("expr"),
-                                               expr.error().message));
+                problems.push_back(
+                    fmt::format("{}: {}: {}", where.to_string(), entry.qualified("expr"), expr.error().message));
             }
         }
         rule.for_duration = entry.get_duration("for");
@@ -235,11 +265,14 @@ Result<AlertSettings> load_settings(const Config& config) {
 
     for (const auto& entry : section.get_entries("inhibit")) {
         InhibitRule inhibit;
-        for (const auto& [key, list] : {std::pair{"source_match", &inhibit.source}, {"target_match", &inhibit.target}}) {
+        for (const auto& [key, list] :
+             {std::pair{"source_match", &inhibit.source}, {"target_match", &inhibit.target}}) {
             for (const auto& [name, value] : entry.get_string_map(key)) {
                 auto matcher = Matcher::from_pair(name, value);
-                if (matcher) list->push_back(std::move(*matcher));
-                else problem(entry, key, fmt::format("'{}': {}", name, matcher.error().message));
+                if (matcher)
+                    list->push_back(std::move(*matcher));
+                else
+                    problem(entry, key, fmt::format("'{}': {}", name, matcher.error().message));
             }
         }
         if (inhibit.source.empty() || inhibit.target.empty()) {

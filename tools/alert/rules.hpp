@@ -27,6 +27,8 @@ public:
     const std::string& text() const noexcept { return m_text; }
     // `record` may be null (the alert is rendered without its record).
     std::string render(const Labels& labels, std::optional<double> value, const nlohmann::json* record) const;
+    // The names of its placeholders, filters left out: "value", "labels.x", "message".
+    std::vector<std::string> names() const;
 
 private:
     std::string m_text;

@@ -9,6 +9,7 @@
 #include "alert/channels.hpp"
 #include "alert/engine.hpp"
 #include "alert/outbox.hpp"
+#include "alert/record_fields.hpp"
 #include "alert/rules.hpp"
 #include "alert/state_store.hpp"
 #include "nasops/config.hpp"
@@ -133,7 +134,9 @@ Result<ExitCode> evaluate(Context& ctx) {
 
     Evaluator evaluator(ctx.settings, now, std::move(*alerts));
     std::uint64_t malformed = 0;
+    const auto needed_fields = record_fields(ctx.settings);
     auto read_all = [&](RecordReader& reader, const std::string& source) -> Result<void> {
+        reader.keep_fields(needed_fields);
         while (auto item = reader.next()) {
             if (auto* record = std::get_if<Record>(&*item)) {
                 if (record->kind == RecordKind::alert) continue;  // our own output fed back
@@ -207,8 +210,10 @@ Result<ExitCode> evaluate(Context& ctx) {
         }
         for (const auto& t : transitions) {
             const auto& a = current.at(t.fingerprint);
-            nlohmann::json fields{{"alertname", a.alertname()}, {"severity", a.severity()},
-                                  {"labels", labels_json(a.labels)}, {"fingerprint", a.fingerprint}};
+            nlohmann::json fields{{"alertname", a.alertname()},
+                                  {"severity", a.severity()},
+                                  {"labels", labels_json(a.labels)},
+                                  {"fingerprint", a.fingerprint}};
             if (a.value) fields["value"] = *a.value;
             if (!t.reason.empty()) fields["reason"] = t.reason;
             logger().audit(t.to == AlertPhase::firing ? AuditEvent::alert_fired : AuditEvent::alert_resolved, fields);
@@ -300,6 +305,7 @@ Result<ExitCode> list_alerts(Context& ctx) {
         if (a.phase != AlertPhase::resolved) active.push_back(&a);
     }
     std::ranges::sort(active, [](const AlertState* a, const AlertState* b) {
+        // cppcheck-suppress mismatchingContainers ; two tuples of references, not iterators
         return std::tie(a->alertname(), a->fingerprint) < std::tie(b->alertname(), b->fingerprint);
     });
     auto muted_word = [&](const AlertState& a) -> std::string {
@@ -370,7 +376,8 @@ Result<ExitCode> show_history(Context& ctx) {
         if (h.value) what += " value=" + format_value(h.value);
         if (h.labels.is_object()) {
             for (const auto& [k, v] : h.labels.items()) {
-                if (k != "alertname" && k != "severity" && v.is_string()) what += fmt::format(" {}={}", k, v.get<std::string>());
+                if (k != "alertname" && k != "severity" && v.is_string())
+                    what += fmt::format(" {}={}", k, v.get<std::string>());
             }
         }
         if (!h.detail.empty()) what += "  " + h.detail;
@@ -418,8 +425,8 @@ Result<ExitCode> flush(Context& ctx) {
                                 summary->retrying + summary->dead));
     }
     if (summary->failed > 0) {
-        return fail(ExitCode::data_error, fmt::format("{} notification(s) were refused; see 'nasops-alert history'",
-                                                      summary->failed));
+        return fail(ExitCode::data_error,
+                    fmt::format("{} notification(s) were refused; see 'nasops-alert history'", summary->failed));
     }
     return ExitCode::ok;
 }
@@ -525,10 +532,10 @@ Result<ExitCode> silence_add(Context& ctx) {
     silence.id = *id;
     std::string what;
     for (const auto& m : silence.matchers) what += (what.empty() ? "" : ", ") + m.to_string();
-    static_cast<void>((*store)->add_history(
-        HistoryEntry{.at = now, .event = "silence_added", .detail = fmt::format("{} {} until {}: {}", *id, what,
-                                                                                 rfc3339_millis(silence.ends_at),
-                                                                                 silence.comment)}));
+    static_cast<void>((*store)->add_history(HistoryEntry{
+        .at = now,
+        .event = "silence_added",
+        .detail = fmt::format("{} {} until {}: {}", *id, what, rfc3339_millis(silence.ends_at), silence.comment)}));
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
         auto w = writer.write(RecordKind::event, {{"name", "silence_added"}, {"details", silence_json(silence)}});
@@ -579,12 +586,13 @@ Result<ExitCode> silence_rm(Context& ctx) {
     auto removed = (*store)->remove_silence(ctx.options.silence_id, now);
     if (!removed) return std::unexpected(removed.error());
     if (!*removed) {
-        return fail(ExitCode::usage,
-                    fmt::format("no active silence has the id '{}' (see 'nasops-alert silence ls')", ctx.options.silence_id));
+        return fail(ExitCode::usage, fmt::format("no active silence has the id '{}' (see 'nasops-alert silence ls')",
+                                                 ctx.options.silence_id));
     }
-    static_cast<void>((*store)->add_history(
-        HistoryEntry{.at = now, .event = "silence_removed", .detail = ctx.options.silence_id}));
-    if (!ctx.options.quiet) std::fprintf(ctx.deps.err, "nasops-alert: silence %s expired\n", ctx.options.silence_id.c_str());
+    static_cast<void>(
+        (*store)->add_history(HistoryEntry{.at = now, .event = "silence_removed", .detail = ctx.options.silence_id}));
+    if (!ctx.options.quiet)
+        std::fprintf(ctx.deps.err, "nasops-alert: silence %s expired\n", ctx.options.silence_id.c_str());
     return ExitCode::ok;
 }
 
