@@ -61,7 +61,8 @@ TEST(AlertChannels, DingTalkSignature) {
     const auto t = SystemTimePoint(std::chrono::milliseconds(1700000000000));
     const auto url = dingtalk_signed_url("https://oapi.dingtalk.com/robot/send?access_token=abc", "SECxyz", t);
     const auto expected_sign = url_encode(base64_encode(hmac_sha256("SECxyz", "1700000000000\nSECxyz")));
-    EXPECT_EQ(url, "https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp=1700000000000&sign=" + expected_sign);
+    EXPECT_EQ(url,
+              "https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp=1700000000000&sign=" + expected_sign);
 }
 
 TEST(AlertChannels, WebhookIsAlertmanagerV4) {
@@ -114,8 +115,9 @@ TEST(AlertChannels, ExecEnvironment) {
 TEST(AlertTemplates, RenderLabelsValuesFieldsAndFilters) {
     const Labels labels{{"alertname", "disk"}, {"instance", "cam-01"}, {"target", "/srv"}};
     const auto record = rec(R"({"message":"93% used","bytes":1610612736,"seconds":5400})");
-    EXPECT_EQ(Template("Storage {{target}} at {{ value | percent }} on {{labels.instance}}").render(labels, 0.931, &record),
-              "Storage /srv at 93.1% on cam-01");
+    EXPECT_EQ(
+        Template("Storage {{target}} at {{ value | percent }} on {{labels.instance}}").render(labels, 0.931, &record),
+        "Storage /srv at 93.1% on cam-01");
     EXPECT_EQ(Template("{{message}}; {{bytes | bytes}} in {{seconds | duration}}").render(labels, {}, &record),
               "93% used; 1.5 GiB in 1h30m");
     EXPECT_EQ(Template("{{value}} {{nope}}|{{unclosed").render(labels, 1200.0, nullptr), "1200 |{{unclosed");
@@ -131,8 +133,10 @@ TEST(AlertRules, TheShippedHandbookRulesLoadAndFire) {
     const auto now = *parse_rfc3339("2026-11-22T04:00:00Z");
     Evaluator evaluator(*settings, now, {});
     auto check = [](std::string_view name, std::string_view rest) {
-        return rec(std::string(R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"cam-01","kind":"check","name":")") +
-                   std::string(name) + "\"," + std::string(rest) + "}");
+        return rec(
+            std::string(
+                R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"cam-01","kind":"check","name":")") +
+            std::string(name) + "\"," + std::string(rest) + "}");
     };
     evaluator.process(check("disk", R"("target":"/srv","status":"critical","value":0.95)"));
     evaluator.process(check("disk", R"("target":"/","status":"ok","value":0.20)"));

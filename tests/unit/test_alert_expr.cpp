@@ -50,9 +50,9 @@ TEST(AlertExpr, ComparesNumbers) {
 TEST(AlertExpr, UnitsOnNumbers) {
     EXPECT_TRUE(eval("value > 90%"));
     EXPECT_FALSE(eval("value > 95%"));
-    EXPECT_TRUE(eval("bytes > 10G"));      // 10 GiB
-    EXPECT_TRUE(eval("bytes > 10GB"));     // 10^9
-    EXPECT_TRUE(eval("seconds > 30m"));    // 1800 s
+    EXPECT_TRUE(eval("bytes > 10G"));    // 10 GiB
+    EXPECT_TRUE(eval("bytes > 10GB"));   // 10^9
+    EXPECT_TRUE(eval("seconds > 30m"));  // 1800 s
     EXPECT_FALSE(eval("seconds > 1h"));
     EXPECT_TRUE(eval("seconds > 1800 and bytes > 10GB"));  // the handbook's slow transfer
 }

@@ -10,11 +10,13 @@ TEST(Http, RedactUrlMasksCredentials) {
     EXPECT_EQ(redact_url("https://user:hunter2@example.net/hook"), "https://user:***@example.net/hook");
     EXPECT_EQ(redact_url("https://oapi.dingtalk.com/robot/send?access_token=abcdef&timestamp=1&sign=xyz"),
               "https://oapi.dingtalk.com/robot/send?access_token=***&timestamp=1&sign=***");
-    EXPECT_EQ(redact_url("https://hooks.slack.com/services/T000/B000/XXXXXXXX"), "https://hooks.slack.com/services/***");
+    EXPECT_EQ(redact_url("https://hooks.slack.com/services/T000/B000/XXXXXXXX"),
+              "https://hooks.slack.com/services/***");
     EXPECT_EQ(redact_url("http://127.0.0.1:9093/api/v2/alerts"), "http://127.0.0.1:9093/api/v2/alerts");
     EXPECT_EQ(redact_url("https://example.net/hooks/0123456789abcdefghijKLMN/x"), "https://example.net/hooks/***/x");
     EXPECT_EQ(redact_url("smtp://mail.example.net:587"), "smtp://mail.example.net:587");
-    EXPECT_EQ(redact_url("https://example.net/a?api_key=1&page=2#frag"), "https://example.net/a?api_key=***&page=2#***");
+    EXPECT_EQ(redact_url("https://example.net/a?api_key=1&page=2#frag"),
+              "https://example.net/a?api_key=***&page=2#***");
 }
 
 TEST(Http, Encodings) {
@@ -72,8 +74,9 @@ TEST(Http, RetriesOnlyWhatMayPass) {
     ScriptedHttp down;
     down.script = {fail(ExitCode::unavailable, "refused")};
     waits.clear();
-    EXPECT_FALSE(send_with_retry(down, {}, RetryPolicy{.max_attempts = 3, .initial_backoff = Duration(100),
-                                                       .max_backoff = Duration(150)}, sleep));
+    EXPECT_FALSE(send_with_retry(
+        down, {}, RetryPolicy{.max_attempts = 3, .initial_backoff = Duration(100), .max_backoff = Duration(150)},
+        sleep));
     EXPECT_EQ(down.calls, 3);
     EXPECT_EQ(waits, (std::vector<Duration>{Duration(100), Duration(150)}));
     EXPECT_TRUE(retryable_status(429));

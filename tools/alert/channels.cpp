@@ -41,15 +41,18 @@ nlohmann::json common(const nlohmann::json& alerts, std::string_view key) {
         }
         for (auto entry = out.begin(); entry != out.end();) {
             const auto other = map.find(entry.key());
-            if (other == map.end() || *other != entry.value()) entry = out.erase(entry);
-            else ++entry;
+            if (other == map.end() || *other != entry.value())
+                entry = out.erase(entry);
+            else
+                ++entry;
         }
     }
     return out;
 }
 
 std::size_t count_status(const nlohmann::json& alerts, std::string_view status) {
-    return static_cast<std::size_t>(std::ranges::count_if(alerts, [&](const nlohmann::json& a) { return str(a, "status") == status; }));
+    return static_cast<std::size_t>(
+        std::ranges::count_if(alerts, [&](const nlohmann::json& a) { return str(a, "status") == status; }));
 }
 
 std::string value_text(const nlohmann::json& alert) {
@@ -58,7 +61,8 @@ std::string value_text(const nlohmann::json& alert) {
     return format_value(it->get<double>());
 }
 
-std::string label_list(const nlohmann::json& alert, std::initializer_list<std::string_view> skip = {"alertname", "severity"}) {
+std::string label_list(const nlohmann::json& alert,
+                       std::initializer_list<std::string_view> skip = {"alertname", "severity"}) {
     std::string out;
     const auto it = alert.find("labels");
     if (it == alert.end() || !it->is_object()) return out;
@@ -216,7 +220,8 @@ public:
         settings.timeout = m_channel.timeout;
         auto sent = m_deps.mail.send(settings, email_message(payload, m_channel, m_deps.host));
         if (sent) return {DeliveryStatus::delivered, fmt::format("sent to {} recipient(s)", m_channel.to.size())};
-        const auto status = sent.error().code == ExitCode::unavailable ? DeliveryStatus::retry : DeliveryStatus::rejected;
+        const auto status =
+            sent.error().code == ExitCode::unavailable ? DeliveryStatus::retry : DeliveryStatus::rejected;
         return {status, sent.error().message};
     }
 
@@ -240,10 +245,11 @@ public:
             auto first_line = outcome->output.substr(0, outcome->output.find('\n'));
             if (first_line.size() > 200) first_line.resize(200);
             if (outcome->timed_out) {
-                return {DeliveryStatus::retry,
-                        fmt::format("{} timed out after {}", m_channel.command.front(), format_duration(m_channel.timeout))};
+                return {DeliveryStatus::retry, fmt::format("{} timed out after {}", m_channel.command.front(),
+                                                           format_duration(m_channel.timeout))};
             }
-            const auto detail = fmt::format("exit {}{}{}", outcome->exit_code, first_line.empty() ? "" : ": ", first_line);
+            const auto detail =
+                fmt::format("exit {}{}{}", outcome->exit_code, first_line.empty() ? "" : ": ", first_line);
             if (outcome->exit_code == 75) return {DeliveryStatus::retry, detail};  // EX_TEMPFAIL: try again later
             if (outcome->exit_code != 0) return {DeliveryStatus::rejected, detail};
             result.detail = detail;
@@ -348,8 +354,8 @@ std::string alert_line(const nlohmann::json& a) {
 nlohmann::json slack_body(const nlohmann::json& payload) {
     std::string text = "*" + notification_title(payload) + "*";
     for (const auto& a : alerts_of(payload)) {
-        text += fmt::format("\n{} {}", str(a, "status") == "firing" ? ":red_circle:" : ":large_green_circle:",
-                            alert_line(a));
+        text += fmt::format("\n{} {}",
+                            str(a, "status") == "firing" ? ":red_circle:" : ":large_green_circle:", alert_line(a));
     }
     return nlohmann::json{{"text", text}, {"mrkdwn", true}};
 }
@@ -438,7 +444,8 @@ MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& ch
                                    count_status(alerts, "resolved"));
     for (const auto& a : alerts) {
         const bool firing = str(a, "status") == "firing";
-        body += fmt::format("\n[{}] {} — {}\n", firing ? "FIRING" : "RESOLVED", label(a, "alertname"), label(a, "severity"));
+        body += fmt::format("\n[{}] {} — {}\n", firing ? "FIRING" : "RESOLVED", label(a, "alertname"),
+                            label(a, "severity"));
         if (auto summary = annotation(a, "summary"); !summary.empty()) body += "  " + summary + "\n";
         if (auto description = annotation(a, "description"); !description.empty()) body += "  " + description + "\n";
         if (auto value = value_text(a); !value.empty()) {

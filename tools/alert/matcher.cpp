@@ -70,24 +70,30 @@ Result<Matcher> Matcher::from_pair(std::string_view name, std::string_view value
 Result<Matcher> Matcher::parse(std::string_view text) {
     const auto op = text.find_first_of("=!");
     if (op == std::string_view::npos || op == 0) {
-        return fail(ExitCode::usage,
-                    fmt::format("invalid matcher '{}': expected name=value, name!=value, name=~regex or name!~regex", text));
+        return fail(
+            ExitCode::usage,
+            fmt::format("invalid matcher '{}': expected name=value, name!=value, name=~regex or name!~regex", text));
     }
     auto name = text.substr(0, op);
     auto rest = text.substr(op);
     if (!(rest.starts_with("=") || rest.starts_with("!=") || rest.starts_with("!~"))) {
-        return fail(ExitCode::usage,
-                    fmt::format("invalid matcher '{}': expected name=value, name!=value, name=~regex or name!~regex", text));
+        return fail(
+            ExitCode::usage,
+            fmt::format("invalid matcher '{}': expected name=value, name!=value, name=~regex or name!~regex", text));
     }
     // "a=b" is from_pair's "=b"; "a==b" would read as equality with "=b", so say it.
     auto value = rest;
     if (rest.starts_with("=") && !rest.starts_with("=~")) value = rest.substr(1);
     if (value.size() >= 2 && (value.front() == '"' && value.back() == '"')) value = value.substr(1, value.size() - 2);
     std::string pair_value;
-    if (rest.starts_with("!=")) pair_value = "!=" + std::string(rest.substr(2));
-    else if (rest.starts_with("=~")) pair_value = "=~" + std::string(rest.substr(2));
-    else if (rest.starts_with("!~")) pair_value = "!~" + std::string(rest.substr(2));
-    else pair_value = "=" + std::string(value);
+    if (rest.starts_with("!="))
+        pair_value = "!=" + std::string(rest.substr(2));
+    else if (rest.starts_with("=~"))
+        pair_value = "=~" + std::string(rest.substr(2));
+    else if (rest.starts_with("!~"))
+        pair_value = "!~" + std::string(rest.substr(2));
+    else
+        pair_value = "=" + std::string(value);
     auto m = from_pair(name, pair_value);
     if (!m) return fail(ExitCode::usage, fmt::format("invalid matcher '{}': {}", text, m.error().message));
     return m;

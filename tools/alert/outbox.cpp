@@ -83,12 +83,11 @@ Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& sett
                     ++summary.dead;
                     logger().error("notification {} to '{}' dead-lettered after {} attempts: {}",
                                    delivery.notification_id, delivery.channel, delivery.attempts, result.detail);
-                    logger().audit(AuditEvent::notification_failed,
-                                   {{"channel", delivery.channel},
-                                    {"notification_id", delivery.notification_id},
-                                    {"attempts", delivery.attempts},
-                                    {"error", result.detail},
-                                    {"dead_lettered", true}});
+                    logger().audit(AuditEvent::notification_failed, {{"channel", delivery.channel},
+                                                                     {"notification_id", delivery.notification_id},
+                                                                     {"attempts", delivery.attempts},
+                                                                     {"error", result.detail},
+                                                                     {"dead_lettered", true}});
                 } else {
                     delivery.next_attempt_at = now + backoff_after(delivery.attempts, settings.retry_backoff);
                     entry.event = "delivery_failed";

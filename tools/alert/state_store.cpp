@@ -109,13 +109,17 @@ std::string labels_text(const Labels& labels) {
 }
 
 void bind_optional_time(SQLite::Statement& q, int index, const std::optional<SystemTimePoint>& t) {
-    if (t) q.bind(index, rfc3339_millis(*t));
-    else q.bind(index);
+    if (t)
+        q.bind(index, rfc3339_millis(*t));
+    else
+        q.bind(index);
 }
 
 void bind_optional_double(SQLite::Statement& q, int index, const std::optional<double>& v) {
-    if (v) q.bind(index, *v);
-    else q.bind(index);
+    if (v)
+        q.bind(index, *v);
+    else
+        q.bind(index);
 }
 
 Error db_error(const std::filesystem::path& path, const std::exception& e) {
@@ -141,8 +145,10 @@ void insert_history(SQLite::Database& db, const HistoryEntry& entry) {
     q.bind(3, entry.alertname);
     q.bind(4, entry.fingerprint);
     q.bind(5, entry.channel);
-    if (entry.notification_id) q.bind(6, *entry.notification_id);
-    else q.bind(6);
+    if (entry.notification_id)
+        q.bind(6, *entry.notification_id);
+    else
+        q.bind(6);
     bind_optional_double(q, 7, entry.value);
     q.bind(8, entry.detail);
     q.bind(9, entry.labels.is_object() ? entry.labels.dump() : std::string("{}"));
@@ -256,11 +262,11 @@ Result<NotifyStates> AlertStore::load_notify_states() {
 Result<std::vector<Silence>> AlertStore::load_silences(SystemTimePoint now, bool include_expired) {
     try {
         std::vector<Silence> out;
-        SQLite::Statement q(db(), include_expired
-                                      ? "SELECT id, matchers, starts_at, ends_at, comment, created_by FROM alert_silences "
-                                        "ORDER BY starts_at"
-                                      : "SELECT id, matchers, starts_at, ends_at, comment, created_by FROM alert_silences "
-                                        "WHERE ends_at > ? ORDER BY starts_at");
+        SQLite::Statement q(
+            db(), include_expired ? "SELECT id, matchers, starts_at, ends_at, comment, created_by FROM alert_silences "
+                                    "ORDER BY starts_at"
+                                  : "SELECT id, matchers, starts_at, ends_at, comment, created_by FROM alert_silences "
+                                    "WHERE ends_at > ? ORDER BY starts_at");
         if (!include_expired) q.bind(1, rfc3339_millis(now));
         while (q.executeStep()) {
             Silence s;
@@ -350,8 +356,8 @@ Result<void> AlertStore::save_run(const RunChanges& changes, const std::set<std:
                     supersede.bind(2, group_key);
                     supersede.exec();
                 }
-                SQLite::Statement note(db(),
-                                       "INSERT INTO alert_notifications (created_at, group_key, payload) VALUES (?, ?, ?)");
+                SQLite::Statement note(
+                    db(), "INSERT INTO alert_notifications (created_at, group_key, payload) VALUES (?, ?, ?)");
                 note.bind(1, now);
                 note.bind(2, group_key);
                 note.bind(3, planned.payload.dump());
@@ -439,8 +445,8 @@ Result<std::vector<Delivery>> AlertStore::due_deliveries(SystemTimePoint now, bo
 
 Result<std::vector<Delivery>> AlertStore::undelivered() {
     try {
-        SQLite::Statement q(db(), std::string(k_delivery_columns) +
-                                      "WHERE d.state IN ('queued', 'failed', 'dead') ORDER BY d.id");
+        SQLite::Statement q(
+            db(), std::string(k_delivery_columns) + "WHERE d.state IN ('queued', 'failed', 'dead') ORDER BY d.id");
         return read_deliveries(q);
     } catch (const std::exception& e) {
         return std::unexpected(db_error(m_store.path(), e));
