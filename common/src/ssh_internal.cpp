@@ -1,7 +1,10 @@
 #include "ssh_internal.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/socket.h>
+
+#include <algorithm>
 
 namespace nasops::ssh_detail {
 
@@ -40,6 +43,17 @@ Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_vi
 void abandon(LIBSSH2_SESSION* session, int socket) noexcept {
     ::shutdown(socket, SHUT_RDWR);
     libssh2_session_set_blocking(session, 1);
+}
+
+bool wait_socket(LIBSSH2_SESSION* session, int fd, std::chrono::steady_clock::duration timeout) {
+    const int directions = libssh2_session_block_directions(session);
+    short events = 0;
+    if ((directions & LIBSSH2_SESSION_BLOCK_INBOUND) != 0) events |= POLLIN;
+    if ((directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0) events |= POLLOUT;
+    if (events == 0) events = POLLIN;
+    pollfd p{fd, events, 0};
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+    return ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(ms, 0, 24 * 3600 * 1000))) != 0;
 }
 
 std::string_view sftp_status_text(unsigned long status) noexcept {

@@ -6,6 +6,7 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_vi
 // so that every later call, and the freeing of its handles, fails at once
 // rather than waiting on the NAS.
 void abandon(LIBSSH2_SESSION* session, int socket) noexcept;
+
+// Waits until the socket can move data in the direction libssh2 is blocked on,
+// at most `timeout`; false when the time ran out.
+bool wait_socket(LIBSSH2_SESSION* session, int fd, std::chrono::steady_clock::duration timeout);
 
 // The SFTP status name ("no such file", "permission denied", ...) of a
 // LIBSSH2_FX_* code.

@@ -112,19 +112,6 @@ bool offers_method(std::string_view list, std::string_view method) {
     return false;
 }
 
-// Waits until the socket can move data in the direction libssh2 is blocked on,
-// at most `timeout`; false when the time ran out.
-bool wait_socket(LIBSSH2_SESSION* session, int fd, Clock::duration timeout) {
-    const int directions = libssh2_session_block_directions(session);
-    short events = 0;
-    if ((directions & LIBSSH2_SESSION_BLOCK_INBOUND) != 0) events |= POLLIN;
-    if ((directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0) events |= POLLOUT;
-    if (events == 0) events = POLLIN;
-    pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, poll_ms(timeout));
-    return n != 0;
-}
-
 }  // namespace
 
 Result<SshSession> SshSession::connect(const SshOptions& options) {
@@ -327,6 +314,10 @@ Result<Sftp> SshSession::sftp() {
     return Sftp(s, m_socket.get(), Libssh2Ptr<LIBSSH2_SFTP>(sftp));
 }
 
+Result<SftpPipeline> SshSession::sftp_pipeline() {
+    return SftpPipeline::open(m_session.get(), m_socket.get(), m_timeout, m_endpoint);
+}
+
 Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::optional<std::string_view> input) {
     if (argv.empty()) return fail(ExitCode::software, fmt::format("cannot run an empty command on {}", m_endpoint));
     for (const std::string& arg : argv)
@@ -397,7 +388,7 @@ Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::opti
             continue;
         }
         const auto remaining = m_timeout - (now - last_progress);
-        if (remaining <= Clock::duration::zero() || !wait_socket(s, m_socket.get(), remaining)) {
+        if (remaining <= Clock::duration::zero() || !ssh_detail::wait_socket(s, m_socket.get(), remaining)) {
             ssh_detail::abandon(s, m_socket.get());
             return fail(ExitCode::unavailable,
                         fmt::format("{}: no answer for {}; the session is closed", what, format_duration(m_timeout)));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 #include <map>
 
 #include "nasops/log.hpp"
@@ -69,8 +70,11 @@ Digests parse_sha256sum_output(std::string_view output, std::span<const std::str
     return out;
 }
 
-SftpTarget::SftpTarget(SshSession session, Sftp sftp, TargetSpec spec)
-    : m_session(std::move(session)), m_sftp(std::move(sftp)), m_spec(std::move(spec)) {}
+SftpTarget::SftpTarget(SshSession session, Sftp sftp, SftpPipeline pipeline, TargetSpec spec)
+    : m_session(std::move(session)),
+      m_sftp(std::move(sftp)),
+      m_pipeline(std::move(pipeline)),
+      m_spec(std::move(spec)) {}
 
 Result<std::unique_ptr<SftpTarget>> SftpTarget::connect(const TargetSpec& spec) {
     auto session = SshSession::connect(spec.ssh);
@@ -80,7 +84,10 @@ Result<std::unique_ptr<SftpTarget>> SftpTarget::connect(const TargetSpec& spec) 
                          session->host_key_fingerprint(), session->endpoint(), spec.ssh.known_hosts.string());
     auto sftp = session->sftp();
     if (!sftp) return std::unexpected(sftp.error());
-    return std::unique_ptr<SftpTarget>(new SftpTarget(std::move(*session), std::move(*sftp), spec));
+    auto pipeline = session->sftp_pipeline();
+    if (!pipeline) return std::unexpected(pipeline.error());
+    return std::unique_ptr<SftpTarget>(
+        new SftpTarget(std::move(*session), std::move(*sftp), std::move(*pipeline), spec));
 }
 
 std::string SftpTarget::describe() const {
@@ -115,7 +122,48 @@ Result<std::unique_ptr<TargetFile>> SftpTarget::open_write(std::string_view rel_
 }
 
 Result<void> SftpTarget::rename(std::string_view from, std::string_view to) {
-    return m_sftp.rename(remote(from), remote(to));
+    if (!m_pipeline.has_posix_rename()) return m_sftp.rename(remote(from), remote(to));
+    const SftpRename one{remote(from), remote(to)};
+    Result<void> renamed = std::move(m_pipeline.posix_rename(std::span(&one, 1)).front());
+    return renamed;
+}
+
+std::vector<Result<bool>> SftpTarget::write_files(std::span<const WholeFile> files) {
+    std::vector<SftpPut> puts;
+    puts.reserve(files.size());
+    for (const auto& f : files) {
+        // SFTP v3 carries times as unsigned 32-bit seconds; outside that, the time is not set.
+        const std::int64_t seconds = f.mtime_ns / 1'000'000'000;
+        std::optional<std::uint32_t> mtime;
+        if (seconds >= 0 && seconds <= std::int64_t{std::numeric_limits<std::uint32_t>::max()})
+            mtime = static_cast<std::uint32_t>(seconds);
+        puts.push_back(SftpPut{.path = remote(f.rel_path), .data = f.data, .mtime = mtime});
+    }
+    return m_pipeline.put(puts);
+}
+
+std::vector<Result<void>> SftpTarget::rename_all(std::span<const RenamePair> renames) {
+    if (!m_pipeline.has_posix_rename()) return Target::rename_all(renames);
+    std::vector<SftpRename> pairs;
+    pairs.reserve(renames.size());
+    for (const auto& r : renames) pairs.push_back(SftpRename{remote(r.from), remote(r.to)});
+    return m_pipeline.posix_rename(pairs);
+}
+
+std::vector<Result<TargetEntry>> SftpTarget::stat_all(std::span<const std::string> rel_paths) {
+    std::vector<std::string> paths;
+    paths.reserve(rel_paths.size());
+    for (const auto& p : rel_paths) paths.push_back(remote(p));
+    auto stats = m_pipeline.stat(paths);
+    std::vector<Result<TargetEntry>> out;
+    out.reserve(stats.size());
+    for (auto& st : stats) {
+        if (!st)
+            out.emplace_back(std::unexpected(st.error()));
+        else
+            out.emplace_back(TargetEntry{.exists = st->exists, .is_regular = st->is_regular, .size = st->size});
+    }
+    return out;
 }
 
 Result<void> SftpTarget::remove(std::string_view rel_path) {

@@ -28,24 +28,31 @@ public:
     Result<TargetEntry> stat(std::string_view rel_path) override;
     Result<void> make_dirs(std::string_view rel_path) override;
     Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel_path, std::uint64_t offset) override;
+    // posix-rename@openssh.com where the server has it (OpenSSH): `to` is
+    // replaced atomically; elsewhere as Sftp::rename.
     Result<void> rename(std::string_view from, std::string_view to) override;
     Result<void> remove(std::string_view rel_path) override;
     Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) override;
     Result<void> commit() override;
     Result<std::uint64_t> available_space() override;
     Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) override;
+    // The batches go through an SftpPipeline: many requests in flight at once.
+    std::vector<Result<bool>> write_files(std::span<const WholeFile> files) override;
+    std::vector<Result<void>> rename_all(std::span<const RenamePair> renames) override;
+    std::vector<Result<TargetEntry>> stat_all(std::span<const std::string> rel_paths) override;
 
     SshSession& session() { return m_session; }
 
 private:
-    SftpTarget(SshSession session, Sftp sftp, TargetSpec spec);
+    SftpTarget(SshSession session, Sftp sftp, SftpPipeline pipeline, TargetSpec spec);
 
     std::string remote(std::string_view rel_path) const;
     Result<bool> probe_sha256sum();
     Result<std::uint64_t> df_available();
 
     SshSession m_session;
-    Sftp m_sftp;  // declared after m_session: destroyed before it
+    Sftp m_sftp;              // declared after m_session: destroyed before it
+    SftpPipeline m_pipeline;  // the same
     TargetSpec m_spec;
     std::optional<bool> m_has_sha256sum;
     bool m_statvfs_refused = false;

@@ -40,6 +40,18 @@ public:
 // does not exist.
 using Digests = std::vector<std::optional<std::string>>;
 
+// A small file for Target::write_files: its whole contents, already read.
+struct WholeFile {
+    std::string rel_path;
+    std::string_view data;
+    std::int64_t mtime_ns = 0;
+};
+
+struct RenamePair {
+    std::string from;
+    std::string to;
+};
+
 // Errors follow the ssh module: ExitCode::unavailable means the target is gone
 // (connection lost) and this Target must not be used again; any other code is
 // about the one file or folder named in the message.
@@ -66,6 +78,23 @@ public:
     // Sets the modification time. Returns false when the target refuses to
     // (some NAS do): the caller logs that once and goes on.
     virtual Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) = 0;
+    // The batches below do what the one-file calls do, for many files at
+    // once, so that a target with a network between can keep many requests
+    // in flight. Each returns one result per item, in order; once an item
+    // fails with ExitCode::unavailable, every later one does too. The
+    // defaults make the one-file calls in turn.
+
+    // Writes each file whole at its rel_path (created or truncated; its folder
+    // must exist), closes it as TargetFile::finish does, and sets its
+    // modification time. Per file as set_mtime: true, false when the target
+    // refused the time (the data is written all the same), or the Error that
+    // lost the file.
+    virtual std::vector<Result<bool>> write_files(std::span<const WholeFile> files);
+    // rename() of each pair.
+    virtual std::vector<Result<void>> rename_all(std::span<const RenamePair> renames);
+    // stat() of each path.
+    virtual std::vector<Result<TargetEntry>> stat_all(std::span<const std::string> rel_paths);
+
     // Makes the renames done so far durable (a local folder: fsync of the
     // folders touched); a no-op where the protocol has no such thing.
     virtual Result<void> commit() = 0;

@@ -15,6 +15,7 @@
 #include "nasops/error.hpp"
 #include "nasops/known_hosts.hpp"
 #include "nasops/sftp.hpp"
+#include "nasops/sftp_pipeline.hpp"
 #include "nasops/ssh_library.hpp"
 #include "nasops/unique_fd.hpp"
 #include "nasops/units.hpp"
@@ -56,8 +57,8 @@ struct ExecResult {
 //   ExitCode::config       host key unknown, changed or revoked; authentication
 //                          refused; unusable identity file.
 // After an ExitCode::unavailable error the session is dead: connect again.
-// A session is used by one thread at a time. Sftp objects made from it must be
-// destroyed before it.
+// A session is used by one thread at a time. Sftp and SftpPipeline objects made from it must
+// be destroyed before it.
 class SshSession {
 public:
     static Result<SshSession> connect(const SshOptions& options);
@@ -76,6 +77,9 @@ public:
 
     // Opens the SFTP subsystem on this session.
     Result<Sftp> sftp();
+    // Opens the SFTP subsystem again, on a channel of its own, for the
+    // pipelined batches of nasops/sftp_pipeline.hpp. It may live alongside sftp().
+    Result<SftpPipeline> sftp_pipeline();
 
     // Changes the limit of every later wait on the NAS (SshOptions::timeout).
     void set_timeout(Duration timeout);
