@@ -360,3 +360,63 @@ TEST_F(SyncSftp, TenThousandSmallFiles) {
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(again.out, "");
 }
+
+TEST_F(SyncSftp, OneSmallFileThatCannotBeWrittenFailsAloneInItsBatch) {
+    // A file on the NAS where a folder must be: that one file cannot be written.
+    write_file(remote / "blocked", "not a folder");
+    for (int i = 0; i < 30; ++i) add(fmt::format("ok{:02}.txt", i), "content " + std::to_string(i));
+    add("blocked/clip.txt", "cannot land");
+    auto r = sync({"run", "--json", "--jobs", "1"});
+    EXPECT_EQ(r.exit_code, 74) << r.err;
+    for (int i = 0; i < 30; ++i)
+        EXPECT_EQ(read_file(remote / fmt::format("ok{:02}.txt", i)), "content " + std::to_string(i)) << i;
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "30");
+    EXPECT_EQ(query("SELECT state || ' ' || attempts FROM media_files WHERE rel_path = 'blocked/clip.txt'"),
+              "pending 1");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM sync_attempts WHERE outcome = 'failed'"), "1");
+    EXPECT_NE(r.err.find("blocked"), std::string::npos) << r.err;
+}
+
+TEST_F(SyncSftp, SshdStoppedMidBatchOfSmallFilesThenTheNextRunCompletesAll) {
+    for (int i = 0; i < 600; ++i) add(fmt::format("d{}/s{:03}.txt", i % 3, i), random_bytes(4096, 1000 + i));
+    SpawnOptions quiet;
+    quiet.stderr_file = dir / "first.err";
+    quiet.stdout_file = dir / "first.out";
+    // The bandwidth limit spreads the run over seconds, so that it is mid-batch when the NAS goes.
+    ChildProcess first(argv({"run", "--jobs", "2", "--bwlimit", "400K"}), quiet);
+    ASSERT_TRUE(wait_until([&] {
+        std::size_t arrived = 0;
+        for (const auto& e : fs::recursive_directory_iterator(remote))
+            if (e.is_regular_file()) ++arrived;
+        return arrived >= 100;
+    })) << read_file(dir / "first.err");
+    nas.stop();
+    const auto status = first.wait_for(std::chrono::seconds(60));
+    ASSERT_TRUE(status) << "the run hung after the NAS went away";
+    EXPECT_EQ(*status, 69) << read_file(dir / "first.err");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'transferring'"), "0");
+    EXPECT_NE(query("SELECT COUNT(*) FROM media_files WHERE state = 'pending'"), "0") << "the run was cut short";
+
+    nas.start();
+    auto second = sync({"run"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "600");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM sync_attempts WHERE outcome = 'failed'"), "0")
+        << "a NAS that went away is not counted against the files";
+    for (int i = 0; i < 600; i += 37)
+        EXPECT_EQ(read_file(remote / fmt::format("d{}/s{:03}.txt", i % 3, i)), random_bytes(4096, 1000 + i)) << i;
+    std::size_t leftovers = 0;
+    for (const auto& e : fs::recursive_directory_iterator(remote))
+        if (e.path().filename().string().ends_with(".part")) ++leftovers;
+    EXPECT_EQ(leftovers, 0u) << "no temporary copy is left behind";
+}
+
+TEST_F(SyncSftp, AChangedSmallFileReplacesItsCopyAtomically) {
+    add("a.txt", "first version");
+    ASSERT_EQ(sync({"run"}).exit_code, 0);
+    add("a.txt", "second, longer version");
+    auto r = sync({"run", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(remote / "a.txt"), "second, longer version");
+    EXPECT_EQ(query("SELECT sha256 FROM media_files WHERE rel_path = 'a.txt'"), sha256_hex("second, longer version"));
+}

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -456,6 +457,36 @@ TEST_F(SyncEngine, ManyFilesWithParallelJobs) {
     for (int i = 0; i < 300; i += 37)
         EXPECT_EQ(read_file(nas / ("d" + std::to_string(i % 7)) / ("f" + std::to_string(i))), std::to_string(i));
     EXPECT_EQ(queue.status().value().completed, 300u);
+}
+
+TEST_F(SyncEngine, OneFailureInABatchOfSmallFilesFailsThatFileOnly) {
+    for (int i = 0; i < 10; ++i) write_file(source / ("f" + std::to_string(i)), random_bytes(100, i));
+    auto writes = std::make_shared<std::atomic<int>>(0);
+    on_write = [writes](std::uint64_t) -> std::optional<Error> {
+        if (++*writes == 3) return Error{"write refused", ExitCode::io_error};
+        return std::nullopt;
+    };
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 9u);
+    EXPECT_EQ(s.failed_attempts, 1u);
+    int pending = 0;
+    for (int i = 0; i < 10; ++i) {
+        const auto name = "f" + std::to_string(i);
+        const auto r = row(queue, name);
+        if (r.state == FileState::pending) {
+            ++pending;
+            EXPECT_EQ(r.attempts, 1);
+            EXPECT_NE(r.last_error.value_or("").find("write refused"), std::string::npos);
+            EXPECT_FALSE(fs::exists(nas / name)) << "a failed copy never takes its final name";
+        } else {
+            EXPECT_EQ(r.state, FileState::completed) << name;
+            EXPECT_EQ(read_file(nas / name), random_bytes(100, i)) << name;
+        }
+    }
+    EXPECT_EQ(pending, 1);
 }
 
 TEST_F(SyncEngine, LimitsAndInterruptStopANewFileFromStarting) {

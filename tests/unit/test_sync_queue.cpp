@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fixtures/temp_dir.hpp"
 #include "nasops/clock.hpp"
@@ -192,6 +193,25 @@ TEST_F(SyncQueue, CrashLeftoversAreRecoveredKeepingResumeState) {
     EXPECT_TRUE(row("a.mp4").started_at) << "kept: the partial copy may be resumed";
     EXPECT_EQ(eligible_count(), 2u);
     EXPECT_EQ(queue.recover_interrupted().value(), 0u);
+}
+
+TEST_F(SyncQueue, ABatchStartsAllItsFilesOrNone) {
+    add(file("a.mp4", 10, k_t0 - 1h));
+    add(file("b.mp4", 10, k_t0 - 1h));
+    add(file("c.mp4", 10, k_t0 - 1h));
+    const std::vector<std::int64_t> ab{row("a.mp4").id, row("b.mp4").id};
+    ASSERT_TRUE(queue.mark_transferring(ab));
+    EXPECT_EQ(row("a.mp4").state, FileState::transferring);
+    EXPECT_EQ(row("b.mp4").state, FileState::transferring);
+    EXPECT_TRUE(row("b.mp4").started_at);
+
+    // b has started already: the whole batch is refused and c stays pending.
+    const std::vector<std::int64_t> cb{row("c.mp4").id, row("b.mp4").id};
+    const auto refused = queue.mark_transferring(cb);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("no longer pending"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(row("c.mp4").state, FileState::pending);
+    EXPECT_FALSE(row("c.mp4").started_at);
 }
 
 TEST_F(SyncQueue, ReleaseAndChangeDuringTransfer) {

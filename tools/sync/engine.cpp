@@ -26,9 +26,14 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-constexpr std::size_t k_chunk = std::size_t{1} << 20;      // one read, one hash update, one target write
-constexpr std::size_t k_fetch = 256;                       // rows taken from the queue at a time
-constexpr std::uint64_t k_batch_bytes = 1ull << 30;        // verify at least every GiB
+constexpr std::size_t k_chunk = std::size_t{1} << 20;  // one read, one hash update, one target write
+constexpr std::size_t k_fetch = 256;                   // rows taken from the queue at a time
+constexpr std::uint64_t k_batch_bytes = 1ull << 30;    // verify at least every GiB
+// Files up to this size are read whole and written in batches, many requests
+// in flight at once; above it, the transfer time dwarfs the round trips.
+constexpr std::uint64_t k_small_file = 256 * 1024;
+constexpr std::size_t k_small_batch_files = 64;
+constexpr std::uint64_t k_small_batch_bytes = 2 * 1024 * 1024;
 constexpr std::uint64_t k_space_margin = 64 * 1024;        // room kept for the file system's own blocks
 constexpr auto k_space_refresh = std::chrono::seconds(2);  // how long a free-space reading is trusted
 
@@ -128,6 +133,9 @@ public:
     std::optional<SystemTimePoint> deadline;
 
     std::atomic<std::uint64_t> bytes_sent{0};
+    // Small files taken into a batch and not sent yet: --max-bytes counts
+    // them as sent, so that a batch does not start files past the limit.
+    std::atomic<std::uint64_t> bytes_batched{0};
     std::atomic<std::uint64_t> files_done{0};
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<bool> stop{false};
@@ -164,7 +172,7 @@ public:
             halt("max-duration");
             return false;
         }
-        if (options.max_bytes && bytes_sent.load() >= *options.max_bytes) {
+        if (options.max_bytes && bytes_sent.load() + bytes_batched.load() >= *options.max_bytes) {
             halt("max-bytes");
             return false;
         }
@@ -241,6 +249,26 @@ struct Staged {
     bool done = false;
 };
 
+// The clock of one attempt, and what it has sent so far.
+struct Timing {
+    Steady::time_point started;
+    AttemptResult attempt;
+
+    const AttemptResult& elapsed() {
+        attempt.seconds = seconds_since(started);
+        return attempt;
+    }
+};
+
+// A small file read whole, waiting to be written with its batch.
+struct SmallFile {
+    FileRow row;
+    std::string temp;
+    std::string data;
+    std::string sha256;
+    Timing timing;
+};
+
 class Worker {
 public:
     // `target`: a connection made already (the first worker's), else one is made.
@@ -276,11 +304,18 @@ public:
                 break;
             }
             if (!*row) break;
-            upload(**row);
+            if (is_small(**row)) {
+                add_small(**row);
+                if (!m_dead && small_batch_full()) flush_small();
+            } else {
+                upload(**row);
+            }
             if (!m_dead && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
                             m_staged_bytes >= k_batch_bytes))
                 verify_and_commit();
         }
+        if (!m_dead) flush_small();
+        drop_small();
         if (!m_dead) verify_and_commit();
         release_staged();
     }
@@ -373,10 +408,148 @@ private:
         return true;
     }
 
-    void upload(const FileRow& row) {
+    // The temporary name of a file's upload, in its destination folder.
+    static std::string temp_path(const FileRow& row) {
+        return join_path(parent_of(row.rel_path), temp_name_for(name_of(row.rel_path)));
+    }
+
+    // Whether the file, sent from `offset`, fits on the target; a file that
+    // does not is held (STORAGE_WARNING) and one whose target is gone is
+    // recorded as such.
+    bool fits(const FileRow& row, std::uint64_t offset) {
+        const auto room = has_room(row.version.size - offset);
+        if (!room) return false;
+        if (*room) return true;
+        m_run.count([](RunSummary& s) { ++s.held_no_space; });
+        logger().audit(AuditEvent::storage_warning, {{"path", local_path(row)},
+                                                     {"size", row.version.size},
+                                                     {"available", m_space.value_or(0)},
+                                                     {"target", m_target->describe()}});
+        log_no_room_once(row);
+        return false;
+    }
+
+    // Reports an attempt the queue has marked transferring; its clock starts.
+    Steady::time_point announce(const FileRow& row, std::uint64_t offset) {
+        const int attempt_no = row.attempts + 1;
+        m_run.reporter.transfer(
+            row, FileState::transferring,
+            {{"attempt", attempt_no}, {"bytes", offset}, {"target", m_target->location(row.rel_path)}});
+        logger().audit(
+            AuditEvent::transfer_started,
+            {{"path", local_path(row)}, {"size", row.version.size}, {"attempt", attempt_no}, {"offset", offset}});
+        if (offset > 0) logger().info("resuming {} at byte {}", local_path(row), offset);
+        return Steady::now();
+    }
+
+    // Starts an attempt that sends the file from `offset`: checks that it fits
+    // on the target, marks it transferring and reports that. nullopt when the
+    // file is not started (held for room, target gone, database failure): the
+    // outcome is recorded already.
+    std::optional<Steady::time_point> start_attempt(const FileRow& row, std::uint64_t offset) {
+        if (!fits(row, offset)) return std::nullopt;
+        if (!check(m_run.queue.mark_transferring(row.id))) return std::nullopt;
+        return announce(row, offset);
+    }
+
+    // Opens the local file of a started attempt and checks that it is still the
+    // queued version. nullopt when it is gone, unreadable or changed: the
+    // outcome is recorded already.
+    std::optional<UniqueFd> open_source(const FileRow& row, Timing& timing) {
+        const auto path = local_path(row);
+        auto fd = open_source_file(row.source, row.rel_path);
+        if (!fd) {
+            std::error_code ec;
+            if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found) {
+                const std::string why = "the local file is gone: it was removed before it could be uploaded";
+                const int attempt_no = row.attempts + 1;
+                logger().warning("{}: {}", path, why);
+                if (!check(m_run.queue.mark_vanished(row.id, why))) return std::nullopt;
+                logger().audit(AuditEvent::transfer_failed,
+                               {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
+                m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
+                m_run.count([](RunSummary& s) {
+                    ++s.failed_attempts;
+                    ++s.gave_up;
+                });
+                return std::nullopt;
+            }
+            failed_attempt(row, fd.error(), timing.elapsed());
+            return std::nullopt;
+        }
+        struct stat st {};
+        if (::fstat(fd->get(), &st) != 0) {
+            failed_attempt(row,
+                           Error{fmt::format("cannot stat {}: {}", path, std::strerror(errno)), ExitCode::io_error},
+                           timing.elapsed());
+            return std::nullopt;
+        }
+        if (file_version(st) != row.version) {
+            changed(row, file_version(st));
+            return std::nullopt;
+        }
+        return std::move(*fd);
+    }
+
+    // Whether the local file behind `fd` is still the queued version, all of
+    // whose `size` bytes were read; records the change when not.
+    bool unchanged_after_read(const FileRow& row, int fd, std::uint64_t read) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && file_version(st) == row.version && read == row.version.size) return true;
+        changed(row, file_version(st));
+        return false;
+    }
+
+    // The local file of a started attempt could not be read: `error` is the errno.
+    void read_failed(const FileRow& row, int error, Timing& timing) {
+        failed_attempt(
+            row, Error{fmt::format("cannot read {}: {}", local_path(row), std::strerror(error)), ExitCode::io_error},
+            timing.elapsed());
+    }
+
+    // Creates the destination folder of a started attempt, once per run.
+    bool make_folder(const FileRow& row, Timing& timing) {
         const std::string folder(parent_of(row.rel_path));
-        const std::string temp = join_path(folder, temp_name_for(name_of(row.rel_path)));
-        const std::string path = local_path(row);
+        if (m_folders_made.contains(folder)) return true;
+        if (auto made = m_target->make_dirs(folder); !made) {
+            target_error(row, made.error(), timing.elapsed());
+            return false;
+        }
+        m_folders_made.insert(folder);
+        return true;
+    }
+
+    // Counts bytes handed to the target for a file, after the bandwidth limit allows them.
+    void sending(std::uint64_t bytes, Timing& timing) {
+        if (m_run.limiter) m_run.limiter->consume(bytes);
+        timing.attempt.bytes_sent += bytes;
+        m_run.bytes_sent += bytes;
+        m_run.bytes_done += bytes;
+    }
+
+    // The outcome of setting a temporary copy's modification time: a target
+    // that refuses is logged once; a lost target fails the attempt (false).
+    bool stamped(const FileRow& row, const Result<bool>& set, Timing& timing) {
+        if (!set && set.error().code == ExitCode::unavailable) {
+            target_error(row, set.error(), timing.elapsed());
+            return false;
+        }
+        if ((!set || !*set) && !m_run.mtime_refusal_logged.exchange(true)) {
+            logger().warning("{} does not let modification times be set ({}); the database keeps them",
+                             m_target->describe(), set ? "refused" : set.error().message);
+        }
+        return true;
+    }
+
+    // A file written under its temporary name, its time set: it waits for the batch verify.
+    void stage(const FileRow& row, std::string temp, std::string sha256, Timing& timing) {
+        m_staged_bytes += row.version.size;
+        m_staged.push_back(Staged{row, std::move(temp), std::move(sha256), timing.elapsed()});
+    }
+
+    // A large file, streamed: read in chunks, each hashed and written in the same pass.
+    void upload(const FileRow& row) {
+        const std::string temp = temp_path(row);
 
         // An earlier attempt on this same version left a partial copy: resume it.
         std::uint64_t offset = 0;
@@ -391,75 +564,15 @@ private:
                 offset = partial->size;
         }
 
-        const auto room = has_room(row.version.size - offset);
-        if (!room) return;
-        if (!*room) {
-            m_run.count([](RunSummary& s) { ++s.held_no_space; });
-            logger().audit(AuditEvent::storage_warning, {{"path", path},
-                                                         {"size", row.version.size},
-                                                         {"available", m_space.value_or(0)},
-                                                         {"target", m_target->describe()}});
-            log_no_room_once(row);
-            return;
-        }
-
-        if (!check(m_run.queue.mark_transferring(row.id))) return;
-        const int attempt_no = row.attempts + 1;
-        const auto started = Steady::now();
-        m_run.reporter.transfer(
-            row, FileState::transferring,
-            {{"attempt", attempt_no}, {"bytes", offset}, {"target", m_target->location(row.rel_path)}});
-        logger().audit(AuditEvent::transfer_started,
-                       {{"path", path}, {"size", row.version.size}, {"attempt", attempt_no}, {"offset", offset}});
-        if (offset > 0) logger().info("resuming {} at byte {}", path, offset);
-
-        AttemptResult attempt;
-        const auto elapsed = [&] {
-            attempt.seconds = seconds_since(started);
-            return attempt;
-        };
-
-        auto fd = open_source_file(row.source, row.rel_path);
-        if (!fd) {
-            std::error_code ec;
-            if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found) {
-                const std::string why = "the local file is gone: it was removed before it could be uploaded";
-                logger().warning("{}: {}", path, why);
-                if (!check(m_run.queue.mark_vanished(row.id, why))) return;
-                logger().audit(AuditEvent::transfer_failed,
-                               {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
-                m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
-                m_run.count([](RunSummary& s) {
-                    ++s.failed_attempts;
-                    ++s.gave_up;
-                });
-                return;
-            }
-            failed_attempt(row, fd.error(), elapsed());
-            return;
-        }
-        struct stat st {};
-        if (::fstat(fd->get(), &st) != 0) {
-            failed_attempt(row,
-                           Error{fmt::format("cannot stat {}: {}", path, std::strerror(errno)), ExitCode::io_error},
-                           elapsed());
-            return;
-        }
-        if (file_version(st) != row.version) {
-            changed(row, file_version(st));
-            return;
-        }
-
-        if (!m_folders_made.contains(folder)) {
-            if (auto made = m_target->make_dirs(folder); !made) {
-                target_error(row, made.error(), elapsed());
-                return;
-            }
-            m_folders_made.insert(folder);
-        }
+        const auto started = start_attempt(row, offset);
+        if (!started) return;
+        Timing timing{*started};
+        auto fd = open_source(row, timing);
+        if (!fd) return;
+        if (!make_folder(row, timing)) return;
         auto file = m_target->open_write(temp, offset);
         if (!file) {
-            target_error(row, file.error(), elapsed());
+            target_error(row, file.error(), timing.elapsed());
             return;
         }
 
@@ -474,9 +587,7 @@ private:
             const ssize_t n = ::read(fd->get(), m_buffer.data(), m_buffer.size());
             if (n < 0) {
                 if (errno == EINTR) continue;
-                failed_attempt(row,
-                               Error{fmt::format("cannot read {}: {}", path, std::strerror(errno)), ExitCode::io_error},
-                               elapsed());
+                read_failed(row, errno, timing);
                 return;
             }
             if (n == 0) break;
@@ -485,27 +596,125 @@ private:
             const auto end = position + chunk.size();
             if (end > offset) {
                 const auto data = chunk.substr(offset > position ? offset - position : 0);
-                if (m_run.limiter) m_run.limiter->consume(data.size());
+                sending(data.size(), timing);
                 if (auto written = (*file)->write(data); !written) {
-                    target_error(row, written.error(), elapsed());
+                    target_error(row, written.error(), timing.elapsed());
                     return;
                 }
-                attempt.bytes_sent += data.size();
-                m_run.bytes_sent += data.size();
-                m_run.bytes_done += data.size();
             }
             position = end;
         }
-        if (::fstat(fd->get(), &st) != 0 || file_version(st) != row.version || position != row.version.size) {
-            changed(row, file_version(st));
-            return;
-        }
+        if (!unchanged_after_read(row, fd->get(), position)) return;
         if (auto finished = (*file)->finish(); !finished) {
-            target_error(row, finished.error(), elapsed());
+            target_error(row, finished.error(), timing.elapsed());
             return;
         }
-        m_staged_bytes += row.version.size;
-        m_staged.push_back(Staged{row, temp, hash.hex_digest(), elapsed()});
+        if (!stamped(row, m_target->set_mtime(temp, row.version.mtime_ns), timing)) return;
+        stage(row, temp, hash.hex_digest(), timing);
+    }
+
+    // ---- small files, in batches -------------------------------------------------
+
+    static bool is_small(const FileRow& row) { return row.version.size <= k_small_file; }
+
+    bool small_batch_full() const {
+        return m_small_rows.size() >= k_small_batch_files || m_small_bytes >= k_small_batch_bytes ||
+               m_small_rows.size() + m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1);
+    }
+
+    // A small file waits for its batch; it is always sent whole, as a partial
+    // copy is not worth resuming.
+    void add_small(const FileRow& row) {
+        m_small_bytes += row.version.size;
+        m_run.bytes_batched += row.version.size;
+        m_small_rows.push_back(row);
+    }
+
+    // Starts the attempts of the batch's files that fit, in one transaction,
+    // and reads each whole, hashing it.
+    std::vector<SmallFile> read_small() {
+        std::vector<FileRow> rows;
+        rows.reserve(m_small_rows.size());
+        for (auto& row : m_small_rows)
+            if (!m_dead && fits(row, 0)) rows.push_back(std::move(row));
+        m_small_rows.clear();
+        std::vector<std::int64_t> ids;
+        ids.reserve(rows.size());
+        for (const auto& row : rows) ids.push_back(row.id);
+        if (ids.empty() || !check(m_run.queue.mark_transferring(ids))) return {};
+
+        std::vector<SmallFile> files;
+        files.reserve(rows.size());
+        for (auto& row : rows) {
+            if (m_dead) {
+                released(row, "target unavailable");
+                continue;
+            }
+            Timing timing{announce(row, 0)};
+            auto fd = open_source(row, timing);
+            if (!fd) continue;
+            std::string data(row.version.size + 1, '\0');  // one byte more: a file that grew is noticed
+            std::size_t got = 0;
+            bool read_error = false;
+            while (got < data.size()) {
+                const ssize_t n = ::read(fd->get(), data.data() + got, data.size() - got);
+                if (n < 0) {
+                    if (errno == EINTR) continue;
+                    read_failed(row, errno, timing);
+                    read_error = true;
+                    break;
+                }
+                if (n == 0) break;
+                got += static_cast<std::size_t>(n);
+            }
+            if (read_error || !unchanged_after_read(row, fd->get(), got)) continue;
+            data.resize(got);
+            if (!make_folder(row, timing)) continue;
+            sending(data.size(), timing);
+            auto digest = sha256_hex(data);
+            auto temp = temp_path(row);
+            files.push_back(SmallFile{std::move(row), std::move(temp), std::move(data), std::move(digest), timing});
+        }
+        return files;
+    }
+
+    // Writes the batch of small files under their temporary names; each that
+    // arrives is staged, each that fails is a failed attempt of its own.
+    void flush_small() {
+        if (m_small_rows.empty()) return;
+        if (m_run.must_abandon()) {
+            drop_small();
+            return;
+        }
+        // The batch's bytes count as batched until read_small has counted them
+        // as sent: never as neither, so --max-bytes is not overshot.
+        const auto batched = std::exchange(m_small_bytes, 0);
+        auto batch = read_small();
+        m_run.bytes_batched -= batched;
+        if (m_dead) {
+            for (const auto& f : batch) released(f.row, "target unavailable");
+            return;
+        }
+        if (batch.empty()) return;
+        std::vector<WholeFile> files;
+        files.reserve(batch.size());
+        for (const auto& f : batch) files.push_back(WholeFile{f.temp, f.data, f.row.version.mtime_ns});
+        const auto written = m_target->write_files(files);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto& f = batch[i];
+            if (!written[i]) {
+                target_error(f.row, written[i].error(), f.timing.elapsed());
+                continue;
+            }
+            if (!stamped(f.row, written[i], f.timing)) continue;
+            stage(f.row, std::move(f.temp), std::move(f.sha256), f.timing);
+        }
+    }
+
+    // Small files waiting for their batch were never started: they stay pending.
+    void drop_small() {
+        m_small_rows.clear();
+        m_run.bytes_batched -= std::exchange(m_small_bytes, 0);
     }
 
     void log_no_room_once(const FileRow& row) {
@@ -558,8 +767,12 @@ private:
         }
         if (!hashed && mode != Verify::sha256 && mode != Verify::none) {
             verified_by = "size";
+            std::vector<std::string> temps;
+            temps.reserve(m_staged.size());
+            for (const auto& s : m_staged) temps.push_back(s.temp);
+            const auto stats = m_target->stat_all(temps);
             for (std::size_t i = 0; i < m_staged.size(); ++i) {
-                auto st = m_target->stat(m_staged[i].temp);
+                const auto& st = stats[i];
                 if (!st) {
                     fail_batch(st.error());
                     return;
@@ -574,37 +787,37 @@ private:
             }
         }
 
-        // Verified copies take their final names; bad ones are removed.
-        std::vector<std::size_t> renamed;
+        // Bad copies are removed; verified ones take their final names, all
+        // renames of the batch at once.
+        std::vector<std::size_t> good;
         for (std::size_t i = 0; i < m_staged.size() && !m_dead; ++i) {
             auto& s = m_staged[i];
-            if (problems[i]) {
-                if (auto removed = m_target->remove(s.temp);
-                    !removed && removed.error().code == ExitCode::unavailable) {
-                    target_error(s.row, removed.error(), s.attempt);
-                    s.done = true;
+            if (!problems[i]) {
+                good.push_back(i);
+                continue;
+            }
+            s.done = true;
+            if (auto removed = m_target->remove(s.temp); !removed && removed.error().code == ExitCode::unavailable) {
+                target_error(s.row, removed.error(), s.attempt);
+                continue;
+            }
+            failed_attempt(s.row, Error{*problems[i], ExitCode::data_error}, s.attempt);
+        }
+        std::vector<std::size_t> renamed;
+        if (!m_dead && !good.empty()) {
+            std::vector<RenamePair> pairs;
+            pairs.reserve(good.size());
+            for (auto i : good) pairs.push_back(RenamePair{m_staged[i].temp, m_staged[i].row.rel_path});
+            const auto moved = m_target->rename_all(pairs);
+            for (std::size_t k = 0; k < good.size(); ++k) {
+                auto& s = m_staged[good[k]];
+                if (moved[k]) {
+                    renamed.push_back(good[k]);
                     continue;
                 }
                 s.done = true;
-                failed_attempt(s.row, Error{*problems[i], ExitCode::data_error}, s.attempt);
-                continue;
+                target_error(s.row, moved[k].error(), s.attempt);
             }
-            if (auto moved = m_target->rename(s.temp, s.row.rel_path); !moved) {
-                s.done = true;
-                target_error(s.row, moved.error(), s.attempt);
-                continue;
-            }
-            auto stamped = m_target->set_mtime(s.row.rel_path, s.row.version.mtime_ns);
-            if (!stamped && stamped.error().code == ExitCode::unavailable) {
-                s.done = true;
-                target_error(s.row, stamped.error(), s.attempt);
-                continue;
-            }
-            if ((!stamped || !*stamped) && !m_run.mtime_refusal_logged.exchange(true)) {
-                logger().warning("{} does not let modification times be set ({}); the database keeps them",
-                                 m_target->describe(), stamped ? "refused" : stamped.error().message);
-            }
-            renamed.push_back(i);
         }
         if (!renamed.empty()) {
             if (auto committed = m_target->commit(); !committed) {
@@ -710,6 +923,8 @@ private:
     std::vector<char> m_buffer;
     std::vector<Staged> m_staged;
     std::uint64_t m_staged_bytes = 0;
+    std::vector<FileRow> m_small_rows;  // small files waiting for their batch, not started
+    std::uint64_t m_small_bytes = 0;
     std::set<std::string> m_folders_made;
     std::optional<std::uint64_t> m_space;
     Steady::time_point m_space_at;

@@ -38,7 +38,7 @@ struct RunOptions {
     std::optional<std::uint64_t> bwlimit;    // bytes per second, all workers together
     std::optional<Duration> max_duration;    // no file is started, and uploads stop, after this long
     std::optional<std::uint64_t> max_bytes;  // no file is started once this much has been sent
-    std::size_t verify_batch = 64;           // files verified together (one remote sha256sum)
+    std::size_t verify_batch = 256;          // files verified together (one remote sha256sum)
 };
 
 // What the run reports to. Everything is optional.

@@ -314,15 +314,24 @@ Result<std::optional<FileRow>> Queue::find(std::string_view source, std::string_
 }
 
 Result<void> Queue::mark_transferring(std::int64_t id) {
+    return mark_transferring(std::span<const std::int64_t>(&id, 1));
+}
+
+Result<void> Queue::mark_transferring(std::span<const std::int64_t> ids) {
     std::lock_guard lock(m_mutex);
-    return guarded("marking a transfer started", [&]() -> Result<void> {
+    return guarded("marking transfers started", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
+            const auto now = now_text();
             SQLite::Statement q(m_db,
                                 "UPDATE media_files SET state = 'transferring', started_at = ? "
                                 "WHERE id = ? AND state = 'pending'");
-            q.bind(1, now_text());
-            q.bind(2, id);
-            if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is no longer pending", id));
+            for (const auto id : ids) {
+                q.reset();
+                q.bind(1, now);
+                q.bind(2, id);
+                if (q.exec() != 1)
+                    return fail(ExitCode::software, fmt::format("queue row {} is no longer pending", id));
+            }
             return {};
         });
     });

@@ -149,6 +149,8 @@ public:
     // pending -> transferring; started_at is set. Fails (ExitCode::software)
     // when the row is no longer pending.
     Result<void> mark_transferring(std::int64_t id);
+    // The same for many rows in one transaction: all start, or none does.
+    Result<void> mark_transferring(std::span<const std::int64_t> ids);
     // transferring -> completed, with the verified hash (if any) and the figures of the attempt.
     Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt);
     struct Completion {
