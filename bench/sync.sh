@@ -4,8 +4,9 @@
 # so that every client pays the same cipher. Prints wall time, throughput and
 # peak RSS and client CPU time of each, and ratios to nasops-sync. Asserts nothing.
 #
-#   bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N]
+#   bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N] [--no-peers]
 #
+# --no-peers runs nasops-sync alone, for quick turns while tuning it.
 # NASOPS_BENCH_WRAP="perf record -g -o /tmp/sync.perf" (say) runs the first
 # nasops-sync of each data set under that command, for profiling.
 #
@@ -24,11 +25,13 @@ shift
 quick=0
 only=
 jobs=4
+peers=1
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) quick=1 ;;
         --only) only=$2; shift ;;
         --jobs) jobs=$2; shift ;;
+        --no-peers) peers=0 ;;
         *) echo "bench/sync.sh: unknown argument $1" >&2; exit 64 ;;
     esac
     shift
@@ -142,9 +145,8 @@ EOF
 
 fresh() { rm -rf "$1"; mkdir -p "$1"; }
 
-run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
-    local label=$1 src=$2 bytes=$3 nas=$4
-    echo "== $label: $(du -sh --apparent-size "$src" | cut -f1) in $(find "$src" -type f | wc -l) files, NAS folder in $nas"
+run_other_tools() {  # run_other_tools LABEL SOURCE_DIR NAS_ROOT
+    local label=$1 src=$2 nas=$3
     fresh "$nas/cat"
     measure "$label ssh-cat" bash -c "tar cf - -C '$src' . | $ssh_cmd $user@127.0.0.1 'cat > /dev/null'"
     fresh "$nas/scp"
@@ -152,9 +154,20 @@ run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
     fresh "$nas/rsync"
     measure "$label rsync" rsync -a -e "$ssh_cmd" "$src/" "$user@127.0.0.1:$nas/rsync/"
     if [[ $have_rclone == 1 ]]; then
+        # By default rclone checks each file with a remote md5sum/sha1sum of
+        # its own; rclone-nohash leaves that out, as a plain copy does.
         fresh "$nas/rclone"
         measure "$label rclone" rclone --config "$disk/rclone.conf" copy --transfers 4 "$src" "nas:$nas/rclone"
+        fresh "$nas/rclone"
+        measure "$label rclone-nohash" rclone --config "$disk/rclone.conf" copy --transfers 4 \
+            --sftp-disable-hashcheck "$src" "nas:$nas/rclone"
     fi
+}
+
+run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
+    local label=$1 src=$2 bytes=$3 nas=$4
+    echo "== $label: $(du -sh --apparent-size "$src" | cut -f1) in $(find "$src" -type f | wc -l) files, NAS folder in $nas"
+    [[ $peers == 1 ]] && run_other_tools "$label" "$src" "$nas"
     fresh "$nas/nasops"
     local state=$disk/state-$RANDOM
     fresh "$state"
@@ -174,7 +187,7 @@ report() {  # report LABEL BYTES
     local label=$1 bytes=$2 base=${results["$1 nasops-sync"]}
     printf '  %-12s %9s %10s %9s %8s %12s\n' tool seconds MB/s "RSS MiB" "CPU s" "time/nasops"
     local t
-    for t in ssh-cat scp rsync rclone nasops-sync nasops-size; do
+    for t in ssh-cat scp rsync rclone rclone-nohash nasops-sync nasops-size; do
         local s=${results["$label $t"]:-}
         [[ -z $s ]] && continue
         if [[ $s == FAILED ]]; then printf '  %-12s %9s\n' "$t" FAILED; continue; fi

@@ -420,3 +420,16 @@ TEST_F(SyncSftp, AChangedSmallFileReplacesItsCopyAtomically) {
     EXPECT_EQ(read_file(remote / "a.txt"), "second, longer version");
     EXPECT_EQ(query("SELECT sha256 FROM media_files WHERE rel_path = 'a.txt'"), sha256_hex("second, longer version"));
 }
+
+TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) {
+    // 256 names of 230 bytes, plus the remote root: one sha256sum command line
+    // would be over 70 KB, more than libssh2 sends in one packet.
+    for (int i = 0; i < 256; ++i) add(fmt::format("{:03}-{}", i, std::string(226, 'n')), "clip " + std::to_string(i));
+    auto r = sync({"run", "--json", "--jobs", "1"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    int by_sha256 = 0;
+    for (const auto& rec : parse_records(r.out))
+        if (rec["state"] == "completed" && rec["verified_by"] == "sha256") ++by_sha256;
+    EXPECT_EQ(by_sha256, 256);
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "256");
+}

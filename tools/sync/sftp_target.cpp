@@ -9,13 +9,16 @@
 #include "nasops/log.hpp"
 #include "nasops/remote_df.hpp"
 #include "nasops/sha256.hpp"
+#include "nasops/shell_quote.hpp"
 
 namespace nasops::sync {
 
 namespace {
 
-// The longest remote command line a batch verify builds; longer batches are split.
-constexpr std::size_t k_max_command = 64 * 1024;
+// The longest remote command line a batch verify builds; longer batches are
+// split. libssh2 sends no packet over 35,000 bytes, and the exec request
+// carries the command whole.
+constexpr std::size_t k_max_command = 32 * 1024;
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
@@ -230,12 +233,13 @@ Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> r
     while (start < rel_paths.size()) {
         std::vector<std::string> argv{"sha256sum", "--"};
         std::vector<std::string> names;
-        std::size_t length = 16;
+        std::size_t length = shell_join(argv).size();
         std::size_t end = start;
         while (end < rel_paths.size()) {
             auto name = remote(rel_paths[end]);
-            if (!names.empty() && length + name.size() + 3 > k_max_command) break;
-            length += name.size() + 3;
+            const std::size_t quoted = shell_quote(name).size() + 1;
+            if (!names.empty() && length + quoted > k_max_command) break;
+            length += quoted;
             names.push_back(name);
             argv.push_back(std::move(name));
             ++end;
