@@ -52,8 +52,13 @@ bool wait_socket(LIBSSH2_SESSION* session, int fd, std::chrono::steady_clock::du
     if ((directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0) events |= POLLOUT;
     if (events == 0) events = POLLIN;
     pollfd p{fd, events, 0};
+    constexpr std::int64_t k_slice_ms = 1000;
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
-    return ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(ms, 0, 24 * 3600 * 1000))) != 0;
+    if (ms > k_slice_ms) {
+        ::poll(&p, 1, static_cast<int>(k_slice_ms));
+        return true;
+    }
+    return ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(ms, 0))) != 0;
 }
 
 std::string_view sftp_status_text(unsigned long status) noexcept {

@@ -33,7 +33,10 @@ Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_vi
 void abandon(LIBSSH2_SESSION* session, int socket) noexcept;
 
 // Waits until the socket can move data in the direction libssh2 is blocked on,
-// at most `timeout`; false when the time ran out.
+// at most `timeout`; false when the time ran out. It waits a second at most
+// each time (and says true), so that a caller drives libssh2 again even when
+// libssh2 holds input it has not handed out yet: the caller's own clock of
+// progress decides when the peer has been silent for too long.
 bool wait_socket(LIBSSH2_SESSION* session, int fd, std::chrono::steady_clock::duration timeout);
 
 // The SFTP status name ("no such file", "permission denied", ...) of a
