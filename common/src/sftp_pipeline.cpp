@@ -143,16 +143,8 @@ Result<void> SftpPipeline::exchange() {
             m_out.clear();
             m_out_sent = 0;
         }
-        for (;;) {
-            const ssize_t n = libssh2_channel_read(channel, m_read_buffer.data(), m_read_buffer.size());
-            if (n > 0) {
-                m_in.append(m_read_buffer.data(), static_cast<std::size_t>(n));
-                progress = true;
-                continue;
-            }
-            if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) break;
-            return broken(static_cast<int>(n));
-        }
+        if (const int rc = ssh_detail::read_ready(channel, 0, m_in, m_read_buffer, progress); rc != 0)
+            return broken(rc);
         std::string_view view = m_in;
         for (;;) {
             auto reply = decode_sftp_reply(view);

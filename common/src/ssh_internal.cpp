@@ -40,6 +40,19 @@ Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_vi
     return Error{fmt::format("{}: {}", what, text), code};
 }
 
+int read_ready(LIBSSH2_CHANNEL* channel, int stream, std::string& sink, std::span<char> buffer, bool& progress) {
+    for (;;) {
+        const ssize_t n = libssh2_channel_read_ex(channel, stream, buffer.data(), buffer.size());
+        if (n > 0) {
+            sink.append(buffer.data(), static_cast<std::size_t>(n));
+            progress = true;
+            continue;
+        }
+        if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) return 0;
+        return static_cast<int>(n);
+    }
+}
+
 void abandon(LIBSSH2_SESSION* session, int socket) noexcept {
     ::shutdown(socket, SHUT_RDWR);
     libssh2_session_set_blocking(session, 1);

@@ -7,6 +7,7 @@
 #include <libssh2_sftp.h>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,12 @@ bool is_connection_error(int rc) noexcept;
 // failures get ExitCode::unavailable and end the session (see abandon()); other
 // failures get `code`.
 Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_view what, ExitCode code);
+
+// Non-blocking: appends to `sink` what the channel's `stream` (0: stdout,
+// SSH_EXTENDED_DATA_STDERR) has ready, through `buffer`, until it would block
+// or ends. Returns 0, or the libssh2 error that broke the read; `progress`
+// becomes true when anything arrived.
+int read_ready(LIBSSH2_CHANNEL* channel, int stream, std::string& sink, std::span<char> buffer, bool& progress);
 
 // Ends a session that can no longer be trusted (connection lost, timed out
 // mid-exchange): its socket is shut down and the session made blocking again,

@@ -370,16 +370,8 @@ Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::opti
         }
         for (const int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
             std::string& sink = stream == 0 ? result.out : result.err;
-            for (;;) {
-                const ssize_t n = libssh2_channel_read_ex(channel.get(), stream, buffer.data(), buffer.size());
-                if (n > 0) {
-                    sink.append(buffer.data(), static_cast<std::size_t>(n));
-                    progress = true;
-                    continue;
-                }
-                if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) break;
-                return broken(static_cast<int>(n));
-            }
+            if (const int rc = ssh_detail::read_ready(channel.get(), stream, sink, buffer, progress); rc != 0)
+                return broken(rc);
         }
         if (libssh2_channel_eof(channel.get()) == 1) break;
         const auto now = Clock::now();
