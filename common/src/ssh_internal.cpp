@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace nasops::ssh_detail {
 
@@ -56,6 +57,67 @@ int read_ready(LIBSSH2_CHANNEL* channel, int stream, std::string& sink, std::spa
 void abandon(LIBSSH2_SESSION* session, int socket) noexcept {
     ::shutdown(socket, SHUT_RDWR);
     libssh2_session_set_blocking(session, 1);
+}
+
+Result<PumpEnd> pump_channel(LIBSSH2_SESSION* session, int socket, LIBSSH2_CHANNEL* channel, ChannelIo io,
+                             Duration timeout, const std::function<bool()>& done, std::string_view what) {
+    using Clock = std::chrono::steady_clock;
+    // Non-blocking: a command that fills its stdout while we are still
+    // writing its stdin must not deadlock either side.
+    libssh2_session_set_blocking(session, 0);
+    const auto broken = [&](int rc) {
+        libssh2_session_set_blocking(session, 1);
+        return std::unexpected(session_error(session, socket, rc, what, ExitCode::io_error));
+    };
+    bool stdin_open = true;
+    std::vector<char> buffer(32 * 1024);
+    auto last_progress = Clock::now();
+    for (;;) {
+        bool progress = false;
+        if (stdin_open && !io.input.empty()) {
+            const ssize_t n = libssh2_channel_write(channel, io.input.data(), io.input.size());
+            if (n > 0) {
+                io.input.remove_prefix(static_cast<std::size_t>(n));
+                progress = true;
+            } else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+                if (is_connection_error(static_cast<int>(n))) return broken(static_cast<int>(n));
+                stdin_open = false;  // the command closed its stdin: like SIGPIPE, it reads no more
+            }
+        }
+        if (stdin_open && io.input.empty() && io.send_eof) {
+            const int rc = libssh2_channel_send_eof(channel);
+            if (rc == 0) {
+                stdin_open = false;
+                progress = true;
+            } else if (rc != LIBSSH2_ERROR_EAGAIN) {
+                if (is_connection_error(rc)) return broken(rc);
+                stdin_open = false;
+            }
+        }
+        for (const int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
+            std::string& sink = stream == 0 ? io.out : io.err;
+            if (const int rc = read_ready(channel, stream, sink, buffer, progress); rc != 0) return broken(rc);
+        }
+        if (io.input.empty() && done()) break;
+        if (libssh2_channel_eof(channel) == 1) {
+            libssh2_session_set_blocking(session, 1);
+            return PumpEnd::eof;
+        }
+        const auto now = Clock::now();
+        if (progress) {
+            last_progress = now;
+            continue;
+        }
+        const auto remaining = timeout - (now - last_progress);
+        if (remaining <= Clock::duration::zero() || !wait_socket(session, socket, remaining)) {
+            abandon(session, socket);
+            return std::unexpected(
+                Error{fmt::format("{}: no answer for {}; the session is closed", what, format_duration(timeout)),
+                      ExitCode::unavailable});
+        }
+    }
+    libssh2_session_set_blocking(session, 1);
+    return PumpEnd::done;
 }
 
 bool wait_socket(LIBSSH2_SESSION* session, int fd, std::chrono::steady_clock::duration timeout) {

@@ -7,11 +7,13 @@
 #include <libssh2_sftp.h>
 
 #include <chrono>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "nasops/error.hpp"
+#include "nasops/units.hpp"
 
 namespace nasops::ssh_detail {
 
@@ -32,6 +34,27 @@ Error session_error(LIBSSH2_SESSION* session, int socket, int rc, std::string_vi
 // or ends. Returns 0, or the libssh2 error that broke the read; `progress`
 // becomes true when anything arrived.
 int read_ready(LIBSSH2_CHANNEL* channel, int stream, std::string& sink, std::span<char> buffer, bool& progress);
+
+// What pump_channel moves: `input` is written to the channel's stdin (and
+// EOF sent after it when `send_eof`); stdout and stderr are appended to `out`
+// and `err`.
+struct ChannelIo {
+    std::string_view input;
+    bool send_eof = true;
+    std::string& out;
+    std::string& err;
+};
+
+// The outcome of pump_channel when no error broke it.
+enum class PumpEnd { done, eof };
+
+// Drives a command's channel, non-blocking, until `done()` says what was
+// read is enough (PumpEnd::done) or the command ends its output
+// (PumpEnd::eof). A peer silent for `timeout` ends the session
+// (ExitCode::unavailable); a broken channel is an error naming `what`.
+// The session is blocking again on return.
+Result<PumpEnd> pump_channel(LIBSSH2_SESSION* session, int socket, LIBSSH2_CHANNEL* channel, ChannelIo io,
+                             Duration timeout, const std::function<bool()>& done, std::string_view what);
 
 // Ends a session that can no longer be trusted (connection lost, timed out
 // mid-exchange): its socket is shut down and the session made blocking again,

@@ -314,6 +314,17 @@ Result<Sftp> SshSession::sftp() {
     return Sftp(s, m_socket.get(), Libssh2Ptr<LIBSSH2_SFTP>(sftp));
 }
 
+Result<RemoteShell> SshSession::shell() {
+    const std::string what = fmt::format("cannot start a shell on {}", m_endpoint);
+    LIBSSH2_SESSION* s = m_session.get();
+    Libssh2Ptr<LIBSSH2_CHANNEL> channel(libssh2_channel_open_session(s));
+    if (!channel)
+        return std::unexpected(ssh_detail::session_error(s, m_socket.get(), last_errno(s), what, ExitCode::io_error));
+    if (const int rc = libssh2_channel_exec(channel.get(), "sh"); rc != 0)
+        return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));
+    return RemoteShell(s, m_socket.get(), std::move(channel), m_endpoint);
+}
+
 Result<SftpPipeline> SshSession::sftp_pipeline() {
     return SftpPipeline::open(m_session.get(), m_socket.get(), m_timeout, m_endpoint);
 }
@@ -334,59 +345,11 @@ Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::opti
     if (const int rc = libssh2_channel_exec(channel.get(), command.c_str()); rc != 0)
         return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));
 
-    // Non-blocking from here: a command that fills its stdout while we are still
-    // writing its stdin must not deadlock either side.
-    libssh2_session_set_blocking(s, 0);
-    const auto broken = [&](int rc) {
-        libssh2_session_set_blocking(s, 1);
-        return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));
-    };
     ExecResult result;
-    std::string_view pending = input.value_or(std::string_view{});
-    bool stdin_open = true;
-    std::vector<char> buffer(32 * 1024);
-    auto last_progress = Clock::now();
-    for (;;) {
-        bool progress = false;
-        if (stdin_open && !pending.empty()) {
-            const ssize_t n = libssh2_channel_write(channel.get(), pending.data(), pending.size());
-            if (n > 0) {
-                pending.remove_prefix(static_cast<std::size_t>(n));
-                progress = true;
-            } else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-                if (ssh_detail::is_connection_error(static_cast<int>(n))) return broken(static_cast<int>(n));
-                stdin_open = false;  // the command closed its stdin: like SIGPIPE, it reads no more
-            }
-        }
-        if (stdin_open && pending.empty()) {
-            const int rc = libssh2_channel_send_eof(channel.get());
-            if (rc == 0) {
-                stdin_open = false;
-                progress = true;
-            } else if (rc != LIBSSH2_ERROR_EAGAIN) {
-                if (ssh_detail::is_connection_error(rc)) return broken(rc);
-                stdin_open = false;
-            }
-        }
-        for (const int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
-            std::string& sink = stream == 0 ? result.out : result.err;
-            if (const int rc = ssh_detail::read_ready(channel.get(), stream, sink, buffer, progress); rc != 0)
-                return broken(rc);
-        }
-        if (libssh2_channel_eof(channel.get()) == 1) break;
-        const auto now = Clock::now();
-        if (progress) {
-            last_progress = now;
-            continue;
-        }
-        const auto remaining = m_timeout - (now - last_progress);
-        if (remaining <= Clock::duration::zero() || !ssh_detail::wait_socket(s, m_socket.get(), remaining)) {
-            ssh_detail::abandon(s, m_socket.get());
-            return fail(ExitCode::unavailable,
-                        fmt::format("{}: no answer for {}; the session is closed", what, format_duration(m_timeout)));
-        }
-    }
-    libssh2_session_set_blocking(s, 1);
+    const ssh_detail::ChannelIo io{.input = input.value_or(std::string_view{}), .out = result.out, .err = result.err};
+    auto pumped = ssh_detail::pump_channel(
+        s, m_socket.get(), channel.get(), io, m_timeout, [] { return false; }, what);
+    if (!pumped) return std::unexpected(pumped.error());
 
     if (const int rc = libssh2_channel_close(channel.get()); rc != 0)
         return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));

@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <optional>
 #include <random>
@@ -288,27 +289,37 @@ TEST(SshConnect, IncompleteOptionsAreConfigErrors) {
 
 // ---- remote commands --------------------------------------------------------------
 
+namespace {
+
+// Arguments a careless quoting would split, expand or run; `canary` is a
+// file that exists only if one of them ran as a command.
+std::vector<std::string> hostile_arguments(const std::string& canary) {
+    return {"plain",
+            "with  spaces",
+            "it's",
+            "\"double\"",
+            "$(touch " + canary + ")",
+            "`touch " + canary + "`",
+            "$HOME",
+            "line1\nline2",
+            "-n",
+            "--help",
+            "*",
+            "; touch " + canary,
+            "&& exit 1",
+            "\\back",
+            "",
+            "trailing\n",
+            "tab\there",
+            "caf\xc3\xa9"};
+}
+
+}  // namespace
+
 TEST_F(SshSessionTest, ExecPassesHostileArgumentsThroughUnchanged) {
     auto session = connect_or_die(nas);
     const std::string canary = (nas.dir() / "canary").string();
-    const std::vector<std::string> args{"plain",
-                                        "with  spaces",
-                                        "it's",
-                                        "\"double\"",
-                                        "$(touch " + canary + ")",
-                                        "`touch " + canary + "`",
-                                        "$HOME",
-                                        "line1\nline2",
-                                        "-n",
-                                        "--help",
-                                        "*",
-                                        "; touch " + canary,
-                                        "&& exit 1",
-                                        "\\back",
-                                        "",
-                                        "trailing\n",
-                                        "tab\there",
-                                        "caf\xc3\xa9"};
+    const auto args = hostile_arguments(canary);
     std::vector<std::string> argv{"printf", "%s\\n"};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = session.exec(argv);
@@ -381,6 +392,128 @@ TEST_F(SshSessionTest, ExecRefusesNulBytesAndEmptyCommands) {
     ASSERT_FALSE(empty);
     // The session is still usable.
     const auto ok = session.exec(std::vector<std::string>{"true"});
+    ASSERT_TRUE(ok) << ok.error().message;
+}
+
+// ---- a remote shell for many commands ---------------------------------------------
+
+namespace {
+
+RemoteShell shell_or_die(SshSession& session) {
+    auto shell = session.shell();
+    if (!shell) throw std::runtime_error(shell.error().message);
+    return std::move(*shell);
+}
+
+constexpr Duration k_shell_timeout = std::chrono::seconds(20);
+
+}  // namespace
+
+TEST_F(SshSessionTest, ShellRunsCommandsOneAfterAnotherWithTheirOwnOutputAndStatus) {
+    auto session = connect_or_die(nas);
+    auto shell = shell_or_die(session);
+    const std::string canary = (nas.dir() / "canary").string();
+    const auto args = hostile_arguments(canary);
+    std::vector<std::string> argv{"printf", "%s\\n"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = shell.run(argv, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    std::string expected;
+    for (const std::string& a : args) expected += a + "\n";
+    EXPECT_EQ(r->out, expected);
+    EXPECT_EQ(r->err, "");
+    EXPECT_EQ(r->exit_status, 0);
+    EXPECT_FALSE(std::filesystem::exists(canary));
+
+    r = shell.run(std::vector<std::string>{"sh", "-c", "echo out; echo err >&2; exit 3"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "out\n");
+    EXPECT_EQ(r->err, "err\n");
+    EXPECT_EQ(r->exit_status, 3);
+
+    // Output left without its last newline, and no output at all.
+    r = shell.run(std::vector<std::string>{"printf", "%s", "no newline"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "no newline");
+    r = shell.run(std::vector<std::string>{"true"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "");
+    EXPECT_EQ(r->err, "");
+
+    r = shell.run(std::vector<std::string>{"nasops-no-such-command"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->exit_status, 127);
+    EXPECT_TRUE(contains(r->err, "nasops-no-such-command")) << r->err;
+
+    r = shell.run(std::vector<std::string>{"sh", "-c", "kill -TERM $$"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->exit_status, 128 + SIGTERM);
+    EXPECT_TRUE(shell.usable());
+}
+
+TEST_F(SshSessionTest, ShellCommandsCannotReadTheShellsInputAndMayPrintMuch) {
+    auto session = connect_or_die(nas);
+    auto shell = shell_or_die(session);
+    // `cat` reads /dev/null, not the lines meant for the shell after it.
+    auto r = shell.run(std::vector<std::string>{"cat"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "");
+    r = shell.run(std::vector<std::string>{"echo", "after cat"}, k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "after cat\n");
+    // More than the channel window, on both streams.
+    const std::size_t size = 5u * 1024 * 1024;
+    r = shell.run(
+        std::vector<std::string>{"sh", "-c", "yes stdout-line | head -c 5242880; yes err | head -c 5242880 >&2"},
+        k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out.size(), size);
+    EXPECT_EQ(r->err.size(), size);
+    EXPECT_TRUE(r->out.starts_with("stdout-line\nstdout-line\n"));
+    EXPECT_EQ(r->exit_status, 0);
+}
+
+TEST_F(SshSessionTest, ShellThatEndsIsAnErrorAndTheSessionLivesOn) {
+    auto session = connect_or_die(nas);
+    auto shell = shell_or_die(session);
+    // The command kills the shell that runs it.
+    const auto r = shell.run(std::vector<std::string>{"sh", "-c", "kill -KILL $PPID"}, k_shell_timeout);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::io_error);
+    EXPECT_TRUE(contains(r.error().message, "shell ended")) << r.error().message;
+    EXPECT_FALSE(shell.usable());
+    const auto again = shell.run(std::vector<std::string>{"true"}, k_shell_timeout);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ExitCode::io_error);
+
+    const auto exec = session.exec(std::vector<std::string>{"echo", "still here"});
+    ASSERT_TRUE(exec) << exec.error().message;
+    EXPECT_EQ(exec->out, "still here\n");
+    auto fresh = shell_or_die(session);
+    const auto ok = fresh.run(std::vector<std::string>{"echo", "new shell"}, k_shell_timeout);
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->out, "new shell\n");
+}
+
+TEST_F(SshSessionTest, ShellCommandSilentPastTheTimeoutEndsTheSession) {
+    auto session = connect_or_die(nas);
+    auto shell = shell_or_die(session);
+    const auto r = shell.run(std::vector<std::string>{"sleep", "30"}, std::chrono::milliseconds(300));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::unavailable);
+    EXPECT_TRUE(contains(r.error().message, "sleep")) << r.error().message;
+    EXPECT_FALSE(shell.usable());
+}
+
+TEST_F(SshSessionTest, ShellRefusesNulBytesAndEmptyCommands) {
+    auto session = connect_or_die(nas);
+    auto shell = shell_or_die(session);
+    const auto nul = shell.run(std::vector<std::string>{"echo", std::string("a\0b", 3)}, k_shell_timeout);
+    ASSERT_FALSE(nul);
+    EXPECT_EQ(nul.error().code, ExitCode::data_error);
+    const auto empty = shell.run(std::vector<std::string>{}, k_shell_timeout);
+    ASSERT_FALSE(empty);
+    const auto ok = shell.run(std::vector<std::string>{"true"}, k_shell_timeout);
     ASSERT_TRUE(ok) << ok.error().message;
 }
 

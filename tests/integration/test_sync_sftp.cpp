@@ -421,6 +421,24 @@ TEST_F(SyncSftp, AChangedSmallFileReplacesItsCopyAtomically) {
     EXPECT_EQ(query("SELECT sha256 FROM media_files WHERE rel_path = 'a.txt'"), sha256_hex("second, longer version"));
 }
 
+TEST_F(SyncSftp, ANasWithoutAUsableShellIsStillVerifiedBySha256) {
+    // Batch verifies go to one long-lived `sh` per session; on a NAS where
+    // that shell ends at once, each sha256sum runs by an exec of its own.
+    const fs::path bin = dir / "nas-bin";
+    fs::create_directories(bin);
+    write_file(bin / "sh", "#!/bin/dash\nexit 0\n");
+    fs::permissions(bin / "sh", fs::perms::owner_all);
+    nas.prepend_remote_path(bin);
+    for (int i = 0; i < 300; ++i) add(fmt::format("clip-{:03}.bin", i), "clip " + std::to_string(i));
+    auto r = sync({"run", "--json", "--jobs", "1", "--verify", "sha256"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    int by_sha256 = 0;
+    for (const auto& rec : parse_records(r.out))
+        if (rec["state"] == "completed" && rec["verified_by"] == "sha256") ++by_sha256;
+    EXPECT_EQ(by_sha256, 300);
+    EXPECT_EQ(read_file(remote / "clip-299.bin"), "clip 299");
+}
+
 TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) {
     // 256 names of 230 bytes, plus the remote root: one sha256sum command line
     // would be over 70 KB, more than libssh2 sends in one packet.

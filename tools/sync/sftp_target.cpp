@@ -16,8 +16,8 @@ namespace nasops::sync {
 namespace {
 
 // The longest remote command line a batch verify builds; longer batches are
-// split. libssh2 sends no packet over 35,000 bytes, and the exec request
-// carries the command whole.
+// split. libssh2 sends no packet over 35,000 bytes, and an exec request
+// (where no remote shell can be used) carries the command whole.
 constexpr std::size_t k_max_command = 32 * 1024;
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
@@ -209,10 +209,34 @@ Result<std::uint64_t> SftpTarget::available_space() {
     return df_available();
 }
 
+Result<ExecResult> SftpTarget::run_remote(std::span<const std::string> argv, Duration timeout) {
+    if (!m_shell && !m_shell_refused) {
+        auto shell = m_session.shell();
+        if (shell) {
+            m_shell.emplace(std::move(*shell));
+        } else {
+            if (shell.error().code == ExitCode::unavailable) return std::unexpected(shell.error());
+            logger().debug("{}; running each command on its own", shell.error().message);
+            m_shell_refused = true;
+        }
+    }
+    if (m_shell) {
+        auto run = m_shell->run(argv, timeout);
+        if (run || run.error().code == ExitCode::unavailable) return run;
+        logger().debug("{}; running each command on its own", run.error().message);
+        m_shell.reset();
+        m_shell_refused = true;
+    }
+    m_session.set_timeout(timeout);
+    auto run = m_session.exec(argv);
+    m_session.set_timeout(m_spec.ssh.timeout);
+    return run;
+}
+
 Result<bool> SftpTarget::probe_sha256sum() {
     if (m_has_sha256sum) return *m_has_sha256sum;
     const std::vector<std::string> argv{"sha256sum", "--", "/dev/null"};
-    auto run = m_session.exec(argv);
+    auto run = run_remote(argv, m_spec.ssh.timeout);
     if (!run) {
         if (run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
         m_has_sha256sum = false;
@@ -244,9 +268,7 @@ Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> r
             argv.push_back(std::move(name));
             ++end;
         }
-        m_session.set_timeout(k_hash_timeout);
-        auto run = m_session.exec(argv);
-        m_session.set_timeout(m_spec.ssh.timeout);
+        auto run = run_remote(argv, k_hash_timeout);
         if (!run) return std::unexpected(run.error());
         // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
         auto digests = parse_sha256sum_output(run->out, names);

@@ -48,12 +48,17 @@ private:
 
     std::string remote(std::string_view rel_path) const;
     Result<bool> probe_sha256sum();
+    // Runs argv on the NAS in this target's remote shell, started on first
+    // use; where no shell can be started, or it ended, by one exec each.
+    Result<ExecResult> run_remote(std::span<const std::string> argv, Duration timeout);
     Result<std::uint64_t> df_available();
 
     SshSession m_session;
     Sftp m_sftp;              // declared after m_session: destroyed before it
     SftpPipeline m_pipeline;  // the same
     TargetSpec m_spec;
+    std::optional<RemoteShell> m_shell;  // the same
+    bool m_shell_refused = false;
     std::optional<bool> m_has_sha256sum;
     bool m_statvfs_refused = false;
 };

@@ -14,6 +14,7 @@
 
 #include "nasops/error.hpp"
 #include "nasops/known_hosts.hpp"
+#include "nasops/remote_shell.hpp"
 #include "nasops/sftp.hpp"
 #include "nasops/sftp_pipeline.hpp"
 #include "nasops/ssh_library.hpp"
@@ -44,13 +45,6 @@ struct SshOptions {
     Duration timeout = std::chrono::seconds(60);
 };
 
-struct ExecResult {
-    int exit_status = 0;      // the command's exit status; -1 when it was killed by a signal
-    std::string exit_signal;  // "TERM", "KILL"... when killed by a signal, else empty
-    std::string out;          // everything it wrote to stdout
-    std::string err;          // everything it wrote to stderr
-};
-
 // One authenticated SSH session. Errors are Results:
 //   ExitCode::unavailable  the NAS cannot be reached: DNS failure, connection
 //                          refused, timeout, connection lost mid-operation;
@@ -74,6 +68,10 @@ public:
     // (ExitCode::unavailable). Output is kept in memory: for small outputs.
     // A non-zero exit status is not an error: the caller reads exit_status.
     Result<ExecResult> exec(std::span<const std::string> argv, std::optional<std::string_view> input = std::nullopt);
+
+    // Starts a long-lived `sh` on the NAS, for commands run many times
+    // (nasops/remote_shell.hpp). It must be destroyed before the session.
+    Result<RemoteShell> shell();
 
     // Opens the SFTP subsystem on this session.
     Result<Sftp> sftp();
