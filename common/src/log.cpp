@@ -28,8 +28,8 @@ UniqueFd open_append(const std::filesystem::path& path) {
     return UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
 }
 
-// One write(2) per line: with O_APPEND, lines from several processes sharing
-// audit.log never interleave.
+// One write(2) per call, of whole lines: with O_APPEND, lines from several
+// processes sharing audit.log never interleave.
 void write_line(int fd, std::string_view line) {
     while (!line.empty()) {
         const auto n = ::write(fd, line.data(), line.size());
@@ -115,6 +115,7 @@ Result<void> Logger::configure(LogOptions options) {
     std::lock_guard lock(m_mutex);
     m_options = std::move(options);
     m_host = local_hostname();
+    m_pid = ::getpid();
     return open_files();
 }
 
@@ -134,46 +135,67 @@ void Logger::reopen() {
     (void)open_files();
 }
 
-void Logger::write(LogLevel level, std::string_view message) {
+void Logger::format(Lines& lines, LogLevel level, std::string_view message) const {
     std::lock_guard lock(m_mutex);
-    reopen_if_requested();
     if (level <= m_options.stderr_level) {
-        std::string line;
         if (level == LogLevel::info) {
-            line = fmt::format("nasops-{}: {}\n", m_options.tool, message);
+            fmt::format_to(std::back_inserter(lines.err), "nasops-{}: {}\n", m_options.tool, message);
         } else if (m_options.colour && !colour_of(level).empty()) {
-            line = fmt::format("nasops-{}: {}{}:\033[0m {}\n", m_options.tool, colour_of(level), log_level_name(level),
-                               message);
+            fmt::format_to(std::back_inserter(lines.err), "nasops-{}: {}{}:\033[0m {}\n", m_options.tool,
+                           colour_of(level), log_level_name(level), message);
         } else {
-            line = fmt::format("nasops-{}: {}: {}\n", m_options.tool, log_level_name(level), message);
+            fmt::format_to(std::back_inserter(lines.err), "nasops-{}: {}: {}\n", m_options.tool, log_level_name(level),
+                           message);
         }
-        write_line(STDERR_FILENO, line);
     }
     if (m_text_fd && level <= m_options.file_level) {
-        write_line(m_text_fd.get(),
-                   fmt::format("{} nasops-{}[{}] {}: {}\n", rfc3339_millis(std::chrono::system_clock::now()),
-                               m_options.tool, ::getpid(), log_level_name(level), message));
+        fmt::format_to(std::back_inserter(lines.text), "{} nasops-{}[{}] {}: {}\n",
+                       rfc3339_millis(std::chrono::system_clock::now()), m_options.tool, m_pid, log_level_name(level),
+                       message);
     }
 }
 
-void Logger::audit(AuditEvent event, const nlohmann::json& fields) {
+void Logger::format(Lines& lines, AuditEvent event, const nlohmann::json& fields) const {
     std::lock_guard lock(m_mutex);
-    reopen_if_requested();
     if (!m_audit_fd) return;
     nlohmann::json body = nlohmann::json::object();
     body["event"] = audit_event_name(event);
-    body["pid"] = ::getpid();
+    body["pid"] = m_pid;
     for (const auto& [key, value] : fields.items()) {
         if (!body.contains(key)) body[key] = value;
     }
     auto line = format_record(RecordKind::event, body, m_options.tool, m_host, std::chrono::system_clock::now());
     if (!line) {
         // A field that would overwrite the envelope is a bug in the caller: say so, lose nothing else.
-        write_line(STDERR_FILENO, fmt::format("nasops-{}: error: audit {}: {}\n", m_options.tool,
-                                              audit_event_name(event), line.error().message));
+        fmt::format_to(std::back_inserter(lines.err), "nasops-{}: error: audit {}: {}\n", m_options.tool,
+                       audit_event_name(event), line.error().message);
         return;
     }
-    write_line(m_audit_fd.get(), *line);
+    lines.audit += *line;
+}
+
+void Logger::write(Lines& lines) {
+    if (lines.err.empty() && lines.text.empty() && lines.audit.empty()) return;
+    std::lock_guard lock(m_mutex);
+    reopen_if_requested();
+    if (!lines.err.empty()) write_line(STDERR_FILENO, lines.err);
+    if (!lines.text.empty() && m_text_fd) write_line(m_text_fd.get(), lines.text);
+    if (!lines.audit.empty() && m_audit_fd) write_line(m_audit_fd.get(), lines.audit);
+    lines.err.clear();
+    lines.text.clear();
+    lines.audit.clear();
+}
+
+void Logger::write(LogLevel level, std::string_view message) {
+    Lines lines;
+    format(lines, level, message);
+    write(lines);
+}
+
+void Logger::audit(AuditEvent event, const nlohmann::json& fields) {
+    Lines lines;
+    format(lines, event, fields);
+    write(lines);
 }
 
 Logger& logger() {

@@ -68,6 +68,36 @@ TEST(Log, AuditEventsAreJsonLinesWithTheRecordEnvelope) {
     EXPECT_EQ(nlohmann::json::parse(text.substr(newline + 1))["event"], "STORAGE_WARNING");
 }
 
+TEST(Log, ABatchWritesNothingUntilFlushedThenEveryLineInOrder) {
+    nasops::testing::TempDir dir;
+    Logger log;
+    ASSERT_TRUE(log.configure(quiet_options(dir / "log")));
+    {
+        LogBatch batch(log);
+        batch.audit(AuditEvent::transfer_started, {{"path", "a.mp4"}});
+        batch.info("uploaded {}", "a.mp4");
+        batch.audit(AuditEvent::transfer_completed, {{"path", "a.mp4"}});
+        batch.debug("not written at info level");
+        EXPECT_EQ(nasops::testing::read_file(dir / "log" / "audit.log"), "");
+        EXPECT_EQ(nasops::testing::read_file(dir / "log" / "sync.log"), "");
+        batch.flush();
+        const auto audit = nasops::testing::read_file(dir / "log" / "audit.log");
+        const auto newline = audit.find('\n');
+        ASSERT_NE(newline, std::string::npos);
+        EXPECT_EQ(nlohmann::json::parse(audit.substr(0, newline))["event"], "TRANSFER_STARTED");
+        EXPECT_EQ(nlohmann::json::parse(audit.substr(newline + 1))["event"], "TRANSFER_COMPLETED");
+        EXPECT_EQ(nlohmann::json::parse(audit.substr(newline + 1))["pid"], ::getpid());
+        const auto text = nasops::testing::read_file(dir / "log" / "sync.log");
+        EXPECT_NE(text.find("info: uploaded a.mp4\n"), std::string::npos) << text;
+        EXPECT_EQ(text.find("not written"), std::string::npos);
+        // Flushed lines are not written twice; what is left is written at the end of the batch.
+        batch.warning("last words");
+    }
+    const auto text = nasops::testing::read_file(dir / "log" / "sync.log");
+    EXPECT_EQ(text.find("uploaded a.mp4"), text.rfind("uploaded a.mp4"));
+    EXPECT_NE(text.find("warning: last words\n"), std::string::npos) << text;
+}
+
 // logrotate renames sync.log to sync.log.1 and sends SIGHUP: the next line must
 // land in a new sync.log, not in the renamed file.
 TEST(Log, AuditFieldOverridingTheEnvelopeIsReportedNotWritten) {

@@ -164,11 +164,13 @@ TEST(SyncScanner, OddNamesComeBackByteForByte) {
     auto expected = odd;
     std::ranges::sort(expected);
     EXPECT_EQ(names(found), expected);
+    SourceFiles sources;
     for (const auto& name : odd) {
-        auto fd = open_source_file(dir / "src", name);
-        ASSERT_TRUE(fd) << fd.error().message;
+        auto opened = sources.open(dir / "src", name);
+        ASSERT_TRUE(opened) << opened.error().message;
         std::string content(name.size() + 1, '\0');
-        EXPECT_EQ(::read(fd->get(), content.data(), content.size()), static_cast<ssize_t>(name.size()));
+        EXPECT_EQ(::read(opened->fd.get(), content.data(), content.size()), static_cast<ssize_t>(name.size()));
+        EXPECT_EQ(opened->st.st_size, static_cast<off_t>(name.size()));
     }
     EXPECT_FALSE(fs::exists(dir / "pwned"));
 }
@@ -180,12 +182,34 @@ TEST(SyncScanner, OpenRefusesLinksAnywhereBelowTheSource) {
     fs::create_symlink(dir / "outside", dir / "src/swapped");
     fs::create_symlink(dir / "outside/f.txt", dir / "src/link.txt");
 
-    EXPECT_TRUE(open_source_file(dir / "src", "real/f.txt"));
-    for (const char* bad : {"swapped/f.txt", "link.txt", "../outside/f.txt", "missing.txt", "real"}) {
-        auto fd = open_source_file(dir / "src", bad);
-        ASSERT_FALSE(fd) << bad;
-        EXPECT_EQ(fd.error().code, ExitCode::no_input) << bad;
+    SourceFiles sources;
+    EXPECT_TRUE(sources.open(dir / "src", "real/f.txt"));
+    for (const char* bad : {"swapped/f.txt", "link.txt", "../outside/f.txt", "missing.txt", "real", "real/..", "real/",
+                            "real/missing.txt"}) {
+        auto opened = sources.open(dir / "src", bad);
+        ASSERT_FALSE(opened) << bad;
+        EXPECT_EQ(opened.error().code, ExitCode::no_input) << bad;
     }
+}
+
+TEST(SyncScanner, AFolderSwappedForALinkAfterItWasOpenedIsStillNotFollowed) {
+    nasops::testing::TempDir dir;
+    write_file(dir / "outside/f.txt", "outside");
+    write_file(dir / "src/real/f.txt", "inside");
+    SourceFiles sources;
+    ASSERT_TRUE(sources.open(dir / "src", "real/f.txt"));
+    // The folder kept open is the one opened without following links: a
+    // link put in its place later is not followed either.
+    fs::rename(dir / "src/real", dir / "src/real.old");
+    fs::create_symlink(dir / "outside", dir / "src/real");
+    auto again = sources.open(dir / "src", "real/f.txt");
+    ASSERT_TRUE(again) << again.error().message;
+    std::string content(16, '\0');
+    content.resize(static_cast<std::size_t>(::read(again->fd.get(), content.data(), content.size())));
+    EXPECT_EQ(content, "inside");
+    // A fresh opener refuses the link.
+    SourceFiles fresh;
+    EXPECT_FALSE(fresh.open(dir / "src", "real/f.txt"));
 }
 
 TEST(SyncScanner, RemoveSourceOnlyTheVersionThatWasUploaded) {
@@ -195,13 +219,14 @@ TEST(SyncScanner, RemoveSourceOnlyTheVersionThatWasUploaded) {
     ASSERT_EQ(::stat((dir / "src/a.txt").c_str(), &st), 0);
     const auto uploaded = file_version(st);
     write_file(dir / "src/a.txt", "changed after upload");
-    auto refused = remove_source_file(dir / "src", "a.txt", uploaded);
+    SourceFiles sources;
+    auto refused = sources.remove(dir / "src", "a.txt", uploaded);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, ExitCode::data_error);
     EXPECT_TRUE(fs::exists(dir / "src/a.txt"));
 
     ASSERT_EQ(::stat((dir / "src/a.txt").c_str(), &st), 0);
-    ASSERT_TRUE(remove_source_file(dir / "src", "a.txt", file_version(st)));
+    ASSERT_TRUE(sources.remove(dir / "src", "a.txt", file_version(st)));
     EXPECT_FALSE(fs::exists(dir / "src/a.txt"));
 }
 

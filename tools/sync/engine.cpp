@@ -313,11 +313,13 @@ public:
             if (!m_dead && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
                             m_staged_bytes >= k_batch_bytes))
                 verify_and_commit();
+            m_log.flush();
         }
         if (!m_dead) flush_small();
         drop_small();
         if (!m_dead) verify_and_commit();
         release_staged();
+        m_log.flush();
     }
 
 private:
@@ -334,7 +336,7 @@ private:
     }
 
     void changed(const FileRow& row, const FileVersion& now) {
-        logger().info("{} changed while it was being uploaded; it will be uploaded once it is stable", local_path(row));
+        m_log.info("{} changed while it was being uploaded; it will be uploaded once it is stable", local_path(row));
         if (!check(m_run.queue.mark_changed(row.id, now))) return;
         m_run.reporter.transfer(row, FileState::pending, {{"reason", "changed"}});
     }
@@ -348,12 +350,12 @@ private:
         const bool gave_up = updated->state == FileState::failed;
         const int max_attempts = m_run.queue.policy().max_retries + 1;
         if (gave_up) {
-            logger().error("giving up on {} after {} attempts: {}", local_path(row), updated->attempts, error.message);
+            m_log.error("giving up on {} after {} attempts: {}", local_path(row), updated->attempts, error.message);
         } else {
-            logger().warning("cannot upload {} (attempt {} of {}): {}; next attempt after {}", local_path(row),
-                             updated->attempts, max_attempts, error.message, updated->next_attempt_at.value_or("?"));
+            m_log.warning("cannot upload {} (attempt {} of {}): {}; next attempt after {}", local_path(row),
+                          updated->attempts, max_attempts, error.message, updated->next_attempt_at.value_or("?"));
         }
-        logger().audit(
+        m_log.audit(
             AuditEvent::transfer_failed,
             {{"path", local_path(row)}, {"error", error.message}, {"attempt", updated->attempts}, {"final", gave_up}});
         nlohmann::json fields{{"attempt", updated->attempts},
@@ -396,7 +398,7 @@ private:
                     return std::nullopt;
                 }
                 // Asking again for every file would cost a remote command each: give up for this run.
-                logger().warning("{}; uploading without checking the free space", space.error().message);
+                m_log.warning("{}; uploading without checking the free space", space.error().message);
                 m_space_unknown = true;
                 return true;
             }
@@ -421,10 +423,10 @@ private:
         if (!room) return false;
         if (*room) return true;
         m_run.count([](RunSummary& s) { ++s.held_no_space; });
-        logger().audit(AuditEvent::storage_warning, {{"path", local_path(row)},
-                                                     {"size", row.version.size},
-                                                     {"available", m_space.value_or(0)},
-                                                     {"target", m_target->describe()}});
+        m_log.audit(AuditEvent::storage_warning, {{"path", local_path(row)},
+                                                  {"size", row.version.size},
+                                                  {"available", m_space.value_or(0)},
+                                                  {"target", m_target->describe()}});
         log_no_room_once(row);
         return false;
     }
@@ -435,10 +437,10 @@ private:
         m_run.reporter.transfer(
             row, FileState::transferring,
             {{"attempt", attempt_no}, {"bytes", offset}, {"target", m_target->location(row.rel_path)}});
-        logger().audit(
+        m_log.audit(
             AuditEvent::transfer_started,
             {{"path", local_path(row)}, {"size", row.version.size}, {"attempt", attempt_no}, {"offset", offset}});
-        if (offset > 0) logger().info("resuming {} at byte {}", local_path(row), offset);
+        if (offset > 0) m_log.info("resuming {} at byte {}", local_path(row), offset);
         return Steady::now();
     }
 
@@ -457,16 +459,16 @@ private:
     // outcome is recorded already.
     std::optional<UniqueFd> open_source(const FileRow& row, Timing& timing) {
         const auto path = local_path(row);
-        auto fd = open_source_file(row.source, row.rel_path);
-        if (!fd) {
+        auto opened = m_sources.open(row.source, row.rel_path);
+        if (!opened) {
             std::error_code ec;
             if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found) {
                 const std::string why = "the local file is gone: it was removed before it could be uploaded";
                 const int attempt_no = row.attempts + 1;
-                logger().warning("{}: {}", path, why);
+                m_log.warning("{}: {}", path, why);
                 if (!check(m_run.queue.mark_vanished(row.id, why))) return std::nullopt;
-                logger().audit(AuditEvent::transfer_failed,
-                               {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
+                m_log.audit(AuditEvent::transfer_failed,
+                            {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
                 m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
                 m_run.count([](RunSummary& s) {
                     ++s.failed_attempts;
@@ -474,21 +476,14 @@ private:
                 });
                 return std::nullopt;
             }
-            failed_attempt(row, fd.error(), timing.elapsed());
+            failed_attempt(row, opened.error(), timing.elapsed());
             return std::nullopt;
         }
-        struct stat st {};
-        if (::fstat(fd->get(), &st) != 0) {
-            failed_attempt(row,
-                           Error{fmt::format("cannot stat {}: {}", path, std::strerror(errno)), ExitCode::io_error},
-                           timing.elapsed());
+        if (file_version(opened->st) != row.version) {
+            changed(row, file_version(opened->st));
             return std::nullopt;
         }
-        if (file_version(st) != row.version) {
-            changed(row, file_version(st));
-            return std::nullopt;
-        }
-        return std::move(*fd);
+        return std::move(opened->fd);
     }
 
     // Whether the local file behind `fd` is still the queued version, all of
@@ -535,8 +530,8 @@ private:
             return false;
         }
         if ((!set || !*set) && !m_run.mtime_refusal_logged.exchange(true)) {
-            logger().warning("{} does not let modification times be set ({}); the database keeps them",
-                             m_target->describe(), set ? "refused" : set.error().message);
+            m_log.warning("{} does not let modification times be set ({}); the database keeps them",
+                          m_target->describe(), set ? "refused" : set.error().message);
         }
         return true;
     }
@@ -565,6 +560,7 @@ private:
         }
 
         const auto started = start_attempt(row, offset);
+        m_log.flush();  // the start of a long upload is logged at its start
         if (!started) return;
         Timing timing{*started};
         auto fd = open_source(row, timing);
@@ -720,7 +716,7 @@ private:
     void log_no_room_once(const FileRow& row) {
         if (m_no_room_logged) return;
         m_no_room_logged = true;
-        logger().warning(
+        m_log.warning(
             "not enough room on {} for {} ({}; {} available): it stays pending, as will other files that "
             "do not fit",
             m_target->describe(), local_path(row), format_size(row.version.size), format_size(m_space.value_or(0)));
@@ -853,15 +849,15 @@ private:
         const auto& row = s.row;
         const auto path = local_path(row);
         const auto size = row.version.size;
-        logger().info("uploaded {} ({}, {:.1f} MB/s, verified by {})", path, format_size(size),
-                      mb_per_s(s.attempt.bytes_sent, s.attempt.seconds), verified_by);
-        logger().audit(AuditEvent::transfer_completed, {{"path", path},
-                                                        {"bytes", size},
-                                                        {"bytes_sent", s.attempt.bytes_sent},
-                                                        {"seconds", s.attempt.seconds},
-                                                        {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
-                                                        {"sha256", s.sha256},
-                                                        {"verified_by", verified_by}});
+        m_log.info("uploaded {} ({}, {:.1f} MB/s, verified by {})", path, format_size(size),
+                   mb_per_s(s.attempt.bytes_sent, s.attempt.seconds), verified_by);
+        m_log.audit(AuditEvent::transfer_completed, {{"path", path},
+                                                     {"bytes", size},
+                                                     {"bytes_sent", s.attempt.bytes_sent},
+                                                     {"seconds", s.attempt.seconds},
+                                                     {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
+                                                     {"sha256", s.sha256},
+                                                     {"verified_by", verified_by}});
         m_run.reporter.transfer(row, FileState::completed,
                                 {{"attempt", row.attempts + 1},
                                  {"bytes", size},
@@ -877,13 +873,13 @@ private:
             sum.bytes_uploaded += size;
         });
         if (m_run.options.remove_source == RemoveSource::yes && verified_by != "none") {
-            if (auto removed = remove_source_file(row.source, row.rel_path, row.version); removed) {
-                logger().info("removed {} (its copy on the NAS is verified by {})", path, verified_by);
-                logger().audit(AuditEvent::file_removed,
-                               {{"path", path}, {"sha256", s.sha256}, {"verified_by", verified_by}});
+            if (auto removed = m_sources.remove(row.source, row.rel_path, row.version); removed) {
+                m_log.info("removed {} (its copy on the NAS is verified by {})", path, verified_by);
+                m_log.audit(AuditEvent::file_removed,
+                            {{"path", path}, {"sha256", s.sha256}, {"verified_by", verified_by}});
                 m_run.count([](RunSummary& sum) { ++sum.removed; });
             } else {
-                logger().warning("{}", removed.error().message);
+                m_log.warning("{}", removed.error().message);
             }
         }
     }
@@ -921,6 +917,9 @@ private:
     const TargetFactory& m_make_target;
     std::unique_ptr<Target> m_target;
     std::vector<char> m_buffer;
+    SourceFiles m_sources;
+    // The worker's lines, written at the end of each batch and before each large file's upload.
+    LogBatch m_log{logger()};
     std::vector<Staged> m_staged;
     std::uint64_t m_staged_bytes = 0;
     std::vector<FileRow> m_small_rows;  // small files waiting for their batch, not started
@@ -939,6 +938,8 @@ struct ScanCounts {
 
 Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Reporter& reporter) {
     ScanCounts counts;
+    LogBatch log(logger());  // a line per new file: written a few hundred at a time
+    constexpr std::uint64_t k_lines_per_write = 256;
     for (const auto& source : options.sources) {
         const std::string src = source.string();
         if (auto begun = queue.begin_scan(); !begun) return std::unexpected(begun.error());
@@ -956,8 +957,9 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
                     const bool added = *registered == Registered::added;
                     (added ? counts.added : counts.changed) += 1;
                     const auto path = (source / file.rel_path).string();
-                    logger().audit(AuditEvent::file_discovered,
-                                   {{"path", path}, {"size", file.version.size}, {"changed", !added}});
+                    log.audit(AuditEvent::file_discovered,
+                              {{"path", path}, {"size", file.version.size}, {"changed", !added}});
+                    if ((counts.added + counts.changed) % k_lines_per_write == 0) log.flush();
                     FileRow row;
                     row.source = src;
                     row.rel_path = file.rel_path;
@@ -967,8 +969,8 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
                 }
                 case Registered::conflict:
                     ++counts.conflicts;
-                    logger().warning("not queueing {}: another source already has a file at {} on the target",
-                                     (source / file.rel_path).string(), file.rel_path);
+                    log.warning("not queueing {}: another source already has a file at {} on the target",
+                                (source / file.rel_path).string(), file.rel_path);
                     break;
             }
             return {};
@@ -976,14 +978,14 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
         if (auto ended = queue.end_scan(); !ended) return std::unexpected(ended.error());
         if (db_failure) return std::unexpected(*db_failure);
         if (!stats) {
-            logger().error("{}", stats.error().message);
+            log.error("{}", stats.error().message);
             ++counts.errors;
             continue;
         }
         counts.scanned += stats->files;
         counts.errors += stats->errors;
-        logger().debug("scanned {}: {} files, {} folders, {} excluded, {} links skipped, {} unreadable", src,
-                       stats->files, stats->folders, stats->excluded, stats->symlinks, stats->errors);
+        log.debug("scanned {}: {} files, {} folders, {} excluded, {} links skipped, {} unreadable", src, stats->files,
+                  stats->folders, stats->excluded, stats->symlinks, stats->errors);
     }
     return counts;
 }

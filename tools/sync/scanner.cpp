@@ -246,38 +246,58 @@ Result<SourceParent> open_source_parent(const std::filesystem::path& source, std
     }
 }
 
-Result<UniqueFd> open_source_file(const std::filesystem::path& source, std::string_view rel_path) {
-    auto parent = open_source_parent(source, rel_path);
-    if (!parent) return std::unexpected(parent.error());
-    const auto where = (source / std::string(rel_path)).string();
-    // O_NONBLOCK: a FIFO put in the file's place must not hang the run.
-    UniqueFd fd(::openat(parent->folder.get(), parent->name.c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd)
-        return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", where,
-                                                    errno == ELOOP ? "it is a symbolic link" : std::strerror(errno)));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-        return fail(ExitCode::io_error, fmt::format("cannot stat {}: {}", where, std::strerror(errno)));
-    if (!S_ISREG(st.st_mode))
-        return fail(ExitCode::no_input, fmt::format("cannot upload {}: not a regular file", where));
-    const int flags = ::fcntl(fd.get(), F_GETFL);
-    if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-    return fd;
+Result<std::pair<int, std::string>> SourceFiles::folder_of(const std::filesystem::path& source,
+                                                           std::string_view rel_path) {
+    const auto slash = rel_path.rfind('/');
+    std::string key = source.string();
+    key.push_back('\0');
+    if (slash != std::string_view::npos) key.append(rel_path.substr(0, slash));
+    if (!m_folder || key != m_folder_key) {
+        m_folder_key.clear();
+        auto parent = open_source_parent(source, rel_path);
+        if (!parent) return std::unexpected(parent.error());
+        m_folder = std::move(parent->folder);
+        m_folder_key = std::move(key);
+        return std::pair{m_folder.get(), std::move(parent->name)};
+    }
+    const std::string name(slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1));
+    if (name.empty() || name == "." || name == "..")
+        return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", (source / std::string(rel_path)).string(),
+                                                    std::strerror(EINVAL)));
+    return std::pair{m_folder.get(), name};
 }
 
-Result<void> remove_source_file(const std::filesystem::path& source, std::string_view rel_path,
-                                const FileVersion& expected) {
-    auto parent = open_source_parent(source, rel_path);
-    if (!parent) return std::unexpected(parent.error());
+Result<SourceFiles::Opened> SourceFiles::open(const std::filesystem::path& source, std::string_view rel_path) {
+    auto folder = folder_of(source, rel_path);
+    if (!folder) return std::unexpected(folder.error());
+    const auto where = (source / std::string(rel_path)).string();
+    // O_NONBLOCK: a FIFO put in the file's place must not hang the run; on the
+    // regular files let through, it changes nothing.
+    Opened opened{UniqueFd(::openat(folder->first, folder->second.c_str(),
+                                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)),
+                  {}};
+    if (!opened.fd)
+        return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", where,
+                                                    errno == ELOOP ? "it is a symbolic link" : std::strerror(errno)));
+    if (::fstat(opened.fd.get(), &opened.st) != 0)
+        return fail(ExitCode::io_error, fmt::format("cannot stat {}: {}", where, std::strerror(errno)));
+    if (!S_ISREG(opened.st.st_mode))
+        return fail(ExitCode::no_input, fmt::format("cannot upload {}: not a regular file", where));
+    return opened;
+}
+
+Result<void> SourceFiles::remove(const std::filesystem::path& source, std::string_view rel_path,
+                                 const FileVersion& expected) {
+    auto folder = folder_of(source, rel_path);
+    if (!folder) return std::unexpected(folder.error());
     const auto where = (source / std::string(rel_path)).string();
     struct stat st {};
-    if (::fstatat(parent->folder.get(), parent->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    if (::fstatat(folder->first, folder->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         return fail(ExitCode::no_input, fmt::format("cannot remove {}: {}", where, std::strerror(errno)));
     if (!S_ISREG(st.st_mode) || file_version(st) != expected)
         return fail(ExitCode::data_error,
                     fmt::format("not removing {}: it changed after it was uploaded; it will be uploaded again", where));
-    if (::unlinkat(parent->folder.get(), parent->name.c_str(), 0) != 0)
+    if (::unlinkat(folder->first, folder->second.c_str(), 0) != 0)
         return fail(ExitCode::io_error, fmt::format("cannot remove {}: {}", where, std::strerror(errno)));
     return {};
 }

@@ -97,14 +97,32 @@ struct SourceParent {
 };
 Result<SourceParent> open_source_parent(const std::filesystem::path& source, std::string_view rel_path);
 
-// Opens `rel_path` under `source` for reading, refusing links anywhere below
-// the source and anything but a regular file (ExitCode::no_input).
-Result<UniqueFd> open_source_file(const std::filesystem::path& source, std::string_view rel_path);
+// Opens and removes files under the sources, refusing links anywhere below
+// a source (see open_source_parent). The folder of the last file stays open:
+// the files of one folder come one after another, and each would otherwise
+// cost an open of every folder on its path. One per thread.
+class SourceFiles {
+public:
+    struct Opened {
+        UniqueFd fd;
+        struct stat st;
+    };
 
-// Removes `rel_path` under `source` if it is still the version `expected`
-// (--remove-source after a verified upload). A file that changed since is
-// left alone and the Error says so (ExitCode::data_error).
-Result<void> remove_source_file(const std::filesystem::path& source, std::string_view rel_path,
-                                const FileVersion& expected);
+    // Opens `rel_path` under `source` for reading; anything but a regular
+    // file is refused (ExitCode::no_input).
+    Result<Opened> open(const std::filesystem::path& source, std::string_view rel_path);
+
+    // Removes `rel_path` under `source` if it is still the version `expected`
+    // (--remove-source after a verified upload). A file that changed since is
+    // left alone and the Error says so (ExitCode::data_error).
+    Result<void> remove(const std::filesystem::path& source, std::string_view rel_path, const FileVersion& expected);
+
+private:
+    // The folder holding `rel_path`, borrowed until the next call, and the file's name in it.
+    Result<std::pair<int, std::string>> folder_of(const std::filesystem::path& source, std::string_view rel_path);
+
+    std::string m_folder_key;  // source and folder of m_folder
+    UniqueFd m_folder;
+};
 
 }  // namespace nasops::sync

@@ -52,7 +52,33 @@ struct LogOptions {
     static LogLevel stderr_level_for(bool quiet, int verbose) noexcept;
 };
 
-class Logger {
+// error(), warning(), info() and debug(), formatting with fmt, for a class
+// with write(LogLevel, message) and enabled(LogLevel).
+template <class Derived>
+class LogLevels {
+public:
+    template <class... Args>
+    void error(fmt::format_string<Args...> f, Args&&... args) {
+        self().write(LogLevel::error, fmt::format(f, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void warning(fmt::format_string<Args...> f, Args&&... args) {
+        self().write(LogLevel::warning, fmt::format(f, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void info(fmt::format_string<Args...> f, Args&&... args) {
+        if (self().enabled(LogLevel::info)) self().write(LogLevel::info, fmt::format(f, std::forward<Args>(args)...));
+    }
+    template <class... Args>
+    void debug(fmt::format_string<Args...> f, Args&&... args) {
+        if (self().enabled(LogLevel::debug)) self().write(LogLevel::debug, fmt::format(f, std::forward<Args>(args)...));
+    }
+
+private:
+    Derived& self() { return static_cast<Derived&>(*this); }
+};
+
+class Logger : public LogLevels<Logger> {
 public:
     Logger() = default;
     ~Logger() = default;
@@ -73,25 +99,18 @@ public:
     // writes also reopen by themselves after a SIGHUP (see reopen_logs_on_sighup).
     void reopen();
 
-    template <class... Args>
-    void error(fmt::format_string<Args...> f, Args&&... args) {
-        write(LogLevel::error, fmt::format(f, std::forward<Args>(args)...));
-    }
-    template <class... Args>
-    void warning(fmt::format_string<Args...> f, Args&&... args) {
-        write(LogLevel::warning, fmt::format(f, std::forward<Args>(args)...));
-    }
-    template <class... Args>
-    void info(fmt::format_string<Args...> f, Args&&... args) {
-        if (enabled(LogLevel::info)) write(LogLevel::info, fmt::format(f, std::forward<Args>(args)...));
-    }
-    template <class... Args>
-    void debug(fmt::format_string<Args...> f, Args&&... args) {
-        if (enabled(LogLevel::debug)) write(LogLevel::debug, fmt::format(f, std::forward<Args>(args)...));
-    }
-
     // Whether a message of `level` would go anywhere: lets callers skip costly formatting.
     bool enabled(LogLevel level) const noexcept;
+
+    // Lines formatted for stderr, the text log and the audit log, not written yet (see LogBatch).
+    struct Lines {
+        std::string err, text, audit;
+    };
+    // Appends the lines write() or audit() would write.
+    void format(Lines& lines, LogLevel level, std::string_view message) const;
+    void format(Lines& lines, AuditEvent event, const nlohmann::json& fields) const;
+    // Writes each log's lines in one write(2), and empties them.
+    void write(Lines& lines);
 
 private:
     Result<void> open_files();
@@ -100,6 +119,7 @@ private:
     mutable std::mutex m_mutex;
     LogOptions m_options{.tool = "nasops"};
     std::string m_host;
+    long m_pid = 0;  // read once: every line carries it
     UniqueFd m_text_fd;
     UniqueFd m_audit_fd;
     std::uint64_t m_seen_reopen_generation = 0;
@@ -107,6 +127,29 @@ private:
 
 // The process-wide logger that tools and library code write to.
 Logger& logger();
+
+// Log lines and audit events kept in memory, then written by flush() (or at
+// destruction), each log's lines in one write(2): for the many lines per file
+// that a batch of files makes, from several threads at once. Each line keeps
+// the time it was logged at. One per thread.
+class LogBatch : public LogLevels<LogBatch> {
+public:
+    explicit LogBatch(Logger& target) : m_logger(target) {}
+    ~LogBatch() { flush(); }
+    LogBatch(const LogBatch&) = delete;
+    LogBatch& operator=(const LogBatch&) = delete;
+
+    void write(LogLevel level, std::string_view message) { m_logger.format(m_lines, level, message); }
+    void audit(AuditEvent event, const nlohmann::json& fields = nlohmann::json::object()) {
+        m_logger.format(m_lines, event, fields);
+    }
+    void flush() { m_logger.write(m_lines); }
+    bool enabled(LogLevel level) const noexcept { return m_logger.enabled(level); }
+
+private:
+    Logger& m_logger;
+    Logger::Lines m_lines;
+};
 
 // Installs a SIGHUP handler that makes every Logger reopen its files before its
 // next write. Idempotent.
