@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <functional>
 #include <random>
 
 #include "nasops/shell_quote.hpp"
@@ -18,18 +19,22 @@ std::string random_marker() {
     return fmt::format("nasops-end-{:016x}{:016x}", bits(device), bits(device));
 }
 
-// The exit status on the line "\n<marker> <status>\n" that ends `out`, if it is there.
-std::optional<int> status_at_end(std::string_view out, std::string_view marker) {
-    if (!out.ends_with('\n')) return std::nullopt;
-    const auto line_start = out.rfind('\n', out.size() - 2);
-    if (line_start == std::string_view::npos) return std::nullopt;
-    std::string_view line = out.substr(line_start + 1, out.size() - line_start - 2);
-    if (!line.starts_with(marker) || line.size() < marker.size() + 2 || line[marker.size()] != ' ') return std::nullopt;
-    line.remove_prefix(marker.size() + 1);
-    int status = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), status);
-    if (ec != std::errc{} || end != line.data() + line.size()) return std::nullopt;
-    return status;
+// Where the first "\n<marker> <status>\n" line of `out` starts, its end, and the status.
+struct StatusLine {
+    std::size_t start, end;
+    int status;
+};
+std::optional<StatusLine> find_status_line(std::string_view out, std::string_view marker) {
+    const std::string head = fmt::format("\n{} ", marker);
+    for (auto at = out.find(head); at != std::string_view::npos; at = out.find(head, at + 1)) {
+        const auto digits = at + head.size();
+        const auto nl = out.find('\n', digits);
+        if (nl == std::string_view::npos) return std::nullopt;
+        int status = 0;
+        const auto [end, ec] = std::from_chars(out.data() + digits, out.data() + nl, status);
+        if (ec == std::errc{} && end == out.data() + nl) return StatusLine{at, nl + 1, status};
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -46,7 +51,7 @@ RemoteShell::~RemoteShell() {
     if (m_channel) libssh2_channel_send_eof(m_channel.get());
 }
 
-Result<ExecResult> RemoteShell::run(std::span<const std::string> argv, Duration timeout) {
+Result<void> RemoteShell::send(std::span<const std::string> argv, Duration timeout) {
     const std::string what = fmt::format("cannot run {} on {}", argv.empty() ? "" : argv.front(), m_endpoint);
     if (!m_channel) return fail(ExitCode::io_error, fmt::format("{}: its remote shell has ended", what));
     if (argv.empty()) return fail(ExitCode::software, fmt::format("cannot run an empty command on {}", m_endpoint));
@@ -57,26 +62,52 @@ Result<ExecResult> RemoteShell::run(std::span<const std::string> argv, Duration 
     // The blank line before each marker ends a last line the command left open.
     const std::string line = fmt::format("{} </dev/null; printf '\\n%s %d\\n' {} \"$?\"; printf '\\n%s\\n' {} >&2\n",
                                          shell_join(argv), m_marker, m_marker);
+    auto sent = pump(line, timeout, what, [] { return true; });
+    if (!sent) return std::unexpected(sent.error());
+    m_waiting.push_back(argv.front());
+    return {};
+}
+
+Result<ExecResult> RemoteShell::receive(Duration timeout) {
+    if (m_waiting.empty()) return fail(ExitCode::software, fmt::format("no command is running on {}", m_endpoint));
+    const std::string what = fmt::format("cannot run {} on {}", m_waiting.front(), m_endpoint);
+    if (!m_channel) return fail(ExitCode::io_error, fmt::format("{}: its remote shell has ended", what));
     const std::string err_end = fmt::format("\n{}\n", m_marker);
+    std::optional<StatusLine> status;
+    std::size_t err_at = std::string::npos;
+    auto received = pump({}, timeout, what, [&] {
+        status = find_status_line(m_out, m_marker);
+        err_at = m_err.find(err_end);
+        return status && err_at != std::string::npos;
+    });
+    if (!received) return std::unexpected(received.error());
+    m_waiting.pop_front();
     ExecResult result;
-    std::optional<int> status;
-    const ssh_detail::ChannelIo io{.input = line, .send_eof = false, .out = result.out, .err = result.err};
-    auto pumped = ssh_detail::pump_channel(
-        m_session, m_socket, m_channel.get(), io, timeout,
-        [&] {
-            status = status_at_end(result.out, m_marker);
-            return status && result.err.ends_with(err_end);
-        },
-        what);
-    if (!pumped || *pumped == ssh_detail::PumpEnd::eof) {
-        m_channel.reset();
-        if (!pumped) return std::unexpected(pumped.error());
-        return fail(ExitCode::io_error, fmt::format("{}: its remote shell ended", what));
-    }
-    result.out.resize(result.out.rfind('\n', result.out.size() - 2));
-    result.err.resize(result.err.size() - err_end.size());
-    result.exit_status = *status;
+    result.out = m_out.substr(0, status->start);
+    m_out.erase(0, status->end);
+    result.err = m_err.substr(0, err_at);
+    m_err.erase(0, err_at + err_end.size());
+    result.exit_status = status->status;
     return result;
+}
+
+Result<ExecResult> RemoteShell::run(std::span<const std::string> argv, Duration timeout) {
+    if (!m_waiting.empty())
+        return fail(ExitCode::software, fmt::format("cannot run {} on {}: commands sent before are not received yet",
+                                                    argv.empty() ? "" : argv.front(), m_endpoint));
+    if (auto sent = send(argv, timeout); !sent) return std::unexpected(sent.error());
+    return receive(timeout);
+}
+
+Result<void> RemoteShell::pump(std::string_view input, Duration timeout, std::string_view what,
+                               const std::function<bool()>& done) {
+    const ssh_detail::ChannelIo io{.input = input, .send_eof = false, .out = m_out, .err = m_err};
+    auto pumped = ssh_detail::pump_channel(m_session, m_socket, m_channel.get(), io, timeout, done, what);
+    if (pumped && *pumped == ssh_detail::PumpEnd::done) return {};
+    m_channel.reset();
+    m_waiting.clear();
+    if (!pumped) return std::unexpected(pumped.error());
+    return fail(ExitCode::io_error, fmt::format("{}: its remote shell ended", what));
 }
 
 }  // namespace nasops

@@ -473,6 +473,40 @@ TEST_F(SshSessionTest, ShellCommandsCannotReadTheShellsInputAndMayPrintMuch) {
     EXPECT_EQ(r->exit_status, 0);
 }
 
+TEST_F(SshSessionTest, ShellCommandsSentAheadComeBackInOrderWhileTheSessionDoesOtherWork) {
+    auto session = connect_or_die(nas);
+    auto shell = shell_or_die(session);
+    ASSERT_TRUE(
+        shell.send(std::vector<std::string>{"sh", "-c", "sleep 0.3; echo first; echo e1 >&2"}, k_shell_timeout));
+    ASSERT_TRUE(
+        shell.send(std::vector<std::string>{"sh", "-c", "yes second | head -c 3000000; exit 4"}, k_shell_timeout));
+    ASSERT_TRUE(shell.send(std::vector<std::string>{"printf", "%s", "third"}, k_shell_timeout));
+    EXPECT_EQ(shell.waiting(), 3u);
+    // The session serves other channels meanwhile.
+    const auto other = session.exec(std::vector<std::string>{"echo", "meanwhile"});
+    ASSERT_TRUE(other) << other.error().message;
+    EXPECT_EQ(other->out, "meanwhile\n");
+
+    auto r = shell.receive(k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "first\n");
+    EXPECT_EQ(r->err, "e1\n");
+    r = shell.receive(k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out.size(), 3000000u);
+    EXPECT_TRUE(r->out.starts_with("second\n"));
+    EXPECT_EQ(r->err, "");
+    EXPECT_EQ(r->exit_status, 4);
+    r = shell.receive(k_shell_timeout);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->out, "third");
+    EXPECT_EQ(shell.waiting(), 0u);
+    // Nothing sent: nothing to wait for.
+    const auto none = shell.receive(k_shell_timeout);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, ExitCode::software);
+}
+
 TEST_F(SshSessionTest, ShellThatEndsIsAnErrorAndTheSessionLivesOn) {
     auto session = connect_or_die(nas);
     auto shell = shell_or_die(session);

@@ -95,6 +95,25 @@ protected:
         return q.executeStep() ? q.getColumn(0).getString() : std::string("<no row>");
     }
 
+    // Batch verifies go to one long-lived `sh` per session. On a NAS where
+    // that shell ends (`script` is the NAS's `sh`), each sha256sum runs by an
+    // exec of its own and every file is still verified by SHA-256.
+    void expect_all_verified_with_nas_sh(const std::string& script) {
+        const fs::path bin = dir / "nas-bin";
+        fs::create_directories(bin);
+        write_file(bin / "sh", "#!/bin/dash\n" + script);
+        fs::permissions(bin / "sh", fs::perms::owner_all);
+        nas.prepend_remote_path(bin);
+        for (int i = 0; i < 600; ++i) add(fmt::format("clip-{:03}.bin", i), "clip " + std::to_string(i));
+        auto r = sync({"run", "--json", "--jobs", "1", "--verify", "sha256"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        int by_sha256 = 0;
+        for (const auto& rec : parse_records(r.out))
+            if (rec["state"] == "completed" && rec["verified_by"] == "sha256") ++by_sha256;
+        EXPECT_EQ(by_sha256, 600);
+        EXPECT_EQ(read_file(remote / "clip-599.bin"), "clip 599");
+    }
+
     SshdFixture nas;
     nasops::testing::TempDir dir{"nasops-sync-sftp"};
     fs::path media = dir / "media";
@@ -421,22 +440,14 @@ TEST_F(SyncSftp, AChangedSmallFileReplacesItsCopyAtomically) {
     EXPECT_EQ(query("SELECT sha256 FROM media_files WHERE rel_path = 'a.txt'"), sha256_hex("second, longer version"));
 }
 
-TEST_F(SyncSftp, ANasWithoutAUsableShellIsStillVerifiedBySha256) {
-    // Batch verifies go to one long-lived `sh` per session; on a NAS where
-    // that shell ends at once, each sha256sum runs by an exec of its own.
-    const fs::path bin = dir / "nas-bin";
-    fs::create_directories(bin);
-    write_file(bin / "sh", "#!/bin/dash\nexit 0\n");
-    fs::permissions(bin / "sh", fs::perms::owner_all);
-    nas.prepend_remote_path(bin);
-    for (int i = 0; i < 300; ++i) add(fmt::format("clip-{:03}.bin", i), "clip " + std::to_string(i));
-    auto r = sync({"run", "--json", "--jobs", "1", "--verify", "sha256"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    int by_sha256 = 0;
-    for (const auto& rec : parse_records(r.out))
-        if (rec["state"] == "completed" && rec["verified_by"] == "sha256") ++by_sha256;
-    EXPECT_EQ(by_sha256, 300);
-    EXPECT_EQ(read_file(remote / "clip-299.bin"), "clip 299");
+TEST_F(SyncSftp, ANasWhoseShellEndsAtOnceIsStillVerifiedBySha256) {
+    expect_all_verified_with_nas_sh("exit 0\n");
+}
+
+TEST_F(SyncSftp, ANasWhoseShellEndsWithHashesRequestedIsStillVerifiedBySha256) {
+    // The first command (the probe for sha256sum) runs; the shell ends before
+    // the batches' hashes it was asked for.
+    expect_all_verified_with_nas_sh("IFS= read -r line && eval \"$line\"\nexit 0\n");
 }
 
 TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) {

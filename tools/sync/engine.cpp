@@ -28,7 +28,7 @@ using Steady = std::chrono::steady_clock;
 
 constexpr std::size_t k_chunk = std::size_t{1} << 20;  // one read, one hash update, one target write
 constexpr std::size_t k_fetch = 256;                   // rows taken from the queue at a time
-constexpr std::uint64_t k_batch_bytes = 1ull << 30;    // verify at least every GiB
+constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 64 MiB
 // Files up to this size are read whole and written in batches, many requests
 // in flight at once; above it, the transfer time dwarfs the round trips.
 constexpr std::uint64_t k_small_file = 256 * 1024;
@@ -318,6 +318,7 @@ public:
         if (!m_dead) flush_small();
         drop_small();
         if (!m_dead) verify_and_commit();
+        if (!m_dead) finish_verify();
         release_staged();
         m_log.flush();
     }
@@ -724,18 +725,35 @@ private:
 
     // ---- verify, rename, complete ----------------------------------------------
 
+    bool hashing() const { return m_run.options.verify == Verify::automatic || m_run.options.verify == Verify::sha256; }
+
+    // Ends the verify of the batch before, then starts that of the files
+    // staged: their hashes are asked for now, and computed by the target while
+    // this worker writes the next batch.
     void verify_and_commit() {
-        if (m_staged.empty()) return;
+        finish_verify();
+        if (m_staged.empty() || m_dead) return;
+        m_verifying = std::exchange(m_staged, {});
+        m_staged_bytes = 0;
+        if (!hashing()) return;
+        std::vector<std::string> temps;
+        temps.reserve(m_verifying.size());
+        for (const auto& s : m_verifying) temps.push_back(s.temp);
+        if (auto asked = m_target->sha256_request(temps); !asked) fail_batch(asked.error());
+    }
+
+    // Checks the batch whose verify has begun against the target (its hashes,
+    // or by size), removes the bad copies, gives the good ones their final
+    // names and records them completed.
+    void finish_verify() {
+        if (m_verifying.empty()) return;
         const Verify mode = m_run.options.verify;
-        std::vector<std::optional<std::string>> problems(m_staged.size());
+        std::vector<std::optional<std::string>> problems(m_verifying.size());
         std::string verified_by = std::string(verify_name(mode));
 
         bool hashed = false;
-        if (mode == Verify::automatic || mode == Verify::sha256) {
-            std::vector<std::string> temps;
-            temps.reserve(m_staged.size());
-            for (const auto& s : m_staged) temps.push_back(s.temp);
-            auto digests = m_target->sha256(temps);
+        if (hashing()) {
+            auto digests = m_target->sha256_collect();
             if (!digests) {
                 fail_batch(digests.error());
                 return;
@@ -743,14 +761,14 @@ private:
             if (*digests) {
                 hashed = true;
                 verified_by = "sha256";
-                for (std::size_t i = 0; i < m_staged.size(); ++i) {
+                for (std::size_t i = 0; i < m_verifying.size(); ++i) {
                     const auto& d = (**digests)[i];
                     if (!d) {
                         problems[i] = fmt::format("verification failed: {} is missing on the target after the upload",
-                                                  m_target->location(m_staged[i].temp));
-                    } else if (lower(*d) != m_staged[i].sha256) {
+                                                  m_target->location(m_verifying[i].temp));
+                    } else if (lower(*d) != m_verifying[i].sha256) {
                         problems[i] = fmt::format("verification failed: SHA-256 differs (local {}, target {})",
-                                                  m_staged[i].sha256, lower(*d));
+                                                  m_verifying[i].sha256, lower(*d));
                     }
                 }
             } else if (mode == Verify::sha256) {
@@ -764,10 +782,10 @@ private:
         if (!hashed && mode != Verify::sha256 && mode != Verify::none) {
             verified_by = "size";
             std::vector<std::string> temps;
-            temps.reserve(m_staged.size());
-            for (const auto& s : m_staged) temps.push_back(s.temp);
+            temps.reserve(m_verifying.size());
+            for (const auto& s : m_verifying) temps.push_back(s.temp);
             const auto stats = m_target->stat_all(temps);
-            for (std::size_t i = 0; i < m_staged.size(); ++i) {
+            for (std::size_t i = 0; i < m_verifying.size(); ++i) {
                 const auto& st = stats[i];
                 if (!st) {
                     fail_batch(st.error());
@@ -775,10 +793,10 @@ private:
                 }
                 if (!st->exists) {
                     problems[i] = fmt::format("verification failed: {} is missing on the target after the upload",
-                                              m_target->location(m_staged[i].temp));
-                } else if (st->size != m_staged[i].row.version.size) {
+                                              m_target->location(m_verifying[i].temp));
+                } else if (st->size != m_verifying[i].row.version.size) {
                     problems[i] = fmt::format("verification failed: size differs (local {}, target {})",
-                                              m_staged[i].row.version.size, st->size);
+                                              m_verifying[i].row.version.size, st->size);
                 }
             }
         }
@@ -786,8 +804,8 @@ private:
         // Bad copies are removed; verified ones take their final names, all
         // renames of the batch at once.
         std::vector<std::size_t> good;
-        for (std::size_t i = 0; i < m_staged.size() && !m_dead; ++i) {
-            auto& s = m_staged[i];
+        for (std::size_t i = 0; i < m_verifying.size() && !m_dead; ++i) {
+            auto& s = m_verifying[i];
             if (!problems[i]) {
                 good.push_back(i);
                 continue;
@@ -803,10 +821,10 @@ private:
         if (!m_dead && !good.empty()) {
             std::vector<RenamePair> pairs;
             pairs.reserve(good.size());
-            for (auto i : good) pairs.push_back(RenamePair{m_staged[i].temp, m_staged[i].row.rel_path});
+            for (auto i : good) pairs.push_back(RenamePair{m_verifying[i].temp, m_verifying[i].row.rel_path});
             const auto moved = m_target->rename_all(pairs);
             for (std::size_t k = 0; k < good.size(); ++k) {
-                auto& s = m_staged[good[k]];
+                auto& s = m_verifying[good[k]];
                 if (moved[k]) {
                     renamed.push_back(good[k]);
                     continue;
@@ -818,8 +836,8 @@ private:
         if (!renamed.empty()) {
             if (auto committed = m_target->commit(); !committed) {
                 for (auto i : renamed) {
-                    m_staged[i].done = true;
-                    target_error(m_staged[i].row, committed.error(), m_staged[i].attempt);
+                    m_verifying[i].done = true;
+                    target_error(m_verifying[i].row, committed.error(), m_verifying[i].attempt);
                 }
                 renamed.clear();
             }
@@ -827,19 +845,19 @@ private:
         if (!renamed.empty()) {
             std::vector<Queue::Completion> completions;
             completions.reserve(renamed.size());
-            for (auto i : renamed) completions.push_back({m_staged[i].row.id, m_staged[i].sha256, m_staged[i].attempt});
+            for (auto i : renamed)
+                completions.push_back({m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt});
             if (!check(m_run.queue.mark_completed(completions))) {
                 release_staged();
                 return;
             }
         }
-        for (auto i : renamed) complete(m_staged[i], verified_by);
+        for (auto i : renamed) complete(m_verifying[i], verified_by);
         if (m_dead) {
             release_staged();
             return;
         }
-        m_staged.clear();
-        m_staged_bytes = 0;
+        m_verifying.clear();
     }
 
     // Reports a file whose completion the queue has recorded, and removes its
@@ -884,7 +902,7 @@ private:
         }
     }
 
-    // The batch verify itself failed: every staged file's attempt failed, or
+    // The verify of the batch in it failed: every file's attempt failed, or
     // the target is gone and they are released.
     void fail_batch(const Error& error) {
         if (error.code == ExitCode::unavailable) {
@@ -893,23 +911,24 @@ private:
             release_staged();
             return;
         }
-        for (auto& s : m_staged) {
+        for (auto& s : m_verifying) {
             s.done = true;
             failed_attempt(s.row, error, s.attempt);
         }
-        m_staged.clear();
-        m_staged_bytes = 0;
+        m_verifying.clear();
     }
 
-    // Staged files not completed go back to pending; their full temporary
-    // copy makes the next run's attempt a verify only.
+    // Staged files not completed, in a verify or waiting for one, go back to
+    // pending; their full temporary copy makes the next run's attempt a verify only.
     void release_staged() {
-        for (auto& s : m_staged) {
-            if (s.done) continue;
-            s.done = true;
-            released(s.row, m_dead ? "target unavailable" : "stopped");
+        for (auto* batch : {&m_verifying, &m_staged}) {
+            for (auto& s : *batch) {
+                if (s.done) continue;
+                s.done = true;
+                released(s.row, m_dead ? "target unavailable" : "stopped");
+            }
+            batch->clear();
         }
-        m_staged.clear();
         m_staged_bytes = 0;
     }
 
@@ -920,8 +939,9 @@ private:
     SourceFiles m_sources;
     // The worker's lines, written at the end of each batch and before each large file's upload.
     LogBatch m_log{logger()};
-    std::vector<Staged> m_staged;
+    std::vector<Staged> m_staged;  // written, waiting for their verify
     std::uint64_t m_staged_bytes = 0;
+    std::vector<Staged> m_verifying;    // the batch whose verify has begun
     std::vector<FileRow> m_small_rows;  // small files waiting for their batch, not started
     std::uint64_t m_small_bytes = 0;
     std::set<std::string> m_folders_made;

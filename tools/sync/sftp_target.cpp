@@ -209,23 +209,29 @@ Result<std::uint64_t> SftpTarget::available_space() {
     return df_available();
 }
 
-Result<ExecResult> SftpTarget::run_remote(std::span<const std::string> argv, Duration timeout) {
+bool SftpTarget::shell() {
     if (!m_shell && !m_shell_refused) {
         auto shell = m_session.shell();
-        if (shell) {
+        if (shell)
             m_shell.emplace(std::move(*shell));
-        } else {
-            if (shell.error().code == ExitCode::unavailable) return std::unexpected(shell.error());
-            logger().debug("{}; running each command on its own", shell.error().message);
-            m_shell_refused = true;
-        }
+        else
+            shell_lost(shell.error());
     }
-    if (m_shell) {
+    return m_shell.has_value();
+}
+
+void SftpTarget::shell_lost(const Error& error) {
+    logger().debug("{}; running each command on its own", error.message);
+    m_shell.reset();
+    m_shell_refused = true;
+}
+
+Result<ExecResult> SftpTarget::run_remote(std::span<const std::string> argv, Duration timeout) {
+    // A shell busy with requested hashes is left to them.
+    if (shell() && m_shell->waiting() == 0) {
         auto run = m_shell->run(argv, timeout);
         if (run || run.error().code == ExitCode::unavailable) return run;
-        logger().debug("{}; running each command on its own", run.error().message);
-        m_shell.reset();
-        m_shell_refused = true;
+        shell_lost(run.error());
     }
     m_session.set_timeout(timeout);
     auto run = m_session.exec(argv);
@@ -247,33 +253,79 @@ Result<bool> SftpTarget::probe_sha256sum() {
     return *m_has_sha256sum;
 }
 
+std::vector<SftpTarget::HashCommand> SftpTarget::sha256_commands(std::span<const std::string> rel_paths) const {
+    std::vector<HashCommand> commands;
+    std::size_t start = 0;
+    while (start < rel_paths.size()) {
+        HashCommand command{{"sha256sum", "--"}, {}};
+        std::size_t length = shell_join(command.argv).size();
+        std::size_t end = start;
+        while (end < rel_paths.size()) {
+            auto name = remote(rel_paths[end]);
+            const std::size_t quoted = shell_quote(name).size() + 1;
+            if (!command.names.empty() && length + quoted > k_max_command) break;
+            length += quoted;
+            command.names.push_back(name);
+            command.argv.push_back(std::move(name));
+            ++end;
+        }
+        commands.push_back(std::move(command));
+        start = end;
+    }
+    return commands;
+}
+
 Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> rel_paths) {
     auto can = probe_sha256sum();
     if (!can) return std::unexpected(can.error());
     if (!*can) return std::optional<Digests>{};
     Digests out;
     out.reserve(rel_paths.size());
-    std::size_t start = 0;
-    while (start < rel_paths.size()) {
-        std::vector<std::string> argv{"sha256sum", "--"};
-        std::vector<std::string> names;
-        std::size_t length = shell_join(argv).size();
-        std::size_t end = start;
-        while (end < rel_paths.size()) {
-            auto name = remote(rel_paths[end]);
-            const std::size_t quoted = shell_quote(name).size() + 1;
-            if (!names.empty() && length + quoted > k_max_command) break;
-            length += quoted;
-            names.push_back(name);
-            argv.push_back(std::move(name));
-            ++end;
-        }
-        auto run = run_remote(argv, k_hash_timeout);
+    for (const auto& command : sha256_commands(rel_paths)) {
+        auto run = run_remote(command.argv, k_hash_timeout);
         if (!run) return std::unexpected(run.error());
         // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
-        auto digests = parse_sha256sum_output(run->out, names);
-        for (auto& d : digests) out.push_back(std::move(d));
-        start = end;
+        for (auto& d : parse_sha256sum_output(run->out, command.names)) out.push_back(std::move(d));
+    }
+    return std::optional<Digests>(std::move(out));
+}
+
+Result<void> SftpTarget::sha256_request(std::span<const std::string> rel_paths) {
+    auto can = probe_sha256sum();
+    if (!can) return std::unexpected(can.error());
+    HashRequest request{{rel_paths.begin(), rel_paths.end()}, {}, *can};
+    if (*can && shell()) {
+        request.commands = sha256_commands(rel_paths);
+        for (const auto& command : request.commands) {
+            auto sent = m_shell->send(command.argv, m_spec.ssh.timeout);
+            if (sent) continue;
+            if (sent.error().code == ExitCode::unavailable) return std::unexpected(sent.error());
+            shell_lost(sent.error());
+            request.commands.clear();  // computed at the collect, by exec
+            break;
+        }
+    }
+    m_hash_requests.push_back(std::move(request));
+    return {};
+}
+
+Result<std::optional<Digests>> SftpTarget::sha256_collect() {
+    if (m_hash_requests.empty()) return fail(ExitCode::software, "sha256_collect without a sha256_request");
+    const HashRequest request = std::move(m_hash_requests.front());
+    m_hash_requests.pop_front();
+    if (!request.can_hash) return std::optional<Digests>{};
+    if (request.commands.empty()) return sha256(request.rel_paths);
+    Digests out;
+    out.reserve(request.rel_paths.size());
+    for (const auto& command : request.commands) {
+        auto run = m_shell ? m_shell->receive(k_hash_timeout)
+                           : fail(ExitCode::io_error, fmt::format("the remote shell on {} has ended", describe()));
+        if (!run) {
+            if (run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
+            shell_lost(run.error());
+            return sha256(request.rel_paths);
+        }
+        for (auto& d : parse_sha256sum_output(run->out, command.names)) out.push_back(std::move(d));
     }
     return std::optional<Digests>(std::move(out));
 }

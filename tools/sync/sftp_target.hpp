@@ -7,6 +7,7 @@
 // restricted accounts lack them): without sha256sum the target reports that
 // it cannot hash, and the caller verifies by size.
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ public:
     Result<void> commit() override;
     Result<std::uint64_t> available_space() override;
     Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) override;
+    // The hashes go to the remote shell at the request and are read at the collect.
+    Result<void> sha256_request(std::span<const std::string> rel_paths) override;
+    Result<std::optional<Digests>> sha256_collect() override;
     // The batches go through an SftpPipeline: many requests in flight at once.
     std::vector<Result<bool>> write_files(std::span<const WholeFile> files) override;
     std::vector<Result<void>> rename_all(std::span<const RenamePair> renames) override;
@@ -51,6 +55,23 @@ private:
     // Runs argv on the NAS in this target's remote shell, started on first
     // use; where no shell can be started, or it ended, by one exec each.
     Result<ExecResult> run_remote(std::span<const std::string> argv, Duration timeout);
+    // Whether the remote shell runs, starting it on first use.
+    bool shell();
+    // The shell failed (`error`) or cannot start: commands go by exec from now on.
+    void shell_lost(const Error& error);
+
+    // One sha256sum command line of a batch, and the remote names it hashes.
+    struct HashCommand {
+        std::vector<std::string> argv;
+        std::vector<std::string> names;
+    };
+    // The sha256sum commands for `rel_paths`, each short enough for libssh2 to send.
+    std::vector<HashCommand> sha256_commands(std::span<const std::string> rel_paths) const;
+    struct HashRequest {
+        std::vector<std::string> rel_paths;
+        std::vector<HashCommand> commands;  // sent to the shell; none: hashed by exec at the collect
+        bool can_hash = true;               // false: the NAS has no sha256sum
+    };
     Result<std::uint64_t> df_available();
 
     SshSession m_session;
@@ -59,6 +80,7 @@ private:
     TargetSpec m_spec;
     std::optional<RemoteShell> m_shell;  // the same
     bool m_shell_refused = false;
+    std::deque<HashRequest> m_hash_requests;
     std::optional<bool> m_has_sha256sum;
     bool m_statvfs_refused = false;
 };

@@ -43,4 +43,16 @@ std::vector<Result<TargetEntry>> Target::stat_all(std::span<const std::string> r
     return each_until_unavailable<TargetEntry>(rel_paths, [&](const std::string& p) { return stat(p); });
 }
 
+Result<void> Target::sha256_request(std::span<const std::string> rel_paths) {
+    m_hash_requests.emplace_back(rel_paths.begin(), rel_paths.end());
+    return {};
+}
+
+Result<std::optional<Digests>> Target::sha256_collect() {
+    if (m_hash_requests.empty()) return fail(ExitCode::software, "sha256_collect without a sha256_request");
+    const auto paths = std::move(m_hash_requests.front());
+    m_hash_requests.pop_front();
+    return sha256(paths);
+}
+
 }  // namespace nasops::sync

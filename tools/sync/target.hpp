@@ -6,6 +6,7 @@
 // '/'-separated; the empty path is the root itself.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -104,6 +105,15 @@ public:
     // batch; nullopt when this target cannot compute hashes (the caller then
     // verifies by size).
     virtual Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) = 0;
+    // sha256() in two halves, so that the target may compute while the
+    // caller goes on writing: sha256_request() asks for the hashes of
+    // `rel_paths`; sha256_collect() returns those of the oldest request not
+    // collected yet. The default computes them at the collect.
+    virtual Result<void> sha256_request(std::span<const std::string> rel_paths);
+    virtual Result<std::optional<Digests>> sha256_collect();
+
+private:
+    std::deque<std::vector<std::string>> m_hash_requests;  // of the default halves
 };
 
 // Makes a new Target, each with its own connection: one per upload worker.

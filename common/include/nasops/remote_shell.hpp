@@ -10,6 +10,8 @@
 // printed by the shell after it; stdin of the command is /dev/null, so it
 // cannot read the lines meant for the shell.
 
+#include <deque>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,11 +44,26 @@ public:
     // shell is not usable().
     Result<ExecResult> run(std::span<const std::string> argv, Duration timeout);
 
+    // run() in two halves, so that the caller can do other work on the
+    // session while the command runs: send() gives the shell the command and
+    // returns; receive() waits for the end of the oldest command sent and not
+    // received yet. Several may be sent before the first is received: the
+    // shell runs them one after another. `timeout` bounds the wait for the
+    // shell to take the command. Errors are run()'s.
+    Result<void> send(std::span<const std::string> argv, Duration timeout);
+    Result<ExecResult> receive(Duration timeout);
+
     bool usable() const { return static_cast<bool>(m_channel); }
+    // Commands sent and not received yet.
+    std::size_t waiting() const { return m_waiting.size(); }
 
 private:
     friend class SshSession;
     RemoteShell(LIBSSH2_SESSION* session, int socket, Libssh2Ptr<LIBSSH2_CHANNEL> channel, std::string endpoint);
+    // Writes `input` to the shell and reads its output into m_out and m_err
+    // until `done()`; a shell that ends or breaks is unusable after.
+    Result<void> pump(std::string_view input, Duration timeout, std::string_view what,
+                      const std::function<bool()>& done);
 
     Libssh2Library m_library;
     LIBSSH2_SESSION* m_session;
@@ -54,6 +71,9 @@ private:
     Libssh2Ptr<LIBSSH2_CHANNEL> m_channel;
     std::string m_endpoint;
     std::string m_marker;
+    std::string m_out;  // output read and not received yet: it may hold later commands' too
+    std::string m_err;
+    std::deque<std::string> m_waiting;  // the commands sent and not received, by name
 };
 
 }  // namespace nasops
