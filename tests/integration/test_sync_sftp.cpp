@@ -450,6 +450,53 @@ TEST_F(SyncSftp, ANasWhoseShellEndsWithHashesRequestedIsStillVerifiedBySha256) {
     expect_all_verified_with_nas_sh("IFS= read -r line && eval \"$line\"\nexit 0\n");
 }
 
+TEST_F(SyncSftp, AFileVerifiedAloneIsHashedByOpensslWhereTheNasHasIt) {
+    // `openssl` on the NAS is a wrapper that notes each call.
+    const fs::path bin = dir / "nas-bin";
+    const fs::path calls = dir / "openssl-calls";
+    fs::create_directories(bin);
+    write_file(bin / "openssl",
+               fmt::format("#!/bin/dash\necho \"$*\" >> {}\nexec /usr/bin/openssl \"$@\"\n", calls.string()));
+    fs::permissions(bin / "openssl", fs::perms::owner_all);
+    nas.prepend_remote_path(bin);
+    const auto content = random_bytes(3 * 1024 * 1024, 11);
+    add("big.bin", content);
+    auto r = sync({"run", "--json", "--verify", "sha256"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string verified_by;
+    for (const auto& rec : parse_records(r.out))
+        if (rec["state"] == "completed") verified_by = rec["verified_by"];
+    EXPECT_EQ(verified_by, "sha256");
+    EXPECT_EQ(sha256_hex(read_file(remote / "big.bin")), sha256_hex(content));
+    const auto noted = read_file(calls);
+    EXPECT_TRUE(noted.contains("dgst -sha256 -r -- /dev/null")) << noted;
+    EXPECT_TRUE(noted.contains("dgst -sha256 -r -- " + (remote / ".nasops-big.bin.part").string())) << noted;
+
+    // The copy goes bad on the NAS, its size unchanged: verify, by openssl again, catches it.
+    auto bad = content;
+    bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 1);
+    write_file(remote / "big.bin", bad);
+    r = sync({"verify"});
+    EXPECT_EQ(r.exit_code, 65) << r.out << r.err;
+    EXPECT_TRUE(read_file(calls).contains("dgst -sha256 -r -- " + (remote / "big.bin").string()));
+}
+
+TEST_F(SyncSftp, AFileVerifiedAloneFallsBackToSha256sumWhereOpensslFails) {
+    const fs::path bin = dir / "nas-bin";
+    fs::create_directories(bin);
+    write_file(bin / "openssl", "#!/bin/dash\necho 'openssl: broken' >&2\nexit 1\n");
+    fs::permissions(bin / "openssl", fs::perms::owner_all);
+    nas.prepend_remote_path(bin);
+    add("one.bin", "a clip");
+    auto r = sync({"run", "--json", "--verify", "sha256"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string verified_by;
+    for (const auto& rec : parse_records(r.out))
+        if (rec["state"] == "completed") verified_by = rec["verified_by"];
+    EXPECT_EQ(verified_by, "sha256");
+    EXPECT_EQ(read_file(remote / "one.bin"), "a clip");
+}
+
 TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) {
     // 256 names of 230 bytes, plus the remote root: one sha256sum command line
     // would be over 70 KB, more than libssh2 sends in one packet.

@@ -19,6 +19,8 @@ namespace {
 // split. libssh2 sends no packet over 35,000 bytes, and an exec request
 // (where no remote shell can be used) carries the command whole.
 constexpr std::size_t k_max_command = 32 * 1024;
+// The hash command that `openssl` runs like sha256sum -b: "<hex> *<name>".
+const std::vector<std::string> k_openssl_sha256{"openssl", "dgst", "-sha256", "-r", "--"};
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
@@ -239,22 +241,40 @@ Result<ExecResult> SftpTarget::run_remote(std::span<const std::string> argv, Dur
     return run;
 }
 
-Result<bool> SftpTarget::probe_sha256sum() {
-    if (m_has_sha256sum) return *m_has_sha256sum;
-    const std::vector<std::string> argv{"sha256sum", "--", "/dev/null"};
+Result<bool> SftpTarget::hashes_right(std::vector<std::string> argv, std::optional<bool>& known) {
+    if (known) return *known;
+    argv.emplace_back("/dev/null");
     auto run = run_remote(argv, m_spec.ssh.timeout);
-    if (!run) {
-        if (run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
-        m_has_sha256sum = false;
-    } else {
-        m_has_sha256sum = run->exit_status == 0 && run->out.starts_with(sha256_hex(""));
-    }
-    if (!*m_has_sha256sum) logger().info("{} cannot run sha256sum: uploads there are verified by size", describe());
-    return *m_has_sha256sum;
+    if (!run && run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
+    known = run && run->exit_status == 0 && run->out.starts_with(sha256_hex(""));
+    return *known;
 }
 
-std::vector<SftpTarget::HashCommand> SftpTarget::sha256_commands(std::span<const std::string> rel_paths) const {
+Result<bool> SftpTarget::probe_sha256sum() {
+    const bool first = !m_has_sha256sum;
+    auto can = hashes_right({"sha256sum", "--"}, m_has_sha256sum);
+    if (first && can && !*can) logger().info("{} cannot run sha256sum: uploads there are verified by size", describe());
+    return can;
+}
+
+Result<std::vector<SftpTarget::HashCommand>> SftpTarget::sha256_commands(std::span<const std::string> rel_paths) {
     std::vector<HashCommand> commands;
+    // One file, most often a large one: openssl, where the NAS has it, hashes
+    // with the CPU's SHA instructions, which sha256sum does not use. Its
+    // output is sha256sum's but for names it would escape.
+    if (rel_paths.size() == 1) {
+        auto name = remote(rel_paths.front());
+        if (name.find_first_of("\\\n\r") == std::string::npos) {
+            auto fast = hashes_right(k_openssl_sha256, m_has_openssl);
+            if (!fast) return std::unexpected(fast.error());
+            if (*fast) {
+                std::vector<std::string> argv(k_openssl_sha256.begin(), k_openssl_sha256.end());
+                argv.push_back(name);
+                commands.push_back(HashCommand{std::move(argv), {std::move(name)}});
+                return commands;
+            }
+        }
+    }
     std::size_t start = 0;
     while (start < rel_paths.size()) {
         HashCommand command{{"sha256sum", "--"}, {}};
@@ -281,7 +301,9 @@ Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> r
     if (!*can) return std::optional<Digests>{};
     Digests out;
     out.reserve(rel_paths.size());
-    for (const auto& command : sha256_commands(rel_paths)) {
+    auto commands = sha256_commands(rel_paths);
+    if (!commands) return std::unexpected(commands.error());
+    for (const auto& command : *commands) {
         auto run = run_remote(command.argv, k_hash_timeout);
         if (!run) return std::unexpected(run.error());
         // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
@@ -295,7 +317,9 @@ Result<void> SftpTarget::sha256_request(std::span<const std::string> rel_paths) 
     if (!can) return std::unexpected(can.error());
     HashRequest request{{rel_paths.begin(), rel_paths.end()}, {}, *can};
     if (*can && shell()) {
-        request.commands = sha256_commands(rel_paths);
+        auto commands = sha256_commands(rel_paths);
+        if (!commands) return std::unexpected(commands.error());
+        request.commands = std::move(*commands);
         for (const auto& command : request.commands) {
             auto sent = m_shell->send(command.argv, m_spec.ssh.timeout);
             if (sent) continue;

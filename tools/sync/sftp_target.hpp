@@ -66,7 +66,10 @@ private:
         std::vector<std::string> names;
     };
     // The sha256sum commands for `rel_paths`, each short enough for libssh2 to send.
-    std::vector<HashCommand> sha256_commands(std::span<const std::string> rel_paths) const;
+    Result<std::vector<HashCommand>> sha256_commands(std::span<const std::string> rel_paths);
+    // Whether `argv` followed by /dev/null prints the SHA-256 of nothing on
+    // the NAS; asked once, the answer kept in `known`.
+    Result<bool> hashes_right(std::vector<std::string> argv, std::optional<bool>& known);
     struct HashRequest {
         std::vector<std::string> rel_paths;
         std::vector<HashCommand> commands;  // sent to the shell; none: hashed by exec at the collect
@@ -82,6 +85,7 @@ private:
     bool m_shell_refused = false;
     std::deque<HashRequest> m_hash_requests;
     std::optional<bool> m_has_sha256sum;
+    std::optional<bool> m_has_openssl;
     bool m_statvfs_refused = false;
 };
 
