@@ -95,22 +95,33 @@ protected:
         return q.executeStep() ? q.getColumn(0).getString() : std::string("<no row>");
     }
 
+    // Puts a program called `name` running `script` (dash) first in the
+    // PATH of the NAS's commands.
+    void nas_program(const std::string& name, const std::string& script) {
+        const fs::path bin = dir / "nas-bin";
+        fs::create_directories(bin);
+        write_file(bin / name, "#!/bin/dash\n" + script);
+        fs::permissions(bin / name, fs::perms::owner_all);
+        nas.prepend_remote_path(bin);
+    }
+
+    // How many files `sync run --json` output says were completed, verified by `how`.
+    static int completed_verified_by(const std::string& out, const std::string& how) {
+        int n = 0;
+        for (const auto& rec : parse_records(out))
+            if (rec["state"] == "completed" && rec["verified_by"] == how) ++n;
+        return n;
+    }
+
     // Batch verifies go to one long-lived `sh` per session. On a NAS where
     // that shell ends (`script` is the NAS's `sh`), each sha256sum runs by an
     // exec of its own and every file is still verified by SHA-256.
     void expect_all_verified_with_nas_sh(const std::string& script) {
-        const fs::path bin = dir / "nas-bin";
-        fs::create_directories(bin);
-        write_file(bin / "sh", "#!/bin/dash\n" + script);
-        fs::permissions(bin / "sh", fs::perms::owner_all);
-        nas.prepend_remote_path(bin);
+        nas_program("sh", script);
         for (int i = 0; i < 600; ++i) add(fmt::format("clip-{:03}.bin", i), "clip " + std::to_string(i));
         auto r = sync({"run", "--json", "--jobs", "1", "--verify", "sha256"});
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        int by_sha256 = 0;
-        for (const auto& rec : parse_records(r.out))
-            if (rec["state"] == "completed" && rec["verified_by"] == "sha256") ++by_sha256;
-        EXPECT_EQ(by_sha256, 600);
+        EXPECT_EQ(completed_verified_by(r.out, "sha256"), 600);
         EXPECT_EQ(read_file(remote / "clip-599.bin"), "clip 599");
     }
 
@@ -452,21 +463,13 @@ TEST_F(SyncSftp, ANasWhoseShellEndsWithHashesRequestedIsStillVerifiedBySha256) {
 
 TEST_F(SyncSftp, AFileVerifiedAloneIsHashedByOpensslWhereTheNasHasIt) {
     // `openssl` on the NAS is a wrapper that notes each call.
-    const fs::path bin = dir / "nas-bin";
     const fs::path calls = dir / "openssl-calls";
-    fs::create_directories(bin);
-    write_file(bin / "openssl",
-               fmt::format("#!/bin/dash\necho \"$*\" >> {}\nexec /usr/bin/openssl \"$@\"\n", calls.string()));
-    fs::permissions(bin / "openssl", fs::perms::owner_all);
-    nas.prepend_remote_path(bin);
+    nas_program("openssl", fmt::format("echo \"$*\" >> {}\nexec /usr/bin/openssl \"$@\"\n", calls.string()));
     const auto content = random_bytes(3 * 1024 * 1024, 11);
     add("big.bin", content);
     auto r = sync({"run", "--json", "--verify", "sha256"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string verified_by;
-    for (const auto& rec : parse_records(r.out))
-        if (rec["state"] == "completed") verified_by = rec["verified_by"];
-    EXPECT_EQ(verified_by, "sha256");
+    EXPECT_EQ(completed_verified_by(r.out, "sha256"), 1);
     EXPECT_EQ(sha256_hex(read_file(remote / "big.bin")), sha256_hex(content));
     const auto noted = read_file(calls);
     EXPECT_TRUE(noted.contains("dgst -sha256 -r -- /dev/null")) << noted;
@@ -482,18 +485,11 @@ TEST_F(SyncSftp, AFileVerifiedAloneIsHashedByOpensslWhereTheNasHasIt) {
 }
 
 TEST_F(SyncSftp, AFileVerifiedAloneFallsBackToSha256sumWhereOpensslFails) {
-    const fs::path bin = dir / "nas-bin";
-    fs::create_directories(bin);
-    write_file(bin / "openssl", "#!/bin/dash\necho 'openssl: broken' >&2\nexit 1\n");
-    fs::permissions(bin / "openssl", fs::perms::owner_all);
-    nas.prepend_remote_path(bin);
+    nas_program("openssl", "echo 'openssl: broken' >&2\nexit 1\n");
     add("one.bin", "a clip");
     auto r = sync({"run", "--json", "--verify", "sha256"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string verified_by;
-    for (const auto& rec : parse_records(r.out))
-        if (rec["state"] == "completed") verified_by = rec["verified_by"];
-    EXPECT_EQ(verified_by, "sha256");
+    EXPECT_EQ(completed_verified_by(r.out, "sha256"), 1);
     EXPECT_EQ(read_file(remote / "one.bin"), "a clip");
 }
 
@@ -503,9 +499,6 @@ TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) 
     for (int i = 0; i < 256; ++i) add(fmt::format("{:03}-{}", i, std::string(226, 'n')), "clip " + std::to_string(i));
     auto r = sync({"run", "--json", "--jobs", "1"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    int by_sha256 = 0;
-    for (const auto& rec : parse_records(r.out))
-        if (rec["state"] == "completed" && rec["verified_by"] == "sha256") ++by_sha256;
-    EXPECT_EQ(by_sha256, 256);
+    EXPECT_EQ(completed_verified_by(r.out, "sha256"), 256);
     EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "256");
 }
