@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "background_hasher.hpp"
 #include "nasops/log.hpp"
 #include "nasops/output.hpp"
 #include "nasops/sha256.hpp"
@@ -296,7 +298,7 @@ public:
             }
             return;
         }
-        m_buffer.resize(k_chunk);
+        for (auto& buffer : m_buffers) buffer.resize(k_chunk);
         while (!m_dead && m_run.may_start()) {
             auto row = m_run.next();
             if (!row) {
@@ -573,7 +575,8 @@ private:
             return;
         }
 
-        Sha256 hash;
+        BackgroundHasher hash;
+        std::size_t turn = 0;  // the buffer read into: the other may still be in the hasher's hands
         std::uint64_t position = 0;
         for (;;) {
             if (m_run.must_abandon()) {
@@ -581,14 +584,16 @@ private:
                 released(row, m_run.interrupted() ? "interrupted" : "stopped");
                 return;
             }
-            const ssize_t n = ::read(fd->get(), m_buffer.data(), m_buffer.size());
+            auto& buffer = m_buffers[turn];
+            turn ^= 1;
+            const ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
             if (n < 0) {
                 if (errno == EINTR) continue;
                 read_failed(row, errno, timing);
                 return;
             }
             if (n == 0) break;
-            const std::string_view chunk(m_buffer.data(), static_cast<std::size_t>(n));
+            const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
             hash.update(chunk);
             const auto end = position + chunk.size();
             if (end > offset) {
@@ -935,7 +940,7 @@ private:
     RunState& m_run;
     const TargetFactory& m_make_target;
     std::unique_ptr<Target> m_target;
-    std::vector<char> m_buffer;
+    std::array<std::vector<char>, 2> m_buffers;  // a large file's chunks, read into in turn
     SourceFiles m_sources;
     // The worker's lines, written at the end of each batch and before each large file's upload.
     LogBatch m_log{logger()};
