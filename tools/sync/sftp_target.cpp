@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
+#include <functional>
 #include <limits>
 #include <map>
 
@@ -19,8 +21,8 @@ namespace {
 // split. libssh2 sends no packet over 35,000 bytes, and an exec request
 // (where no remote shell can be used) carries the command whole.
 constexpr std::size_t k_max_command = 32 * 1024;
-// The hash command that `openssl` runs like sha256sum -b: "<hex> *<name>".
-const std::vector<std::string> k_openssl_sha256{"openssl", "dgst", "-sha256", "-r", "--"};
+// The hash command of `openssl` that prints like sha256sum -b: "<hex> *<name>".
+constexpr std::array<std::string_view, 5> k_openssl_sha256{"openssl", "dgst", "-sha256", "-r", "--"};
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
@@ -265,10 +267,10 @@ Result<std::vector<SftpTarget::HashCommand>> SftpTarget::sha256_commands(std::sp
     if (rel_paths.size() == 1) {
         auto name = remote(rel_paths.front());
         if (name.find_first_of("\\\n\r") == std::string::npos) {
-            auto fast = hashes_right(k_openssl_sha256, m_has_openssl);
+            std::vector<std::string> argv(k_openssl_sha256.begin(), k_openssl_sha256.end());
+            auto fast = hashes_right(argv, m_has_openssl);
             if (!fast) return std::unexpected(fast.error());
             if (*fast) {
-                std::vector<std::string> argv(k_openssl_sha256.begin(), k_openssl_sha256.end());
                 argv.push_back(name);
                 commands.push_back(HashCommand{std::move(argv), {std::move(name)}});
                 return commands;
@@ -295,21 +297,28 @@ Result<std::vector<SftpTarget::HashCommand>> SftpTarget::sha256_commands(std::sp
     return commands;
 }
 
+Result<Digests> SftpTarget::digests_from(std::span<const HashCommand> commands,
+                                         const std::function<Result<ExecResult>(const HashCommand&)>& run) {
+    Digests out;
+    for (const auto& command : commands) {
+        auto ran = run(command);
+        if (!ran) return std::unexpected(ran.error());
+        // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
+        for (auto& d : parse_sha256sum_output(ran->out, command.names)) out.push_back(std::move(d));
+    }
+    return out;
+}
+
 Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> rel_paths) {
     auto can = probe_sha256sum();
     if (!can) return std::unexpected(can.error());
     if (!*can) return std::optional<Digests>{};
-    Digests out;
-    out.reserve(rel_paths.size());
     auto commands = sha256_commands(rel_paths);
     if (!commands) return std::unexpected(commands.error());
-    for (const auto& command : *commands) {
-        auto run = run_remote(command.argv, k_hash_timeout);
-        if (!run) return std::unexpected(run.error());
-        // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
-        for (auto& d : parse_sha256sum_output(run->out, command.names)) out.push_back(std::move(d));
-    }
-    return std::optional<Digests>(std::move(out));
+    auto digests =
+        digests_from(*commands, [&](const HashCommand& command) { return run_remote(command.argv, k_hash_timeout); });
+    if (!digests) return std::unexpected(digests.error());
+    return std::optional<Digests>(std::move(*digests));
 }
 
 Result<void> SftpTarget::sha256_request(std::span<const std::string> rel_paths) {
@@ -339,19 +348,14 @@ Result<std::optional<Digests>> SftpTarget::sha256_collect() {
     m_hash_requests.pop_front();
     if (!request.can_hash) return std::optional<Digests>{};
     if (request.commands.empty()) return sha256(request.rel_paths);
-    Digests out;
-    out.reserve(request.rel_paths.size());
-    for (const auto& command : request.commands) {
-        auto run = m_shell ? m_shell->receive(k_hash_timeout)
-                           : fail(ExitCode::io_error, fmt::format("the remote shell on {} has ended", describe()));
-        if (!run) {
-            if (run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
-            shell_lost(run.error());
-            return sha256(request.rel_paths);
-        }
-        for (auto& d : parse_sha256sum_output(run->out, command.names)) out.push_back(std::move(d));
-    }
-    return std::optional<Digests>(std::move(out));
+    auto digests = digests_from(request.commands, [&](const HashCommand&) -> Result<ExecResult> {
+        if (!m_shell) return fail(ExitCode::io_error, fmt::format("the remote shell on {} has ended", describe()));
+        return m_shell->receive(k_hash_timeout);
+    });
+    if (digests) return std::optional<Digests>(std::move(*digests));
+    if (digests.error().code == ExitCode::unavailable) return std::unexpected(digests.error());
+    shell_lost(digests.error());
+    return sha256(request.rel_paths);
 }
 
 }  // namespace nasops::sync

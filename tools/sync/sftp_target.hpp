@@ -8,6 +8,7 @@
 // it cannot hash, and the caller verifies by size.
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,9 @@ private:
     };
     // The sha256sum commands for `rel_paths`, each short enough for libssh2 to send.
     Result<std::vector<HashCommand>> sha256_commands(std::span<const std::string> rel_paths);
+    // The digests that the outputs of `commands` give, each output from `run`.
+    static Result<Digests> digests_from(std::span<const HashCommand> commands,
+                                        const std::function<Result<ExecResult>(const HashCommand&)>& run);
     // Whether `argv` followed by /dev/null prints the SHA-256 of nothing on
     // the NAS; asked once, the answer kept in `known`.
     Result<bool> hashes_right(std::vector<std::string> argv, std::optional<bool>& known);
