@@ -730,6 +730,13 @@ private:
 
     // ---- verify, rename, complete ----------------------------------------------
 
+    static std::vector<std::string> temp_names(const std::vector<Staged>& batch) {
+        std::vector<std::string> temps;
+        temps.reserve(batch.size());
+        for (const auto& s : batch) temps.push_back(s.temp);
+        return temps;
+    }
+
     bool hashing() const { return m_run.options.verify == Verify::automatic || m_run.options.verify == Verify::sha256; }
 
     // Ends the verify of the batch before, then starts that of the files
@@ -741,10 +748,7 @@ private:
         m_verifying = std::exchange(m_staged, {});
         m_staged_bytes = 0;
         if (!hashing()) return;
-        std::vector<std::string> temps;
-        temps.reserve(m_verifying.size());
-        for (const auto& s : m_verifying) temps.push_back(s.temp);
-        if (auto asked = m_target->sha256_request(temps); !asked) fail_batch(asked.error());
+        if (auto asked = m_target->sha256_request(temp_names(m_verifying)); !asked) fail_batch(asked.error());
     }
 
     // Checks the batch whose verify has begun against the target (its hashes,
@@ -786,10 +790,7 @@ private:
         }
         if (!hashed && mode != Verify::sha256 && mode != Verify::none) {
             verified_by = "size";
-            std::vector<std::string> temps;
-            temps.reserve(m_verifying.size());
-            for (const auto& s : m_verifying) temps.push_back(s.temp);
-            const auto stats = m_target->stat_all(temps);
+            const auto stats = m_target->stat_all(temp_names(m_verifying));
             for (std::size_t i = 0; i < m_verifying.size(); ++i) {
                 const auto& st = stats[i];
                 if (!st) {
