@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace nasops {
 
 namespace {
@@ -114,6 +116,7 @@ public:
         return a;
     }
     bool empty() const { return m_body.empty(); }
+    std::string_view rest() { return std::exchange(m_body, {}); }
 
     bool bad = false;
 
@@ -177,11 +180,34 @@ void encode_sftp_remove(std::string& out, std::uint32_t id, std::string_view pat
     put_string(out, path);
 }
 
+void encode_sftp_fstat(std::string& out, std::uint32_t id, std::string_view handle) {
+    Packet p(out, SftpType::fstat, id);
+    put_string(out, handle);
+}
+
 void encode_sftp_posix_rename(std::string& out, std::uint32_t id, std::string_view from, std::string_view to) {
     Packet p(out, SftpType::extended, id);
     put_string(out, "posix-rename@openssh.com");
     put_string(out, from);
     put_string(out, to);
+}
+
+void encode_sftp_limits(std::string& out, std::uint32_t id) {
+    Packet p(out, SftpType::extended, id);
+    put_string(out, "limits@openssh.com");
+}
+
+Result<SftpLimits> decode_sftp_limits(std::string_view extended) {
+    Reader r(extended);
+    SftpLimits limits;
+    limits.max_packet = r.u64();
+    limits.max_read = r.u64();
+    limits.max_write = r.u64();
+    limits.max_open_handles = r.u64();
+    if (r.bad)
+        return fail(ExitCode::data_error,
+                    fmt::format("malformed SFTP reply: {} bytes of limits@openssh.com, not 32", extended.size()));
+    return limits;
 }
 
 Result<std::optional<SftpReply>> decode_sftp_reply(std::string_view& buffer) {
@@ -220,9 +246,12 @@ Result<std::optional<SftpReply>> decode_sftp_reply(std::string_view& buffer) {
             reply.id = r.u32();
             reply.attrs = r.attrs();
             break;
+        case SftpType::extended_reply:
+            reply.id = r.u32();
+            reply.extended = r.rest();
+            break;
         case SftpType::data:
-        case SftpType::name:
-        case SftpType::extended_reply: reply.id = r.u32(); break;
+        case SftpType::name: reply.id = r.u32(); break;
         default:
             return fail(ExitCode::data_error,
                         fmt::format("malformed SFTP reply: unexpected packet type {}", static_cast<int>(type)));

@@ -60,6 +60,7 @@ Result<SftpPipeline> SftpPipeline::open(LIBSSH2_SESSION* session, int socket, Du
     std::string init;
     encode_sftp_init(init, k_sftp_version);
     std::string_view pending = init;
+    bool has_limits = false;
     while (!pending.empty()) {
         const ssize_t n = libssh2_channel_write(pipeline.m_channel.get(), pending.data(), pending.size());
         if (n < 0) return error(static_cast<int>(n));
@@ -72,8 +73,10 @@ Result<SftpPipeline> SftpPipeline::open(LIBSSH2_SESSION* session, int socket, Du
         if (*reply) {
             if ((*reply)->type != SftpType::version)
                 return fail(ExitCode::config, fmt::format("{}: the server did not answer INIT with VERSION", what));
-            for (const auto& [name, data] : (*reply)->extensions)
+            for (const auto& [name, data] : (*reply)->extensions) {
                 if (name == "posix-rename@openssh.com" && data == "1") pipeline.m_posix_rename = true;
+                if (name == "limits@openssh.com" && data == "1") has_limits = true;
+            }
             pipeline.m_in.erase(0, pipeline.m_in.size() - view.size());
             break;
         }
@@ -83,6 +86,21 @@ Result<SftpPipeline> SftpPipeline::open(LIBSSH2_SESSION* session, int socket, Du
         if (n == 0 && libssh2_channel_eof(pipeline.m_channel.get()) == 1)
             return fail(ExitCode::config, fmt::format("{}: the server closed the SFTP channel", what));
         pipeline.m_in.append(pipeline.m_read_buffer.data(), static_cast<std::size_t>(n));
+    }
+    if (has_limits) {
+        std::optional<Result<SftpLimits>> limits;
+        const auto id = pipeline.expect([&](const SftpReply& r) {
+            limits =
+                r.type == SftpType::extended_reply
+                    ? decode_sftp_limits(r.extended)
+                    : std::unexpected(sftp_status_error(r, "limits@openssh.com", ExitCode::config, ExitCode::config));
+        });
+        encode_sftp_limits(pipeline.m_out, id);
+        if (auto ran = pipeline.run(); !ran) return std::unexpected(ran.error());
+        // A server that offers the extension and then fails it keeps the size every server takes.
+        if (limits && *limits && (*limits)->max_write >= k_write_size)
+            pipeline.m_write_size =
+                static_cast<std::size_t>(std::min<std::uint64_t>((*limits)->max_write, k_max_write_size));
     }
     return pipeline;
 }
@@ -106,11 +124,15 @@ std::unexpected<Error> SftpPipeline::broken(std::string why) {
 }
 
 Result<void> SftpPipeline::run() {
+    return run_until([] { return false; });
+}
+
+Result<void> SftpPipeline::run_until(const std::function<bool()>& until) {
     if (m_failure) return std::unexpected(*m_failure);
     // Non-blocking while requests are in flight: the server's replies must be
     // read while more requests are still being written, or both sides stall.
     libssh2_session_set_blocking(m_session, 0);
-    auto done = exchange();
+    auto done = exchange(until);
     libssh2_session_set_blocking(m_session, 1);
     if (!done) {
         // Whatever the reason, the channel's state is unknown: the session must not be used again.
@@ -123,10 +145,10 @@ Result<void> SftpPipeline::run() {
     return done;
 }
 
-Result<void> SftpPipeline::exchange() {
+Result<void> SftpPipeline::exchange(const std::function<bool()>& until) {
     LIBSSH2_CHANNEL* channel = m_channel.get();
     auto last_progress = Clock::now();
-    while (!m_pending.empty() || m_out_sent < m_out.size()) {
+    while (m_out_sent < m_out.size() || (!m_pending.empty() && !until())) {
         bool progress = false;
         while (m_out_sent < m_out.size()) {
             const std::size_t size = std::min(m_out.size() - m_out_sent, k_send_size);
@@ -200,8 +222,8 @@ std::vector<Result<bool>> SftpPipeline::put(std::span<const SftpPut> files) {
         const auto done_one = [&st, outstanding, &finish] {
             if (--*outstanding == 0) finish(st);
         };
-        for (std::size_t offset = 0; offset < f.data.size(); offset += k_write_size) {
-            const auto chunk = f.data.substr(offset, k_write_size);
+        for (std::size_t offset = 0; offset < f.data.size(); offset += m_write_size) {
+            const auto chunk = f.data.substr(offset, m_write_size);
             ++*outstanding;
             const auto id = expect([&f, &st, done_one](const SftpReply& r) {
                 if (!st.error && (r.type != SftpType::status || r.status != sftp_status::ok))
@@ -322,6 +344,121 @@ std::vector<Result<RemoteStat>> SftpPipeline::stat(std::span<const std::string> 
     out.reserve(paths.size());
     for (auto& a : answers) out.push_back(a ? std::move(*a) : std::unexpected(ran ? Error{} : ran.error()));
     return out;
+}
+
+Result<SftpUpload> SftpPipeline::open_upload(std::string path, std::uint64_t offset, std::uint32_t mode) {
+    const bool resume = offset > 0;
+    std::optional<Result<std::string>> handle;
+    auto id = expect([&](const SftpReply& r) {
+        if (r.type == SftpType::handle)
+            handle = r.handle;
+        else
+            handle = std::unexpected(sftp_status_error(
+                r, fmt::format("cannot open {} for {} on the NAS", path, resume ? "resuming" : "writing"),
+                ExitCode::cant_create, ExitCode::cant_create));
+    });
+    encode_sftp_open(m_out, id, path, sftp_open::write | sftp_open::create | (resume ? 0 : sftp_open::truncate),
+                     SftpAttrs{.permissions = mode});
+    if (auto ran = run(); !ran) return std::unexpected(ran.error());
+    if (!*handle) return std::unexpected(handle->error());
+    SftpUpload upload(*this, path, std::move(**handle), offset);
+    if (!resume) return upload;
+
+    std::optional<Result<std::uint64_t>> size;
+    id = expect([&](const SftpReply& r) {
+        if (r.type == SftpType::attrs)
+            size = r.attrs.size.value_or(0);
+        else
+            size = std::unexpected(sftp_status_error(r, fmt::format("cannot stat {} on the NAS to resume it", path),
+                                                     ExitCode::io_error, ExitCode::io_error));
+    });
+    encode_sftp_fstat(m_out, id, upload.m_handle);
+    if (auto ran = run(); !ran) return std::unexpected(ran.error());
+    if (!*size) return std::unexpected(size->error());
+    if (**size < offset)
+        return fail(ExitCode::data_error, fmt::format("cannot resume {} on the NAS at byte {}: it holds only {} bytes",
+                                                      path, offset, **size));
+    if (**size == offset) return upload;
+
+    // Bytes past the resume point are from an attempt that cannot be trusted.
+    std::optional<Error> truncated;
+    id = expect([&](const SftpReply& r) {
+        if (r.type != SftpType::status || r.status != sftp_status::ok)
+            truncated = sftp_status_error(
+                r, fmt::format("cannot truncate {} on the NAS to {} bytes to resume it", path, offset),
+                ExitCode::io_error, ExitCode::io_error);
+    });
+    encode_sftp_fsetstat(m_out, id, upload.m_handle, SftpAttrs{.size = offset});
+    if (auto ran = run(); !ran) return std::unexpected(ran.error());
+    if (truncated) return std::unexpected(std::move(*truncated));
+    return upload;
+}
+
+// ---- SftpUpload ---------------------------------------------------------------
+
+SftpUpload::SftpUpload(SftpPipeline& pipeline, std::string path, std::string handle, std::uint64_t offset)
+    : m_pipeline(&pipeline),
+      m_handle(std::move(handle)),
+      m_offset(offset),
+      m_state(std::make_shared<State>(State{.path = std::move(path)})) {}
+
+SftpUpload::SftpUpload(SftpUpload&& other) noexcept
+    : m_pipeline(std::exchange(other.m_pipeline, nullptr)),
+      m_handle(std::move(other.m_handle)),
+      m_offset(other.m_offset),
+      m_state(std::move(other.m_state)) {}
+
+SftpUpload::~SftpUpload() {
+    if (m_pipeline == nullptr || m_pipeline->m_failure) return;
+    // Sent with the pipeline's next requests; nobody waits for its answer.
+    const auto id = m_pipeline->expect([](const SftpReply&) {});
+    encode_sftp_close(m_pipeline->m_out, id, m_handle);
+}
+
+std::unexpected<Error> SftpUpload::lost(std::string_view verb, const Error& why) const {
+    return fail(why.code, fmt::format("cannot {} {} on the NAS: {}", verb, m_state->path, why.message));
+}
+
+Result<void> SftpUpload::write(std::string_view data) {
+    if (m_pipeline == nullptr)
+        return fail(ExitCode::io_error, fmt::format("cannot write {} on the NAS: the file is closed", m_state->path));
+    if (m_state->error) return std::unexpected(*m_state->error);
+    const std::size_t piece = m_pipeline->m_write_size;
+    while (!data.empty()) {
+        const std::string_view chunk = data.substr(0, piece);
+        data.remove_prefix(chunk.size());
+        m_state->unacknowledged += chunk.size();
+        const auto id = m_pipeline->expect([state = m_state, size = chunk.size()](const SftpReply& r) {
+            state->unacknowledged -= size;
+            if (!state->error && (r.type != SftpType::status || r.status != sftp_status::ok))
+                state->error = sftp_status_error(r, fmt::format("cannot write {} on the NAS", state->path),
+                                                 ExitCode::io_error, ExitCode::io_error);
+        });
+        encode_sftp_write(m_pipeline->m_out, id, m_handle, m_offset, chunk);
+        m_offset += chunk.size();
+    }
+    const State& state = *m_state;
+    if (auto ran = m_pipeline->run_until([&state] { return state.unacknowledged <= k_in_flight || state.error; }); !ran)
+        return lost("write", ran.error());
+    if (m_state->error) return std::unexpected(*m_state->error);
+    return {};
+}
+
+Result<void> SftpUpload::close() {
+    if (m_pipeline == nullptr) return {};
+    SftpPipeline& pipeline = *std::exchange(m_pipeline, nullptr);
+    const auto id = pipeline.expect([state = m_state](const SftpReply& r) {
+        state->close_answered = true;
+        if (!state->error && (r.type != SftpType::status || r.status != sftp_status::ok))
+            state->error = sftp_status_error(r, fmt::format("cannot close {} on the NAS", state->path),
+                                             ExitCode::io_error, ExitCode::io_error);
+    });
+    encode_sftp_close(pipeline.m_out, id, m_handle);
+    const State& state = *m_state;
+    if (auto ran = pipeline.run_until([&state] { return state.close_answered && state.unacknowledged == 0; }); !ran)
+        return lost("complete", ran.error());
+    if (m_state->error) return std::unexpected(*m_state->error);
+    return {};
 }
 
 }  // namespace nasops

@@ -80,12 +80,8 @@ protected:
         sftp.reset();
         session.reset();
     }
-    void upload(const std::string& path, const std::string& content) {
-        auto file = sftp->open_for_write(path);
-        ASSERT_TRUE(file) << file.error().message;
-        ASSERT_TRUE(file->write(content));
-        ASSERT_TRUE(file->close());
-    }
+    // The NAS's file system is this machine's.
+    static void upload(const std::string& path, const std::string& content) { write_file(path, content); }
 
     std::optional<SshSession> session;
     std::optional<Sftp> sftp;
@@ -649,88 +645,4 @@ TEST_F(SftpTest, StatvfsMatchesTheLocalFileSystem) {
     // Other tests write meanwhile: free space agrees within 256 MiB.
     const auto local_avail = static_cast<double>(std::uint64_t{local.f_bavail} * block);
     EXPECT_NEAR(static_cast<double>(st->available_bytes), local_avail, 256.0 * 1024 * 1024);
-}
-
-TEST_F(SftpTest, ResumeAppendsAtAnOffsetAndDropsAnythingBeyond) {
-    upload(remote("resume"), "0123456789");
-    auto file = sftp->open_for_resume(remote("resume"), 4);
-    ASSERT_TRUE(file) << file.error().message;
-    EXPECT_EQ(file->offset(), 4u);
-    ASSERT_TRUE(file->write("abc"));
-    ASSERT_TRUE(file->close());
-    EXPECT_EQ(read_file(remote("resume")), "0123abc");
-
-    // A large interrupted upload finished from where it stopped.
-    const std::string data = random_bytes(3 * 1024 * 1024 + 17, 3);
-    const std::size_t cut = 1'500'001;
-    upload(remote("big"), data.substr(0, cut));
-    auto rest = sftp->open_for_resume(remote("big"), cut);
-    ASSERT_TRUE(rest) << rest.error().message;
-    ASSERT_TRUE(rest->write(std::string_view(data).substr(cut)));
-    ASSERT_TRUE(rest->close());
-    EXPECT_TRUE(read_file(remote("big")) == data);
-
-    const auto beyond = sftp->open_for_resume(remote("resume"), 100);
-    ASSERT_FALSE(beyond);
-    EXPECT_EQ(beyond.error().code, ExitCode::data_error);
-    EXPECT_TRUE(contains(beyond.error().message, remote("resume"))) << beyond.error().message;
-
-    auto created = sftp->open_for_resume(remote("from-scratch"), 0);
-    ASSERT_TRUE(created) << created.error().message;
-    ASSERT_TRUE(created->write("fresh"));
-    ASSERT_TRUE(created->close());
-    EXPECT_EQ(read_file(remote("from-scratch")), "fresh");
-}
-
-TEST_F(SftpTest, ReaderReturnsTheFileFromAnyOffset) {
-    const std::string data = random_bytes(2 * 1024 * 1024 + 5, 11);
-    write_file(remote("readme"), data);
-    auto file = sftp->open_for_read(remote("readme"));
-    ASSERT_TRUE(file) << file.error().message;
-    std::string got;
-    std::vector<char> buffer(100'000);
-    for (;;) {
-        const auto n = file->read(buffer);
-        ASSERT_TRUE(n) << n.error().message;
-        if (*n == 0) break;
-        got.append(buffer.data(), *n);
-    }
-    EXPECT_TRUE(got == data);
-    EXPECT_EQ(file->offset(), data.size());
-
-    auto tail = sftp->open_for_read(remote("readme"), data.size() - 5);
-    ASSERT_TRUE(tail);
-    const auto n = tail->read(buffer);
-    ASSERT_TRUE(n);
-    EXPECT_EQ(std::string(buffer.data(), *n), data.substr(data.size() - 5));
-
-    const auto missing = sftp->open_for_read(remote("absent"));
-    ASSERT_FALSE(missing);
-    EXPECT_EQ(missing.error().code, ExitCode::no_input);
-}
-
-TEST_F(SftpTest, FsyncAndWritesIntoMissingFolders) {
-    auto file = sftp->open_for_write(remote("synced"));
-    ASSERT_TRUE(file);
-    ASSERT_TRUE(file->write("durable"));
-    const auto synced = file->fsync();
-    ASSERT_TRUE(synced) << synced.error().message;
-    EXPECT_EQ(read_file(remote("synced")), "durable");  // on disk before close
-    ASSERT_TRUE(file->close());
-
-    const auto nowhere = sftp->open_for_write(remote("no/such/folder/file"));
-    ASSERT_FALSE(nowhere);
-    EXPECT_EQ(nowhere.error().code, ExitCode::cant_create);
-    EXPECT_TRUE(contains(nowhere.error().message, remote("no/such/folder/file"))) << nowhere.error().message;
-}
-
-TEST_F(SftpTest, UnclosedFileKeepsOnlyWhatWasFlushed) {
-    {
-        auto file = sftp->open_for_write(remote("abandoned"));
-        ASSERT_TRUE(file);
-        ASSERT_TRUE(file->write("sent"));
-        ASSERT_TRUE(file->flush());
-        ASSERT_TRUE(file->write("buffered only"));
-    }
-    EXPECT_EQ(read_file(remote("abandoned")), "sent");
 }

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <random>
+#include <span>
 #include <string>
 
 #include "fixtures/sshd_fixture.hpp"
@@ -39,25 +40,13 @@ TEST(SshdFixture, SftpUploadLandsByteIdenticalInRemoteRoot) {
 
     auto session = SshSession::connect(nas.options());
     ASSERT_TRUE(session) << session.error().message << "\nsshd log:\n" << nas.log();
-    auto sftp = session->sftp();
-    ASSERT_TRUE(sftp) << sftp.error().message;
+    auto pipeline = session->sftp_pipeline();
+    ASSERT_TRUE(pipeline) << pipeline.error().message;
 
-    // Pieces of awkward sizes around the 1 MiB slice and the 30,000-byte packet.
     const std::string data = random_bytes(5 * 1024 * 1024 + 12345, 42);
-    const std::size_t pieces[] = {1, 29'999, 30'001, 1 << 20, 3 * (1 << 20) + 7, 65'536};
-    const std::string remote = (nas.remote_root() / "upload.bin").string();
-    auto file = sftp->open_for_write(remote);
-    ASSERT_TRUE(file) << file.error().message;
-    std::size_t at = 0;
-    for (const std::size_t piece : pieces) {
-        const std::size_t n = std::min(piece, data.size() - at);
-        ASSERT_TRUE(file->write(std::string_view(data).substr(at, n)));
-        at += n;
-    }
-    ASSERT_TRUE(file->write(std::string_view(data).substr(at)));
-    EXPECT_EQ(file->offset(), data.size());
-    const auto closed = file->close();
-    ASSERT_TRUE(closed) << closed.error().message;
+    const SftpPut put{.path = (nas.remote_root() / "upload.bin").string(), .data = data};
+    const auto written = pipeline->put(std::span(&put, 1));
+    ASSERT_TRUE(written[0]) << written[0].error().message;
 
     const std::string landed = read_file(nas.remote_root() / "upload.bin");
     ASSERT_EQ(landed.size(), data.size());
@@ -90,32 +79,6 @@ TEST(SshdFixture, StopRefusesConnectionsAndDropsSessionsThenStartServesAgain) {
     const auto echoed = again->exec(std::vector<std::string>{"echo", "back"});
     ASSERT_TRUE(echoed) << echoed.error().message;
     EXPECT_EQ(echoed->out, "back\n");
-}
-
-TEST(SshdFixture, StopMidUploadFailsTheUploadAsUnavailable) {
-    SshdFixture nas;
-    auto session = SshSession::connect(nas.options());
-    ASSERT_TRUE(session) << session.error().message;
-    auto sftp = session->sftp();
-    ASSERT_TRUE(sftp) << sftp.error().message;
-    const std::string remote = (nas.remote_root() / "interrupted.bin").string();
-    auto file = sftp->open_for_write(remote);
-    ASSERT_TRUE(file) << file.error().message;
-    const std::string chunk = random_bytes(2 * 1024 * 1024, 5);
-    ASSERT_TRUE(file->write(chunk));
-
-    nas.stop();
-    auto written = file->write(chunk);
-    if (written) written = file->flush();
-    ASSERT_FALSE(written);
-    EXPECT_EQ(written.error().code, ExitCode::unavailable) << written.error().message;
-    EXPECT_NE(written.error().message.find(remote), std::string::npos) << written.error().message;
-    const auto closed = file->close();
-    EXPECT_FALSE(closed);
-    // What reached the disk is a prefix of what was sent.
-    const std::string landed = read_file(remote);
-    EXPECT_LE(landed.size(), chunk.size() * 2);
-    EXPECT_TRUE(landed == (chunk + chunk).substr(0, landed.size()));
 }
 
 TEST(SshdFixture, KnownHostsNamesTheServerKey) {

@@ -35,6 +35,7 @@ using nasops::testing::read_file;
 using nasops::testing::run_command;
 using nasops::testing::SpawnOptions;
 using nasops::testing::SshdFixture;
+using nasops::testing::TmpfsMount;
 using nasops::testing::wait_until;
 using nasops::testing::write_file;
 namespace fs = std::filesystem;
@@ -130,20 +131,6 @@ protected:
     fs::path media = dir / "media";
     fs::path remote = nas.remote_root() / "media";
     fs::path config = dir / "nasops.toml";
-};
-
-// A size-limited file system: the NAS that fills up.
-class TmpfsMount {
-public:
-    TmpfsMount(const fs::path& where, const std::string& size) : m_where(where) {
-        fs::create_directories(where);
-        const auto r = run_command({"mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", where.string()});
-        if (r.exit_code != 0) throw std::runtime_error("cannot mount a tmpfs (the test needs root): " + r.err);
-    }
-    ~TmpfsMount() { run_command({"umount", m_where.string()}); }
-
-private:
-    fs::path m_where;
 };
 
 }  // namespace

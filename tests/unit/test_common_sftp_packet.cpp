@@ -65,6 +65,38 @@ TEST(SftpPacket, PosixRenameIsAnExtendedRequest) {
               packet(SftpType::extended, u32(4) + str("posix-rename@openssh.com") + str("/r/.x.part") + str("/r/x")));
 }
 
+TEST(SftpPacket, FstatCarriesTheHandle) {
+    std::string out;
+    encode_sftp_fstat(out, 12, "hd");
+    EXPECT_EQ(out, packet(SftpType::fstat, u32(12) + str("hd")));
+}
+
+TEST(SftpPacket, LimitsIsAnExtendedRequestWithoutArguments) {
+    std::string out;
+    encode_sftp_limits(out, 2);
+    EXPECT_EQ(out, packet(SftpType::extended, u32(2) + str("limits@openssh.com")));
+}
+
+TEST(SftpPacket, AnExtendedReplyKeepsItsBytesAndLimitsDecodeFromThem) {
+    const std::string limits = u32(0) + u32(262144) + u32(0) + u32(261120) + u32(0) + u32(261120) + u32(0) + u32(0);
+    const std::string whole = packet(SftpType::extended_reply, u32(3) + limits);
+    std::string_view view = whole;
+    auto reply = decode_sftp_reply(view);
+    ASSERT_TRUE(reply && *reply);
+    EXPECT_EQ((*reply)->id, 3u);
+    EXPECT_EQ((*reply)->extended, limits);
+    const auto decoded = decode_sftp_limits((*reply)->extended);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    EXPECT_EQ(decoded->max_packet, 262144u);
+    EXPECT_EQ(decoded->max_read, 261120u);
+    EXPECT_EQ(decoded->max_write, 261120u);
+    EXPECT_EQ(decoded->max_open_handles, 0u);
+
+    const auto short_reply = decode_sftp_limits(std::string_view(limits).substr(0, 20));
+    ASSERT_FALSE(short_reply);
+    EXPECT_EQ(short_reply.error().code, ExitCode::data_error);
+}
+
 TEST(SftpPacket, EncodersAppendSoRequestsPipelineInOneBuffer) {
     std::string out;
     encode_sftp_close(out, 1, "h");

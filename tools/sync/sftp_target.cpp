@@ -28,13 +28,13 @@ constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
 class SftpTargetFile final : public TargetFile {
 public:
-    explicit SftpTargetFile(SftpFile file) : m_file(std::move(file)) {}
-    Result<void> write(std::string_view data) override { return m_file.write(data); }
+    explicit SftpTargetFile(SftpUpload upload) : m_upload(std::move(upload)) {}
+    Result<void> write(std::string_view data) override { return m_upload.write(data); }
     // SFTP has no portable fsync: the close is acknowledged once the server has the bytes.
-    Result<void> finish() override { return m_file.close(); }
+    Result<void> finish() override { return m_upload.close(); }
 
 private:
-    SftpFile m_file;
+    SftpUpload m_upload;
 };
 
 }  // namespace
@@ -122,10 +122,9 @@ Result<void> SftpTarget::make_dirs(std::string_view rel_path) {
 }
 
 Result<std::unique_ptr<TargetFile>> SftpTarget::open_write(std::string_view rel_path, std::uint64_t offset) {
-    auto file =
-        offset == 0 ? m_sftp.open_for_write(remote(rel_path)) : m_sftp.open_for_resume(remote(rel_path), offset);
-    if (!file) return std::unexpected(file.error());
-    return std::make_unique<SftpTargetFile>(std::move(*file));
+    auto upload = m_pipeline.open_upload(remote(rel_path), offset);
+    if (!upload) return std::unexpected(upload.error());
+    return std::make_unique<SftpTargetFile>(std::move(*upload));
 }
 
 Result<void> SftpTarget::rename(std::string_view from, std::string_view to) {

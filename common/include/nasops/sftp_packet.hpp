@@ -23,6 +23,7 @@ enum class SftpType : std::uint8_t {
     open = 3,
     close = 4,
     write = 6,
+    fstat = 8,
     fsetstat = 10,
     remove = 13,
     stat = 17,
@@ -77,8 +78,11 @@ void encode_sftp_fsetstat(std::string& out, std::uint32_t id, std::string_view h
 void encode_sftp_close(std::string& out, std::uint32_t id, std::string_view handle);
 void encode_sftp_stat(std::string& out, std::uint32_t id, std::string_view path);
 void encode_sftp_remove(std::string& out, std::uint32_t id, std::string_view path);
+void encode_sftp_fstat(std::string& out, std::uint32_t id, std::string_view handle);
 // posix-rename@openssh.com: rename(2) on the server, which replaces `to` atomically.
 void encode_sftp_posix_rename(std::string& out, std::uint32_t id, std::string_view from, std::string_view to);
+// limits@openssh.com: the server's largest packet, READ and WRITE, and open handles.
+void encode_sftp_limits(std::string& out, std::uint32_t id);
 
 // One packet from the server; the fields its type carries are filled.
 struct SftpReply {
@@ -94,7 +98,19 @@ struct SftpReply {
     // VERSION: the protocol version and the extensions, as name/data pairs.
     std::uint32_t version = 0;
     std::vector<std::pair<std::string, std::string>> extensions;
+    // EXTENDED_REPLY: the bytes after the id, whose layout depends on the request.
+    std::string extended;
 };
+
+// The answer to limits@openssh.com; 0 means the server sets no limit.
+struct SftpLimits {
+    std::uint64_t max_packet = 0;
+    std::uint64_t max_read = 0;
+    std::uint64_t max_write = 0;
+    std::uint64_t max_open_handles = 0;
+};
+// Decodes SftpReply::extended of a limits@openssh.com reply (ExitCode::data_error when too short).
+Result<SftpLimits> decode_sftp_limits(std::string_view extended);
 
 // Takes the first packet off the front of `buffer` and decodes it: nullopt
 // (and `buffer` untouched) while the buffer does not hold a whole packet yet.
