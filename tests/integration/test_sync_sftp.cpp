@@ -182,6 +182,32 @@ TEST_F(SyncSftp, MinAgeSkipsAGrowingFile) {
     EXPECT_EQ(query("SELECT size FROM media_files WHERE rel_path = 'recording.mp4'"), "23");
 }
 
+TEST_F(SyncSftp, ARunConnectsToTheNasOnlyWhenItHasSomethingToUpload) {
+    const auto connections = [&] {
+        const std::string log = nas.log();
+        std::size_t n = 0;
+        for (auto at = log.find("Accepted publickey"); at != std::string::npos;
+             at = log.find("Accepted publickey", at + 1))
+            ++n;
+        return n;
+    };
+    write_file(media / "recording.mp4", "being written");  // mtime: now, held by the default min-age of 30 s
+    auto r = sync({"run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(connections(), 0u) << "a new file that must wait makes no connection\n" << nas.log();
+
+    add("old.mp4", "old");
+    r = sync({"run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(remote / "old.mp4"));
+    const std::size_t after_upload = connections();
+    EXPECT_GE(after_upload, 1u);
+
+    r = sync({"run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(connections(), after_upload) << "nothing to upload: no connection";
+}
+
 TEST_F(SyncSftp, KillDashNineMidUploadThenResumeSendsLess) {
     const std::size_t size = 48u * 1024 * 1024;
     const auto big = random_bytes(size, 2);

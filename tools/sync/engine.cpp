@@ -11,6 +11,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -962,7 +964,32 @@ struct ScanCounts {
     std::uint64_t scanned = 0, added = 0, changed = 0, conflicts = 0, errors = 0;
 };
 
-Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Reporter& reporter) {
+// The first connection to the target, made on a thread of its own while the
+// scan goes on, once there is something to upload: the handshake then costs
+// no time of its own. A run with nothing to upload connects to nothing.
+class FirstConnection {
+public:
+    explicit FirstConnection(const TargetFactory& make_target) : m_make_target(make_target) {}
+    FirstConnection(const FirstConnection&) = delete;
+    FirstConnection& operator=(const FirstConnection&) = delete;
+    // Waits for a connection begun and not taken, and closes it.
+    ~FirstConnection() = default;
+
+    void start() {
+        if (!m_connecting.valid()) m_connecting = std::async(std::launch::async, m_make_target);
+    }
+    // The connection begun, or one made now.
+    Result<std::unique_ptr<Target>> take() { return m_connecting.valid() ? m_connecting.get() : m_make_target(); }
+
+private:
+    const TargetFactory& m_make_target;
+    std::future<Result<std::unique_ptr<Target>>> m_connecting;
+};
+
+// Registers the files of every source in the queue. `found_work` is called
+// when a file is added or changed that this run may upload at once.
+Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Reporter& reporter,
+                                   const std::function<void()>& found_work) {
     ScanCounts counts;
     LogBatch log(logger());  // a line per new file: written a few hundred at a time
     constexpr std::uint64_t k_lines_per_write = 256;
@@ -982,6 +1009,7 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
                 case Registered::changed: {
                     const bool added = *registered == Registered::added;
                     (added ? counts.added : counts.changed) += 1;
+                    if (queue.stable_now(file.version)) found_work();
                     const auto path = (source / file.rel_path).string();
                     log.audit(AuditEvent::file_discovered,
                               {{"path", path}, {"size", file.version.size}, {"changed", !added}});
@@ -1037,7 +1065,11 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     if (*recovered > 0) logger().info("{} transfers were interrupted by an earlier run; they will resume", *recovered);
     run.summary.recovered = *recovered;
 
-    auto scanned = scan_into_queue(options, queue, run.reporter);
+    FirstConnection connection(make_target);
+    auto waiting_before = queue.count_eligible();
+    if (!waiting_before) return std::unexpected(waiting_before.error());
+    if (waiting_before->files > 0) connection.start();
+    auto scanned = scan_into_queue(options, queue, run.reporter, [&] { connection.start(); });
     if (!scanned) return std::unexpected(scanned.error());
     run.summary.scanned = scanned->scanned;
     run.summary.added = scanned->added;
@@ -1051,7 +1083,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     // once, and an accepted new host key is recorded once, not by every worker.
     std::unique_ptr<Target> first;
     if (backlog->files > 0) {
-        auto target = make_target();
+        auto target = connection.take();
         if (!target) {
             if (target.error().code != ExitCode::unavailable) return std::unexpected(target.error());
             run.target_unavailable(target.error());

@@ -262,6 +262,11 @@ Result<std::uint64_t> Queue::count_waiting() {
     });
 }
 
+bool Queue::stable_now(const FileVersion& version) const {
+    const auto now = m_clock.now();
+    return stable_since_for(now, version) <= now - m_policy.min_age;
+}
+
 Result<Backlog> Queue::count_eligible() {
     std::lock_guard lock(m_mutex);
     return guarded("reading the queue", [&]() -> Result<Backlog> {

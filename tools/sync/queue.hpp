@@ -132,6 +132,9 @@ public:
     Result<void> begin_scan();
     Result<Registered> register_file(std::string_view source, const ScannedFile& file);
     Result<void> end_scan();
+    // Whether a file added or changed with `version` now is unchanged for
+    // min_age already, and so eligible at once (unless another source holds its path).
+    bool stable_now(const FileVersion& version) const;
 
     // The pending files whose turn has come (stable for min_age, next attempt
     // due), with id > after_id, in id order, at most `limit`.
