@@ -4,8 +4,14 @@
 # so that every client pays the same cipher. Prints wall time, throughput and
 # peak RSS and client CPU time of each, and ratios to nasops-sync. Asserts nothing.
 #
-#   bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N] [--no-peers]
+#   bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N] [--runs N] [--no-peers]
 #
+# --runs N measures each tool N times (default 1) and prints the medians; the
+# order of the tools turns by one each round, so that none always runs right
+# after the same other one. rclone runs in the first round only: it is an
+# order of magnitude slower and its spread changes no ratio that matters.
+# Every measurement starts after sync(1), so that no tool pays for the
+# writeback of the one before.
 # --no-peers runs nasops-sync alone, for quick turns while tuning it.
 # NASOPS_BENCH_WRAP="perf record -g -o /tmp/sync.perf" (say) runs the first
 # nasops-sync of each data set under that command, for profiling.
@@ -19,18 +25,20 @@
 # is what the peers check.
 set -euo pipefail
 
-tools=${1:?usage: bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental]}
+tools=${1:?usage: bench/sync.sh BUILD_TOOLS_DIR [--quick] [--only small|big|incremental] [--jobs N] [--runs N] [--no-peers]}
 tools=$(cd "$tools" && pwd)
 shift
 quick=0
 only=
 jobs=4
+runs=1
 peers=1
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) quick=1 ;;
         --only) only=$2; shift ;;
         --jobs) jobs=$2; shift ;;
+        --runs) runs=$2; shift ;;
         --no-peers) peers=0 ;;
         *) echo "bench/sync.sh: unknown argument $1" >&2; exit 64 ;;
     esac
@@ -103,23 +111,39 @@ shell_type = unix
 EOF
 
 # ---- measuring ----------------------------------------------------------------
-# results[key]=seconds ; rss[key]=KiB ; cpu[key]=client CPU seconds (user + system)
-declare -A results rss cpu
-measure() {  # measure KEY CMD...
+# samples[key]="wall rss_kib cpu_s;..." ; results[key]=median seconds ; rss[key]=median KiB ;
+# cpu[key]=median client CPU seconds (user + system)
+declare -A samples results rss cpu
+measure() {  # measure KEY CMD...: one sample
     local key=$1
     shift
+    sync
     local out=$disk/time.$$
     if /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" > "$disk/last.out" 2> "$disk/last.err"; then
-        local user system
-        read -r "results[$key]" "rss[$key]" user system < "$out"
-        cpu["$key"]=$(python3 -c "print(f'{$user + $system:.2f}')")
+        local wall kib user system
+        read -r wall kib user system < "$out"
+        samples["$key"]+="$wall $kib $user $system;"
     else
-        results["$key"]=FAILED
-        rss["$key"]=0
-        cpu["$key"]=0
+        samples["$key"]+="FAILED;"
         echo "  $key failed:" >&2
         tail -5 "$disk/last.err" >&2
     fi
+}
+summarize() {  # summarize KEY: the medians of its samples into results, rss and cpu
+    local key=$1 line
+    line=$(python3 - "${samples[$key]}" << 'PY'
+import statistics, sys
+runs = [r.split() for r in sys.argv[1].split(";") if r]
+if not runs or any(r == ["FAILED"] for r in runs):
+    print("FAILED 0 0")
+else:
+    wall = statistics.median(float(r[0]) for r in runs)
+    kib = statistics.median(int(r[1]) for r in runs)
+    cpu = statistics.median(float(r[2]) + float(r[3]) for r in runs)
+    print(f"{wall:.2f} {int(kib)} {cpu:.2f}")
+PY
+)
+    read -r "results[$key]" "rss[$key]" "cpu[$key]" <<< "$line"
 }
 
 nasops_config() {  # nasops_config STATE_DIR SOURCE REMOTE_ROOT
@@ -145,41 +169,62 @@ EOF
 
 fresh() { rm -rf "$1"; mkdir -p "$1"; }
 
-run_other_tools() {  # run_other_tools LABEL SOURCE_DIR NAS_ROOT
-    local label=$1 src=$2 nas=$3
-    fresh "$nas/cat"
-    measure "$label ssh-cat" bash -c "tar cf - -C '$src' . | $ssh_cmd $user@127.0.0.1 'cat > /dev/null'"
-    fresh "$nas/scp"
-    measure "$label scp" scp -q -r "${ssh_opts[@]}" -P "$port" "$src" "$user@127.0.0.1:$nas/scp/"
-    fresh "$nas/rsync"
-    measure "$label rsync" rsync -a -e "$ssh_cmd" "$src/" "$user@127.0.0.1:$nas/rsync/"
-    if [[ $have_rclone == 1 ]]; then
-        # By default rclone checks each file with a remote md5sum/sha1sum of
-        # its own; rclone-nohash leaves that out, as a plain copy does.
-        fresh "$nas/rclone"
-        measure "$label rclone" rclone --config "$disk/rclone.conf" copy --transfers 4 "$src" "nas:$nas/rclone"
-        fresh "$nas/rclone"
-        measure "$label rclone-nohash" rclone --config "$disk/rclone.conf" copy --transfers 4 \
-            --sftp-disable-hashcheck "$src" "nas:$nas/rclone"
-    fi
+run_one() {  # run_one TOOL LABEL SOURCE_DIR NAS_ROOT: one measurement of TOOL
+    local tool=$1 label=$2 src=$3 nas=$4
+    local key="$label $tool"
+    case $tool in
+        ssh-cat)
+            fresh "$nas/cat"
+            measure "$key" bash -c "tar cf - -C '$src' . | $ssh_cmd $user@127.0.0.1 'cat > /dev/null'" ;;
+        scp)
+            fresh "$nas/scp"
+            measure "$key" scp -q -r "${ssh_opts[@]}" -P "$port" "$src" "$user@127.0.0.1:$nas/scp/" ;;
+        rsync)
+            fresh "$nas/rsync"
+            measure "$key" rsync -a -e "$ssh_cmd" "$src/" "$user@127.0.0.1:$nas/rsync/" ;;
+        rclone)
+            # By default rclone checks each file with a remote md5sum/sha1sum of
+            # its own; rclone-nohash leaves that out, as a plain copy does.
+            fresh "$nas/rclone"
+            measure "$key" rclone --config "$disk/rclone.conf" copy --transfers 4 "$src" "nas:$nas/rclone" ;;
+        rclone-nohash)
+            fresh "$nas/rclone"
+            measure "$key" rclone --config "$disk/rclone.conf" copy --transfers 4 --sftp-disable-hashcheck \
+                "$src" "nas:$nas/rclone" ;;
+        nasops-sync | nasops-size)
+            fresh "$nas/nasops"
+            local state=$disk/state-$RANDOM
+            fresh "$state"
+            nasops_config "$state" "$src" "$nas/nasops"
+            if [[ $tool == nasops-sync ]]; then
+                measure "$key" ${NASOPS_BENCH_WRAP:-} "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
+                [[ $(find "$nas/nasops" -type f | wc -l) == $(find "$src" -type f | wc -l) ]] ||
+                    echo "  nasops-sync: the NAS folder does not hold every file!" >&2
+            else
+                # The same with the cheaper check, to show what the remote sha256sum costs.
+                measure "$key" "$tools/nasops-sync" run --quiet --verify size --config "$state/nasops.toml"
+            fi
+            rm -rf "$state" ;;
+    esac
 }
 
 run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
     local label=$1 src=$2 bytes=$3 nas=$4
-    echo "== $label: $(du -sh --apparent-size "$src" | cut -f1) in $(find "$src" -type f | wc -l) files, NAS folder in $nas"
-    [[ $peers == 1 ]] && run_other_tools "$label" "$src" "$nas"
-    fresh "$nas/nasops"
-    local state=$disk/state-$RANDOM
-    fresh "$state"
-    nasops_config "$state" "$src" "$nas/nasops"
-    measure "$label nasops-sync" ${NASOPS_BENCH_WRAP:-} "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
-    [[ $(find "$nas/nasops" -type f | wc -l) == $(find "$src" -type f | wc -l) ]] ||
-        echo "  nasops-sync: the NAS folder does not hold every file!" >&2
-    # The same with the cheaper check, to show what the remote sha256sum costs.
-    fresh "$nas/nasops"
-    fresh "$state"
-    nasops_config "$state" "$src" "$nas/nasops"
-    measure "$label nasops-size" "$tools/nasops-sync" run --quiet --verify size --config "$state/nasops.toml"
+    echo "== $label: $(du -sh --apparent-size "$src" | cut -f1) in $(find "$src" -type f | wc -l) files, NAS folder in $nas$( ((runs > 1)) && echo ", medians of $runs runs")"
+    local all=(nasops-sync nasops-size)
+    if [[ $peers == 1 ]]; then
+        all=(ssh-cat scp rsync nasops-sync nasops-size)
+        [[ $have_rclone == 1 ]] && all+=(rclone rclone-nohash)
+    fi
+    local n=${#all[@]} round i tool
+    for ((round = 0; round < runs; round++)); do
+        for ((i = 0; i < n; i++)); do
+            tool=${all[(i + round) % n]}
+            [[ $tool == rclone && $round -gt 0 ]] && continue
+            run_one "$tool" "$label" "$src" "$nas"
+        done
+    done
+    for tool in "${all[@]}"; do summarize "$label $tool"; done
     report "$label" "$bytes"
 }
 
@@ -249,6 +294,7 @@ PY
     measure "inc first" "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
     measure "inc again" "$tools/nasops-sync" run --quiet --config "$state/nasops.toml"
     measure "inc rsync" rsync -a -e "$ssh_cmd" "$src/" "$user@127.0.0.1:$mem/inc-nas/"
+    for key in "inc first" "inc again" "inc rsync"; do summarize "$key"; done
     printf '  first run (uploads all):     %8ss  RSS %s KiB\n' "${results[inc first]}" "${rss[inc first]}"
     printf '  incremental nasops-sync run: %8ss  RSS %s KiB\n' "${results[inc again]}" "${rss[inc again]}"
     printf '  incremental rsync:           %8ss  RSS %s KiB\n' "${results[inc rsync]}" "${rss[inc rsync]}"
