@@ -285,3 +285,25 @@ TEST_F(SftpPipelineTest, ALostConnectionFailsTheUploadAsUnavailableNamingTheFile
     const std::string landed = read_file(nas.remote_root() / "interrupted.bin");
     EXPECT_TRUE(landed == (chunk + chunk).substr(0, landed.size()));
 }
+
+TEST_F(SftpPipelineTest, AServerThatRefusesToTellItsLimitsGetsWritesEveryServerTakes) {
+    pipeline.reset();
+    session.reset();
+    nas.deny_sftp_requests("limits");
+    auto connected = SshSession::connect(nas.options());
+    ASSERT_TRUE(connected) << connected.error().message << nas.log();
+    auto opened = connected->sftp_pipeline();
+    ASSERT_TRUE(opened) << opened.error().message;
+    EXPECT_EQ(opened->write_size(), SftpPipeline::k_write_size);
+
+    const std::string data = random_bytes(3 * 1024 * 1024 + 5, 12);
+    {
+        auto upload = opened->open_upload(remote("small-writes.bin"), 0);
+        ASSERT_TRUE(upload) << upload.error().message;
+        const std::size_t pieces[] = {1 << 20};
+        write_in_pieces(*upload, data, pieces);
+        const auto closed = upload->close();
+        ASSERT_TRUE(closed) << closed.error().message;
+    }
+    EXPECT_TRUE(read_file(nas.remote_root() / "small-writes.bin") == data);
+}
