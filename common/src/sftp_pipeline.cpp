@@ -23,6 +23,11 @@ bool is_missing(std::uint32_t status) {
     return status == sftp_status::no_such_file || status == LIBSSH2_FX_NO_SUCH_PATH;
 }
 
+// Whether `reply` is the STATUS "ok" that answers a request done.
+bool succeeded(const SftpReply& reply) {
+    return reply.type == SftpType::status && reply.status == sftp_status::ok;
+}
+
 // An Error for a reply that is not the kind its request expects.
 Error unexpected_reply(const SftpReply& reply, std::string_view what, ExitCode code) {
     return Error{fmt::format("{}: unexpected SFTP reply of type {}", what, static_cast<int>(reply.type)), code};
@@ -226,7 +231,7 @@ std::vector<Result<bool>> SftpPipeline::put(std::span<const SftpPut> files) {
             const auto chunk = f.data.substr(offset, m_write_size);
             ++*outstanding;
             const auto id = expect([&f, &st, done_one](const SftpReply& r) {
-                if (!st.error && (r.type != SftpType::status || r.status != sftp_status::ok))
+                if (!st.error && !succeeded(r))
                     st.error = sftp_status_error(r, fmt::format("cannot write {} on the NAS", f.path),
                                                  ExitCode::io_error, ExitCode::io_error);
                 done_one();
@@ -236,14 +241,14 @@ std::vector<Result<bool>> SftpPipeline::put(std::span<const SftpPut> files) {
         if (f.mtime) {
             ++*outstanding;
             const auto id = expect([&st, done_one](const SftpReply& r) {
-                st.times_set = r.type == SftpType::status && r.status == sftp_status::ok;
+                st.times_set = succeeded(r);
                 done_one();
             });
             encode_sftp_fsetstat(m_out, id, handle, SftpAttrs{.atime_mtime = std::pair{*f.mtime, *f.mtime}});
         }
         ++*outstanding;
         const auto id = expect([&f, &st, done_one](const SftpReply& r) {
-            if (!st.error && (r.type != SftpType::status || r.status != sftp_status::ok))
+            if (!st.error && !succeeded(r))
                 st.error = sftp_status_error(r, fmt::format("cannot close {} on the NAS", f.path), ExitCode::io_error,
                                              ExitCode::io_error);
             done_one();
@@ -297,7 +302,7 @@ std::vector<Result<void>> SftpPipeline::posix_rename(std::span<const SftpRename>
     }
     for (std::size_t i = 0; i < renames.size(); ++i) {
         const auto id = expect([&, i](const SftpReply& r) {
-            if (r.type == SftpType::status && r.status == sftp_status::ok) {
+            if (succeeded(r)) {
                 answers[i] = Result<void>{};
                 return;
             }
@@ -383,7 +388,7 @@ Result<SftpUpload> SftpPipeline::open_upload(std::string path, std::uint64_t off
     // Bytes past the resume point are from an attempt that cannot be trusted.
     std::optional<Error> truncated;
     id = expect([&](const SftpReply& r) {
-        if (r.type != SftpType::status || r.status != sftp_status::ok)
+        if (!succeeded(r))
             truncated = sftp_status_error(
                 r, fmt::format("cannot truncate {} on the NAS to {} bytes to resume it", path, offset),
                 ExitCode::io_error, ExitCode::io_error);
@@ -430,7 +435,7 @@ Result<void> SftpUpload::write(std::string_view data) {
         m_state->unacknowledged += chunk.size();
         const auto id = m_pipeline->expect([state = m_state, size = chunk.size()](const SftpReply& r) {
             state->unacknowledged -= size;
-            if (!state->error && (r.type != SftpType::status || r.status != sftp_status::ok))
+            if (!state->error && !succeeded(r))
                 state->error = sftp_status_error(r, fmt::format("cannot write {} on the NAS", state->path),
                                                  ExitCode::io_error, ExitCode::io_error);
         });
@@ -449,7 +454,7 @@ Result<void> SftpUpload::close() {
     SftpPipeline& pipeline = *std::exchange(m_pipeline, nullptr);
     const auto id = pipeline.expect([state = m_state](const SftpReply& r) {
         state->close_answered = true;
-        if (!state->error && (r.type != SftpType::status || r.status != sftp_status::ok))
+        if (!state->error && !succeeded(r))
             state->error = sftp_status_error(r, fmt::format("cannot close {} on the NAS", state->path),
                                              ExitCode::io_error, ExitCode::io_error);
     });
