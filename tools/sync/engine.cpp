@@ -300,7 +300,8 @@ public:
             }
             return;
         }
-        for (auto& buffer : m_buffers) buffer.resize(k_chunk);
+        // Not zeroed: a run of small files never touches these pages, nor counts them in its RSS.
+        for (auto& buffer : m_buffers) buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
         while (!m_dead && m_run.may_start()) {
             auto row = m_run.next();
             if (!row) {
@@ -588,14 +589,14 @@ private:
             }
             auto& buffer = m_buffers[turn];
             turn ^= 1;
-            const ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
+            const ssize_t n = ::read(fd->get(), buffer.get(), k_chunk);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 read_failed(row, errno, timing);
                 return;
             }
             if (n == 0) break;
-            const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+            const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
             hash.update(chunk);
             const auto end = position + chunk.size();
             if (end > offset) {
@@ -943,7 +944,7 @@ private:
     RunState& m_run;
     const TargetFactory& m_make_target;
     std::unique_ptr<Target> m_target;
-    std::array<std::vector<char>, 2> m_buffers;  // a large file's chunks, read into in turn
+    std::array<std::unique_ptr<char[]>, 2> m_buffers;  // a large file's chunks, read into in turn
     SourceFiles m_sources;
     // The worker's lines, written at the end of each batch and before each large file's upload.
     LogBatch m_log{logger()};
