@@ -15,8 +15,8 @@
 #include "fixtures/http_sink.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/command_runner.hpp"
-#include "nasops/http.hpp"
+#include "nasops/net/http.hpp"
+#include "nasops/util/command_runner.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;

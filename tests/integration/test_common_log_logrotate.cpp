@@ -7,7 +7,7 @@
 
 #include "fixtures/child_process.hpp"
 #include "fixtures/temp_dir.hpp"
-#include "nasops/log.hpp"
+#include "nasops/core/log.hpp"
 
 namespace fs = std::filesystem;
 using nasops::testing::read_file;

@@ -1,4 +1,4 @@
-// SftpPipeline (nasops/sftp_pipeline.hpp) against a real OpenSSH sftp-server.
+// SftpPipeline (nasops/ssh/sftp_pipeline.hpp) against a real OpenSSH sftp-server.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -14,8 +14,8 @@
 
 #include "fixtures/sshd_fixture.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/sftp_pipeline.hpp"
-#include "nasops/ssh_session.hpp"
+#include "nasops/ssh/sftp_pipeline.hpp"
+#include "nasops/ssh/ssh_session.hpp"
 
 using namespace nasops;
 using nasops::testing::random_bytes;

@@ -16,8 +16,8 @@
 
 #include "fixtures/sshd_fixture.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/ssh_session.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/ssh/ssh_session.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 using namespace nasops;
 using nasops::testing::random_bytes;

@@ -16,7 +16,7 @@
 #include "fixtures/child_process.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
 
 namespace fs = std::filesystem;
 using nasops::testing::CommandResult;

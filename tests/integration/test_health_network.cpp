@@ -20,8 +20,8 @@
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "health/checks.hpp"
-#include "nasops/record.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/record/record.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace fs = std::filesystem;
 using nasops::testing::ChildProcess;

@@ -17,7 +17,7 @@
 #include "fixtures/child_process.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
 
 using namespace nasops;
 using nasops::testing::age_file;

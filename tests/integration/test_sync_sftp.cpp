@@ -22,7 +22,7 @@
 #include "fixtures/sshd_fixture.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
 #include "nasops/sha256.hpp"
 
 using namespace nasops;

@@ -7,7 +7,7 @@
 #include "alert/channels.hpp"
 #include "alert/engine.hpp"
 #include "alert/rules.hpp"
-#include "nasops/config.hpp"
+#include "nasops/core/config.hpp"
 
 using namespace nasops;
 using namespace nasops::alert;

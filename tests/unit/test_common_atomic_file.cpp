@@ -2,7 +2,7 @@
 #include <sys/stat.h>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/atomic_file.hpp"
+#include "nasops/util/atomic_file.hpp"
 
 using namespace nasops;
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "nasops/clock.hpp"
+#include "nasops/util/clock.hpp"
 
 using namespace nasops;
 using namespace std::chrono;

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/config.hpp"
+#include "nasops/core/config.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;

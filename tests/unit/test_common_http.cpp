@@ -2,7 +2,7 @@
 
 #include <deque>
 
-#include "nasops/http.hpp"
+#include "nasops/net/http.hpp"
 
 using namespace nasops;
 

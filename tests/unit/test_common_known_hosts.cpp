@@ -4,7 +4,7 @@
 #include <string>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/known_hosts.hpp"
+#include "nasops/ssh/known_hosts.hpp"
 
 using namespace nasops;
 using nasops::testing::read_file;

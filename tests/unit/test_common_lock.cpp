@@ -5,7 +5,7 @@
 #include <csignal>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/lock.hpp"
+#include "nasops/core/lock.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;

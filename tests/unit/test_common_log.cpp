@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/log.hpp"
+#include "nasops/core/log.hpp"
 
 using namespace nasops;
 namespace fs = std::filesystem;

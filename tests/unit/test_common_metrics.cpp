@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/metrics.hpp"
+#include "nasops/obs/metrics.hpp"
 
 using namespace nasops;
 using nasops::testing::read_file;

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "nasops/exit_code.hpp"
-#include "nasops/output.hpp"
+#include "nasops/core/exit_code.hpp"
+#include "nasops/core/output.hpp"
 
 using namespace nasops;
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/paths.hpp"
+#include "nasops/core/paths.hpp"
 
 using namespace nasops;
 using nasops::testing::TempDir;

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;

@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
 
 using namespace nasops;
 using nlohmann::json;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "nasops/remote_df.hpp"
+#include "nasops/ssh/remote_df.hpp"
 
 using namespace nasops;
 

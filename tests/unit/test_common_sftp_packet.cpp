@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "nasops/sftp_packet.hpp"
+#include "nasops/ssh/sftp_packet.hpp"
 
 using namespace nasops;
 

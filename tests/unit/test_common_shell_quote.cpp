@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
-#include "nasops/shell_quote.hpp"
+#include "nasops/ssh/shell_quote.hpp"
 
 using namespace nasops;
 

@@ -6,7 +6,7 @@
 #include <array>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
 
 using namespace nasops;
 

@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "nasops/units.hpp"
+#include "nasops/util/units.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;

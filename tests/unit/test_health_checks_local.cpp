@@ -17,7 +17,7 @@
 #include "fixtures/temp_dir.hpp"
 #include "health/checks.hpp"
 #include "health/procfs.hpp"
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
 #include "sync/schema.hpp"
 
 using namespace nasops;

@@ -8,7 +8,7 @@
 
 #include "health/report.hpp"
 #include "health/thresholds.hpp"
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
 
 using namespace nasops;
 using namespace nasops::health;

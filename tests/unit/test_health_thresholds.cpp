@@ -5,7 +5,7 @@
 #include <set>
 
 #include "health/thresholds.hpp"
-#include "nasops/metrics.hpp"
+#include "nasops/obs/metrics.hpp"
 
 using namespace nasops;
 using namespace nasops::health;

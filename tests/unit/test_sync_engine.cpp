@@ -13,10 +13,10 @@
 
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
-#include "nasops/clock.hpp"
-#include "nasops/record.hpp"
+#include "nasops/db/store.hpp"
+#include "nasops/record/record.hpp"
 #include "nasops/sha256.hpp"
-#include "nasops/store.hpp"
+#include "nasops/util/clock.hpp"
 #include "sync/engine.hpp"
 #include "sync/local_target.hpp"
 #include "sync/schema.hpp"

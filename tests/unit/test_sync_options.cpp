@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/config.hpp"
+#include "nasops/core/config.hpp"
 #include "sync/commands.hpp"
 #include "sync/options.hpp"
 #include "sync/sftp_target.hpp"

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/clock.hpp"
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
+#include "nasops/util/clock.hpp"
 #include "sync/queue.hpp"
 #include "sync/schema.hpp"
 

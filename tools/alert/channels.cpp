@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "nasops/log.hpp"
+#include "nasops/core/log.hpp"
 #include "nasops/version.hpp"
 
 namespace nasops::alert {

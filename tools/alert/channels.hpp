@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "alert/rules.hpp"
-#include "nasops/clock.hpp"
-#include "nasops/command_runner.hpp"
-#include "nasops/http.hpp"
+#include "nasops/net/http.hpp"
+#include "nasops/util/clock.hpp"
+#include "nasops/util/command_runner.hpp"
 
 namespace nasops::alert {
 

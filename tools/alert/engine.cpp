@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "nasops/http.hpp"
+#include "nasops/net/http.hpp"
 
 namespace nasops::alert {
 

@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "alert/rules.hpp"
-#include "nasops/clock.hpp"
-#include "nasops/record.hpp"
+#include "nasops/record/record.hpp"
+#include "nasops/util/clock.hpp"
 
 namespace nasops::alert {
 

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "nasops/units.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::alert {
 

@@ -3,9 +3,9 @@
 #include <array>
 
 #include "alert/run.hpp"
-#include "nasops/cli.hpp"
-#include "nasops/command_runner.hpp"
-#include "nasops/http.hpp"
+#include "nasops/core/cli.hpp"
+#include "nasops/net/http.hpp"
+#include "nasops/util/command_runner.hpp"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "alert/expr.hpp"
-#include "nasops/error.hpp"
+#include "nasops/core/error.hpp"
 
 namespace nasops::alert {
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "nasops/log.hpp"
+#include "nasops/core/log.hpp"
 
 namespace nasops::alert {
 

@@ -10,8 +10,8 @@
 
 #include "alert/expr.hpp"
 #include "alert/matcher.hpp"
-#include "nasops/config.hpp"
-#include "nasops/units.hpp"
+#include "nasops/core/config.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::alert {
 

@@ -12,12 +12,12 @@
 #include "alert/record_fields.hpp"
 #include "alert/rules.hpp"
 #include "alert/state_store.hpp"
-#include "nasops/config.hpp"
-#include "nasops/lock.hpp"
-#include "nasops/log.hpp"
-#include "nasops/paths.hpp"
-#include "nasops/record.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/core/config.hpp"
+#include "nasops/core/lock.hpp"
+#include "nasops/core/log.hpp"
+#include "nasops/core/paths.hpp"
+#include "nasops/record/record.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace nasops::alert {
 

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "nasops/clock.hpp"
-#include "nasops/command_runner.hpp"
-#include "nasops/environment.hpp"
-#include "nasops/error.hpp"
-#include "nasops/exit_code.hpp"
-#include "nasops/http.hpp"
-#include "nasops/output.hpp"
+#include "nasops/core/environment.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/core/exit_code.hpp"
+#include "nasops/core/output.hpp"
+#include "nasops/net/http.hpp"
+#include "nasops/util/clock.hpp"
+#include "nasops/util/command_runner.hpp"
 
 namespace nasops::alert {
 

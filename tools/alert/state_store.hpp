@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "alert/engine.hpp"
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
 
 namespace nasops::alert {
 

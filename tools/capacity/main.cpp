@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "nasops/cli.hpp"
+#include "nasops/core/cli.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <string_view>
 
-#include "nasops/cli.hpp"
+#include "nasops/core/cli.hpp"
 
 namespace {
 

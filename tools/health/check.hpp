@@ -16,10 +16,10 @@
 #include <string_view>
 #include <vector>
 
-#include "nasops/clock.hpp"
-#include "nasops/error.hpp"
-#include "nasops/exit_code.hpp"
-#include "nasops/units.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/core/exit_code.hpp"
+#include "nasops/util/clock.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::health {
 

@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "health/checks.hpp"
-#include "nasops/http.hpp"
+#include "nasops/net/http.hpp"
 
 namespace nasops::health {
 

@@ -11,7 +11,7 @@
 #include <system_error>
 
 #include "health/checks.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace nasops::health {
 

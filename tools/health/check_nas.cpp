@@ -7,8 +7,8 @@
 #include <charconv>
 
 #include "health/checks.hpp"
-#include "nasops/remote_df.hpp"
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
+#include "nasops/ssh/remote_df.hpp"
 
 namespace nasops::health {
 

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "health/checks.hpp"
-#include "nasops/command_runner.hpp"
+#include "nasops/util/command_runner.hpp"
 
 namespace nasops::health {
 

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "health/checks.hpp"
-#include "nasops/curl_easy.hpp"
+#include "nasops/net/curl_easy.hpp"
 
 namespace nasops::health {
 

@@ -15,7 +15,7 @@
 
 #include "health/check.hpp"
 #include "health/thresholds.hpp"
-#include "nasops/ssh_session.hpp"
+#include "nasops/ssh/ssh_session.hpp"
 
 namespace nasops::health {
 

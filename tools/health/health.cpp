@@ -12,9 +12,9 @@
 #include "health/report.hpp"
 #include "health/runner.hpp"
 #include "health/thresholds.hpp"
-#include "nasops/log.hpp"
-#include "nasops/metrics.hpp"
-#include "nasops/record.hpp"
+#include "nasops/core/log.hpp"
+#include "nasops/obs/metrics.hpp"
+#include "nasops/record/record.hpp"
 
 namespace nasops::health {
 

@@ -13,11 +13,11 @@
 
 #include "health/check.hpp"
 #include "health/checks.hpp"
-#include "nasops/clock.hpp"
-#include "nasops/config.hpp"
-#include "nasops/environment.hpp"
-#include "nasops/output.hpp"
-#include "nasops/paths.hpp"
+#include "nasops/core/config.hpp"
+#include "nasops/core/environment.hpp"
+#include "nasops/core/output.hpp"
+#include "nasops/core/paths.hpp"
+#include "nasops/util/clock.hpp"
 
 namespace nasops::health {
 

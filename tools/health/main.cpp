@@ -9,8 +9,8 @@
 
 #include "health/health.hpp"
 #include "health/thresholds.hpp"
-#include "nasops/cli.hpp"
-#include "nasops/log.hpp"
+#include "nasops/core/cli.hpp"
+#include "nasops/core/log.hpp"
 
 namespace {
 

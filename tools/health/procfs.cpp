@@ -9,7 +9,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "nasops/unique_fd.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace nasops::health {
 

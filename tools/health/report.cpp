@@ -6,7 +6,7 @@
 #include <array>
 
 #include "health/thresholds.hpp"
-#include "nasops/metrics.hpp"
+#include "nasops/obs/metrics.hpp"
 
 namespace nasops::health {
 

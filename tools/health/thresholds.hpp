@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "health/check.hpp"
-#include "nasops/config.hpp"
+#include "nasops/core/config.hpp"
 
 namespace nasops::health {
 

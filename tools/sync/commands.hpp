@@ -7,8 +7,8 @@
 #include <atomic>
 #include <cstdio>
 
-#include "nasops/clock.hpp"
-#include "nasops/error.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/util/clock.hpp"
 #include "options.hpp"
 #include "target.hpp"
 

@@ -19,10 +19,10 @@
 #include <thread>
 
 #include "background_hasher.hpp"
-#include "nasops/log.hpp"
-#include "nasops/output.hpp"
+#include "nasops/core/log.hpp"
+#include "nasops/core/output.hpp"
 #include "nasops/sha256.hpp"
-#include "nasops/units.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::sync {
 

@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "nasops/clock.hpp"
-#include "nasops/error.hpp"
-#include "nasops/record.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/record/record.hpp"
+#include "nasops/util/clock.hpp"
 #include "options.hpp"
 #include "queue.hpp"
 #include "scanner.hpp"

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "nasops/sha256.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace nasops::sync {
 

@@ -5,8 +5,8 @@
 #include <csignal>
 
 #include "commands.hpp"
-#include "nasops/cli.hpp"
-#include "nasops/clock.hpp"
+#include "nasops/core/cli.hpp"
+#include "nasops/util/clock.hpp"
 
 namespace {
 

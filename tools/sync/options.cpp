@@ -10,8 +10,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "nasops/environment.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/core/environment.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace nasops::sync {
 

@@ -11,12 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "nasops/cli.hpp"
-#include "nasops/config.hpp"
-#include "nasops/error.hpp"
-#include "nasops/output.hpp"
-#include "nasops/ssh_session.hpp"
-#include "nasops/units.hpp"
+#include "nasops/core/cli.hpp"
+#include "nasops/core/config.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/core/output.hpp"
+#include "nasops/ssh/ssh_session.hpp"
+#include "nasops/util/units.hpp"
 #include "queue.hpp"
 
 namespace nasops::sync {

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
 
 namespace nasops::sync {
 

@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "nasops/clock.hpp"
-#include "nasops/error.hpp"
-#include "nasops/units.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/util/clock.hpp"
+#include "nasops/util/units.hpp"
 #include "scanner.hpp"
 
 namespace nasops::sync {

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "nasops/log.hpp"
+#include "nasops/core/log.hpp"
 #include "nasops/sha256.hpp"
 
 namespace nasops::sync {

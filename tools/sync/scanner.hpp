@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "nasops/error.hpp"
-#include "nasops/unique_fd.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/util/unique_fd.hpp"
 
 namespace nasops::sync {
 

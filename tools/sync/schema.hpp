@@ -12,7 +12,7 @@
 
 #include <span>
 
-#include "nasops/store.hpp"
+#include "nasops/db/store.hpp"
 
 namespace nasops::sync {
 

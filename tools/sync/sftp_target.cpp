@@ -8,10 +8,10 @@
 #include <limits>
 #include <map>
 
-#include "nasops/log.hpp"
-#include "nasops/remote_df.hpp"
+#include "nasops/core/log.hpp"
 #include "nasops/sha256.hpp"
-#include "nasops/shell_quote.hpp"
+#include "nasops/ssh/remote_df.hpp"
+#include "nasops/ssh/shell_quote.hpp"
 
 namespace nasops::sync {
 

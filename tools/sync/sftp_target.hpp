@@ -1,6 +1,6 @@
 #pragma once
 
-// The NAS over SFTP (libssh2, through nasops/ssh_session.hpp), with the
+// The NAS over SFTP (libssh2, through nasops/ssh/ssh_session.hpp), with the
 // remote shell used only where SFTP has no answer: `sha256sum` for batch
 // verification and `df -P` for free space when the server lacks
 // statvfs@openssh.com. Both are optional on the NAS (Synology and
@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "nasops/ssh_session.hpp"
+#include "nasops/ssh/ssh_session.hpp"
 #include "options.hpp"
 #include "target.hpp"
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nasops/error.hpp"
+#include "nasops/core/error.hpp"
 
 namespace nasops::sync {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "nasops/cli.hpp"
+#include "nasops/core/cli.hpp"
 
 namespace {
 

@@ -1,0 +1,80 @@
+#pragma once
+
+// What every tool's main.cpp shares: the common options of DESIGN.md, the
+// version flag, help with examples, and the single place where an Error
+// becomes "nasops-<tool>: error: <what>: <why>" and an exit code.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "nasops/core/error.hpp"
+#include "nasops/core/output.hpp"
+
+namespace nasops {
+
+struct ToolInfo {
+    std::string_view name;         // "sync": the executable is nasops-sync
+    std::string_view description;  // one line for --help
+    std::string_view examples;     // the EXAMPLES block printed at the end of --help
+    // monitoring-plugins tools (health) report bad usage and config as UNKNOWN.
+    ExitCode usage_error = ExitCode::usage;
+    ExitCode config_error = ExitCode::config;
+};
+
+// The options every tool takes, as parsed; the tool turns them into its own
+// immutable options struct before running.
+struct CommonOptions {
+    std::string config_path;  // --config; empty: $NASOPS_CONFIG, /etc/nasops/nasops.toml, defaults
+    std::string format = "text";
+    bool json = false;  // --json: short for --format json
+    bool quiet = false;
+    int verbose = 0;  // -v repeated
+
+    // The effective --format, checked against what the tool offers.
+    Result<OutputFormat> output_format(std::span<const OutputFormat> offered) const;
+};
+
+// An App named nasops-<tool> with --help (examples in the footer) and --version.
+std::unique_ptr<CLI::App> make_app(const ToolInfo& tool);
+
+// One subcommand, declared once in a table: its name, the one line --help shows
+// for it, and the subcommands nested under it (one of which is then required,
+// as in "nasops-alert silence add").
+struct SubcommandInfo {
+    std::string_view name;
+    std::string_view help;
+    std::span<const SubcommandInfo> children = {};
+};
+
+// Adds --config, --format, --json, --quiet and --verbose to `app`.
+void add_common_options(CLI::App& app, CommonOptions& opts, std::span<const OutputFormat> formats);
+// Adds --dry-run, for the subcommands that change something.
+void add_dry_run_option(CLI::App& app, bool& dry_run);
+
+// Adds `subcommands` to `app`, recursively. Each one falls through to its
+// parent, so "nasops-sync run --quiet" takes the common options after the name,
+// and its --help says so above the tool's examples.
+void add_subcommands(CLI::App& app, std::span<const SubcommandInfo> subcommands);
+
+// The subcommands chosen on the command line under `app`, joined by spaces
+// ("silence add"); empty when none was (the tool's default action).
+std::string chosen_subcommand(const CLI::App& app);
+
+// Parses argv into `app`, then runs `dispatch`. Usage errors print CLI11's
+// message and the usage hint and return tool.usage_error; an Error (returned or
+// thrown as Fatal) and any exception are printed once on stderr as
+// "nasops-<tool>: error: ...". Returns the process exit code.
+int run_tool(const ToolInfo& tool, CLI::App& app, int argc, char** argv,
+             const std::function<Result<ExitCode>()>& dispatch);
+
+// The honest answer of a subcommand whose behaviour has not been built yet:
+// "'nasops-alert silence add' is not implemented yet (planned in issue #5)",
+// exit 70. An empty `subcommand` names the tool's default action; without an
+// issue the message says only "is not implemented yet".
+Error not_implemented(const ToolInfo& tool, std::string_view subcommand, std::optional<int> issue = std::nullopt);
+
+}  // namespace nasops

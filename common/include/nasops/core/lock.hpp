@@ -1,0 +1,38 @@
+#pragma once
+
+// One run at a time: an exclusive flock(2) on <state>/<tool>.lock, so that an
+// overlapping cron run waits or gives up (ExitCode::temp_failure, 75) instead
+// of colliding. The kernel drops the lock when the process dies, even on kill -9.
+
+#include <filesystem>
+
+#include "nasops/core/error.hpp"
+#include "nasops/util/unique_fd.hpp"
+#include "nasops/util/units.hpp"
+
+namespace nasops {
+
+class LockFile {
+public:
+    // Takes the lock, waiting up to `timeout` (0: try once). The holder's pid is
+    // written into the file so that a refusal can name who holds it.
+    static Result<LockFile> acquire(const std::filesystem::path& path, Duration timeout);
+
+    // Closing the descriptor releases the lock. The file itself stays: removing
+    // it would let a waiter lock an unlinked inode while a third run creates and
+    // locks a new one.
+
+    // How long acquire() waited, for the lock-wait metric.
+    Duration waited() const { return m_waited; }
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    LockFile(UniqueFd fd, std::filesystem::path path, Duration waited)
+        : m_fd(std::move(fd)), m_path(std::move(path)), m_waited(waited) {}
+
+    UniqueFd m_fd;
+    std::filesystem::path m_path;
+    Duration m_waited{0};
+};
+
+}  // namespace nasops

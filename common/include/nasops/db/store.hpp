@@ -1,0 +1,84 @@
+#pragma once
+
+// The SQLite database shared by the tools (<state>/nasops.db): WAL mode,
+// busy_timeout, foreign keys, and versioned migrations applied on open.
+// Each tool declares its own tables as migration steps under its own name;
+// one table, schema_version, records how far each component has got.
+
+#include <SQLiteCpp/Database.h>
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "nasops/core/error.hpp"
+
+namespace nasops {
+
+struct Migration {
+    std::string_view component;  // "sync", "alert", …
+    int version;                 // 1, 2, 3… in order, per component
+    std::string_view sql;        // one or more statements, run in one transaction
+};
+
+enum class OpenMode { read_write, read_only };
+
+class Store {
+public:
+    static constexpr int k_busy_timeout_ms = 5000;
+
+    // Opens (creating if needed, in read_write mode) the database at `path` and
+    // applies the migrations not yet recorded, each step in its own IMMEDIATE
+    // transaction so that two processes opening a new database at once apply
+    // every step exactly once. A database whose schema is newer than these
+    // migrations know is refused (ExitCode::data_error): an older binary must
+    // not write to it.
+    static Result<Store> open(const std::filesystem::path& path, std::span<const Migration> migrations,
+                              OpenMode mode = OpenMode::read_write);
+
+    SQLite::Database& db() { return *m_db; }
+    const std::filesystem::path& path() const { return m_path; }
+
+    // The version recorded for `component`, 0 when none.
+    int schema_version(std::string_view component);
+
+private:
+    Store(std::unique_ptr<SQLite::Database> db, std::filesystem::path path)
+        : m_db(std::move(db)), m_path(std::move(path)) {}
+
+    std::unique_ptr<SQLite::Database> m_db;
+    std::filesystem::path m_path;
+};
+
+// Runs `body` inside a transaction that commits when it returns a value and
+// rolls back when it returns an Error or throws. BEGIN IMMEDIATE takes the write
+// lock up front, so a busy database waits busy_timeout instead of failing
+// half-way through.
+template <class F>
+auto in_transaction(SQLite::Database& db, F&& body) -> decltype(body());
+
+namespace detail {
+void begin_immediate(SQLite::Database& db);
+void commit(SQLite::Database& db);
+void rollback(SQLite::Database& db) noexcept;
+}  // namespace detail
+
+template <class F>
+auto in_transaction(SQLite::Database& db, F&& body) -> decltype(body()) {
+    detail::begin_immediate(db);
+    try {
+        auto result = body();
+        if (result) {
+            detail::commit(db);
+        } else {
+            detail::rollback(db);
+        }
+        return result;
+    } catch (...) {
+        detail::rollback(db);
+        throw;
+    }
+}
+
+}  // namespace nasops

@@ -1,0 +1,121 @@
+#include "nasops/db/store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nasops {
+
+namespace detail {
+void begin_immediate(SQLite::Database& db) {
+    db.exec("BEGIN IMMEDIATE");
+}
+void commit(SQLite::Database& db) {
+    db.exec("COMMIT");
+}
+void rollback(SQLite::Database& db) noexcept {
+    try {
+        db.exec("ROLLBACK");
+    } catch (...) {  // nothing to roll back: the failure ended the transaction already
+    }
+}
+}  // namespace detail
+
+namespace {
+
+constexpr std::string_view k_version_table =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " component TEXT PRIMARY KEY,"
+    " version INTEGER NOT NULL,"
+    " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))";
+
+int read_version(SQLite::Database& db, std::string_view component) {
+    SQLite::Statement q(db, "SELECT version FROM schema_version WHERE component = ?");
+    q.bind(1, std::string(component));
+    return q.executeStep() ? q.getColumn(0).getInt() : 0;
+}
+
+Result<void> apply_migrations(SQLite::Database& db, const std::filesystem::path& path,
+                              std::span<const Migration> migrations) {
+    std::map<std::string_view, std::vector<const Migration*>> by_component;
+    for (const auto& m : migrations) by_component[m.component].push_back(&m);
+
+    for (auto& [component, steps] : by_component) {
+        std::ranges::sort(steps, {}, &Migration::version);
+        const int known = steps.back()->version;
+        for (const auto* step : steps) {
+            auto applied = in_transaction(db, [&]() -> Result<bool> {
+                const int current = read_version(db, component);
+                if (current > known) {
+                    return fail(ExitCode::data_error,
+                                fmt::format("{}: schema of '{}' is at version {}, newer than this program knows ({}); "
+                                            "upgrade nasops before using this database",
+                                            path.string(), component, current, known));
+                }
+                if (current >= step->version) return false;
+                try {
+                    db.exec(std::string(step->sql));
+                } catch (const SQLite::Exception& e) {
+                    return fail(ExitCode::software, fmt::format("{}: migration {} v{} failed: {}", path.string(),
+                                                                component, step->version, e.what()));
+                }
+                SQLite::Statement up(db,
+                                     "INSERT INTO schema_version(component, version) VALUES(?, ?) "
+                                     "ON CONFLICT(component) DO UPDATE SET version = excluded.version, "
+                                     "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+                up.bind(1, std::string(component));
+                up.bind(2, step->version);
+                up.exec();
+                return true;
+            });
+            if (!applied) return std::unexpected(applied.error());
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<Store> Store::open(const std::filesystem::path& path, std::span<const Migration> migrations, OpenMode mode) {
+    const int flags =
+        mode == OpenMode::read_only ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    std::unique_ptr<SQLite::Database> db;
+    try {
+        db = std::make_unique<SQLite::Database>(path.string(), flags, k_busy_timeout_ms);
+    } catch (const SQLite::Exception& e) {
+        return fail(mode == OpenMode::read_only ? ExitCode::no_input : ExitCode::cant_create,
+                    fmt::format("cannot open database {}: {}", path.string(), e.what()));
+    }
+    try {
+        // The first read of a file that is not a database fails here, with SQLite's own words.
+        db->exec("PRAGMA foreign_keys = ON");
+        if (mode == OpenMode::read_write) {
+            db->exec("PRAGMA journal_mode = WAL");
+            db->exec("PRAGMA synchronous = NORMAL");
+            db->exec(std::string(k_version_table));
+            if (auto applied = apply_migrations(*db, path, migrations); !applied) {
+                return std::unexpected(applied.error());
+            }
+        }
+    } catch (const SQLite::Exception& e) {
+        const bool corrupt = e.getErrorCode() == SQLITE_NOTADB || e.getErrorCode() == SQLITE_CORRUPT;
+        return fail(corrupt ? ExitCode::data_error : ExitCode::io_error,
+                    fmt::format("database {}: {}", path.string(), e.what()));
+    }
+    return Store(std::move(db), path);
+}
+
+int Store::schema_version(std::string_view component) {
+    try {
+        return read_version(*m_db, component);
+    } catch (const SQLite::Exception&) {
+        return 0;  // a read-only open of a database that never had migrations
+    }
+}
+
+}  // namespace nasops

@@ -1,0 +1,186 @@
+#include "nasops/ssh/sftp.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "ssh_internal.hpp"
+
+namespace nasops {
+
+namespace {
+
+unsigned int path_length(std::string_view path) {
+    return static_cast<unsigned int>(path.size());
+}
+
+bool is_missing(unsigned long status) {
+    return status == LIBSSH2_FX_NO_SUCH_FILE || status == LIBSSH2_FX_NO_SUCH_PATH;
+}
+
+// An Error for a failed SFTP call: "<what>: <why>". A missing file gets
+// `missing_code`, a lost connection ExitCode::unavailable, anything else `code`.
+Error sftp_error(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, int rc, std::string_view what, ExitCode code,
+                 ExitCode missing_code) {
+    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL) {
+        const unsigned long status = libssh2_sftp_last_error(sftp);
+        ExitCode exit = code;
+        if (is_missing(status))
+            exit = missing_code;
+        else if (status == LIBSSH2_FX_NO_CONNECTION || status == LIBSSH2_FX_CONNECTION_LOST) {
+            ssh_detail::abandon(session, socket);
+            exit = ExitCode::unavailable;
+        }
+        return Error{fmt::format("{}: {} (SFTP status {})", what, ssh_detail::sftp_status_text(status), status), exit};
+    }
+    return ssh_detail::session_error(session, socket, rc, what, code);
+}
+
+}  // namespace
+
+// ---- Sftp -------------------------------------------------------------------
+
+Sftp::Sftp(LIBSSH2_SESSION* session, int socket, Libssh2Ptr<LIBSSH2_SFTP> sftp)
+    : m_session(session), m_socket(socket), m_sftp(std::move(sftp)) {}
+
+Result<RemoteStat> Sftp::stat(std::string_view path) {
+    const std::string p(path);
+    LIBSSH2_SFTP_ATTRIBUTES attrs{};
+    const int rc = libssh2_sftp_stat_ex(m_sftp.get(), p.c_str(), path_length(p), LIBSSH2_SFTP_STAT, &attrs);
+    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && is_missing(libssh2_sftp_last_error(m_sftp.get()))) return RemoteStat{};
+    if (rc != 0)
+        return std::unexpected(sftp_error(m_session, m_socket, m_sftp.get(), rc,
+                                          fmt::format("cannot stat {} on the NAS", p), ExitCode::io_error,
+                                          ExitCode::no_input));
+    RemoteStat st;
+    st.exists = true;
+    if ((attrs.flags & LIBSSH2_SFTP_ATTR_SIZE) != 0) st.size = attrs.filesize;
+    if ((attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0) {
+        st.permissions = static_cast<std::uint32_t>(attrs.permissions);
+        st.is_directory = LIBSSH2_SFTP_S_ISDIR(attrs.permissions);
+        st.is_regular = LIBSSH2_SFTP_S_ISREG(attrs.permissions);
+    }
+    if ((attrs.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) != 0)
+        st.mtime = std::chrono::sys_seconds(std::chrono::seconds(static_cast<std::int64_t>(attrs.mtime)));
+    return st;
+}
+
+Result<void> Sftp::mkdir_p(std::string_view path, int mode) {
+    const std::string target(path);
+    if (target.empty()) return fail(ExitCode::cant_create, "cannot create a remote folder with an empty name");
+    const auto not_a_folder = [&](const std::string& p) {
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot create folder {} on the NAS: {} exists and is not a folder", target, p));
+    };
+    auto whole = stat(target);
+    if (!whole) return std::unexpected(whole.error());
+    if (whole->exists) return whole->is_directory ? Result<void>{} : not_a_folder(target);
+
+    std::string prefix = target.front() == '/' ? "/" : "";
+    std::size_t pos = 0;
+    while (pos < target.size()) {
+        const std::size_t end = std::min(target.find('/', pos), target.size());
+        const std::string_view part = std::string_view(target).substr(pos, end - pos);
+        pos = end + 1;
+        if (part.empty() || part == ".") continue;
+        if (!prefix.empty() && prefix.back() != '/') prefix.push_back('/');
+        prefix.append(part);
+
+        auto st = stat(prefix);
+        if (!st) return std::unexpected(st.error());
+        if (st->exists) {
+            if (!st->is_directory) return not_a_folder(prefix);
+            continue;
+        }
+        const int rc = libssh2_sftp_mkdir_ex(m_sftp.get(), prefix.c_str(), path_length(prefix), mode);
+        if (rc == 0) continue;
+        Error failure =
+            sftp_error(m_session, m_socket, m_sftp.get(), rc, fmt::format("cannot create folder {} on the NAS", prefix),
+                       ExitCode::cant_create, ExitCode::cant_create);
+        // Another client may have created it meanwhile.
+        auto again = (failure.code == ExitCode::unavailable) ? Result<RemoteStat>{} : stat(prefix);
+        if (again && again->exists && again->is_directory) continue;
+        return std::unexpected(std::move(failure));
+    }
+    return {};
+}
+
+Result<void> Sftp::rename(std::string_view from, std::string_view to) {
+    const std::string src(from);
+    const std::string dst(to);
+    const auto attempt = [&] {
+        return libssh2_sftp_rename_ex(
+            m_sftp.get(), src.c_str(), path_length(src), dst.c_str(), path_length(dst),
+            LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE);
+    };
+    const std::string what = fmt::format("cannot rename {} to {} on the NAS", src, dst);
+    int rc = attempt();
+    if (rc == 0) return {};
+    Error failure = sftp_error(m_session, m_socket, m_sftp.get(), rc, what, ExitCode::cant_create, ExitCode::no_input);
+    if (rc != LIBSSH2_ERROR_SFTP_PROTOCOL) return std::unexpected(std::move(failure));
+    const unsigned long status = libssh2_sftp_last_error(m_sftp.get());
+    if (status != LIBSSH2_FX_FAILURE && status != LIBSSH2_FX_FILE_ALREADY_EXISTS && status != LIBSSH2_FX_OP_UNSUPPORTED)
+        return std::unexpected(std::move(failure));
+
+    // SFTP v3 (OpenSSH) never replaces an existing file: remove it, then retry.
+    auto target = stat(dst);
+    if (!target) return std::unexpected(target.error());
+    if (!target->exists || target->is_directory) return std::unexpected(std::move(failure));
+    if (auto removed = remove(dst); !removed) return removed;
+    rc = attempt();
+    if (rc != 0)
+        return std::unexpected(
+            sftp_error(m_session, m_socket, m_sftp.get(), rc, what, ExitCode::cant_create, ExitCode::no_input));
+    return {};
+}
+
+Result<void> Sftp::remove(std::string_view path) {
+    const std::string p(path);
+    if (const int rc = libssh2_sftp_unlink_ex(m_sftp.get(), p.c_str(), path_length(p)); rc != 0)
+        return std::unexpected(sftp_error(m_session, m_socket, m_sftp.get(), rc,
+                                          fmt::format("cannot remove {} on the NAS", p), ExitCode::io_error,
+                                          ExitCode::no_input));
+    return {};
+}
+
+Result<void> Sftp::set_mtime(std::string_view path, std::chrono::sys_seconds mtime) {
+    const std::string p(path);
+    const std::int64_t seconds = mtime.time_since_epoch().count();
+    // SFTP v3 carries times as unsigned 32-bit seconds.
+    if (seconds < 0 || seconds > std::int64_t{std::numeric_limits<std::uint32_t>::max()})
+        return fail(ExitCode::data_error,
+                    fmt::format("cannot set the mtime of {} on the NAS: {} is outside SFTP's time range", p, seconds));
+    LIBSSH2_SFTP_ATTRIBUTES attrs{};
+    attrs.flags = LIBSSH2_SFTP_ATTR_ACMODTIME;
+    attrs.atime = static_cast<unsigned long>(seconds);
+    attrs.mtime = static_cast<unsigned long>(seconds);
+    if (const int rc = libssh2_sftp_stat_ex(m_sftp.get(), p.c_str(), path_length(p), LIBSSH2_SFTP_SETSTAT, &attrs);
+        rc != 0)
+        return std::unexpected(sftp_error(m_session, m_socket, m_sftp.get(), rc,
+                                          fmt::format("cannot set the mtime of {} on the NAS", p), ExitCode::io_error,
+                                          ExitCode::no_input));
+    return {};
+}
+
+Result<RemoteFsStat> Sftp::statvfs(std::string_view path) {
+    const std::string p(path);
+    LIBSSH2_SFTP_STATVFS st{};
+    if (const int rc = libssh2_sftp_statvfs(m_sftp.get(), p.c_str(), p.size(), &st); rc != 0)
+        return std::unexpected(
+            sftp_error(m_session, m_socket, m_sftp.get(), rc,
+                       fmt::format("cannot read the free space of {} on the NAS (statvfs@openssh.com)", p),
+                       ExitCode::io_error, ExitCode::no_input));
+    const std::uint64_t block = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
+    RemoteFsStat out;
+    out.total_bytes = st.f_blocks * block;
+    out.free_bytes = st.f_bfree * block;
+    out.available_bytes = st.f_bavail * block;
+    out.total_inodes = st.f_files;
+    out.free_inodes = st.f_ffree;
+    out.available_inodes = st.f_favail;
+    return out;
+}
+
+}  // namespace nasops
