@@ -23,7 +23,7 @@
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "nasops/record/record.hpp"
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 
 using namespace nasops;
 using nasops::testing::age_file;

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fixtures/temp_dir.hpp"
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 
 using namespace nasops;
 

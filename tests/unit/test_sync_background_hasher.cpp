@@ -3,7 +3,7 @@
 #include <array>
 #include <string>
 
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 #include "sync/background_hasher.hpp"
 
 using nasops::sha256_hex;

@@ -86,9 +86,8 @@ public:
         while (true) {
             while (m_pos < m_text.size() && std::isspace(static_cast<unsigned char>(m_text[m_pos]))) ++m_pos;
             if (m_pos >= m_text.size()) break;
-            auto token = next();
-            if (!token) return std::unexpected(token.error());
-            tokens.push_back(std::move(*token));
+            TRY_ASSIGN(auto token, next());
+            tokens.push_back(std::move(token));
         }
         tokens.push_back(Token{Tok::end, m_text.size(), {}, 0});
         return tokens;
@@ -460,15 +459,13 @@ Val eval(const std::vector<Expr::Node>& nodes, std::uint32_t index, const nlohma
 }  // namespace
 
 std::expected<Expr, ExprError> Expr::parse(std::string_view text) {
-    auto tokens = Lexer(text).run();
-    if (!tokens) return std::unexpected(tokens.error());
-    if (tokens->size() == 1) return std::unexpected(ExprError{0, "empty expression"});
+    TRY_ASSIGN(auto tokens, Lexer(text).run());
+    if (tokens.size() == 1) return std::unexpected(ExprError{0, "empty expression"});
     Expr expr;
     expr.m_text = std::string(text);
-    Parser parser(std::move(*tokens), expr.m_nodes);
-    auto root = parser.parse_all();
-    if (!root) return std::unexpected(root.error());
-    expr.m_root = *root;
+    Parser parser(std::move(tokens), expr.m_nodes);
+    TRY_ASSIGN(auto root, parser.parse_all());
+    expr.m_root = root;
     expr.m_primary = parser.first_comparison_left;
     return expr;
 }

@@ -4,6 +4,7 @@
 
 #include "alert/run.hpp"
 #include "nasops/core/cli.hpp"
+#include "nasops/core/settings.hpp"
 #include "nasops/net/http.hpp"
 #include "nasops/util/command_runner.hpp"
 
@@ -42,21 +43,6 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"silence", "Manage silences that mute matching alerts", k_silence},
 };
 
-struct Options {
-    nasops::CommonOptions common;
-    bool dry_run = false;
-    std::vector<std::string> inputs;
-    bool strict = false;
-    bool undelivered = false;
-    std::size_t limit = 50;
-    std::string channel;
-    std::vector<std::string> matchers;
-    std::string silence_for = "2h";
-    std::string comment;
-    std::string author;
-    std::string silence_id;
-};
-
 nasops::alert::Action action_of(const std::string& chosen) {
     using nasops::alert::Action;
     if (chosen == "ls") return Action::ls;
@@ -73,8 +59,9 @@ nasops::alert::Action action_of(const std::string& chosen) {
 
 int main(int argc, char** argv) {
     auto app = nasops::make_app(k_tool);
-    Options opts;
-    nasops::add_common_options(*app, opts.common, k_formats);
+    nasops::CommonOptions common;
+    nasops::alert::Options opts;
+    nasops::add_common_options(*app, common, k_formats);
     nasops::add_dry_run_option(*app, opts.dry_run);
     app->add_option("--input", opts.inputs, "Read records from FILE instead of stdin (repeatable)")->type_name("FILE");
     app->add_flag("--strict", opts.strict, "Exit 65 on the first malformed record, evaluating nothing");
@@ -95,31 +82,18 @@ int main(int argc, char** argv) {
     silence->get_subcommand("rm")->add_option("ID", opts.silence_id, "The silence's id, or its first characters");
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
-        auto format = opts.common.output_format(k_formats);
-        if (!format) return std::unexpected(format.error());
-        nasops::alert::Options options;
-        options.action = action_of(nasops::chosen_subcommand(*app));
-        options.config_path = opts.common.config_path;
-        options.format = *format;
-        options.quiet = opts.common.quiet;
-        options.verbose = opts.common.verbose;
-        options.dry_run = opts.dry_run;
-        options.inputs.assign(opts.inputs.begin(), opts.inputs.end());
-        options.strict = opts.strict;
-        options.undelivered = opts.undelivered;
-        options.limit = opts.limit;
-        options.channel = opts.channel;
-        options.matchers = opts.matchers;
-        options.silence_for = opts.silence_for;
-        options.comment = opts.comment;
-        options.author = opts.author;
-        options.silence_id = opts.silence_id;
+        TRY_ASSIGN(const auto settings, nasops::resolve_common(common, k_formats));
+        opts.action = action_of(nasops::chosen_subcommand(*app));
+        opts.config_path = common.config_path;
+        opts.format = settings.format;
+        opts.quiet = settings.quiet;
+        opts.verbose = settings.verbose;
 
         nasops::SystemClock clock;
         nasops::CurlHttpClient http;
         nasops::CurlMailSender mail(clock);
         nasops::SpawnCommandRunner commands;
         nasops::alert::Deps deps{.clock = clock, .http = http, .mail = mail, .commands = commands};
-        return nasops::alert::run(options, deps);
+        return nasops::alert::run(opts, deps);
     });
 }

@@ -30,13 +30,12 @@ Duration backoff_after(int attempts, Duration base) {
 
 Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& settings, NotifierDeps& deps,
                                     SystemTimePoint now, bool ignore_backoff) {
-    auto due = store.due_deliveries(now, ignore_backoff);
-    if (!due) return std::unexpected(due.error());
+    TRY_ASSIGN(auto due, store.due_deliveries(now, ignore_backoff));
     DeliverySummary summary;
     std::map<std::string, std::unique_ptr<Notifier>> notifiers;
     std::set<std::string> unreachable;
 
-    for (auto& delivery : *due) {
+    for (auto& delivery : due) {
         HistoryEntry entry{.at = now,
                            .alertname = first_alertname(delivery.payload),
                            .channel = delivery.channel,
@@ -51,7 +50,7 @@ Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& sett
             ++summary.failed;
             logger().error("notification {} to channel '{}' dropped: {}", delivery.notification_id, delivery.channel,
                            delivery.last_error);
-            if (auto saved = store.record_outcome(delivery, entry); !saved) return std::unexpected(saved.error());
+            TRY(store.record_outcome(delivery, entry));
             continue;
         }
         if (unreachable.contains(delivery.channel)) {
@@ -112,7 +111,7 @@ Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& sett
                 break;
         }
         entry.detail = result.detail;
-        if (auto saved = store.record_outcome(delivery, entry); !saved) return std::unexpected(saved.error());
+        TRY(store.record_outcome(delivery, entry));
     }
     return summary;
 }

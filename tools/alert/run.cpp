@@ -16,6 +16,7 @@
 #include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/paths.hpp"
+#include "nasops/core/settings.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/unique_fd.hpp"
 
@@ -35,17 +36,14 @@ struct Context {
 
     Result<AlertStore*> open_store() {
         if (store) return &*store;
-        auto dir = ensure_dir(paths.state_dir);
-        if (!dir) return std::unexpected(dir.error());
-        auto opened = AlertStore::open(database_path(paths));
-        if (!opened) return std::unexpected(opened.error());
-        store.emplace(std::move(*opened));
+        TRY(ensure_dir(paths.state_dir));
+        TRY_ASSIGN(auto opened, AlertStore::open(database_path(paths)));
+        store.emplace(std::move(opened));
         return &*store;
     }
 
     Result<LockFile> lock() {
-        auto dir = ensure_dir(paths.state_dir);
-        if (!dir) return std::unexpected(dir.error());
+        TRY(ensure_dir(paths.state_dir));
         return LockFile::acquire(paths.state_dir / "alert.lock", settings.lock_timeout);
     }
 
@@ -55,24 +53,16 @@ struct Context {
 };
 
 Result<Context> make_context(const Options& options, Deps& deps) {
-    ConfigSearch search;
-    search.explicit_path = options.config_path;
-    search.env = deps.env;
-    auto config = load_config(search);
-    if (!config) return std::unexpected(config.error());
-    auto settings = load_settings(*config);
-    if (!settings) return std::unexpected(settings.error());
-    auto paths = resolve_paths(*config);
-    if (!paths) return std::unexpected(paths.error());
-    LogOptions log{.tool = "alert",
-                   .stderr_level = LogOptions::stderr_level_for(options.quiet, options.verbose),
-                   .log_dir = paths->log_dir};
-    if (auto configured = logger().configure(log); !configured) {
-        // Logging to files is a convenience: go on with stderr, say why once.
-        logger().warning("{}", configured.error().message);
-    }
+    const CommonOptions common{
+        .config_path = options.config_path.string(), .quiet = options.quiet, .verbose = options.verbose};
+    // Logging to files is a convenience: a notification matters more than its log line.
+    TRY_ASSIGN(auto tool,
+               start_tool(ToolStart{.tool = "alert", .cli = common, .log_failure = LogFailure::warn, .env = deps.env}));
+    TRY_ASSIGN(auto settings, load_settings(tool.config));
+    auto config = std::move(tool.config);
+    auto paths = std::move(tool.paths);
     auto host = deps.host.empty() ? local_hostname() : deps.host;
-    return Context{options, deps, std::move(*config), std::move(*settings), std::move(*paths), std::move(host), {}};
+    return Context{options, deps, std::move(config), std::move(settings), std::move(paths), std::move(host), {}};
 }
 
 std::string labels_inline(const Labels& labels, std::initializer_list<std::string_view> skip) {
@@ -123,16 +113,13 @@ Result<ExitCode> evaluate(Context& ctx) {
     const auto now = ctx.deps.clock.now();
     std::optional<LockFile> lock;
     if (!ctx.options.dry_run) {
-        auto locked = ctx.lock();
-        if (!locked) return std::unexpected(locked.error());
-        lock.emplace(std::move(*locked));
+        TRY_ASSIGN(auto locked, ctx.lock());
+        lock.emplace(std::move(locked));
     }
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
-    auto alerts = (*store)->load_alerts();
-    if (!alerts) return std::unexpected(alerts.error());
+    TRY_ASSIGN(auto store, ctx.open_store());
+    TRY_ASSIGN(auto alerts, (store)->load_alerts());
 
-    Evaluator evaluator(ctx.settings, now, std::move(*alerts));
+    Evaluator evaluator(ctx.settings, now, std::move(alerts));
     std::uint64_t malformed = 0;
     const auto needed_fields = record_fields(ctx.settings);
     auto read_all = [&](RecordReader& reader, const std::string& source) -> Result<void> {
@@ -159,7 +146,7 @@ Result<ExitCode> evaluate(Context& ctx) {
     };
     if (ctx.options.inputs.empty()) {
         RecordReader reader(ctx.deps.stdin_fd);
-        if (auto read = read_all(reader, "stdin"); !read) return std::unexpected(read.error());
+        TRY(read_all(reader, "stdin"));
     } else {
         for (const auto& path : ctx.options.inputs) {
             UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -167,7 +154,7 @@ Result<ExitCode> evaluate(Context& ctx) {
                 return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
             }
             RecordReader reader(fd.get());
-            if (auto read = read_all(reader, path.string()); !read) return std::unexpected(read.error());
+            TRY(read_all(reader, path.string()));
         }
     }
 
@@ -186,12 +173,10 @@ Result<ExitCode> evaluate(Context& ctx) {
                                        .labels = labels_json(a.labels)});
     }
 
-    auto notify_states = (*store)->load_notify_states();
-    if (!notify_states) return std::unexpected(notify_states.error());
-    auto silences = (*store)->load_silences(now);
-    if (!silences) return std::unexpected(silences.error());
-    const auto muting = compute_muting(ctx.settings, current, *silences, now);
-    auto planned = plan_notifications(ctx.settings, current, muting, *notify_states, now, ctx.host);
+    TRY_ASSIGN(auto notify_states, (store)->load_notify_states());
+    TRY_ASSIGN(auto silences, (store)->load_silences(now));
+    const auto muting = compute_muting(ctx.settings, current, silences, now);
+    auto planned = plan_notifications(ctx.settings, current, muting, notify_states, now, ctx.host);
 
     if (!ctx.options.dry_run) {
         std::set<std::string> alertmanager_channels;
@@ -201,13 +186,11 @@ Result<ExitCode> evaluate(Context& ctx) {
         const auto planned_count = planned.size();
         RunChanges changes{.alerts = &current,
                            .forgotten = &evaluator.forgotten(),
-                           .notify_states = &*notify_states,
+                           .notify_states = &notify_states,
                            .notifications = std::move(planned),
                            .history = std::move(history),
                            .now = now};
-        if (auto saved = (*store)->save_run(changes, alertmanager_channels); !saved) {
-            return std::unexpected(saved.error());
-        }
+        TRY((store)->save_run(changes, alertmanager_channels));
         for (const auto& t : transitions) {
             const auto& a = current.at(t.fingerprint);
             nlohmann::json fields{{"alertname", a.alertname()},
@@ -221,7 +204,7 @@ Result<ExitCode> evaluate(Context& ctx) {
         logger().info("{} records, {} transitions, {} notifications queued", evaluator.records(), transitions.size(),
                       planned_count);
         auto deps = ctx.notifier_deps();
-        auto sent = deliver_due(**store, ctx.settings, deps, now, false);
+        auto sent = deliver_due(*store, ctx.settings, deps, now, false);
         if (!sent) return std::unexpected(sent.error());
     }
 
@@ -230,9 +213,7 @@ Result<ExitCode> evaluate(Context& ctx) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
         for (const auto& t : transitions) {
             const auto& a = current.at(t.fingerprint);
-            if (auto w = writer.write(RecordKind::alert, alert_record(a, phase_name(t.to))); !w) {
-                return std::unexpected(w.error());
-            }
+            TRY(writer.write(RecordKind::alert, alert_record(a, phase_name(t.to))));
         }
     } else {
         for (const auto& t : transitions) {
@@ -255,11 +236,10 @@ Result<ExitCode> evaluate(Context& ctx) {
 // ---- ls -----------------------------------------------------------------------
 
 Result<ExitCode> list_undelivered(Context& ctx, AlertStore& store) {
-    auto rows = store.undelivered();
-    if (!rows) return std::unexpected(rows.error());
+    TRY_ASSIGN(auto rows, store.undelivered());
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
-        for (const auto& d : *rows) {
+        for (const auto& d : rows) {
             nlohmann::json fields{{"name", "undelivered_notification"},
                                   {"details",
                                    {{"delivery_id", d.id},
@@ -271,17 +251,17 @@ Result<ExitCode> list_undelivered(Context& ctx, AlertStore& store) {
                                     {"last_error", d.last_error},
                                     {"title", notification_title(d.payload)}}}};
             if (d.next_attempt_at) fields["details"]["next_attempt_at"] = rfc3339_millis(*d.next_attempt_at);
-            if (auto w = writer.write(RecordKind::event, fields); !w) return std::unexpected(w.error());
+            TRY(writer.write(RecordKind::event, fields));
         }
         return ExitCode::ok;
     }
-    if (rows->empty()) {
+    if (rows.empty()) {
         if (!ctx.options.quiet) std::fprintf(ctx.deps.err, "nasops-alert: every notification was delivered\n");
         return ExitCode::ok;
     }
     ctx.print(fmt::format("{:<6} {:<16} {:<8} {:>8}  {:<24} {}\n", "ID", "CHANNEL", "STATE", "ATTEMPTS", "CREATED",
                           "NOTIFICATION / LAST ERROR"));
-    for (const auto& d : *rows) {
+    for (const auto& d : rows) {
         ctx.print(fmt::format("{:<6} {:<16} {:<8} {:>8}  {:<24} {}\n", d.notification_id, d.channel,
                               delivery_state_name(d.state), d.attempts, rfc3339_millis(d.created_at),
                               notification_title(d.payload)));
@@ -292,16 +272,13 @@ Result<ExitCode> list_undelivered(Context& ctx, AlertStore& store) {
 
 Result<ExitCode> list_alerts(Context& ctx) {
     const auto now = ctx.deps.clock.now();
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
-    if (ctx.options.undelivered) return list_undelivered(ctx, **store);
-    auto alerts = (*store)->load_alerts();
-    if (!alerts) return std::unexpected(alerts.error());
-    auto silences = (*store)->load_silences(now);
-    if (!silences) return std::unexpected(silences.error());
-    const auto muting = compute_muting(ctx.settings, *alerts, *silences, now);
+    TRY_ASSIGN(auto store, ctx.open_store());
+    if (ctx.options.undelivered) return list_undelivered(ctx, *store);
+    TRY_ASSIGN(auto alerts, (store)->load_alerts());
+    TRY_ASSIGN(auto silences, (store)->load_silences(now));
+    const auto muting = compute_muting(ctx.settings, alerts, silences, now);
     std::vector<const AlertState*> active;
-    for (const auto& [fp, a] : *alerts) {
+    for (const auto& [fp, a] : alerts) {
         if (a.phase != AlertPhase::resolved) active.push_back(&a);
     }
     std::ranges::sort(active, [](const AlertState* a, const AlertState* b) {
@@ -324,7 +301,7 @@ Result<ExitCode> list_alerts(Context& ctx) {
             fields["since"] = rfc3339_millis(a->phase == AlertPhase::firing ? a->fired_at.value_or(a->active_since)
                                                                             : a->active_since);
             if (auto word = muted_word(*a); !word.empty()) fields["muted"] = word;
-            if (auto w = writer.write(RecordKind::alert, fields); !w) return std::unexpected(w.error());
+            TRY(writer.write(RecordKind::alert, fields));
         }
         return worst;
     }
@@ -348,12 +325,10 @@ Result<ExitCode> list_alerts(Context& ctx) {
 // ---- history --------------------------------------------------------------------
 
 Result<ExitCode> show_history(Context& ctx) {
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
-    auto entries = (*store)->history(ctx.options.limit);
-    if (!entries) return std::unexpected(entries.error());
+    TRY_ASSIGN(auto store, ctx.open_store());
+    TRY_ASSIGN(auto entries, (store)->history(ctx.options.limit));
     if (ctx.options.format == OutputFormat::json) {
-        for (const auto& h : *entries) {
+        for (const auto& h : entries) {
             nlohmann::json details{{"at", rfc3339_millis(h.at)}, {"event", h.event}};
             if (!h.alertname.empty()) details["alertname"] = h.alertname;
             if (!h.fingerprint.empty()) details["fingerprint"] = h.fingerprint;
@@ -362,14 +337,13 @@ Result<ExitCode> show_history(Context& ctx) {
             if (h.value) details["value"] = *h.value;
             if (!h.detail.empty()) details["detail"] = h.detail;
             if (h.labels.is_object() && !h.labels.empty()) details["labels"] = h.labels;
-            auto line = format_record(RecordKind::event, {{"name", "alert_" + h.event}, {"details", details}}, "alert",
-                                      ctx.host, h.at);
-            if (!line) return std::unexpected(line.error());
-            ctx.print(*line);
+            TRY_ASSIGN(auto line, format_record(RecordKind::event, {{"name", "alert_" + h.event}, {"details", details}},
+                                                "alert", ctx.host, h.at));
+            ctx.print(line);
         }
         return ExitCode::ok;
     }
-    for (const auto& h : *entries) {
+    for (const auto& h : entries) {
         std::string what = h.alertname;
         if (!h.channel.empty()) what += (what.empty() ? "" : " ") + std::string("-> ") + h.channel;
         if (h.notification_id) what += fmt::format(" #{}", *h.notification_id);
@@ -390,43 +364,39 @@ Result<ExitCode> show_history(Context& ctx) {
 
 Result<ExitCode> flush(Context& ctx) {
     const auto now = ctx.deps.clock.now();
-    auto locked = ctx.lock();
-    if (!locked) return std::unexpected(locked.error());
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
+    TRY(ctx.lock());
+    TRY_ASSIGN(auto store, ctx.open_store());
     if (ctx.options.dry_run) {
-        auto due = (*store)->due_deliveries(now, true);
-        if (!due) return std::unexpected(due.error());
-        for (const auto& d : *due) {
+        TRY_ASSIGN(auto due, (store)->due_deliveries(now, true));
+        for (const auto& d : due) {
             ctx.print(fmt::format("would send notification {} to {}: {}\n", d.notification_id, d.channel,
                                   notification_title(d.payload)));
         }
         return ExitCode::ok;
     }
     auto deps = ctx.notifier_deps();
-    auto summary = deliver_due(**store, ctx.settings, deps, now, true);
-    if (!summary) return std::unexpected(summary.error());
+    TRY_ASSIGN(auto summary, deliver_due(*store, ctx.settings, deps, now, true));
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
         auto w = writer.write(RecordKind::event, {{"name", "flush"},
                                                   {"details",
-                                                   {{"delivered", summary->delivered},
-                                                    {"queued", summary->retrying},
-                                                    {"failed", summary->failed},
-                                                    {"dead_lettered", summary->dead}}}});
+                                                   {{"delivered", summary.delivered},
+                                                    {"queued", summary.retrying},
+                                                    {"failed", summary.failed},
+                                                    {"dead_lettered", summary.dead}}}});
         if (!w) return std::unexpected(w.error());
     } else {
-        ctx.print(fmt::format("delivered {}, still queued {}, failed {}, dead-lettered {}\n", summary->delivered,
-                              summary->retrying, summary->failed, summary->dead));
+        ctx.print(fmt::format("delivered {}, still queued {}, failed {}, dead-lettered {}\n", summary.delivered,
+                              summary.retrying, summary.failed, summary.dead));
     }
-    if (summary->retrying > 0 || summary->dead > 0) {
+    if (summary.retrying > 0 || summary.dead > 0) {
         return fail(ExitCode::unavailable,
                     fmt::format("{} notification(s) could not be delivered; see 'nasops-alert ls --undelivered'",
-                                summary->retrying + summary->dead));
+                                summary.retrying + summary.dead));
     }
-    if (summary->failed > 0) {
+    if (summary.failed > 0) {
         return fail(ExitCode::data_error,
-                    fmt::format("{} notification(s) were refused; see 'nasops-alert history'", summary->failed));
+                    fmt::format("{} notification(s) were refused; see 'nasops-alert history'", summary.failed));
     }
     return ExitCode::ok;
 }
@@ -508,9 +478,8 @@ Result<ExitCode> silence_add(Context& ctx) {
     if (ctx.options.matchers.empty()) return fail(ExitCode::usage, "silence add needs at least one --match");
     Silence silence;
     for (const auto& text : ctx.options.matchers) {
-        auto m = Matcher::parse(text);
-        if (!m) return std::unexpected(m.error());
-        silence.matchers.push_back(std::move(*m));
+        TRY_ASSIGN(auto m, Matcher::parse(text));
+        silence.matchers.push_back(std::move(m));
     }
     auto length = parse_duration(ctx.options.silence_for);
     if (!length) return fail(ExitCode::usage, "--for: " + length.error().message);
@@ -525,47 +494,43 @@ Result<ExitCode> silence_add(Context& ctx) {
                               rfc3339_millis(silence.ends_at)));
         return ExitCode::ok;
     }
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
-    auto id = (*store)->add_silence(silence, now);
-    if (!id) return std::unexpected(id.error());
-    silence.id = *id;
+    TRY_ASSIGN(auto store, ctx.open_store());
+    TRY_ASSIGN(auto id, (store)->add_silence(silence, now));
+    silence.id = id;
     std::string what;
     for (const auto& m : silence.matchers) what += (what.empty() ? "" : ", ") + m.to_string();
-    static_cast<void>((*store)->add_history(HistoryEntry{
+    static_cast<void>((store)->add_history(HistoryEntry{
         .at = now,
         .event = "silence_added",
-        .detail = fmt::format("{} {} until {}: {}", *id, what, rfc3339_millis(silence.ends_at), silence.comment)}));
+        .detail = fmt::format("{} {} until {}: {}", id, what, rfc3339_millis(silence.ends_at), silence.comment)}));
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
         auto w = writer.write(RecordKind::event, {{"name", "silence_added"}, {"details", silence_json(silence)}});
         if (!w) return std::unexpected(w.error());
     } else {
-        ctx.print(*id + "\n");
+        ctx.print(id + "\n");
     }
     return ExitCode::ok;
 }
 
 Result<ExitCode> silence_ls(Context& ctx) {
     const auto now = ctx.deps.clock.now();
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
-    auto silences = (*store)->load_silences(now);
-    if (!silences) return std::unexpected(silences.error());
+    TRY_ASSIGN(auto store, ctx.open_store());
+    TRY_ASSIGN(auto silences, (store)->load_silences(now));
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
-        for (const auto& s : *silences) {
+        for (const auto& s : silences) {
             auto w = writer.write(RecordKind::event, {{"name", "silence"}, {"details", silence_json(s)}});
             if (!w) return std::unexpected(w.error());
         }
         return ExitCode::ok;
     }
-    if (silences->empty()) {
+    if (silences.empty()) {
         if (!ctx.options.quiet) std::fprintf(ctx.deps.err, "nasops-alert: no active silence\n");
         return ExitCode::ok;
     }
     ctx.print(fmt::format("{:<36}  {:<24} {:<12} {:<30} {}\n", "ID", "ENDS", "CREATED BY", "MATCHERS", "COMMENT"));
-    for (const auto& s : *silences) {
+    for (const auto& s : silences) {
         std::string what;
         for (const auto& m : s.matchers) what += (what.empty() ? "" : ",") + m.to_string();
         const auto ends = s.starts_at > now ? "starts " + rfc3339_millis(s.starts_at) : rfc3339_millis(s.ends_at);
@@ -577,20 +542,18 @@ Result<ExitCode> silence_ls(Context& ctx) {
 Result<ExitCode> silence_rm(Context& ctx) {
     const auto now = ctx.deps.clock.now();
     if (ctx.options.silence_id.empty()) return fail(ExitCode::usage, "silence rm needs the ID of a silence");
-    auto store = ctx.open_store();
-    if (!store) return std::unexpected(store.error());
+    TRY_ASSIGN(auto store, ctx.open_store());
     if (ctx.options.dry_run) {
         ctx.print(fmt::format("would expire silence {}\n", ctx.options.silence_id));
         return ExitCode::ok;
     }
-    auto removed = (*store)->remove_silence(ctx.options.silence_id, now);
-    if (!removed) return std::unexpected(removed.error());
-    if (!*removed) {
+    TRY_ASSIGN(auto removed, (store)->remove_silence(ctx.options.silence_id, now));
+    if (!removed) {
         return fail(ExitCode::usage, fmt::format("no active silence has the id '{}' (see 'nasops-alert silence ls')",
                                                  ctx.options.silence_id));
     }
     static_cast<void>(
-        (*store)->add_history(HistoryEntry{.at = now, .event = "silence_removed", .detail = ctx.options.silence_id}));
+        (store)->add_history(HistoryEntry{.at = now, .event = "silence_removed", .detail = ctx.options.silence_id}));
     if (!ctx.options.quiet)
         std::fprintf(ctx.deps.err, "nasops-alert: silence %s expired\n", ctx.options.silence_id.c_str());
     return ExitCode::ok;
@@ -599,17 +562,16 @@ Result<ExitCode> silence_rm(Context& ctx) {
 }  // namespace
 
 Result<ExitCode> run(const Options& options, Deps& deps) {
-    auto ctx = make_context(options, deps);
-    if (!ctx) return std::unexpected(ctx.error());
+    TRY_ASSIGN(auto ctx, make_context(options, deps));
     switch (options.action) {
-        case Action::evaluate: return evaluate(*ctx);
-        case Action::ls: return list_alerts(*ctx);
-        case Action::history: return show_history(*ctx);
-        case Action::flush: return flush(*ctx);
-        case Action::test: return test_channels(*ctx);
-        case Action::silence_add: return silence_add(*ctx);
-        case Action::silence_ls: return silence_ls(*ctx);
-        case Action::silence_rm: return silence_rm(*ctx);
+        case Action::evaluate: return evaluate(ctx);
+        case Action::ls: return list_alerts(ctx);
+        case Action::history: return show_history(ctx);
+        case Action::flush: return flush(ctx);
+        case Action::test: return test_channels(ctx);
+        case Action::silence_add: return silence_add(ctx);
+        case Action::silence_ls: return silence_ls(ctx);
+        case Action::silence_rm: return silence_rm(ctx);
     }
     return fail(ExitCode::software, "unknown action");
 }

@@ -201,9 +201,8 @@ std::string_view delivery_state_name(DeliveryState state) noexcept {
 }
 
 Result<AlertStore> AlertStore::open(const std::filesystem::path& path) {
-    auto store = Store::open(path, migrations());
-    if (!store) return std::unexpected(store.error());
-    return AlertStore(std::move(*store));
+    TRY_ASSIGN(auto store, Store::open(path, migrations()));
+    return AlertStore(std::move(store));
 }
 
 Result<AlertMap> AlertStore::load_alerts() {

@@ -50,8 +50,7 @@ int main(int argc, char** argv) {
     }
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
-        auto format = opts.common.output_format(k_formats);
-        if (!format) return std::unexpected(format.error());
+        TRY(opts.common.output_format(k_formats));
         return std::unexpected(nasops::not_implemented(k_tool, nasops::chosen_subcommand(*app)));
     });
 }

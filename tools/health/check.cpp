@@ -184,10 +184,9 @@ Result<ThresholdRange> parse_threshold(std::string_view text, Quantity quantity)
     std::optional<double> start;
     std::optional<double> finish;
     if (colon == std::string_view::npos) {
-        auto v = convert(input);
-        if (!v) return std::unexpected(v.error());
-        finish = *v;
-        rebuilt += plain_number(*v);
+        TRY_ASSIGN(auto v, convert(input));
+        finish = v;
+        rebuilt += plain_number(v);
     } else {
         const auto lo = trim(input.substr(0, colon));
         const auto hi = trim(input.substr(colon + 1));
@@ -195,16 +194,14 @@ Result<ThresholdRange> parse_threshold(std::string_view text, Quantity quantity)
         if (lo == "~") {
             rebuilt += "~:";
         } else {
-            auto v = convert(lo);
-            if (!v) return std::unexpected(v.error());
-            start = *v;
-            rebuilt += plain_number(*v) + ":";
+            TRY_ASSIGN(auto v, convert(lo));
+            start = v;
+            rebuilt += plain_number(v) + ":";
         }
         if (!hi.empty()) {
-            auto v = convert(hi);
-            if (!v) return std::unexpected(v.error());
-            finish = *v;
-            rebuilt += plain_number(*v);
+            TRY_ASSIGN(auto v, convert(hi));
+            finish = v;
+            rebuilt += plain_number(v);
         }
         if (start && finish && *start > *finish) return bad("start is above end");
     }

@@ -101,12 +101,9 @@ public:
         const auto start = SteadyClock::now();
         // Destroyed in reverse order, so the SFTP channel goes before its session.
         const auto probe = [&]() -> Result<void> {
-            auto session = SshSession::connect(bounded(m_ssh, context.timeout));
-            if (!session) return std::unexpected(session.error());
-            auto sftp = session->sftp();
-            if (!sftp) return std::unexpected(sftp.error());
-            auto st = sftp->stat(m_root);
-            if (!st) return std::unexpected(st.error());
+            TRY_ASSIGN(auto session, SshSession::connect(bounded(m_ssh, context.timeout)));
+            TRY_ASSIGN(auto sftp, session.sftp());
+            TRY(sftp.stat(m_root));
             return {};
         }();
         const std::string failure = probe ? std::string() : probe.error().message;

@@ -129,9 +129,8 @@ public:
     CheckResult run(const CheckContext&) override {
         const auto path = m_proc / "stat";
         auto sample = [&]() -> Result<CpuTimes> {
-            auto text = read_small_file(path);
-            if (!text) return std::unexpected(text.error());
-            return parse_cpu_times(*text, path.string());
+            TRY_ASSIGN(auto text, read_small_file(path));
+            return parse_cpu_times(text, path.string());
         };
         auto before = sample();
         if (!before) return unknown(before.error().message);

@@ -160,7 +160,7 @@ Result<SshOptions> nas_options(const Config& config, const Deps& deps) {
 Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options, const Config& config,
                                                          const Paths& paths, const Deps& deps) {
     const auto& health = config.section("health");
-    if (auto ok = validate(health); !ok) return std::unexpected(ok.error());
+    TRY(validate(health));
 
     std::vector<std::string> names = options.checks;
     for (const auto& name : names) {
@@ -265,20 +265,18 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
 }
 
 Result<Outcome> run(const Options& options, const Deps& deps) {
-    auto config = load_config(
-        ConfigSearch{.explicit_path = options.config_path, .env = deps.env, .system_path = deps.system_config});
-    if (!config) return std::unexpected(config.error());
-    auto paths = resolve_paths(*config, ::geteuid(), deps.env);
-    if (!paths) return std::unexpected(paths.error());
-    const auto& health = config->section("health");
+    TRY_ASSIGN(auto config,
+               load_config(ConfigSearch{
+                   .explicit_path = options.config_path, .env = deps.env, .system_path = deps.system_config}));
+    TRY_ASSIGN(auto paths, resolve_paths(config, ::geteuid(), deps.env));
+    const auto& health = config.section("health");
 
-    auto checks = build_checks(options, *config, *paths, deps);
-    if (!checks) return std::unexpected(checks.error());
+    TRY_ASSIGN(auto checks, build_checks(options, config, paths, deps));
 
     const auto overall = options.timeout.value_or(health.get_duration("timeout"));
     const RunLimits limits{.check_timeout = health.get_optional_duration("check_timeout").value_or(overall),
                            .overall_timeout = overall};
-    auto report = run_checks(*checks, limits, deps.clock);
+    auto report = run_checks(checks, limits, deps.clock);
     const auto& labels = health.get_string_map("labels");
     for (auto& r : report.results) {
         for (const auto& [k, v] : labels) r.labels.emplace(k, v);

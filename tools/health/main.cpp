@@ -11,6 +11,7 @@
 #include "health/thresholds.hpp"
 #include "nasops/core/cli.hpp"
 #include "nasops/core/log.hpp"
+#include "nasops/core/settings.hpp"
 
 namespace {
 
@@ -38,19 +39,11 @@ struct Parsed {
     std::vector<std::string> checks;
     std::string warn;
     std::string crit;
-    std::string timeout;
-    std::string cpu_sample;
+    std::optional<std::string> timeout;
+    std::optional<std::string> cpu_sample;
     bool no_cpu = false;
     std::string textfile_dir;
 };
-
-nasops::Result<std::optional<nasops::Duration>> optional_duration(const std::string& text, std::string_view option) {
-    if (text.empty()) return std::nullopt;
-    auto d = nasops::parse_duration(text);
-    if (!d) return nasops::fail(nasops::ExitCode::usage, std::string(option) + ": " + d.error().message);
-    if (d->count() <= 0) return nasops::fail(nasops::ExitCode::usage, std::string(option) + " must be more than 0");
-    return *d;
-}
 
 }  // namespace
 
@@ -78,12 +71,9 @@ int main(int argc, char** argv) {
 
     bool exit_now = false;
     const int code = nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
-        auto format = parsed.common.output_format(k_formats);
-        if (!format) return std::unexpected(format.error());
-        auto timeout = optional_duration(parsed.timeout, "--timeout");
-        if (!timeout) return std::unexpected(timeout.error());
-        auto cpu_sample = optional_duration(parsed.cpu_sample, "--cpu-sample");
-        if (!cpu_sample) return std::unexpected(cpu_sample.error());
+        TRY_ASSIGN(auto format, parsed.common.output_format(k_formats));
+        TRY_ASSIGN(auto timeout, nasops::typed_duration(parsed.timeout, "--timeout"));
+        TRY_ASSIGN(auto cpu_sample, nasops::typed_duration(parsed.cpu_sample, "--cpu-sample"));
 
         nasops::LogOptions log{
             .tool = "health",
@@ -93,22 +83,21 @@ int main(int argc, char** argv) {
 
         const nasops::health::Options options{
             .checks = parsed.checks,
-            .format = *format,
+            .format = format,
             .config_path = parsed.common.config_path,
             .quiet = parsed.common.quiet,
             .warn = app->count("--warning") > 0 ? std::optional(parsed.warn) : std::nullopt,
             .crit = app->count("--critical") > 0 ? std::optional(parsed.crit) : std::nullopt,
-            .timeout = *timeout,
-            .cpu_sample = *cpu_sample,
+            .timeout = timeout,
+            .cpu_sample = cpu_sample,
             .no_cpu = parsed.no_cpu,
             .textfile_dir = parsed.textfile_dir,
         };
         nasops::health::Deps deps;
         deps.out_is_tty_colour = nasops::colour_enabled(stdout, nasops::Quiet{parsed.common.quiet});
-        auto outcome = nasops::health::run(options, deps);
-        if (!outcome) return std::unexpected(outcome.error());
-        exit_now = outcome->abandoned > 0;
-        return outcome->code;
+        TRY_ASSIGN(auto outcome, nasops::health::run(options, deps));
+        exit_now = outcome.abandoned > 0;
+        return outcome.code;
     });
     if (exit_now) {
         // A check is still blocked in a syscall (a dead NFS mount, a silent NAS):

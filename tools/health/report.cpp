@@ -232,24 +232,15 @@ std::string render_nagios(std::span<const CheckResult> results) {
 
 Result<std::string> render_prom(std::span<const CheckResult> results) {
     Exposition e;
-    auto ok = e.declare("nasops_health_check_status", MetricType::gauge,
-                        "State of a health check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
-    if (!ok) return std::unexpected(ok.error());
-    ok = e.declare("nasops_health_check_duration_seconds", MetricType::gauge, "Time a health check took.");
-    if (!ok) return std::unexpected(ok.error());
+    TRY(e.declare("nasops_health_check_status", MetricType::gauge,
+                  "State of a health check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."));
+    TRY(e.declare("nasops_health_check_duration_seconds", MetricType::gauge, "Time a health check took."));
     for (const auto& r : results) {
         Labels labels{{"check", r.name}};
         if (!r.target.empty()) labels.push_back({"target", r.target});
         for (const auto& [k, v] : r.labels) labels.push_back({k, v});
-        if (ok = e.add("nasops_health_check_status", labels, static_cast<double>(to_int(to_exit_code(r.status))));
-            !ok) {
-            return std::unexpected(ok.error());
-        }
-        if (ok =
-                e.add("nasops_health_check_duration_seconds", labels, static_cast<double>(r.duration.count()) / 1000.0);
-            !ok) {
-            return std::unexpected(ok.error());
-        }
+        TRY(e.add("nasops_health_check_status", labels, static_cast<double>(to_int(to_exit_code(r.status)))));
+        TRY(e.add("nasops_health_check_duration_seconds", labels, static_cast<double>(r.duration.count()) / 1000.0));
     }
     for (const auto& r : results) {
         Labels labels;
@@ -259,8 +250,8 @@ Result<std::string> render_prom(std::span<const CheckResult> results) {
             const auto* spec = find_metric_spec(m.name);
             if (spec == nullptr) return fail(ExitCode::software, fmt::format("metric '{}' has no spec", m.name));
             const auto name = prometheus_name(*spec);
-            if (ok = e.declare(name, MetricType::gauge, spec->help); !ok) return std::unexpected(ok.error());
-            if (ok = e.add(name, labels, m.value); !ok) return std::unexpected(ok.error());
+            TRY(e.declare(name, MetricType::gauge, spec->help));
+            TRY(e.add(name, labels, m.value));
         }
     }
     return e.text();

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <thread>
 
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 
 namespace nasops::sync {
 

@@ -12,6 +12,7 @@
 #include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/core/paths.hpp"
+#include "nasops/core/settings.hpp"
 #include "nasops/db/store.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/units.hpp"
@@ -54,18 +55,10 @@ struct Context {
 };
 
 Result<Context> prepare(const CliOptions& cli, bool writes_logs) {
-    auto config = load_config(ConfigSearch{.explicit_path = cli.common.config_path});
-    if (!config) return std::unexpected(config.error());
-    auto settings = resolve_settings(cli, *config);
-    if (!settings) return std::unexpected(settings.error());
-    auto paths = resolve_paths(*config);
-    if (!paths) return std::unexpected(paths.error());
-    LogOptions log{.tool = "sync",
-                   .stderr_level = LogOptions::stderr_level_for(settings->quiet, settings->verbose),
-                   .colour = colour_enabled(stderr, settings->quiet ? Quiet::yes : Quiet::no)};
-    if (writes_logs) log.log_dir = paths->log_dir;
-    if (auto configured = logger().configure(log); !configured) return std::unexpected(configured.error());
-    return Context{std::move(*config), std::move(*settings), std::move(*paths)};
+    TRY_ASSIGN(auto tool, start_tool(ToolStart{
+                              .tool = "sync", .cli = cli.common, .files = writes_logs ? LogFiles::yes : LogFiles::no}));
+    TRY_ASSIGN(auto settings, resolve_settings(cli, tool.config));
+    return Context{std::move(tool.config), std::move(settings), std::move(tool.paths)};
 }
 
 QueuePolicy policy_of(const Settings& s) {
@@ -88,10 +81,9 @@ Result<std::optional<Store>> open_for_reading(const Paths& paths) {
     const auto db = database_path(paths);
     std::error_code ec;
     if (!fs::exists(db, ec)) return std::optional<Store>{};
-    auto store = Store::open(db, migrations(), OpenMode::read_only);
-    if (!store) return std::unexpected(store.error());
-    if (store->schema_version("sync") == 0) return std::optional<Store>{};
-    return std::optional<Store>(std::move(*store));
+    TRY_ASSIGN(auto store, Store::open(db, migrations(), OpenMode::read_only));
+    if (store.schema_version("sync") == 0) return std::optional<Store>{};
+    return std::optional<Store>(std::move(store));
 }
 
 struct Writable {
@@ -101,13 +93,11 @@ struct Writable {
 
 // The lock, then the database: every change to the queue happens under the lock.
 Result<Writable> open_for_writing(const Paths& paths, Duration lock_timeout) {
-    if (auto dir = ensure_dir(paths.state_dir); !dir) return std::unexpected(dir.error());
-    auto lock = LockFile::acquire(paths.state_dir / "sync.lock", lock_timeout);
-    if (!lock) return std::unexpected(lock.error());
-    if (lock->waited() > Duration{0}) logger().info("waited {} for the lock", format_duration(lock->waited()));
-    auto store = Store::open(database_path(paths), migrations());
-    if (!store) return std::unexpected(store.error());
-    return Writable{std::move(*lock), std::move(*store)};
+    TRY(ensure_dir(paths.state_dir));
+    TRY_ASSIGN(auto lock, LockFile::acquire(paths.state_dir / "sync.lock", lock_timeout));
+    if (lock.waited() > Duration{0}) logger().info("waited {} for the lock", format_duration(lock.waited()));
+    TRY_ASSIGN(auto store, Store::open(database_path(paths), migrations()));
+    return Writable{std::move(lock), std::move(store)};
 }
 
 Result<void> require_sources(const Context& ctx) {
@@ -127,11 +117,10 @@ std::string rate_text(std::optional<double> bytes_per_second) {
 // ---- run -------------------------------------------------------------------
 
 Result<ExitCode> dry_run(const Context& ctx, const CommandEnv& env) {
-    auto store = open_for_reading(ctx.paths);
-    if (!store) return std::unexpected(store.error());
+    TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
     const auto policy = policy_of(ctx.settings);
     std::optional<Queue> queue;
-    if (*store) queue.emplace((*store)->db(), env.clock, policy);
+    if (store) queue.emplace((store)->db(), env.clock, policy);
     const bool json = ctx.settings.format == OutputFormat::json;
     RecordWriter records(env.out, "sync", local_hostname(), env.clock);
     auto summary = plan_sync(
@@ -160,35 +149,31 @@ Result<ExitCode> dry_run(const Context& ctx, const CommandEnv& env) {
 }
 
 Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
-    auto ctx = prepare(cli, !cli.dry_run);
-    if (!ctx) return std::unexpected(ctx.error());
-    if (auto ok = require_sources(*ctx); !ok) return std::unexpected(ok.error());
-    if (ctx->settings.dry_run) return dry_run(*ctx, env);
+    TRY_ASSIGN(auto ctx, prepare(cli, !cli.dry_run));
+    TRY(require_sources(ctx));
+    if (ctx.settings.dry_run) return dry_run(ctx, env);
 
-    auto spec = resolve_target(cli, ctx->config);
-    if (!spec) return std::unexpected(spec.error());
-    auto writable = open_for_writing(ctx->paths, ctx->settings.lock_timeout);
-    if (!writable) return std::unexpected(writable.error());
+    TRY_ASSIGN(auto spec, resolve_target(cli, ctx.config));
+    TRY_ASSIGN(auto writable, open_for_writing(ctx.paths, ctx.settings.lock_timeout));
     reopen_logs_on_sighup();
     std::optional<PidFile> pidfile;
-    if (auto run_dir = ensure_dir(ctx->paths.run_dir); run_dir) {
-        if (auto created = PidFile::create(ctx->paths.run_dir / "nasops-sync.pid"); created)
+    if (auto run_dir = ensure_dir(ctx.paths.run_dir); run_dir) {
+        if (auto created = PidFile::create(ctx.paths.run_dir / "nasops-sync.pid"); created)
             pidfile.emplace(std::move(*created));
     }
 
-    Queue queue(writable->store.db(), env.clock, policy_of(ctx->settings));
-    const bool json = ctx->settings.format == OutputFormat::json;
+    Queue queue(writable.store.db(), env.clock, policy_of(ctx.settings));
+    const bool json = ctx.settings.format == OutputFormat::json;
     std::optional<RecordWriter> records;
     if (json) records.emplace(env.out, "sync", local_hostname(), env.clock);
     const RunOutputs outputs{.records = records ? &*records : nullptr,
-                             .progress = progress_enabled(stderr, ctx->settings.quiet ? Quiet::yes : Quiet::no),
+                             .progress = progress_enabled(stderr, ctx.settings.quiet ? Quiet::yes : Quiet::no),
                              .interrupted = env.interrupted};
-    logger().info("run: {} source(s) to {}", ctx->settings.sources.size(), spec->display());
-    auto summary = run_sync(run_options_of(ctx->settings), queue, env.clock, target_factory(*spec), outputs);
-    if (!summary) return std::unexpected(summary.error());
+    logger().info("run: {} source(s) to {}", ctx.settings.sources.size(), spec.display());
+    TRY_ASSIGN(auto summary, run_sync(run_options_of(ctx.settings), queue, env.clock, target_factory(spec), outputs));
 
-    const auto& s = *summary;
-    if (!json && !ctx->settings.quiet) {
+    const auto& s = summary;
+    if (!json && !ctx.settings.quiet) {
         std::string line =
             fmt::format("uploaded {} files ({}) in {:.1f}s", s.uploaded, format_size(s.bytes_uploaded), s.seconds);
         if (s.failed_attempts > 0) line += fmt::format(", {} failed attempts", s.failed_attempts);
@@ -205,18 +190,15 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
 // ---- status ----------------------------------------------------------------
 
 Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
-    auto ctx = prepare(cli, false);
-    if (!ctx) return std::unexpected(ctx.error());
-    auto store = open_for_reading(ctx->paths);
-    if (!store) return std::unexpected(store.error());
+    TRY_ASSIGN(auto ctx, prepare(cli, false));
+    TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
     QueueStatus st;
-    if (*store) {
-        Queue queue((*store)->db(), env.clock, policy_of(ctx->settings));
-        auto read = queue.status();
-        if (!read) return std::unexpected(read.error());
-        st = std::move(*read);
+    if (store) {
+        Queue queue((store)->db(), env.clock, policy_of(ctx.settings));
+        TRY_ASSIGN(auto read, queue.status());
+        st = std::move(read);
     }
-    if (ctx->settings.format == OutputFormat::json) {
+    if (ctx.settings.format == OutputFormat::json) {
         RecordWriter records(env.out, "sync", local_hostname(), env.clock);
         const auto metric = [&](std::string_view name, double value, std::string_view unit,
                                 nlohmann::json labels = nlohmann::json::object()) -> Result<void> {
@@ -276,16 +258,14 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
 // ---- ls --------------------------------------------------------------------
 
 Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
-    auto ctx = prepare(cli, false);
-    if (!ctx) return std::unexpected(ctx.error());
-    auto store = open_for_reading(ctx->paths);
-    if (!store) return std::unexpected(store.error());
-    if (!*store) return ExitCode::ok;
-    Queue queue((*store)->db(), env.clock, policy_of(ctx->settings));
-    const bool json = ctx->settings.format == OutputFormat::json;
+    TRY_ASSIGN(auto ctx, prepare(cli, false));
+    TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
+    if (!store) return ExitCode::ok;
+    Queue queue((store)->db(), env.clock, policy_of(ctx.settings));
+    const bool json = ctx.settings.format == OutputFormat::json;
     RecordWriter records(env.out, "sync", local_hostname(), env.clock);
     std::optional<Error> write_error;
-    auto listed = queue.for_each(ctx->settings.state, [&](const FileRow& row) {
+    auto listed = queue.for_each(ctx.settings.state, [&](const FileRow& row) {
         const auto path = (fs::path(row.source) / row.rel_path).string();
         if (json) {
             nlohmann::json fields{{"path", path},
@@ -319,37 +299,33 @@ Result<ExitCode> retry(const CliOptions& cli, const CommandEnv& env) {
         return fail(ExitCode::usage, "retry: name the files to requeue (PATH...) or pass --all-failed");
     if (!cli.paths.empty() && cli.all_failed)
         return fail(ExitCode::usage, "retry: give PATH... or --all-failed, not both");
-    auto ctx = prepare(cli, !cli.dry_run);
-    if (!ctx) return std::unexpected(ctx.error());
-    const auto dry = ctx->settings.dry_run ? DryRun::yes : DryRun::no;
+    TRY_ASSIGN(auto ctx, prepare(cli, !cli.dry_run));
+    const auto dry = ctx.settings.dry_run ? DryRun::yes : DryRun::no;
     std::optional<Store> store;
     if (dry == DryRun::yes) {
-        auto opened = open_for_reading(ctx->paths);
-        if (!opened) return std::unexpected(opened.error());
-        store = std::move(*opened);
+        TRY_ASSIGN(auto opened, open_for_reading(ctx.paths));
+        store = std::move(opened);
     } else {
         // Only failed rows change, which a concurrent run never touches: no lock needed.
-        if (auto dir = ensure_dir(ctx->paths.state_dir); !dir) return std::unexpected(dir.error());
-        auto opened = Store::open(database_path(ctx->paths), migrations());
-        if (!opened) return std::unexpected(opened.error());
-        store.emplace(std::move(*opened));
+        TRY(ensure_dir(ctx.paths.state_dir));
+        TRY_ASSIGN(auto opened, Store::open(database_path(ctx.paths), migrations()));
+        store.emplace(std::move(opened));
     }
     std::uint64_t count = 0;
     if (store) {
-        Queue queue(store->db(), env.clock, policy_of(ctx->settings));
+        Queue queue(store->db(), env.clock, policy_of(ctx.settings));
         std::vector<std::string> names;
-        for (const auto& p : ctx->settings.paths) {
+        for (const auto& p : ctx.settings.paths) {
             names.push_back(p);
             std::error_code ec;
             const auto absolute = fs::absolute(p, ec).lexically_normal().string();
             if (!ec && absolute != p) names.push_back(absolute);
         }
-        auto n = ctx->settings.all_failed ? queue.retry_all_failed(dry) : queue.retry_paths(names, dry);
-        if (!n) return std::unexpected(n.error());
-        count = *n;
+        TRY_ASSIGN(auto n, ctx.settings.all_failed ? queue.retry_all_failed(dry) : queue.retry_paths(names, dry));
+        count = n;
     }
     if (dry == DryRun::no && count > 0) logger().info("requeued {} failed files", count);
-    if (ctx->settings.format == OutputFormat::json) {
+    if (ctx.settings.format == OutputFormat::json) {
         RecordWriter records(env.out, "sync", local_hostname(), env.clock);
         auto w =
             records.write(RecordKind::event,
@@ -358,7 +334,7 @@ Result<ExitCode> retry(const CliOptions& cli, const CommandEnv& env) {
     } else {
         print(env.out, fmt::format("{} {} failed files\n", dry == DryRun::yes ? "would requeue" : "requeued", count));
     }
-    if (!ctx->settings.all_failed && count == 0)
+    if (!ctx.settings.all_failed && count == 0)
         return fail(ExitCode::no_input, "retry: none of the named files is in the failed state");
     return ExitCode::ok;
 }
@@ -366,35 +342,29 @@ Result<ExitCode> retry(const CliOptions& cli, const CommandEnv& env) {
 // ---- verify ----------------------------------------------------------------
 
 Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
-    auto ctx = prepare(cli, !cli.dry_run);
-    if (!ctx) return std::unexpected(ctx.error());
-    auto spec = resolve_target(cli, ctx->config);
-    if (!spec) return std::unexpected(spec.error());
-    const auto dry = ctx->settings.dry_run ? DryRun::yes : DryRun::no;
+    TRY_ASSIGN(auto ctx, prepare(cli, !cli.dry_run));
+    TRY_ASSIGN(auto spec, resolve_target(cli, ctx.config));
+    const auto dry = ctx.settings.dry_run ? DryRun::yes : DryRun::no;
     std::optional<Writable> writable;
     std::optional<Store> reading;
     SQLite::Database* db = nullptr;
     if (dry == DryRun::yes) {
-        auto opened = open_for_reading(ctx->paths);
-        if (!opened) return std::unexpected(opened.error());
-        reading = std::move(*opened);
+        TRY_ASSIGN(auto opened, open_for_reading(ctx.paths));
+        reading = std::move(opened);
         if (reading) db = &reading->db();
     } else {
-        auto opened = open_for_writing(ctx->paths, ctx->settings.lock_timeout);
-        if (!opened) return std::unexpected(opened.error());
-        writable.emplace(std::move(*opened));
+        TRY_ASSIGN(auto opened, open_for_writing(ctx.paths, ctx.settings.lock_timeout));
+        writable.emplace(std::move(opened));
         db = &writable->store.db();
     }
     VerifySummary summary;
     if (db != nullptr) {
-        auto target = target_factory(*spec)();
-        if (!target) return std::unexpected(target.error());
-        Queue queue(*db, env.clock, policy_of(ctx->settings));
-        auto checked = verify_completed(queue, **target, ctx->settings.verify, dry);
-        if (!checked) return std::unexpected(checked.error());
-        summary = std::move(*checked);
+        TRY_ASSIGN(auto target, target_factory(spec)());
+        Queue queue(*db, env.clock, policy_of(ctx.settings));
+        TRY_ASSIGN(auto checked, verify_completed(queue, *target, ctx.settings.verify, dry));
+        summary = std::move(checked);
     }
-    if (ctx->settings.format == OutputFormat::json) {
+    if (ctx.settings.format == OutputFormat::json) {
         RecordWriter records(env.out, "sync", local_hostname(), env.clock);
         for (const auto& p : summary.problems) {
             auto w = records.write(RecordKind::event, {{"name", "verify_failed"},
@@ -417,10 +387,10 @@ Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
         for (const auto& p : summary.problems)
             print(env.out, fmt::format("BAD {:<7} {}{}\n", p.what, printable(p.detail),
                                        p.requeued ? " (queued for upload again)" : ""));
-        if (!ctx->settings.quiet || !summary.problems.empty())
+        if (!ctx.settings.quiet || !summary.problems.empty())
             print(env.out,
                   fmt::format("verified {} completed files on {}: {} good, {} bad ({} by SHA-256)\n", summary.checked,
-                              spec->display(), summary.ok, summary.problems.size(), summary.hashed));
+                              spec.display(), summary.ok, summary.problems.size(), summary.hashed));
     }
     return summary.problems.empty() ? ExitCode::ok : ExitCode::data_error;
 }
@@ -467,9 +437,8 @@ TargetFactory target_factory(const TargetSpec& spec) {
         };
     }
     return [spec]() -> Result<std::unique_ptr<Target>> {
-        auto target = SftpTarget::connect(spec);
-        if (!target) return std::unexpected(target.error());
-        return std::unique_ptr<Target>(std::move(*target));
+        TRY_ASSIGN(auto target, SftpTarget::connect(spec));
+        return std::unique_ptr<Target>(std::move(target));
     };
 }
 

@@ -21,7 +21,7 @@
 #include "background_hasher.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 #include "nasops/util/units.hpp"
 
 namespace nasops::sync {
@@ -149,10 +149,9 @@ public:
     Result<std::optional<FileRow>> next() {
         std::lock_guard lock(m_mutex);
         if (m_buffer.empty() && !m_exhausted) {
-            auto rows = queue.eligible(m_last_id, k_fetch);
-            if (!rows) return std::unexpected(rows.error());
-            if (rows->size() < k_fetch) m_exhausted = true;
-            for (auto& r : *rows) {
+            TRY_ASSIGN(auto rows, queue.eligible(m_last_id, k_fetch));
+            if (rows.size() < k_fetch) m_exhausted = true;
+            for (auto& r : rows) {
                 m_last_id = r.id;
                 m_buffer.push_back(std::move(r));
             }
@@ -996,7 +995,7 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
     constexpr std::uint64_t k_lines_per_write = 256;
     for (const auto& source : options.sources) {
         const std::string src = source.string();
-        if (auto begun = queue.begin_scan(); !begun) return std::unexpected(begun.error());
+        TRY(queue.begin_scan());
         std::optional<Error> db_failure;
         auto stats = scan_source(source, options.filter, [&](const ScannedFile& file) -> Result<void> {
             auto registered = queue.register_file(src, file);
@@ -1030,7 +1029,7 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
             }
             return {};
         });
-        if (auto ended = queue.end_scan(); !ended) return std::unexpected(ended.error());
+        TRY(queue.end_scan());
         if (db_failure) return std::unexpected(*db_failure);
         if (!stats) {
             log.error("{}", stats.error().message);
@@ -1061,29 +1060,25 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     const auto started = Steady::now();
     RunState run(options, queue, clock, outputs);
 
-    auto recovered = queue.recover_interrupted();
-    if (!recovered) return std::unexpected(recovered.error());
-    if (*recovered > 0) logger().info("{} transfers were interrupted by an earlier run; they will resume", *recovered);
-    run.summary.recovered = *recovered;
+    TRY_ASSIGN(auto recovered, queue.recover_interrupted());
+    if (recovered > 0) logger().info("{} transfers were interrupted by an earlier run; they will resume", recovered);
+    run.summary.recovered = recovered;
 
     FirstConnection connection(make_target);
-    auto waiting_before = queue.count_eligible();
-    if (!waiting_before) return std::unexpected(waiting_before.error());
-    if (waiting_before->files > 0) connection.start();
-    auto scanned = scan_into_queue(options, queue, run.reporter, [&] { connection.start(); });
-    if (!scanned) return std::unexpected(scanned.error());
-    run.summary.scanned = scanned->scanned;
-    run.summary.added = scanned->added;
-    run.summary.changed = scanned->changed;
-    run.summary.conflicts = scanned->conflicts;
-    run.summary.source_errors = scanned->errors;
+    TRY_ASSIGN(auto waiting_before, queue.count_eligible());
+    if (waiting_before.files > 0) connection.start();
+    TRY_ASSIGN(auto scanned, scan_into_queue(options, queue, run.reporter, [&] { connection.start(); }));
+    run.summary.scanned = scanned.scanned;
+    run.summary.added = scanned.added;
+    run.summary.changed = scanned.changed;
+    run.summary.conflicts = scanned.conflicts;
+    run.summary.source_errors = scanned.errors;
 
-    auto backlog = queue.count_eligible();
-    if (!backlog) return std::unexpected(backlog.error());
+    TRY_ASSIGN(auto backlog, queue.count_eligible());
     // The first connection is made alone: a refused host key or login fails
     // once, and an accepted new host key is recorded once, not by every worker.
     std::unique_ptr<Target> first;
-    if (backlog->files > 0) {
+    if (backlog.files > 0) {
         auto target = connection.take();
         if (!target) {
             if (target.error().code != ExitCode::unavailable) return std::unexpected(target.error());
@@ -1093,7 +1088,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
         }
     }
     if (first) {
-        const int jobs = static_cast<int>(std::min<std::uint64_t>(std::max(options.jobs, 1), backlog->files));
+        const int jobs = static_cast<int>(std::min<std::uint64_t>(std::max(options.jobs, 1), backlog.files));
         std::vector<std::thread> threads;
         std::atomic<int> running{jobs};
         std::mutex done_mutex;
@@ -1114,7 +1109,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
             std::unique_lock lock(done_mutex);
             while (running.load() > 0) {
                 done.wait_for(lock, std::chrono::milliseconds(100));
-                progress.update(run.files_done.load(), backlog->files, run.bytes_done.load(), backlog->bytes);
+                progress.update(run.files_done.load(), backlog.files, run.bytes_done.load(), backlog.bytes);
             }
         }
         progress.clear();
@@ -1122,13 +1117,11 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     }
     if (auto fatal = run.fatal_error()) return std::unexpected(*fatal);
 
-    auto waiting = queue.count_waiting();
-    if (!waiting) return std::unexpected(waiting.error());
-    auto left = queue.count_eligible();
-    if (!left) return std::unexpected(left.error());
+    TRY_ASSIGN(auto waiting, queue.count_waiting());
+    TRY_ASSIGN(auto left, queue.count_eligible());
     RunSummary summary = run.summary;
-    summary.waiting = *waiting;
-    summary.left_pending = left->files;
+    summary.waiting = waiting;
+    summary.left_pending = left.files;
     summary.bytes_sent = run.bytes_sent.load();
     summary.seconds = seconds_since(started);
     return summary;
@@ -1144,9 +1137,8 @@ Result<DryRunSummary> plan_sync(const RunOptions& options, Queue* queue, const Q
         auto stats = scan_source(source, options.filter, [&](const ScannedFile& file) -> Result<void> {
             std::optional<FileRow> row;
             if (queue != nullptr) {
-                auto found = queue->find(src, file.rel_path);
-                if (!found) return std::unexpected(found.error());
-                row = std::move(*found);
+                TRY_ASSIGN(auto found, queue->find(src, file.rel_path));
+                row = std::move(found);
             }
             PlannedFile plan{src, file.rel_path, file.version.size, PlannedFile::Action::upload, row.has_value()};
             if (!row || row->version != file.version) {
@@ -1185,33 +1177,30 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
     std::int64_t after = 0;
     bool can_hash = verify != Verify::size && verify != Verify::none;
     for (;;) {
-        auto rows = queue.rows(FileState::completed, after, std::max<std::size_t>(batch, 1));
-        if (!rows) return std::unexpected(rows.error());
-        if (rows->empty()) break;
-        after = rows->back().id;
+        TRY_ASSIGN(auto rows, queue.rows(FileState::completed, after, std::max<std::size_t>(batch, 1)));
+        if (rows.empty()) break;
+        after = rows.back().id;
 
-        std::vector<std::optional<VerifyProblem>> found(rows->size());
+        std::vector<std::optional<VerifyProblem>> found(rows.size());
         std::vector<std::size_t> to_hash;
-        for (std::size_t i = 0; i < rows->size(); ++i) {
-            const auto& row = (*rows)[i];
-            auto st = target.stat(row.rel_path);
-            if (!st) return std::unexpected(st.error());
-            if (!st->exists || !st->is_regular) {
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto& row = (rows)[i];
+            TRY_ASSIGN(auto st, target.stat(row.rel_path));
+            if (!st.exists || !st.is_regular) {
                 found[i] = VerifyProblem{row, "missing", fmt::format("{} is missing", target.location(row.rel_path))};
-            } else if (st->size != row.version.size) {
+            } else if (st.size != row.version.size) {
                 found[i] = VerifyProblem{row, "size",
                                          fmt::format("{} has {} bytes, the local file had {}",
-                                                     target.location(row.rel_path), st->size, row.version.size)};
+                                                     target.location(row.rel_path), st.size, row.version.size)};
             } else if (can_hash && row.sha256) {
                 to_hash.push_back(i);
             }
         }
         if (!to_hash.empty()) {
             std::vector<std::string> paths;
-            for (auto i : to_hash) paths.push_back((*rows)[i].rel_path);
-            auto digests = target.sha256(paths);
-            if (!digests) return std::unexpected(digests.error());
-            if (!*digests) {
+            for (auto i : to_hash) paths.push_back((rows)[i].rel_path);
+            TRY_ASSIGN(auto digests, target.sha256(paths));
+            if (!digests) {
                 if (verify == Verify::sha256)
                     return fail(ExitCode::unavailable,
                                 fmt::format("{} cannot compute SHA-256 (--verify sha256); use --verify auto or size",
@@ -1220,8 +1209,8 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
             } else {
                 for (std::size_t k = 0; k < to_hash.size(); ++k) {
                     const auto i = to_hash[k];
-                    const auto& row = (*rows)[i];
-                    const auto& d = (**digests)[k];
+                    const auto& row = (rows)[i];
+                    const auto& d = (*digests)[k];
                     ++summary.hashed;
                     if (!d) {
                         found[i] =
@@ -1234,7 +1223,7 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
                 }
             }
         }
-        for (std::size_t i = 0; i < rows->size(); ++i) {
+        for (std::size_t i = 0; i < rows.size(); ++i) {
             ++summary.checked;
             if (!found[i]) {
                 ++summary.ok;
@@ -1247,8 +1236,7 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
             const bool local_same =
                 ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && file_version(st) == row.version;
             if (local_same && dry_run == DryRun::no) {
-                if (auto requeued = queue.requeue(row.id, "verify: " + problem.detail); !requeued)
-                    return std::unexpected(requeued.error());
+                TRY(queue.requeue(row.id, "verify: " + problem.detail));
                 problem.requeued = true;
                 logger().warning("{}: queued for upload again", problem.detail);
             } else if (!local_same) {

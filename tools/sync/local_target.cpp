@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 #include "nasops/util/unique_fd.hpp"
 
 namespace nasops::sync {

@@ -150,8 +150,7 @@ int main(int argc, char** argv) {
         cli.state = p.state.get();
         cli.jobs = p.jobs.get();
         cli.max_retries = p.max_retries.get();
-        auto format = cli.common.output_format(k_formats);
-        if (!format) return std::unexpected(format.error());
+        TRY(cli.common.output_format(k_formats));
 
         using nasops::sync::Command;
         const std::string chosen = nasops::chosen_subcommand(*app);

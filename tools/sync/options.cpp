@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "nasops/core/environment.hpp"
+#include "nasops/core/settings.hpp"
 #include "nasops/util/unique_fd.hpp"
 
 namespace nasops::sync {
@@ -18,16 +19,6 @@ namespace nasops::sync {
 namespace {
 
 constexpr std::array k_formats{OutputFormat::text, OutputFormat::json};
-
-Error usage(std::string_view option, std::string_view message) {
-    return Error{fmt::format("{}: {}", option, message), ExitCode::usage};
-}
-
-template <class T>
-Result<T> with_option_name(Result<T> parsed, std::string_view option) {
-    if (!parsed) return std::unexpected(usage(option, parsed.error().message));
-    return parsed;
-}
 
 std::filesystem::path absolute_from_cwd(const std::string& text) {
     std::error_code ec;
@@ -96,11 +87,10 @@ std::string TargetSpec::display() const {
 Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     const auto& sync = config.section("sync");
     Settings s;
-    auto format = cli.common.output_format(k_formats);
-    if (!format) return std::unexpected(format.error());
-    s.format = *format;
-    s.quiet = cli.common.quiet;
-    s.verbose = cli.common.verbose;
+    TRY_ASSIGN(const auto common, resolve_common(cli.common, k_formats));
+    s.format = common.format;
+    s.quiet = common.quiet;
+    s.verbose = common.verbose;
     s.dry_run = cli.dry_run;
 
     if (!cli.sources.empty()) {
@@ -108,28 +98,17 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     } else {
         for (const auto& src : sync.get_string_list("sources")) s.sources.push_back(clean_folder(src));
     }
-    s.include = cli.include.empty() ? sync.get_string_list("include") : cli.include;
-    s.exclude = cli.exclude.empty() ? sync.get_string_list("exclude") : cli.exclude;
+    s.include = list_setting(cli.include, sync, "include");
+    s.exclude = list_setting(cli.exclude, sync, "exclude");
 
-    if (cli.min_age) {
-        auto d = with_option_name(parse_duration(*cli.min_age), "--min-age");
-        if (!d) return std::unexpected(d.error());
-        s.min_age = *d;
-    } else {
-        s.min_age = sync.get_duration("min_age");
-    }
-    if (cli.jobs) {
-        if (*cli.jobs < 1 || *cli.jobs > 64)
-            return std::unexpected(usage("--jobs", fmt::format("{} is not within 1..64", *cli.jobs)));
-        s.jobs = *cli.jobs;
-    } else {
-        s.jobs = static_cast<int>(sync.get_int("jobs"));
-    }
+    TRY_ASSIGN(s.min_age, duration_setting(cli.min_age, "--min-age", sync, "min_age"));
+    TRY_ASSIGN(const auto jobs, int_setting(cli.jobs, "--jobs", sync, "jobs", 1, 64));
+    s.jobs = static_cast<int>(jobs);
     if (cli.verify) {
         auto v = parse_verify(*cli.verify);
         if (!v)
             return std::unexpected(
-                usage("--verify", fmt::format("'{}' is not one of auto, sha256, size, none", *cli.verify)));
+                option_error("--verify", fmt::format("'{}' is not one of auto, sha256, size, none", *cli.verify)));
         s.verify = *v;
     } else {
         s.verify = parse_verify(sync.get_string("verify")).value_or(Verify::automatic);
@@ -138,49 +117,25 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     if (s.remove_source == RemoveSource::yes && s.verify == Verify::none) {
         if (cli.remove_source || cli.verify)
             return std::unexpected(
-                usage("--remove-source", "needs a verified copy: it cannot be used with --verify none"));
+                option_error("--remove-source", "needs a verified copy: it cannot be used with --verify none"));
         return std::unexpected(
             sync.error_at("remove_source", "needs a verified copy: it cannot be used with verify = \"none\""));
     }
     if (cli.max_retries) {
-        if (*cli.max_retries < 0) return std::unexpected(usage("--max-retries", "must be 0 or more"));
+        if (*cli.max_retries < 0) return std::unexpected(option_error("--max-retries", "must be 0 or more"));
         s.max_retries = *cli.max_retries;
     } else {
         s.max_retries = static_cast<int>(std::min<std::int64_t>(sync.get_int("max_retries"), 1000));
     }
-    if (cli.bwlimit) {
-        auto r = with_option_name(parse_rate(*cli.bwlimit), "--bwlimit");
-        if (!r) return std::unexpected(r.error());
-        s.bwlimit = *r;
-    } else {
-        s.bwlimit = sync.get_optional_rate("bwlimit");
-    }
+    TRY_ASSIGN(s.bwlimit, optional_rate_setting(cli.bwlimit, "--bwlimit", sync, "bwlimit"));
     if (s.bwlimit && *s.bwlimit == 0) s.bwlimit.reset();  // 0: no limit, as rsync
-    if (cli.max_duration) {
-        auto d = with_option_name(parse_duration(*cli.max_duration), "--max-duration");
-        if (!d) return std::unexpected(d.error());
-        s.max_duration = *d;
-    } else {
-        s.max_duration = sync.get_optional_duration("max_duration");
-    }
-    if (cli.max_bytes) {
-        auto b = with_option_name(parse_size(*cli.max_bytes), "--max-bytes");
-        if (!b) return std::unexpected(b.error());
-        s.max_bytes = *b;
-    } else {
-        s.max_bytes = sync.get_optional_size("max_bytes");
-    }
-    if (cli.lock_timeout) {
-        auto d = with_option_name(parse_duration(*cli.lock_timeout), "--lock-timeout");
-        if (!d) return std::unexpected(d.error());
-        s.lock_timeout = *d;
-    } else {
-        s.lock_timeout = sync.get_duration("lock_timeout");
-    }
+    TRY_ASSIGN(s.max_duration, optional_duration_setting(cli.max_duration, "--max-duration", sync, "max_duration"));
+    TRY_ASSIGN(s.max_bytes, optional_size_setting(cli.max_bytes, "--max-bytes", sync, "max_bytes"));
+    TRY_ASSIGN(s.lock_timeout, duration_setting(cli.lock_timeout, "--lock-timeout", sync, "lock_timeout"));
     if (cli.state) {
         auto st = parse_state(*cli.state);
         if (!st)
-            return std::unexpected(usage(
+            return std::unexpected(option_error(
                 "--state", fmt::format("'{}' is not one of pending, transferring, completed, failed", *cli.state)));
         s.state = *st;
     }
@@ -286,9 +241,8 @@ Result<TargetSpec> resolve_target(const CliOptions& cli, const Config& config) {
     if (spec.ssh.known_hosts.empty())
         return std::unexpected(nas.error_at("known_hosts", "no known_hosts file (and $HOME is not set)"));
     if (const auto pass = nas.get_path("passphrase_file"); !pass.empty()) {
-        auto phrase = read_passphrase(pass, nas);
-        if (!phrase) return std::unexpected(phrase.error());
-        spec.ssh.passphrase = std::move(*phrase);
+        TRY_ASSIGN(auto phrase, read_passphrase(pass, nas));
+        spec.ssh.passphrase = std::move(phrase);
     }
     return spec;
 }

@@ -38,7 +38,7 @@ struct CliOptions {
     std::vector<std::string> include;
     std::vector<std::string> exclude;
     std::optional<std::string> min_age;
-    std::optional<int> jobs;
+    std::optional<std::int64_t> jobs;
     std::optional<std::string> verify;
     bool remove_source = false;  // the flag can only turn it on
     std::optional<int> max_retries;

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "nasops/core/log.hpp"
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 
 namespace nasops::sync {
 
@@ -217,8 +217,7 @@ Result<ScanStats> scan_source(const std::filesystem::path& source, const Filter&
         }
         if (!have_stat) continue;  // unreachable: DT_REG entries are always stat'ed
         ++stats.files;
-        if (auto taken = on_file(ScannedFile{std::move(rel), file_version(st)}); !taken)
-            return std::unexpected(taken.error());
+        TRY(on_file(ScannedFile{std::move(rel), file_version(st)}));
     }
     return stats;
 }
@@ -254,11 +253,10 @@ Result<std::pair<int, std::string>> SourceFiles::folder_of(const std::filesystem
     if (slash != std::string_view::npos) key.append(rel_path.substr(0, slash));
     if (!m_folder || key != m_folder_key) {
         m_folder_key.clear();
-        auto parent = open_source_parent(source, rel_path);
-        if (!parent) return std::unexpected(parent.error());
-        m_folder = std::move(parent->folder);
+        TRY_ASSIGN(auto parent, open_source_parent(source, rel_path));
+        m_folder = std::move(parent.folder);
         m_folder_key = std::move(key);
-        return std::pair{m_folder.get(), std::move(parent->name)};
+        return std::pair{m_folder.get(), std::move(parent.name)};
     }
     const std::string name(slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1));
     if (name.empty() || name == "." || name == "..")
@@ -268,12 +266,11 @@ Result<std::pair<int, std::string>> SourceFiles::folder_of(const std::filesystem
 }
 
 Result<SourceFiles::Opened> SourceFiles::open(const std::filesystem::path& source, std::string_view rel_path) {
-    auto folder = folder_of(source, rel_path);
-    if (!folder) return std::unexpected(folder.error());
+    TRY_ASSIGN(auto folder, folder_of(source, rel_path));
     const auto where = (source / std::string(rel_path)).string();
     // O_NONBLOCK: a FIFO put in the file's place must not hang the run; on the
     // regular files let through, it changes nothing.
-    Opened opened{UniqueFd(::openat(folder->first, folder->second.c_str(),
+    Opened opened{UniqueFd(::openat(folder.first, folder.second.c_str(),
                                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)),
                   {}};
     if (!opened.fd)
@@ -288,16 +285,15 @@ Result<SourceFiles::Opened> SourceFiles::open(const std::filesystem::path& sourc
 
 Result<void> SourceFiles::remove(const std::filesystem::path& source, std::string_view rel_path,
                                  const FileVersion& expected) {
-    auto folder = folder_of(source, rel_path);
-    if (!folder) return std::unexpected(folder.error());
+    TRY_ASSIGN(auto folder, folder_of(source, rel_path));
     const auto where = (source / std::string(rel_path)).string();
     struct stat st {};
-    if (::fstatat(folder->first, folder->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    if (::fstatat(folder.first, folder.second.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         return fail(ExitCode::no_input, fmt::format("cannot remove {}: {}", where, std::strerror(errno)));
     if (!S_ISREG(st.st_mode) || file_version(st) != expected)
         return fail(ExitCode::data_error,
                     fmt::format("not removing {}: it changed after it was uploaded; it will be uploaded again", where));
-    if (::unlinkat(folder->first, folder->second.c_str(), 0) != 0)
+    if (::unlinkat(folder.first, folder.second.c_str(), 0) != 0)
         return fail(ExitCode::io_error, fmt::format("cannot remove {}: {}", where, std::strerror(errno)));
     return {};
 }

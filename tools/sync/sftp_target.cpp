@@ -9,9 +9,9 @@
 #include <map>
 
 #include "nasops/core/log.hpp"
-#include "nasops/sha256.hpp"
 #include "nasops/ssh/remote_df.hpp"
 #include "nasops/ssh/shell_quote.hpp"
+#include "nasops/util/sha256.hpp"
 
 namespace nasops::sync {
 
@@ -84,17 +84,13 @@ SftpTarget::SftpTarget(SshSession session, Sftp sftp, SftpPipeline pipeline, Tar
       m_spec(std::move(spec)) {}
 
 Result<std::unique_ptr<SftpTarget>> SftpTarget::connect(const TargetSpec& spec) {
-    auto session = SshSession::connect(spec.ssh);
-    if (!session) return std::unexpected(session.error());
-    if (session->host_key_added())
-        logger().warning("added the {} host key {} of {} to {} (accept-new)", session->host_key_type(),
-                         session->host_key_fingerprint(), session->endpoint(), spec.ssh.known_hosts.string());
-    auto sftp = session->sftp();
-    if (!sftp) return std::unexpected(sftp.error());
-    auto pipeline = session->sftp_pipeline();
-    if (!pipeline) return std::unexpected(pipeline.error());
-    return std::unique_ptr<SftpTarget>(
-        new SftpTarget(std::move(*session), std::move(*sftp), std::move(*pipeline), spec));
+    TRY_ASSIGN(auto session, SshSession::connect(spec.ssh));
+    if (session.host_key_added())
+        logger().warning("added the {} host key {} of {} to {} (accept-new)", session.host_key_type(),
+                         session.host_key_fingerprint(), session.endpoint(), spec.ssh.known_hosts.string());
+    TRY_ASSIGN(auto sftp, session.sftp());
+    TRY_ASSIGN(auto pipeline, session.sftp_pipeline());
+    return std::unique_ptr<SftpTarget>(new SftpTarget(std::move(session), std::move(sftp), std::move(pipeline), spec));
 }
 
 std::string SftpTarget::describe() const {
@@ -112,9 +108,8 @@ std::string SftpTarget::location(std::string_view rel_path) const {
 }
 
 Result<TargetEntry> SftpTarget::stat(std::string_view rel_path) {
-    auto st = m_sftp.stat(remote(rel_path));
-    if (!st) return std::unexpected(st.error());
-    return TargetEntry{.exists = st->exists, .is_regular = st->is_regular, .size = st->size};
+    TRY_ASSIGN(auto st, m_sftp.stat(remote(rel_path)));
+    return TargetEntry{.exists = st.exists, .is_regular = st.is_regular, .size = st.size};
 }
 
 Result<void> SftpTarget::make_dirs(std::string_view rel_path) {
@@ -122,9 +117,8 @@ Result<void> SftpTarget::make_dirs(std::string_view rel_path) {
 }
 
 Result<std::unique_ptr<TargetFile>> SftpTarget::open_write(std::string_view rel_path, std::uint64_t offset) {
-    auto upload = m_pipeline.open_upload(remote(rel_path), offset);
-    if (!upload) return std::unexpected(upload.error());
-    return std::make_unique<SftpTargetFile>(std::move(*upload));
+    TRY_ASSIGN(auto upload, m_pipeline.open_upload(remote(rel_path), offset));
+    return std::make_unique<SftpTargetFile>(std::move(upload));
 }
 
 Result<void> SftpTarget::rename(std::string_view from, std::string_view to) {
@@ -267,9 +261,8 @@ Result<std::vector<SftpTarget::HashCommand>> SftpTarget::sha256_commands(std::sp
         auto name = remote(rel_paths.front());
         if (name.find_first_of("\\\n\r") == std::string::npos) {
             std::vector<std::string> argv(k_openssl_sha256.begin(), k_openssl_sha256.end());
-            auto fast = hashes_right(argv, m_has_openssl);
-            if (!fast) return std::unexpected(fast.error());
-            if (*fast) {
+            TRY_ASSIGN(auto fast, hashes_right(argv, m_has_openssl));
+            if (fast) {
                 argv.push_back(name);
                 commands.push_back(HashCommand{std::move(argv), {std::move(name)}});
                 return commands;
@@ -300,34 +293,29 @@ Result<Digests> SftpTarget::digests_from(std::span<const HashCommand> commands,
                                          const std::function<Result<ExecResult>(const HashCommand&)>& run) {
     Digests out;
     for (const auto& command : commands) {
-        auto ran = run(command);
-        if (!ran) return std::unexpected(ran.error());
+        TRY_ASSIGN(auto ran, run(command));
         // Exit 1 with messages on stderr for files that are missing: they come back as nullopt.
-        for (auto& d : parse_sha256sum_output(ran->out, command.names)) out.push_back(std::move(d));
+        for (auto& d : parse_sha256sum_output(ran.out, command.names)) out.push_back(std::move(d));
     }
     return out;
 }
 
 Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> rel_paths) {
-    auto can = probe_sha256sum();
-    if (!can) return std::unexpected(can.error());
-    if (!*can) return std::optional<Digests>{};
-    auto commands = sha256_commands(rel_paths);
-    if (!commands) return std::unexpected(commands.error());
+    TRY_ASSIGN(auto can, probe_sha256sum());
+    if (!can) return std::optional<Digests>{};
+    TRY_ASSIGN(auto commands, sha256_commands(rel_paths));
     auto digests =
-        digests_from(*commands, [&](const HashCommand& command) { return run_remote(command.argv, k_hash_timeout); });
+        digests_from(commands, [&](const HashCommand& command) { return run_remote(command.argv, k_hash_timeout); });
     if (!digests) return std::unexpected(digests.error());
     return std::optional<Digests>(std::move(*digests));
 }
 
 Result<void> SftpTarget::sha256_request(std::span<const std::string> rel_paths) {
-    auto can = probe_sha256sum();
-    if (!can) return std::unexpected(can.error());
-    HashRequest request{{rel_paths.begin(), rel_paths.end()}, {}, *can};
-    if (*can && shell()) {
-        auto commands = sha256_commands(rel_paths);
-        if (!commands) return std::unexpected(commands.error());
-        request.commands = std::move(*commands);
+    TRY_ASSIGN(auto can, probe_sha256sum());
+    HashRequest request{{rel_paths.begin(), rel_paths.end()}, {}, can};
+    if (can && shell()) {
+        TRY_ASSIGN(auto commands, sha256_commands(rel_paths));
+        request.commands = std::move(commands);
         for (const auto& command : request.commands) {
             auto sent = m_shell->send(command.argv, m_spec.ssh.timeout);
             if (sent) continue;

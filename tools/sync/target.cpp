@@ -26,11 +26,9 @@ std::vector<Result<T>> each_until_unavailable(std::span<const Item> items, F&& o
 
 std::vector<Result<bool>> Target::write_files(std::span<const WholeFile> files) {
     return each_until_unavailable<bool>(files, [&](const WholeFile& f) -> Result<bool> {
-        auto file = open_write(f.rel_path, 0);
-        if (!file) return std::unexpected(file.error());
-        if (!f.data.empty())
-            if (auto written = (*file)->write(f.data); !written) return std::unexpected(written.error());
-        if (auto finished = (*file)->finish(); !finished) return std::unexpected(finished.error());
+        TRY_ASSIGN(auto file, open_write(f.rel_path, 0));
+        if (!f.data.empty()) TRY((file)->write(f.data));
+        TRY((file)->finish());
         return set_mtime(f.rel_path, f.mtime_ns);
     });
 }

@@ -212,8 +212,7 @@ void reopen_logs_on_sighup() {
 }
 
 Result<PidFile> PidFile::create(const std::filesystem::path& path) {
-    auto written = write_file_atomically(path, fmt::format("{}\n", ::getpid()), 0644);
-    if (!written) return std::unexpected(written.error());
+    TRY(write_file_atomically(path, fmt::format("{}\n", ::getpid()), 0644));
     return PidFile(path);
 }
 

@@ -98,9 +98,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
             db->exec("PRAGMA journal_mode = WAL");
             db->exec("PRAGMA synchronous = NORMAL");
             db->exec(std::string(k_version_table));
-            if (auto applied = apply_migrations(*db, path, migrations); !applied) {
-                return std::unexpected(applied.error());
-            }
+            TRY(apply_migrations(*db, path, migrations));
         }
     } catch (const SQLite::Exception& e) {
         const bool corrupt = e.getErrorCode() == SQLITE_NOTADB || e.getErrorCode() == SQLITE_CORRUPT;

@@ -130,9 +130,7 @@ Result<std::string> format_record(RecordKind kind, const nlohmann::json& fields,
         return fail(ExitCode::software, "a record needs a tool name and a host name");
     }
     std::string line;
-    if (auto ok = format_into(line, kind, fields, tool_host_members(tool, host), ts); !ok) {
-        return std::unexpected(ok.error());
-    }
+    TRY(format_into(line, kind, fields, tool_host_members(tool, host), ts));
     return line;
 }
 

@@ -232,8 +232,7 @@ std::vector<std::string> KnownHosts::key_types(std::string_view host, int port) 
 
 Result<void> append_known_host(const std::filesystem::path& path, std::string_view host, int port,
                                std::string_view key_blob) {
-    auto line = known_hosts_line(host, port, key_blob);
-    if (!line) return std::unexpected(line.error());
+    TRY_ASSIGN(auto line, known_hosts_line(host, port, key_blob));
     const auto cannot = [&](std::string_view why) {
         return fail(ExitCode::cant_create, fmt::format("cannot add the host key of {} to {}: {}",
                                                        known_hosts_name(host, port), path.string(), why));
@@ -251,7 +250,7 @@ Result<void> append_known_host(const std::filesystem::path& path, std::string_vi
     if (!fd) return cannot(std::strerror(errno));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return cannot(std::strerror(errno));
-    std::string text = std::move(*line);
+    std::string text = std::move(line);
     if (st.st_size > 0) {
         char last = '\n';
         if (::pread(fd.get(), &last, 1, st.st_size - 1) != 1) return cannot(std::strerror(errno));

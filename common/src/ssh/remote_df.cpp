@@ -45,13 +45,12 @@ std::optional<RemoteFsStat> parse_df_output(std::string_view text) {
 
 Result<RemoteFsStat> remote_df(SshSession& session, std::string_view path) {
     const std::vector<std::string> argv{"df", "-P", "-k", "--", std::string(path)};
-    auto run = session.exec(argv);
-    if (!run) return std::unexpected(run.error());
-    if (run->exit_status == 0) {
-        if (auto st = parse_df_output(run->out)) return *st;
+    TRY_ASSIGN(auto run, session.exec(argv));
+    if (run.exit_status == 0) {
+        if (auto st = parse_df_output(run.out)) return *st;
     }
     return fail(ExitCode::io_error, fmt::format("df -P -k -- {} on the server exited with {}: {}", path,
-                                                run->exit_status, run->err.substr(0, 200)));
+                                                run.exit_status, run.err.substr(0, 200)));
 }
 
 }  // namespace nasops

@@ -62,8 +62,7 @@ Result<void> RemoteShell::send(std::span<const std::string> argv, Duration timeo
     // The blank line before each marker ends a last line the command left open.
     const std::string line = fmt::format("{} </dev/null; printf '\\n%s %d\\n' {} \"$?\"; printf '\\n%s\\n' {} >&2\n",
                                          shell_join(argv), m_marker, m_marker);
-    auto sent = pump(line, timeout, what, [] { return true; });
-    if (!sent) return std::unexpected(sent.error());
+    TRY(pump(line, timeout, what, [] { return true; }));
     m_waiting.push_back(argv.front());
     return {};
 }
@@ -75,12 +74,11 @@ Result<ExecResult> RemoteShell::receive(Duration timeout) {
     const std::string err_end = fmt::format("\n{}\n", m_marker);
     std::optional<StatusLine> status;
     std::size_t err_at = std::string::npos;
-    auto received = pump({}, timeout, what, [&] {
+    TRY(pump({}, timeout, what, [&] {
         status = find_status_line(m_out, m_marker);
         err_at = m_err.find(err_end);
         return status && err_at != std::string::npos;
-    });
-    if (!received) return std::unexpected(received.error());
+    }));
     m_waiting.pop_front();
     ExecResult result;
     result.out = m_out.substr(0, status->start);
@@ -95,7 +93,7 @@ Result<ExecResult> RemoteShell::run(std::span<const std::string> argv, Duration 
     if (!m_waiting.empty())
         return fail(ExitCode::software, fmt::format("cannot run {} on {}: commands sent before are not received yet",
                                                     argv.empty() ? "" : argv.front(), m_endpoint));
-    if (auto sent = send(argv, timeout); !sent) return std::unexpected(sent.error());
+    TRY(send(argv, timeout));
     return receive(timeout);
 }
 

@@ -74,9 +74,8 @@ Result<void> Sftp::mkdir_p(std::string_view path, int mode) {
         return fail(ExitCode::cant_create,
                     fmt::format("cannot create folder {} on the NAS: {} exists and is not a folder", target, p));
     };
-    auto whole = stat(target);
-    if (!whole) return std::unexpected(whole.error());
-    if (whole->exists) return whole->is_directory ? Result<void>{} : not_a_folder(target);
+    TRY_ASSIGN(auto whole, stat(target));
+    if (whole.exists) return whole.is_directory ? Result<void>{} : not_a_folder(target);
 
     std::string prefix = target.front() == '/' ? "/" : "";
     std::size_t pos = 0;
@@ -88,10 +87,9 @@ Result<void> Sftp::mkdir_p(std::string_view path, int mode) {
         if (!prefix.empty() && prefix.back() != '/') prefix.push_back('/');
         prefix.append(part);
 
-        auto st = stat(prefix);
-        if (!st) return std::unexpected(st.error());
-        if (st->exists) {
-            if (!st->is_directory) return not_a_folder(prefix);
+        TRY_ASSIGN(auto st, stat(prefix));
+        if (st.exists) {
+            if (!st.is_directory) return not_a_folder(prefix);
             continue;
         }
         const int rc = libssh2_sftp_mkdir_ex(m_sftp.get(), prefix.c_str(), path_length(prefix), mode);
@@ -125,9 +123,8 @@ Result<void> Sftp::rename(std::string_view from, std::string_view to) {
         return std::unexpected(std::move(failure));
 
     // SFTP v3 (OpenSSH) never replaces an existing file: remove it, then retry.
-    auto target = stat(dst);
-    if (!target) return std::unexpected(target.error());
-    if (!target->exists || target->is_directory) return std::unexpected(std::move(failure));
+    TRY_ASSIGN(auto target, stat(dst));
+    if (!target.exists || target.is_directory) return std::unexpected(std::move(failure));
     if (auto removed = remove(dst); !removed) return removed;
     rc = attempt();
     if (rc != 0)

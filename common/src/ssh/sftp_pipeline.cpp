@@ -101,7 +101,7 @@ Result<SftpPipeline> SftpPipeline::open(LIBSSH2_SESSION* session, int socket, Du
                     : std::unexpected(sftp_status_error(r, "limits@openssh.com", ExitCode::config, ExitCode::config));
         });
         encode_sftp_limits(pipeline.m_out, id);
-        if (auto ran = pipeline.run(); !ran) return std::unexpected(ran.error());
+        TRY(pipeline.run());
         // A server that offers the extension and then fails it keeps the size every server takes.
         if (limits && *limits && (*limits)->max_write >= k_write_size)
             pipeline.m_write_size =
@@ -364,7 +364,7 @@ Result<SftpUpload> SftpPipeline::open_upload(std::string path, std::uint64_t off
     });
     encode_sftp_open(m_out, id, path, sftp_open::write | sftp_open::create | (resume ? 0 : sftp_open::truncate),
                      SftpAttrs{.permissions = mode});
-    if (auto ran = run(); !ran) return std::unexpected(ran.error());
+    TRY(run());
     if (!*handle) return std::unexpected(handle->error());
     SftpUpload upload(*this, path, std::move(**handle), offset);
     if (!resume) return upload;
@@ -378,7 +378,7 @@ Result<SftpUpload> SftpPipeline::open_upload(std::string path, std::uint64_t off
                                                      ExitCode::io_error, ExitCode::io_error));
     });
     encode_sftp_fstat(m_out, id, upload.m_handle);
-    if (auto ran = run(); !ran) return std::unexpected(ran.error());
+    TRY(run());
     if (!*size) return std::unexpected(size->error());
     if (**size < offset)
         return fail(ExitCode::data_error, fmt::format("cannot resume {} on the NAS at byte {}: it holds only {} bytes",
@@ -394,7 +394,7 @@ Result<SftpUpload> SftpPipeline::open_upload(std::string path, std::uint64_t off
                 ExitCode::io_error, ExitCode::io_error);
     });
     encode_sftp_fsetstat(m_out, id, upload.m_handle, SftpAttrs{.size = offset});
-    if (auto ran = run(); !ran) return std::unexpected(ran.error());
+    TRY(run());
     if (truncated) return std::unexpected(std::move(*truncated));
     return upload;
 }

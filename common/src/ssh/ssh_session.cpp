@@ -139,15 +139,13 @@ Result<SshSession> SshSession::connect(const SshOptions& options) {
     if (options.known_hosts.empty())
         return fail(ExitCode::config, fmt::format("cannot connect to {}: no known_hosts file is configured", endpoint));
 
-    auto known_hosts = KnownHosts::load(options.known_hosts);
-    if (!known_hosts) return std::unexpected(known_hosts.error());
+    TRY_ASSIGN(auto known_hosts, KnownHosts::load(options.known_hosts));
 
     SshSession session;
     session.m_endpoint = endpoint;
     session.m_timeout = options.timeout;
-    auto socket = tcp_connect(options.host, options.port, options.connect_timeout, endpoint);
-    if (!socket) return std::unexpected(socket.error());
-    session.m_socket = std::move(*socket);
+    TRY_ASSIGN(auto socket, tcp_connect(options.host, options.port, options.connect_timeout, endpoint));
+    session.m_socket = std::move(socket);
 
     session.m_session.reset(libssh2_session_init());
     LIBSSH2_SESSION* s = session.m_session.get();
@@ -158,7 +156,7 @@ Result<SshSession> SshSession::connect(const SshOptions& options) {
 
     // Ask first for the key types known_hosts holds for this host, as OpenSSH
     // does, so that a host known by its ed25519 key is not met with its ECDSA key.
-    std::vector<std::string> order = known_hosts->key_types(options.host, options.port);
+    std::vector<std::string> order = known_hosts.key_types(options.host, options.port);
     for (const std::string_view name : k_host_key_order)
         if (std::ranges::find(order, name) == order.end()) order.emplace_back(name);
     std::string preference;
@@ -172,10 +170,8 @@ Result<SshSession> SshSession::connect(const SshOptions& options) {
                                   : ExitCode::unavailable;
         return fail(code, fmt::format("SSH handshake with {} failed: {}", endpoint, ssh_detail::last_error_text(s)));
     }
-    if (auto verified = session.verify_host_key(options, *known_hosts); !verified)
-        return std::unexpected(verified.error());
-    if (auto authenticated = session.authenticate(options); !authenticated)
-        return std::unexpected(authenticated.error());
+    TRY(session.verify_host_key(options, known_hosts));
+    TRY(session.authenticate(options));
     session.set_timeout(options.timeout);
     return session;
 }
@@ -362,9 +358,8 @@ Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::opti
 
     ExecResult result;
     const ssh_detail::ChannelIo io{.input = input.value_or(std::string_view{}), .out = result.out, .err = result.err};
-    auto pumped = ssh_detail::pump_channel(
-        s, m_socket.get(), channel.get(), io, m_timeout, [] { return false; }, what);
-    if (!pumped) return std::unexpected(pumped.error());
+    TRY(ssh_detail::pump_channel(
+        s, m_socket.get(), channel.get(), io, m_timeout, [] { return false; }, what));
 
     if (const int rc = libssh2_channel_close(channel.get()); rc != 0)
         return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));

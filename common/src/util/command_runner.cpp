@@ -69,16 +69,14 @@ int shell_status(int status) {
 Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& argv, const EnvVars& env,
                                                std::string_view input, Duration timeout) {
     if (argv.empty()) return fail(ExitCode::config, "empty command");
-    auto in = make_pipe();
-    if (!in) return std::unexpected(in.error());
-    auto out = make_pipe();
-    if (!out) return std::unexpected(out.error());
+    TRY_ASSIGN(auto in, make_pipe());
+    TRY_ASSIGN(auto out, make_pipe());
 
     SpawnActions actions;
-    posix_spawn_file_actions_adddup2(actions.get(), in->read.get(), 0);
-    posix_spawn_file_actions_adddup2(actions.get(), out->write.get(), 1);
+    posix_spawn_file_actions_adddup2(actions.get(), in.read.get(), 0);
+    posix_spawn_file_actions_adddup2(actions.get(), out.write.get(), 1);
     if (m_stderr_to == StderrTo::output) {
-        posix_spawn_file_actions_adddup2(actions.get(), out->write.get(), 2);
+        posix_spawn_file_actions_adddup2(actions.get(), out.write.get(), 2);
     } else {
         posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
     }
@@ -118,13 +116,13 @@ Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& a
     if (rc != 0) {
         return fail(ExitCode::unavailable, fmt::format("cannot run {}: {}", argv.front(), std::strerror(rc)));
     }
-    in->read.reset();
-    out->write.reset();
-    ::fcntl(in->write.get(), F_SETFL, O_NONBLOCK);
+    in.read.reset();
+    out.write.reset();
+    ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);
 
     CommandOutcome outcome;
     std::size_t written = 0;
-    if (input.empty()) in->write.reset();
+    if (input.empty()) in.write.reset();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::array<char, 8192> buffer{};
     bool out_open = true;
@@ -137,19 +135,19 @@ Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& a
         }
         std::array<pollfd, 2> fds{};
         nfds_t n = 0;
-        fds[n++] = pollfd{out->read.get(), POLLIN, 0};
-        if (in->write.valid()) fds[n++] = pollfd{in->write.get(), POLLOUT, 0};
+        fds[n++] = pollfd{out.read.get(), POLLIN, 0};
+        if (in.write.valid()) fds[n++] = pollfd{in.write.get(), POLLOUT, 0};
         const int ready = ::poll(fds.data(), n, static_cast<int>(std::min<long long>(left.count(), 1000)));
         if (ready < 0 && errno != EINTR) break;
         if (ready <= 0) continue;
         if (n > 1 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-            const auto w = ::write(in->write.get(), input.data() + written, input.size() - written);
+            const auto w = ::write(in.write.get(), input.data() + written, input.size() - written);
             if (w > 0) written += static_cast<std::size_t>(w);
-            if (w < 0 && errno != EAGAIN && errno != EINTR) in->write.reset();
-            if (written >= input.size()) in->write.reset();
+            if (w < 0 && errno != EAGAIN && errno != EINTR) in.write.reset();
+            if (written >= input.size()) in.write.reset();
         }
         if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-            const auto r = ::read(out->read.get(), buffer.data(), buffer.size());
+            const auto r = ::read(out.read.get(), buffer.data(), buffer.size());
             if (r > 0) {
                 const auto room = k_max_command_output - std::min(k_max_command_output, outcome.output.size());
                 outcome.output.append(buffer.data(), std::min(static_cast<std::size_t>(r), room));
@@ -158,7 +156,7 @@ Result<CommandOutcome> SpawnCommandRunner::run(const std::vector<std::string>& a
             }
         }
     }
-    in->write.reset();
+    in.write.reset();
     int status = 0;
     if (outcome.timed_out) {
         ::kill(-pid, SIGKILL);

@@ -1,4 +1,4 @@
-#include "nasops/sha256.hpp"
+#include "nasops/util/sha256.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

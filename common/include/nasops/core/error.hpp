@@ -24,6 +24,25 @@ inline std::unexpected<Error> fail(ExitCode code, std::string message) {
     return std::unexpected(Error{std::move(message), code});
 }
 
+// Propagation that reads like the happy path (ccache's util/expected.hpp):
+//   TRY(write_file(path, text));              // returns its Error if it failed
+//   TRY_ASSIGN(auto file, open_file(path));   // declares `file` as the value
+// Each expands to statements: use them where a statement may stand, not as the
+// body of an unbraced if.
+#define NASOPS_TRY_CONCAT_(a, b) a##b
+#define NASOPS_TRY_NAME_(line) NASOPS_TRY_CONCAT_(nasops_try_result_, line)
+
+#define TRY(expr)                                                                               \
+    do {                                                                                        \
+        auto&& nasops_try_result_ = (expr);                                                     \
+        if (!nasops_try_result_) return std::unexpected(std::move(nasops_try_result_).error()); \
+    } while (false)
+
+#define TRY_ASSIGN(declaration, expr)                                                                       \
+    auto NASOPS_TRY_NAME_(__LINE__) = (expr);                                                               \
+    if (!NASOPS_TRY_NAME_(__LINE__)) return std::unexpected(std::move(NASOPS_TRY_NAME_(__LINE__)).error()); \
+    declaration = std::move(*NASOPS_TRY_NAME_(__LINE__))
+
 // Thrown only where a Result cannot travel (constructors, callbacks); each tool's
 // entry point catches it once, like any other Error.
 struct Fatal {
