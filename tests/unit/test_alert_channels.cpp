@@ -8,6 +8,8 @@
 #include "alert/engine.hpp"
 #include "alert/rules.hpp"
 #include "nasops/core/config.hpp"
+#include "nasops/net/http.hpp"
+#include "nasops/util/base64.hpp"
 
 using namespace nasops;
 using namespace nasops::alert;

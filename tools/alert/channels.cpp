@@ -8,6 +8,7 @@
 #include <set>
 
 #include "nasops/core/log.hpp"
+#include "nasops/util/base64.hpp"
 #include "nasops/version.hpp"
 
 namespace nasops::alert {

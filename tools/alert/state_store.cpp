@@ -122,10 +122,6 @@ void bind_optional_double(SQLite::Statement& q, int index, const std::optional<d
         q.bind(index);
 }
 
-Error db_error(const std::filesystem::path& path, const std::exception& e) {
-    return Error{fmt::format("{}: {}", path.string(), e.what()), ExitCode::io_error};
-}
-
 std::string new_silence_id() {
     std::random_device random;
     const auto a = random();
@@ -234,7 +230,7 @@ Result<AlertMap> AlertStore::load_alerts() {
         }
         return alerts;
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "loading alerts", e));
     }
 }
 
@@ -254,7 +250,7 @@ Result<NotifyStates> AlertStore::load_notify_states() {
         }
         return states;
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "loading what each channel was sent", e));
     }
 }
 
@@ -285,7 +281,7 @@ Result<std::vector<Silence>> AlertStore::load_silences(SystemTimePoint now, bool
         }
         return out;
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "loading silences", e));
     }
 }
 
@@ -377,7 +373,7 @@ Result<void> AlertStore::save_run(const RunChanges& changes, const std::set<std:
             return {};
         });
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "saving the run", e));
     }
 }
 
@@ -399,7 +395,7 @@ Result<std::string> AlertStore::add_silence(const Silence& silence, SystemTimePo
         q.exec();
         return id;
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "adding a silence", e));
     }
 }
 
@@ -425,7 +421,7 @@ Result<bool> AlertStore::remove_silence(std::string_view id, SystemTimePoint now
         q.bind(3, rfc3339_millis(now));
         return q.exec() > 0;
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "expiring a silence", e));
     }
 }
 
@@ -438,7 +434,7 @@ Result<std::vector<Delivery>> AlertStore::due_deliveries(SystemTimePoint now, bo
         if (!ignore_backoff) q.bind(1, rfc3339_millis(now));
         return read_deliveries(q);
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "reading the outbox", e));
     }
 }
 
@@ -448,7 +444,7 @@ Result<std::vector<Delivery>> AlertStore::undelivered() {
             db(), std::string(k_delivery_columns) + "WHERE d.state IN ('queued', 'failed', 'dead') ORDER BY d.id");
         return read_deliveries(q);
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "reading the outbox", e));
     }
 }
 
@@ -469,7 +465,7 @@ Result<void> AlertStore::record_outcome(const Delivery& delivery, const HistoryE
             return {};
         });
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "recording a delivery", e));
     }
 }
 
@@ -496,7 +492,7 @@ Result<std::vector<HistoryEntry>> AlertStore::history(std::size_t limit) {
         }
         return out;
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "reading the history", e));
     }
 }
 
@@ -505,7 +501,7 @@ Result<void> AlertStore::add_history(const HistoryEntry& entry) {
         insert_history(db(), entry);
         return {};
     } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
+        return std::unexpected(db_error(db(), "recording history", e));
     }
 }
 

@@ -16,10 +16,6 @@ unsigned int path_length(std::string_view path) {
     return static_cast<unsigned int>(path.size());
 }
 
-bool is_missing(unsigned long status) {
-    return status == LIBSSH2_FX_NO_SUCH_FILE || status == LIBSSH2_FX_NO_SUCH_PATH;
-}
-
 // An Error for a failed SFTP call: "<what>: <why>". A missing file gets
 // `missing_code`, a lost connection ExitCode::unavailable, anything else `code`.
 Error sftp_error(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, int rc, std::string_view what, ExitCode code,
@@ -27,7 +23,7 @@ Error sftp_error(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, int r
     if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL) {
         const unsigned long status = libssh2_sftp_last_error(sftp);
         ExitCode exit = code;
-        if (is_missing(status))
+        if (ssh_detail::sftp_is_missing(status))
             exit = missing_code;
         else if (status == LIBSSH2_FX_NO_CONNECTION || status == LIBSSH2_FX_CONNECTION_LOST) {
             ssh_detail::abandon(session, socket);
@@ -49,7 +45,8 @@ Result<RemoteStat> Sftp::stat(std::string_view path) {
     const std::string p(path);
     LIBSSH2_SFTP_ATTRIBUTES attrs{};
     const int rc = libssh2_sftp_stat_ex(m_sftp.get(), p.c_str(), path_length(p), LIBSSH2_SFTP_STAT, &attrs);
-    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && is_missing(libssh2_sftp_last_error(m_sftp.get()))) return RemoteStat{};
+    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && ssh_detail::sftp_is_missing(libssh2_sftp_last_error(m_sftp.get())))
+        return RemoteStat{};
     if (rc != 0)
         return std::unexpected(sftp_error(m_session, m_socket, m_sftp.get(), rc,
                                           fmt::format("cannot stat {} on the NAS", p), ExitCode::io_error,
