@@ -93,19 +93,11 @@ SystemTimePoint time_or_epoch(const SQLite::Column& column) {
 }
 
 Labels labels_from(const std::string& text) {
-    Labels labels;
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return labels;
-    for (const auto& [k, v] : j.items()) {
-        if (v.is_string()) labels.emplace(k, v.get<std::string>());
-    }
-    return labels;
+    return labels_from_json(nlohmann::json::parse(text, nullptr, false));
 }
 
 std::string labels_text(const Labels& labels) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : labels) j[k] = v;
-    return j.dump();
+    return labels_json(labels).dump();
 }
 
 void bind_optional_time(SQLite::Statement& q, int index, const std::optional<SystemTimePoint>& t) {
