@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "nasops/ssh/fs_stat.hpp"
 #include "ssh_internal.hpp"
 
 namespace nasops {
@@ -166,15 +167,7 @@ Result<RemoteFsStat> Sftp::statvfs(std::string_view path) {
             sftp_error(m_session, m_socket, m_sftp.get(), rc,
                        fmt::format("cannot read the free space of {} on the NAS (statvfs@openssh.com)", p),
                        ExitCode::io_error, ExitCode::no_input));
-    const std::uint64_t block = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
-    RemoteFsStat out;
-    out.total_bytes = st.f_blocks * block;
-    out.free_bytes = st.f_bfree * block;
-    out.available_bytes = st.f_bavail * block;
-    out.total_inodes = st.f_files;
-    out.free_inodes = st.f_ffree;
-    out.available_inodes = st.f_favail;
-    return out;
+    return fs_stat_of(st);
 }
 
 }  // namespace nasops
