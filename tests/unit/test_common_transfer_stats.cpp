@@ -156,7 +156,20 @@ TEST_F(TransferStats, MissingColumnsAreNamedAndAMissingTableIsNone) {
     EXPECT_EQ(missing_transfer_columns(other), std::nullopt);
     other.exec("CREATE TABLE media_files(id INTEGER PRIMARY KEY, state TEXT, discovered_at TEXT)");
     EXPECT_EQ(missing_transfer_columns(other),
-              (std::vector<std::string>{"started_at", "completed_at", "bytes_sent", "seconds", "size"}));
+              (std::vector<std::string>{"started_at", "completed_at", "bytes_sent", "seconds"}));
+}
+
+TEST_F(TransferStats, WithoutASizeColumnNothingIsCountedAsBytesQueued) {
+    SQLite::Database other((m_dir / "other.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    other.exec(
+        "CREATE TABLE media_files(id INTEGER PRIMARY KEY, state TEXT, discovered_at TEXT, started_at TEXT,"
+        " completed_at TEXT, bytes_sent INTEGER, seconds REAL);"
+        "INSERT INTO media_files(state, discovered_at) VALUES('pending', '2026-01-15T08:00:00.000Z')");
+    EXPECT_EQ(missing_transfer_columns(other), std::vector<std::string>{});
+    const auto queue = read_transfer_queue(other, k_now);
+    ASSERT_TRUE(queue) << queue.error().message;
+    EXPECT_EQ(queue->pending, 1u);
+    EXPECT_EQ(queue->bytes_queued, 0u);
 }
 
 TEST_F(TransferStats, ATableThatCannotBeReadIsAnErrorNamingTheDatabase) {

@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <array>
 #include <set>
 #include <string_view>
@@ -12,14 +13,22 @@ namespace nasops {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> k_columns{"state",      "discovered_at", "started_at", "completed_at",
-                                                    "bytes_sent", "seconds",       "size"};
+// What the queries below cannot do without; `size` is read where it exists.
+constexpr std::array<std::string_view, 6> k_columns{"state",        "discovered_at", "started_at",
+                                                    "completed_at", "bytes_sent",    "seconds"};
+
+std::set<std::string, std::less<>> columns_of(SQLite::Database& db, const std::string& table) {
+    std::set<std::string, std::less<>> columns;
+    SQLite::Statement info(db, "SELECT name FROM pragma_table_info(?)");
+    info.bind(1, table);
+    while (info.executeStep()) columns.insert(info.getColumn(0).getString());
+    return columns;
+}
 
 bool has_attempts_table(SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "SELECT COUNT(*) FROM pragma_table_info('sync_attempts')"
-                        " WHERE name IN ('finished_at', 'outcome', 'bytes', 'seconds')");
-    return q.executeStep() && q.getColumn(0).getInt() == 4;
+    const auto columns = columns_of(db, "sync_attempts");
+    return std::ranges::all_of(std::array<std::string_view, 4>{"finished_at", "outcome", "bytes", "seconds"},
+                               [&](std::string_view c) { return columns.contains(c); });
 }
 
 // One row: completed, failed, bytes and seconds of the completed uploads that
@@ -59,9 +68,7 @@ std::optional<double> TransferWindow::bytes_per_second() const noexcept {
 }
 
 std::optional<std::vector<std::string>> missing_transfer_columns(SQLite::Database& db) {
-    std::set<std::string, std::less<>> columns;
-    SQLite::Statement info(db, "PRAGMA table_info(media_files)");
-    while (info.executeStep()) columns.insert(info.getColumn(1).getString());
+    const auto columns = columns_of(db, "media_files");
     if (columns.empty()) return std::nullopt;
     std::vector<std::string> missing;
     for (const auto c : k_columns) {
@@ -73,7 +80,10 @@ std::optional<std::vector<std::string>> missing_transfer_columns(SQLite::Databas
 Result<TransferQueue> read_transfer_queue(SQLite::Database& db, SystemTimePoint now) {
     return db_guard(db, "reading the transfer queue", [&]() -> Result<TransferQueue> {
         TransferQueue out;
-        SQLite::Statement states(db, "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files GROUP BY state");
+        SQLite::Statement states(db,
+                                 columns_of(db, "media_files").contains("size")
+                                     ? "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files GROUP BY state"
+                                     : "SELECT state, COUNT(*), 0 FROM media_files GROUP BY state");
         while (states.executeStep()) {
             const auto state = states.getColumn(0).getString();
             const auto n = count(states.getColumn(1));

@@ -26,7 +26,7 @@ struct TransferQueue {
     std::uint64_t transferring = 0;
     std::uint64_t completed = 0;
     std::uint64_t failed = 0;
-    std::uint64_t bytes_queued = 0;              // sizes of the pending and transferring files
+    std::uint64_t bytes_queued = 0;  // sizes of the pending and transferring files (0 without a size column)
     std::optional<Duration> oldest_pending_age;  // since the oldest pending file was discovered
     std::optional<std::string> last_success;     // when the latest upload completed (RFC 3339)
 
