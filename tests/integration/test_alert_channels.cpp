@@ -16,6 +16,7 @@
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "nasops/net/http.hpp"
+#include "nasops/util/base64.hpp"
 #include "nasops/util/command_runner.hpp"
 
 using namespace nasops;

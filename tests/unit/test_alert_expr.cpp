@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include "alert/expr.hpp"
-#include "alert/matcher.hpp"
 
 using namespace nasops;
 using namespace nasops::alert;
@@ -119,55 +118,4 @@ TEST(AlertExpr, ErrorsSayWhatAndWhere) {
     e = parse_error("value $ 3");
     EXPECT_EQ(e.offset, 6u);
     EXPECT_EQ(parse_error("   ").message, "empty expression");
-}
-
-TEST(AlertMatcher, ParsesTheFourOperators) {
-    auto eq = Matcher::parse("alertname=disk");
-    ASSERT_TRUE(eq);
-    EXPECT_EQ(eq->op(), MatchOp::equal);
-    EXPECT_TRUE(eq->matches("disk"));
-    EXPECT_FALSE(eq->matches("disk2"));
-    auto ne = Matcher::parse("alertname!=disk");
-    EXPECT_EQ(ne->op(), MatchOp::not_equal);
-    EXPECT_TRUE(ne->matches("mem"));
-    auto re = Matcher::parse("alertname=~disk.*");
-    EXPECT_EQ(re->op(), MatchOp::regex);
-    EXPECT_TRUE(re->matches("disk_full"));
-    EXPECT_FALSE(re->matches("nas_disk"));  // anchored
-    EXPECT_TRUE(re->matches("disk_full"));  // cached answer
-    auto nre = Matcher::parse("instance!~cam-.*");
-    EXPECT_EQ(nre->op(), MatchOp::not_regex);
-    EXPECT_FALSE(nre->matches("cam-01"));
-    EXPECT_TRUE(nre->matches("nas"));
-    EXPECT_EQ(re->to_string(), "alertname=~disk.*");
-    auto quoted = Matcher::parse("env=\"prod\"");
-    EXPECT_TRUE(quoted->matches("prod"));
-}
-
-TEST(AlertMatcher, RejectsBadMatchers) {
-    EXPECT_FALSE(Matcher::parse("alertname"));
-    EXPECT_FALSE(Matcher::parse("=disk"));
-    auto bad = Matcher::parse("a=~(");
-    ASSERT_FALSE(bad);
-    EXPECT_NE(bad.error().message.find("invalid regular expression"), std::string::npos) << bad.error().message;
-    EXPECT_EQ(bad.error().code, ExitCode::usage);
-}
-
-TEST(AlertMatcher, RuleValuesTakeAnOperatorPrefix) {
-    EXPECT_EQ(Matcher::from_pair("name", "disk")->op(), MatchOp::equal);
-    EXPECT_EQ(Matcher::from_pair("name", "!=disk")->op(), MatchOp::not_equal);
-    EXPECT_EQ(Matcher::from_pair("name", "=~disk|nas_disk")->op(), MatchOp::regex);
-    EXPECT_EQ(Matcher::from_pair("name", "!~tmp.*")->op(), MatchOp::not_regex);
-    EXPECT_EQ(Matcher::from_pair("name", "=!odd")->value(), "!odd");
-}
-
-TEST(AlertMatcher, MatchesRecordFieldsAndMissingAsEmpty) {
-    const auto r = record();
-    EXPECT_TRUE(Matcher::from_pair("labels.mount", "/srv")->matches_record(r));
-    EXPECT_TRUE(Matcher::from_pair("queue_length", "150")->matches_record(r));
-    EXPECT_FALSE(Matcher::from_pair("missing", "x")->matches_record(r));
-    EXPECT_TRUE(Matcher::from_pair("missing", "!=x")->matches_record(r));
-    Labels labels{{"alertname", "disk"}};
-    EXPECT_TRUE(Matcher::parse("env!=prod")->matches_labels(labels));
-    EXPECT_FALSE(Matcher::parse("env=prod")->matches_labels(labels));
 }

@@ -49,27 +49,6 @@ KnownHosts load(const TempDir& dir, const std::string& content) {
 
 }  // namespace
 
-TEST(Base64, EncodesRfc4648Vectors) {
-    EXPECT_EQ(base64_encode(""), "");
-    EXPECT_EQ(base64_encode("f"), "Zg==");
-    EXPECT_EQ(base64_encode("fo"), "Zm8=");
-    EXPECT_EQ(base64_encode("foo"), "Zm9v");
-    EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
-    EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
-    EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
-    EXPECT_EQ(base64_encode("fooba", Base64Padding::no), "Zm9vYmE");
-    EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
-}
-
-TEST(Base64, DecodesWithOrWithoutPaddingAndRejectsGarbage) {
-    EXPECT_EQ(base64_decode("Zm9vYg==").value(), "foob");
-    EXPECT_EQ(base64_decode("Zm9vYg").value(), "foob");
-    EXPECT_EQ(base64_decode("//4A").value(), std::string("\xff\xfe\x00", 3));
-    EXPECT_FALSE(base64_decode("Zm9v!"));
-    EXPECT_FALSE(base64_decode("Zm9vY"));
-    EXPECT_FALSE(base64_decode("Zm 9v"));
-}
-
 TEST(PublicKey, ParsesOpenSshLinesAndNamesTheType) {
     const auto a = parse_public_key_line(k_key_a);
     ASSERT_TRUE(a) << a.error().message;

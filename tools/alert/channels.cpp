@@ -8,6 +8,7 @@
 #include <set>
 
 #include "nasops/core/log.hpp"
+#include "nasops/util/base64.hpp"
 #include "nasops/version.hpp"
 
 namespace nasops::alert {
@@ -59,18 +60,6 @@ std::string value_text(const nlohmann::json& alert) {
     const auto it = alert.find("value");
     if (it == alert.end() || !it->is_number()) return {};
     return format_value(it->get<double>());
-}
-
-std::string label_list(const nlohmann::json& alert,
-                       std::initializer_list<std::string_view> skip = {"alertname", "severity"}) {
-    std::string out;
-    const auto it = alert.find("labels");
-    if (it == alert.end() || !it->is_object()) return out;
-    for (const auto& [k, v] : it->items()) {
-        if (std::ranges::find(skip, std::string_view(k)) != skip.end()) continue;
-        out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v.is_string() ? v.get<std::string>() : v.dump());
-    }
-    return out;
 }
 
 std::string label(const nlohmann::json& alert, std::string_view name) {
@@ -426,11 +415,7 @@ MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& ch
     if (channel.subject.empty()) {
         mail.subject = title;
     } else {
-        Labels labels;
-        const auto shared = common(alerts, "labels");
-        for (const auto& [k, v] : shared.items()) {
-            if (v.is_string()) labels.emplace(k, v.get<std::string>());
-        }
+        auto labels = labels_from_json(common(alerts, "labels"));
         labels.emplace("status", str(payload, "status"));
         labels.emplace("title", title);
         labels.emplace("count", std::to_string(alerts.size()));
@@ -451,7 +436,8 @@ MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& ch
         if (auto value = value_text(a); !value.empty()) {
             body += fmt::format("  {}: {}\n", firing ? "value" : "last value", value);
         }
-        if (auto labels = label_list(a); !labels.empty()) body += "  labels: " + labels + "\n";
+        if (auto labels = labels_inline(labels_from_json(a.value("labels", nlohmann::json::object()))); !labels.empty())
+            body += "  labels: " + labels + "\n";
         body += "  since: " + str(a, "starts_at") + "\n";
         if (!firing) body += "  resolved: " + str(a, "ends_at") + "\n";
     }

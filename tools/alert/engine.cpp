@@ -432,20 +432,21 @@ Muting compute_muting(const AlertSettings& settings, const AlertMap& alerts, con
     return muting;
 }
 
-nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings, std::string_view host) {
-    nlohmann::json labels = nlohmann::json::object();
-    for (const auto& [k, v] : alert.labels) labels[k] = v;
-    nlohmann::json annotations = nlohmann::json::object();
-    for (const auto& [k, v] : alert.annotations) annotations[k] = v;
+nlohmann::json alert_fields(const AlertState& alert) {
     nlohmann::json out{
         {"fingerprint", alert.fingerprint},
-        {"status", alert.phase == AlertPhase::resolved ? "resolved" : "firing"},
-        {"labels", std::move(labels)},
-        {"annotations", std::move(annotations)},
+        {"labels", labels_json(alert.labels)},
+        {"annotations", labels_json(alert.annotations)},
         {"starts_at", rfc3339_millis(alert.fired_at.value_or(alert.active_since))},
     };
     if (alert.resolved_at) out["ends_at"] = rfc3339_millis(*alert.resolved_at);
     if (alert.value) out["value"] = *alert.value;
+    return out;
+}
+
+nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings, std::string_view host) {
+    auto out = alert_fields(alert);
+    out["status"] = alert.phase == AlertPhase::resolved ? "resolved" : "firing";
     out["generator_url"] =
         settings.external_url.empty()
             ? fmt::format("nasops://{}/alert/{}", host.empty() ? "localhost" : host, url_encode(alert.rule))
@@ -544,11 +545,9 @@ std::vector<PlannedNotification> plan_notifications(const AlertSettings& setting
                     state.resolved_sent = true;
                 }
             }
-            nlohmann::json group_labels = nlohmann::json::object();
-            for (const auto& [k, v] : group.labels) group_labels[k] = v;
             nlohmann::json payload{
                 {"group_key", key},
-                {"group_labels", std::move(group_labels)},
+                {"group_labels", labels_json(group.labels)},
                 {"status", any_firing ? "firing" : "resolved"},
                 {"created_at", rfc3339_millis(now)},
                 {"alerts", std::move(list)},

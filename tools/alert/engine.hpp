@@ -167,7 +167,13 @@ struct PlannedNotification {
     std::vector<std::string> channels;
 };
 
-// The alert as it travels in a notification payload.
+// The fields every JSON shape of an alert has: fingerprint, labels,
+// annotations, starts_at, and ends_at and value when known. The alert record
+// (run) and the notification payload add their own.
+nlohmann::json alert_fields(const AlertState& alert);
+
+// The alert as it travels in a notification payload: alert_fields, its status
+// (firing or resolved) and a generator URL.
 nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings, std::string_view host);
 
 // Groups what needs notifying, per channel, by the group_by labels (one group

@@ -2,9 +2,34 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace nasops::alert {
+
+nlohmann::json labels_json(const Labels& labels) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : labels) j[k] = v;
+    return j;
+}
+
+Labels labels_from_json(const nlohmann::json& object) {
+    Labels labels;
+    if (!object.is_object()) return labels;
+    for (const auto& [k, v] : object.items()) {
+        if (v.is_string()) labels.emplace(k, v.get<std::string>());
+    }
+    return labels;
+}
+
+std::string labels_inline(const Labels& labels, std::initializer_list<std::string_view> skip) {
+    std::string out;
+    for (const auto& [k, v] : labels) {
+        if (std::ranges::find(skip, std::string_view(k)) != skip.end()) continue;
+        out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
+    }
+    return out;
+}
 
 namespace {
 

@@ -6,6 +6,7 @@
 // matches an alert without an env label.
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,15 @@
 namespace nasops::alert {
 
 using Labels = std::map<std::string, std::string, std::less<>>;
+
+// Labels as a JSON object of strings (in payloads, records and the database).
+nlohmann::json labels_json(const Labels& labels);
+// The string members of a JSON object as labels; anything else gives none.
+Labels labels_from_json(const nlohmann::json& object);
+// "name=value name=value" in name order, without the names in `skip` (what
+// logs, mails and `history` show after an alert's name and severity).
+std::string labels_inline(const Labels& labels,
+                          std::initializer_list<std::string_view> skip = {"alertname", "severity"});
 
 enum class MatchOp { equal, not_equal, regex, not_regex };
 

@@ -6,16 +6,11 @@
 #include <cmath>
 #include <fstream>
 
+#include "nasops/util/text.hpp"
+
 namespace nasops::alert {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-    const auto begin = text.find_first_not_of(" \t");
-    if (begin == std::string_view::npos) return {};
-    const auto end = text.find_last_not_of(" \t");
-    return text.substr(begin, end - begin + 1);
-}
 
 std::string plain(double value) {
     if (std::isfinite(value) && value == std::trunc(value) && std::abs(value) < 1e15)

@@ -65,40 +65,19 @@ Result<Context> make_context(const Options& options, Deps& deps) {
     return Context{options, deps, std::move(config), std::move(settings), std::move(paths), std::move(host), {}};
 }
 
-std::string labels_inline(const Labels& labels, std::initializer_list<std::string_view> skip) {
-    std::string out;
-    for (const auto& [k, v] : labels) {
-        if (std::ranges::find(skip, std::string_view(k)) != skip.end()) continue;
-        out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
-    }
-    return out;
-}
-
-nlohmann::json labels_json(const Labels& labels) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : labels) j[k] = v;
-    return j;
-}
-
 ExitCode severity_exit(std::string_view severity) {
     if (severity == "critical") return ExitCode::critical;
     if (severity == "warning") return ExitCode::warning;
     return ExitCode::ok;
 }
 
-// The alert record of nasops-records(7).
+// The alert record of nasops-records(7): the fields every shape of an alert
+// has, and its name, phase and severity.
 nlohmann::json alert_record(const AlertState& a, std::string_view state) {
-    nlohmann::json j{
-        {"alertname", a.alertname()},
-        {"state", state},
-        {"severity", a.severity()},
-        {"labels", labels_json(a.labels)},
-        {"annotations", labels_json(a.annotations)},
-        {"fingerprint", a.fingerprint},
-        {"starts_at", rfc3339_millis(a.fired_at.value_or(a.active_since))},
-    };
-    if (a.value) j["value"] = *a.value;
-    if (a.resolved_at) j["ends_at"] = rfc3339_millis(*a.resolved_at);
+    auto j = alert_fields(a);
+    j["alertname"] = a.alertname();
+    j["state"] = state;
+    j["severity"] = a.severity();
     return j;
 }
 
@@ -220,7 +199,7 @@ Result<ExitCode> evaluate(Context& ctx) {
             const auto& a = current.at(t.fingerprint);
             const auto summary = a.annotations.contains("summary") ? a.annotations.at("summary") : std::string();
             ctx.print(fmt::format("{:<8} {} [{}] {}{}{}\n", t.to == AlertPhase::firing ? "FIRING" : "RESOLVED",
-                                  a.alertname(), a.severity(), labels_inline(a.labels, {"alertname", "severity"}),
+                                  a.alertname(), a.severity(), labels_inline(a.labels),
                                   a.value ? " value=" + format_value(a.value) : std::string(),
                                   summary.empty() ? std::string() : "  " + summary));
         }
@@ -316,8 +295,7 @@ Result<ExitCode> list_alerts(Context& ctx) {
         if (auto word = muted_word(*a); !word.empty()) state = word;
         const auto since = a->phase == AlertPhase::firing ? a->fired_at.value_or(a->active_since) : a->active_since;
         ctx.print(fmt::format("{:<10} {:<28} {:<9} {:<24} {:>10}  {}\n", state, a->alertname(), a->severity(),
-                              rfc3339_millis(since), format_value(a->value),
-                              labels_inline(a->labels, {"alertname", "severity"})));
+                              rfc3339_millis(since), format_value(a->value), labels_inline(a->labels)));
     }
     return worst;
 }
@@ -348,12 +326,7 @@ Result<ExitCode> show_history(Context& ctx) {
         if (!h.channel.empty()) what += (what.empty() ? "" : " ") + std::string("-> ") + h.channel;
         if (h.notification_id) what += fmt::format(" #{}", *h.notification_id);
         if (h.value) what += " value=" + format_value(h.value);
-        if (h.labels.is_object()) {
-            for (const auto& [k, v] : h.labels.items()) {
-                if (k != "alertname" && k != "severity" && v.is_string())
-                    what += fmt::format(" {}={}", k, v.get<std::string>());
-            }
-        }
+        if (const auto labels = labels_inline(labels_from_json(h.labels)); !labels.empty()) what += " " + labels;
         if (!h.detail.empty()) what += "  " + h.detail;
         ctx.print(fmt::format("{}  {:<16} {}\n", rfc3339_millis(h.at), h.event, what));
     }

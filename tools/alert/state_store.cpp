@@ -93,19 +93,11 @@ SystemTimePoint time_or_epoch(const SQLite::Column& column) {
 }
 
 Labels labels_from(const std::string& text) {
-    Labels labels;
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return labels;
-    for (const auto& [k, v] : j.items()) {
-        if (v.is_string()) labels.emplace(k, v.get<std::string>());
-    }
-    return labels;
+    return labels_from_json(nlohmann::json::parse(text, nullptr, false));
 }
 
 std::string labels_text(const Labels& labels) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : labels) j[k] = v;
-    return j.dump();
+    return labels_json(labels).dump();
 }
 
 void bind_optional_time(SQLite::Statement& q, int index, const std::optional<SystemTimePoint>& t) {
@@ -120,10 +112,6 @@ void bind_optional_double(SQLite::Statement& q, int index, const std::optional<d
         q.bind(index, *v);
     else
         q.bind(index);
-}
-
-Error db_error(const std::filesystem::path& path, const std::exception& e) {
-    return Error{fmt::format("{}: {}", path.string(), e.what()), ExitCode::io_error};
 }
 
 std::string new_silence_id() {
@@ -206,7 +194,7 @@ Result<AlertStore> AlertStore::open(const std::filesystem::path& path) {
 }
 
 Result<AlertMap> AlertStore::load_alerts() {
-    try {
+    return db_guard(db(), "loading alerts", [&]() -> Result<AlertMap> {
         AlertMap alerts;
         SQLite::Statement q(db(),
                             "SELECT fingerprint, rule, labels, annotations, value, state, active_since, fired_at, "
@@ -233,13 +221,11 @@ Result<AlertMap> AlertStore::load_alerts() {
             alerts.emplace(a.fingerprint, std::move(a));
         }
         return alerts;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<NotifyStates> AlertStore::load_notify_states() {
-    try {
+    return db_guard(db(), "loading what each channel was sent", [&]() -> Result<NotifyStates> {
         NotifyStates states;
         SQLite::Statement q(db(),
                             "SELECT fingerprint, channel, last_sent, severity, firing_sent, resolved_sent "
@@ -253,13 +239,11 @@ Result<NotifyStates> AlertStore::load_notify_states() {
             states.emplace(NotifyKey{q.getColumn(0).getString(), q.getColumn(1).getString()}, s);
         }
         return states;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<std::vector<Silence>> AlertStore::load_silences(SystemTimePoint now, bool include_expired) {
-    try {
+    return db_guard(db(), "loading silences", [&]() -> Result<std::vector<Silence>> {
         std::vector<Silence> out;
         SQLite::Statement q(
             db(), include_expired ? "SELECT id, matchers, starts_at, ends_at, comment, created_by FROM alert_silences "
@@ -284,13 +268,11 @@ Result<std::vector<Silence>> AlertStore::load_silences(SystemTimePoint now, bool
             out.push_back(std::move(s));
         }
         return out;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<void> AlertStore::save_run(const RunChanges& changes, const std::set<std::string>& alertmanager_channels) {
-    try {
+    return db_guard(db(), "saving the run", [&]() -> Result<void> {
         return in_transaction(db(), [&]() -> Result<void> {
             if (changes.forgotten != nullptr) {
                 SQLite::Statement del(db(), "DELETE FROM alert_states WHERE fingerprint = ?");
@@ -376,13 +358,11 @@ Result<void> AlertStore::save_run(const RunChanges& changes, const std::set<std:
             for (const auto& entry : changes.history) insert_history(db(), entry);
             return {};
         });
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<std::string> AlertStore::add_silence(const Silence& silence, SystemTimePoint now) {
-    try {
+    return db_guard(db(), "adding a silence", [&]() -> Result<std::string> {
         nlohmann::json matchers = nlohmann::json::array();
         for (const auto& m : silence.matchers) matchers.push_back(m.to_string());
         const auto id = silence.id.empty() ? new_silence_id() : silence.id;
@@ -398,13 +378,11 @@ Result<std::string> AlertStore::add_silence(const Silence& silence, SystemTimePo
         q.bind(7, rfc3339_millis(now));
         q.exec();
         return id;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<bool> AlertStore::remove_silence(std::string_view id, SystemTimePoint now) {
-    try {
+    return db_guard(db(), "expiring a silence", [&]() -> Result<bool> {
         if (id.size() < 4) return false;
         SQLite::Statement find(db(), "SELECT id FROM alert_silences WHERE id = ? OR substr(id, 1, ?) = ?");
         find.bind(1, std::string(id));
@@ -424,36 +402,30 @@ Result<bool> AlertStore::remove_silence(std::string_view id, SystemTimePoint now
         q.bind(2, ids.front());
         q.bind(3, rfc3339_millis(now));
         return q.exec() > 0;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<std::vector<Delivery>> AlertStore::due_deliveries(SystemTimePoint now, bool ignore_backoff) {
-    try {
+    return db_guard(db(), "reading the outbox", [&]() -> Result<std::vector<Delivery>> {
         SQLite::Statement q(db(), std::string(k_delivery_columns) +
                                       (ignore_backoff ? "WHERE d.state = 'queued' ORDER BY d.id"
                                                       : "WHERE d.state = 'queued' AND (d.next_attempt_at IS NULL OR "
                                                         "d.next_attempt_at <= ?) ORDER BY d.id"));
         if (!ignore_backoff) q.bind(1, rfc3339_millis(now));
         return read_deliveries(q);
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<std::vector<Delivery>> AlertStore::undelivered() {
-    try {
+    return db_guard(db(), "reading the outbox", [&]() -> Result<std::vector<Delivery>> {
         SQLite::Statement q(
             db(), std::string(k_delivery_columns) + "WHERE d.state IN ('queued', 'failed', 'dead') ORDER BY d.id");
         return read_deliveries(q);
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<void> AlertStore::record_outcome(const Delivery& delivery, const HistoryEntry& entry) {
-    try {
+    return db_guard(db(), "recording a delivery", [&]() -> Result<void> {
         return in_transaction(db(), [&]() -> Result<void> {
             SQLite::Statement q(db(),
                                 "UPDATE alert_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
@@ -468,13 +440,11 @@ Result<void> AlertStore::record_outcome(const Delivery& delivery, const HistoryE
             insert_history(db(), entry);
             return {};
         });
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<std::vector<HistoryEntry>> AlertStore::history(std::size_t limit) {
-    try {
+    return db_guard(db(), "reading the history", [&]() -> Result<std::vector<HistoryEntry>> {
         std::vector<HistoryEntry> out;
         SQLite::Statement q(db(),
                             "SELECT id, at, event, alertname, fingerprint, channel, notification_id, value, detail, "
@@ -495,18 +465,14 @@ Result<std::vector<HistoryEntry>> AlertStore::history(std::size_t limit) {
             out.push_back(std::move(h));
         }
         return out;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 Result<void> AlertStore::add_history(const HistoryEntry& entry) {
-    try {
+    return db_guard(db(), "recording history", [&]() -> Result<void> {
         insert_history(db(), entry);
         return {};
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(m_store.path(), e));
-    }
+    });
 }
 
 }  // namespace nasops::alert

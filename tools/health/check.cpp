@@ -7,15 +7,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include "nasops/util/text.hpp"
+
 namespace nasops::health {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 std::optional<double> whole_number(std::string_view s) {
     double value = 0;

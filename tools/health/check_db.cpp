@@ -3,12 +3,13 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
-#include <set>
 #include <system_error>
 
 #include "health/checks.hpp"
+#include "nasops/db/transfer_stats.hpp"
 
 namespace nasops::health {
 
@@ -64,10 +65,6 @@ private:
     ThresholdsPtr m_thresholds;
 };
 
-// The columns of media_files this check reads; the sync tool's schema has more.
-constexpr const char* k_transfer_columns[] = {"state",        "discovered_at", "started_at",
-                                              "completed_at", "bytes_sent",    "seconds"};
-
 class TransferCheck final : public Check {
 public:
     TransferCheck(std::filesystem::path path, Duration window, ThresholdsPtr thresholds)
@@ -83,18 +80,13 @@ public:
         }
         try {
             SQLite::Database db(m_path.string(), SQLite::OPEN_READONLY, busy_ms(context.timeout));
-            std::set<std::string> columns;
-            SQLite::Statement info(db, "PRAGMA table_info(media_files)");
-            while (info.executeStep()) columns.insert(info.getColumn(1).getString());
-            if (columns.empty()) {
+            const auto missing = missing_transfer_columns(db);
+            if (!missing) {
                 return unknown(fmt::format("no sync database yet (no media_files table in {})", m_path.string()));
             }
-            std::string missing;
-            for (const char* c : k_transfer_columns) {
-                if (!columns.contains(c)) missing += (missing.empty() ? "" : ", ") + std::string(c);
-            }
-            if (!missing.empty()) {
-                return unknown(fmt::format("media_files in {} lacks column(s) {}", m_path.string(), missing));
+            if (!missing->empty()) {
+                return unknown(
+                    fmt::format("media_files in {} lacks column(s) {}", m_path.string(), fmt::join(*missing, ", ")));
             }
             return measure(db, context);
         } catch (const SQLite::Exception& e) {
@@ -105,77 +97,38 @@ public:
 private:
     CheckResult measure(SQLite::Database& db, const CheckContext& context) {
         const auto now = context.clock->now();
-        const auto now_text = rfc3339_millis(now);
-        const auto since_text = rfc3339_millis(now - m_window);
-        auto result = blank();
+        const auto finished = read_transfer_window(db, now - m_window);
+        if (!finished) return unknown(finished.error().message);
+        const auto queue = read_transfer_queue(db, now);
+        if (!queue) return unknown(queue.error().message);
 
-        // Finished within the window. nasops-sync records every attempt in
-        // sync_attempts (a failure that is retried later leaves media_files
-        // 'pending'); without that table, media_files' final states are all there is.
-        SQLite::Statement has_attempts(db,
-                                       "SELECT COUNT(*) FROM pragma_table_info('sync_attempts')"
-                                       " WHERE name IN ('finished_at', 'outcome', 'bytes', 'seconds')");
-        has_attempts.executeStep();
-        const bool attempts = has_attempts.getColumn(0).getInt() == 4;
-        SQLite::Statement finished(
-            db, attempts ? "SELECT"
-                           " COALESCE(SUM(outcome = 'completed'), 0),"
-                           " COALESCE(SUM(outcome = 'failed'), 0),"
-                           " SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN bytes END),"
-                           " SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN seconds END),"
-                           " AVG(CASE WHEN outcome = 'completed' THEN seconds END)"
-                           " FROM sync_attempts WHERE julianday(finished_at) >= julianday(?)"
-                         : "SELECT"
-                           " COALESCE(SUM(state = 'completed'), 0),"
-                           " COALESCE(SUM(state = 'failed'), 0),"
-                           " SUM(CASE WHEN state = 'completed' AND seconds > 0 THEN bytes_sent END),"
-                           " SUM(CASE WHEN state = 'completed' AND seconds > 0 THEN seconds END),"
-                           " AVG(CASE WHEN state = 'completed' THEN seconds END)"
-                           " FROM media_files"
-                           " WHERE state IN ('completed', 'failed')"
-                           " AND julianday(COALESCE(completed_at, started_at, discovered_at)) >= julianday(?)");
-        finished.bind(1, since_text);
-        finished.executeStep();
-        const auto completed = finished.getColumn(0).getInt64();
-        const auto failed = finished.getColumn(1).getInt64();
+        auto result = blank();
         std::vector<std::string> parts;
         const auto window = format_duration(m_window);
-        if (completed + failed > 0) {
-            const double ratio = static_cast<double>(completed) / static_cast<double>(completed + failed);
-            auto m = m_thresholds->metric("transfer_success", ratio);
+        if (const auto ratio = finished->success_ratio()) {
+            auto m = m_thresholds->metric("transfer_success", *ratio);
             m.min = 0;
             m.max = 1;
             result.metrics.push_back(m);
-            parts.push_back(fmt::format("{} of {} transfer{} succeeded in the last {} ({})", completed,
-                                        completed + failed, attempts ? " attempts" : "s", window,
-                                        format_quantity(ratio, Quantity::percent)));
+            parts.push_back(fmt::format("{} of {} transfer{} succeeded in the last {} ({})", finished->completed,
+                                        finished->completed + finished->failed,
+                                        finished->per_attempt ? " attempts" : "s", window,
+                                        format_quantity(*ratio, Quantity::percent)));
         } else {
             parts.push_back(fmt::format("no transfers finished in the last {}", window));
         }
-        if (!finished.getColumn(2).isNull() && !finished.getColumn(3).isNull() &&
-            finished.getColumn(3).getDouble() > 0) {
-            const double rate = finished.getColumn(2).getDouble() / finished.getColumn(3).getDouble();
-            result.metrics.push_back(m_thresholds->metric("transfer_rate", rate));
-            parts.push_back(format_quantity(rate, Quantity::rate));
+        if (const auto rate = finished->bytes_per_second()) {
+            result.metrics.push_back(m_thresholds->metric("transfer_rate", *rate));
+            parts.push_back(format_quantity(*rate, Quantity::rate));
         }
-        if (!finished.getColumn(4).isNull()) {
-            const double average = finished.getColumn(4).getDouble();
-            result.metrics.push_back(m_thresholds->metric("transfer_average_duration", average));
-            parts.push_back(fmt::format("average {}", format_quantity(average, Quantity::seconds)));
+        if (finished->average_seconds) {
+            result.metrics.push_back(m_thresholds->metric("transfer_average_duration", *finished->average_seconds));
+            parts.push_back(fmt::format("average {}", format_quantity(*finished->average_seconds, Quantity::seconds)));
         }
-
-        SQLite::Statement queue(db,
-                                "SELECT COUNT(*),"
-                                " (julianday(?) - MIN(CASE WHEN state = 'pending' THEN julianday(discovered_at) END))"
-                                " * 86400.0"
-                                " FROM media_files WHERE state IN ('pending', 'transferring')");
-        queue.bind(1, now_text);
-        queue.executeStep();
-        const auto queued = queue.getColumn(0).getInt64();
-        result.metrics.push_back(m_thresholds->metric("transfer_queue_files", static_cast<double>(queued)));
-        parts.push_back(fmt::format("{} queued", queued));
-        if (!queue.getColumn(1).isNull()) {
-            const double age = std::max(0.0, queue.getColumn(1).getDouble());
+        result.metrics.push_back(m_thresholds->metric("transfer_queue_files", static_cast<double>(queue->queued())));
+        parts.push_back(fmt::format("{} queued", queue->queued()));
+        if (queue->oldest_pending_age) {
+            const double age = std::chrono::duration<double>(*queue->oldest_pending_age).count();
             result.metrics.push_back(m_thresholds->metric("transfer_oldest_pending_age", age));
             parts.push_back(fmt::format("oldest pending for {}", format_quantity(age, Quantity::seconds)));
         }

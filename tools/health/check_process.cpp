@@ -9,16 +9,11 @@
 
 #include "health/checks.hpp"
 #include "health/procfs.hpp"
+#include "nasops/util/text.hpp"
 
 namespace nasops::health {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // The process's comm and state, or nullopt when it is gone.
 std::optional<ProcStat> stat_of(const std::filesystem::path& proc_root, pid_t pid) {

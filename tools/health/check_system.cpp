@@ -9,6 +9,7 @@
 
 #include "health/checks.hpp"
 #include "health/procfs.hpp"
+#include "nasops/ssh/fs_stat.hpp"
 
 namespace nasops::health {
 
@@ -34,15 +35,8 @@ public:
         if (::statvfs(m_path.c_str(), &fs) != 0) {
             return unknown(fmt::format("cannot statvfs {}: {}", m_path.string(), std::strerror(errno)));
         }
-        const auto unit = static_cast<std::uint64_t>(fs.f_frsize != 0 ? fs.f_frsize : fs.f_bsize);
-        RemoteFsStat st;
-        st.total_bytes = fs.f_blocks * unit;
-        st.free_bytes = fs.f_bfree * unit;
-        st.available_bytes = fs.f_bavail * unit;
-        st.total_inodes = fs.f_files;
-        st.free_inodes = fs.f_ffree;
         auto result = blank();
-        result.message = judge_filesystem(result, *m_thresholds, "disk", st);
+        result.message = judge_filesystem(result, *m_thresholds, "disk", fs_stat_of(fs));
         return result;
     }
 

@@ -9,17 +9,12 @@
 #include <cstring>
 #include <system_error>
 
+#include "nasops/util/text.hpp"
 #include "nasops/util/unique_fd.hpp"
 
 namespace nasops::health {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
-    return s;
-}
 
 template <class T>
 std::optional<T> number(std::string_view s) {

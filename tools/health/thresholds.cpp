@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "nasops/util/text.hpp"
+
 namespace nasops::health {
 
 namespace {
@@ -55,32 +57,10 @@ constexpr std::array<std::string_view, 14> k_check_names{"disk", "nas-disk", "me
                                                          "fds",  "process",  "service", "db",      "logs",
                                                          "ssh",  "http",     "tls",     "transfer"};
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = up;
-        }
-    }
-    return row[b.size()];
-}
-
+// " (did you mean 'x'?)" for a metric name near `name`, else nothing.
 std::string suggestion(std::string_view name) {
-    const MetricSpec* best = nullptr;
-    std::size_t best_distance = 4;
-    for (const auto& spec : k_specs) {
-        const auto d = edit_distance(name, spec.name);
-        if (d < best_distance) {
-            best = &spec;
-            best_distance = d;
-        }
-    }
-    return best ? fmt::format(" (did you mean '{}'?)", best->name) : std::string();
+    const auto near = did_you_mean(name, k_specs, &MetricSpec::name);
+    return near ? fmt::format(" (did you mean '{}'?)", *near) : std::string();
 }
 
 std::optional<ThresholdRange> parse_default(const MetricSpec& spec, std::string_view text) {

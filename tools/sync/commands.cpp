@@ -14,6 +14,7 @@
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
 #include "nasops/db/store.hpp"
+#include "nasops/db/transfer_stats.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/units.hpp"
 #include "schema.hpp"
@@ -192,11 +193,14 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
 Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, false));
     TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
-    QueueStatus st;
+    TransferQueue st;
+    TransferWindow last_hour;
+    TransferWindow last_day;
     if (store) {
-        Queue queue((store)->db(), env.clock, policy_of(ctx.settings));
-        TRY_ASSIGN(auto read, queue.status());
-        st = std::move(read);
+        const auto now = env.clock.now();
+        TRY_ASSIGN(st, read_transfer_queue(store->db(), now));
+        TRY_ASSIGN(last_hour, read_transfer_window(store->db(), now - std::chrono::hours(1)));
+        TRY_ASSIGN(last_day, read_transfer_window(store->db(), now - std::chrono::hours(24)));
     }
     if (ctx.settings.format == OutputFormat::json) {
         RecordWriter records(env.out, "sync", local_hostname(), env.clock);
@@ -211,11 +215,11 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
             metric("sync_files", static_cast<double>(st.transferring), "count", {{"state", "transferring"}}));
         written.push_back(metric("sync_files", static_cast<double>(st.completed), "count", {{"state", "completed"}}));
         written.push_back(metric("sync_files", static_cast<double>(st.failed), "count", {{"state", "failed"}}));
-        written.push_back(metric("sync_pending_bytes", static_cast<double>(st.bytes_pending), "bytes"));
+        written.push_back(metric("sync_pending_bytes", static_cast<double>(st.bytes_queued), "bytes"));
         if (st.oldest_pending_age)
             written.push_back(metric("sync_oldest_pending_age_seconds",
                                      std::chrono::duration<double>(*st.oldest_pending_age).count(), "seconds"));
-        for (const auto& [window, w] : {std::pair{"1h", st.last_hour}, std::pair{"24h", st.last_day}}) {
+        for (const auto& [window, w] : {std::pair{"1h", last_hour}, std::pair{"24h", last_day}}) {
             written.push_back(metric("sync_transfers", static_cast<double>(w.completed), "count",
                                      {{"window", window}, {"outcome", "completed"}}));
             written.push_back(metric("sync_transfers", static_cast<double>(w.failed), "count",
@@ -241,12 +245,12 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
     text += fmt::format("transferring  {:>8}\n", st.transferring);
     text += fmt::format("completed     {:>8}\n", st.completed);
     text += fmt::format("failed        {:>8}\n", st.failed);
-    text += fmt::format("bytes pending {:>8}\n", format_size(st.bytes_pending));
+    text += fmt::format("bytes pending {:>8}\n", format_size(st.bytes_queued));
     text += fmt::format("oldest pending  {}\n",
                         st.oldest_pending_age
                             ? format_duration(std::chrono::floor<std::chrono::seconds>(*st.oldest_pending_age))
                             : std::string("-"));
-    for (const auto& [label, w] : {std::pair{"last hour", st.last_hour}, std::pair{"last day", st.last_day}}) {
+    for (const auto& [label, w] : {std::pair{"last hour", last_hour}, std::pair{"last day", last_day}}) {
         text += fmt::format("{:<9}       {} completed, {} failed, success {}, {}\n", label, w.completed, w.failed,
                             percent(w.success_ratio()), rate_text(w.bytes_per_second()));
     }

@@ -22,6 +22,7 @@
 #include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/util/sha256.hpp"
+#include "nasops/util/text.hpp"
 #include "nasops/util/units.hpp"
 
 namespace nasops::sync {
@@ -57,11 +58,6 @@ double mbps(std::uint64_t bytes, double seconds) {
 // Megabytes (10^6) per second, as the audit trail and logs say it.
 double mb_per_s(std::uint64_t bytes, double seconds) {
     return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0;
-}
-
-std::string lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
 }
 
 // A transfer bandwidth shared by every worker: each write waits until the

@@ -54,20 +54,6 @@ SystemTimePoint time_of_ns(std::int64_t ns) {
     return SystemTimePoint(std::chrono::duration_cast<SystemTimePoint::duration>(std::chrono::nanoseconds(ns)));
 }
 
-Error db_error(std::string_view what, const std::exception& e) {
-    return Error{fmt::format("database: {}: {}", what, e.what()), ExitCode::io_error};
-}
-
-// Runs `body` and turns an SQLite exception into an Error naming `what`.
-template <class F>
-auto guarded(std::string_view what, F&& body) -> decltype(body()) {
-    try {
-        return body();
-    } catch (const SQLite::Exception& e) {
-        return std::unexpected(db_error(what, e));
-    }
-}
-
 }  // namespace
 
 std::string_view state_name(FileState state) noexcept {
@@ -122,7 +108,7 @@ std::string Queue::now_text() const {
 
 Result<std::uint64_t> Queue::recover_interrupted() {
     std::lock_guard lock(m_mutex);
-    return guarded("recovering interrupted transfers", [&]() -> Result<std::uint64_t> {
+    return db_guard(m_db, "recovering interrupted transfers", [&]() -> Result<std::uint64_t> {
         return in_transaction(m_db, [&]() -> Result<std::uint64_t> {
             SQLite::Statement q(m_db, "UPDATE media_files SET state = 'pending' WHERE state = 'transferring'");
             return static_cast<std::uint64_t>(q.exec());
@@ -132,7 +118,7 @@ Result<std::uint64_t> Queue::recover_interrupted() {
 
 Result<void> Queue::begin_scan() {
     std::lock_guard lock(m_mutex);
-    return guarded("starting a scan", [&]() -> Result<void> {
+    return db_guard(m_db, "starting a scan", [&]() -> Result<void> {
         if (m_in_scan) return fail(ExitCode::software, "a scan is already open");
         detail::begin_immediate(m_db);
         m_in_scan = true;
@@ -151,7 +137,7 @@ Result<void> Queue::end_scan() {
     std::lock_guard lock(m_mutex);
     if (!m_in_scan) return {};
     m_in_scan = false;
-    return guarded("committing the scan", [&]() -> Result<void> {
+    return db_guard(m_db, "committing the scan", [&]() -> Result<void> {
         detail::commit(m_db);
         return {};
     });
@@ -160,7 +146,7 @@ Result<void> Queue::end_scan() {
 Result<Registered> Queue::register_file(std::string_view source, const ScannedFile& file) {
     std::lock_guard lock(m_mutex);
     if (!m_in_scan) return fail(ExitCode::software, "register_file outside begin_scan/end_scan");
-    auto result = guarded("registering a file", [&]() -> Result<Registered> {
+    auto result = db_guard(m_db, "registering a file", [&]() -> Result<Registered> {
         if (!m_lookup) {
             m_lookup.emplace(
                 m_db, "SELECT id, size, mtime_ns, inode, state FROM media_files WHERE source = ? AND rel_path = ?");
@@ -232,7 +218,7 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
 
 Result<std::vector<FileRow>> Queue::eligible(std::int64_t after_id, std::size_t limit) {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue", [&]() -> Result<std::vector<FileRow>> {
+    return db_guard(m_db, "reading the queue", [&]() -> Result<std::vector<FileRow>> {
         const auto now = m_clock.now();
         SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE state = 'pending' AND "
                                               "(next_attempt_at IS NULL OR next_attempt_at <= ?) AND "
@@ -250,7 +236,7 @@ Result<std::vector<FileRow>> Queue::eligible(std::int64_t after_id, std::size_t 
 
 Result<std::uint64_t> Queue::count_waiting() {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue", [&]() -> Result<std::uint64_t> {
+    return db_guard(m_db, "reading the queue", [&]() -> Result<std::uint64_t> {
         const auto now = m_clock.now();
         SQLite::Statement q(m_db,
                             "SELECT COUNT(*) FROM media_files WHERE state = 'pending' AND "
@@ -269,7 +255,7 @@ bool Queue::stable_now(const FileVersion& version) const {
 
 Result<Backlog> Queue::count_eligible() {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue", [&]() -> Result<Backlog> {
+    return db_guard(m_db, "reading the queue", [&]() -> Result<Backlog> {
         const auto now = m_clock.now();
         SQLite::Statement q(m_db,
                             "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM media_files WHERE state = 'pending' AND "
@@ -284,7 +270,7 @@ Result<Backlog> Queue::count_eligible() {
 
 Result<std::vector<FileRow>> Queue::rows(FileState state, std::int64_t after_id, std::size_t limit) {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue", [&]() -> Result<std::vector<FileRow>> {
+    return db_guard(m_db, "reading the queue", [&]() -> Result<std::vector<FileRow>> {
         SQLite::Statement q(
             m_db, fmt::format("SELECT {} FROM media_files WHERE state = ? AND id > ? ORDER BY id LIMIT ?", k_columns));
         q.bind(1, std::string(state_name(state)));
@@ -298,7 +284,7 @@ Result<std::vector<FileRow>> Queue::rows(FileState state, std::int64_t after_id,
 
 Result<std::optional<FileRow>> Queue::find(std::int64_t id) {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue", [&]() -> Result<std::optional<FileRow>> {
+    return db_guard(m_db, "reading the queue", [&]() -> Result<std::optional<FileRow>> {
         SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE id = ?", k_columns));
         q.bind(1, id);
         if (!q.executeStep()) return std::nullopt;
@@ -308,7 +294,7 @@ Result<std::optional<FileRow>> Queue::find(std::int64_t id) {
 
 Result<std::optional<FileRow>> Queue::find(std::string_view source, std::string_view rel_path) {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue", [&]() -> Result<std::optional<FileRow>> {
+    return db_guard(m_db, "reading the queue", [&]() -> Result<std::optional<FileRow>> {
         SQLite::Statement q(m_db,
                             fmt::format("SELECT {} FROM media_files WHERE source = ? AND rel_path = ?", k_columns));
         q.bind(1, std::string(source));
@@ -324,7 +310,7 @@ Result<void> Queue::mark_transferring(std::int64_t id) {
 
 Result<void> Queue::mark_transferring(std::span<const std::int64_t> ids) {
     std::lock_guard lock(m_mutex);
-    return guarded("marking transfers started", [&]() -> Result<void> {
+    return db_guard(m_db, "marking transfers started", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             const auto now = now_text();
             SQLite::Statement q(m_db,
@@ -349,7 +335,7 @@ Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> s
 
 Result<void> Queue::mark_completed(std::span<const Completion> completions) {
     std::lock_guard lock(m_mutex);
-    return guarded("marking transfers completed", [&]() -> Result<void> {
+    return db_guard(m_db, "marking transfers completed", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             const auto now = now_text();
             SQLite::Statement q(
@@ -387,7 +373,7 @@ Result<void> Queue::mark_completed(std::span<const Completion> completions) {
 
 Result<FileRow> Queue::mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt) {
     std::lock_guard lock(m_mutex);
-    return guarded("recording a failed transfer", [&]() -> Result<FileRow> {
+    return db_guard(m_db, "recording a failed transfer", [&]() -> Result<FileRow> {
         return in_transaction(m_db, [&]() -> Result<FileRow> {
             const auto now = m_clock.now();
             SQLite::Statement get(m_db, "SELECT attempts FROM media_files WHERE id = ? AND state = 'transferring'");
@@ -429,7 +415,7 @@ Result<FileRow> Queue::mark_failed_attempt(std::int64_t id, std::string_view err
 
 Result<void> Queue::release(std::int64_t id) {
     std::lock_guard lock(m_mutex);
-    return guarded("releasing a transfer", [&]() -> Result<void> {
+    return db_guard(m_db, "releasing a transfer", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             SQLite::Statement q(m_db,
                                 "UPDATE media_files SET state = 'pending' WHERE id = ? AND state = 'transferring'");
@@ -442,7 +428,7 @@ Result<void> Queue::release(std::int64_t id) {
 
 Result<void> Queue::mark_changed(std::int64_t id, const FileVersion& version) {
     std::lock_guard lock(m_mutex);
-    return guarded("recording a changed file", [&]() -> Result<void> {
+    return db_guard(m_db, "recording a changed file", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             SQLite::Statement q(m_db,
                                 "UPDATE media_files SET size = ?, mtime_ns = ?, inode = ?, state = 'pending', "
@@ -459,7 +445,7 @@ Result<void> Queue::mark_changed(std::int64_t id, const FileVersion& version) {
 
 Result<void> Queue::mark_vanished(std::int64_t id, std::string_view error) {
     std::lock_guard lock(m_mutex);
-    return guarded("recording a vanished file", [&]() -> Result<void> {
+    return db_guard(m_db, "recording a vanished file", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             SQLite::Statement q(m_db,
                                 "UPDATE media_files SET state = 'failed', last_error = ?, next_attempt_at = NULL, "
@@ -474,7 +460,7 @@ Result<void> Queue::mark_vanished(std::int64_t id, std::string_view error) {
 
 Result<void> Queue::requeue(std::int64_t id, std::string_view reason) {
     std::lock_guard lock(m_mutex);
-    return guarded("requeueing a file", [&]() -> Result<void> {
+    return db_guard(m_db, "requeueing a file", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             SQLite::Statement q(
                 m_db,
@@ -500,7 +486,7 @@ constexpr std::string_view k_retry_set = "state = 'pending', attempts = 0, next_
 
 Result<std::uint64_t> Queue::retry_paths(std::span<const std::string> paths, DryRun dry_run) {
     std::lock_guard lock(m_mutex);
-    return guarded("requeueing failed files", [&]() -> Result<std::uint64_t> {
+    return db_guard(m_db, "requeueing failed files", [&]() -> Result<std::uint64_t> {
         return in_transaction(m_db, [&]() -> Result<std::uint64_t> {
             SQLite::Statement q(m_db,
                                 dry_run == DryRun::yes
@@ -524,7 +510,7 @@ Result<std::uint64_t> Queue::retry_paths(std::span<const std::string> paths, Dry
 
 Result<std::uint64_t> Queue::retry_all_failed(DryRun dry_run) {
     std::lock_guard lock(m_mutex);
-    return guarded("requeueing failed files", [&]() -> Result<std::uint64_t> {
+    return db_guard(m_db, "requeueing failed files", [&]() -> Result<std::uint64_t> {
         if (dry_run == DryRun::yes) {
             SQLite::Statement q(m_db, "SELECT COUNT(*) FROM media_files WHERE state = 'failed'");
             q.executeStep();
@@ -539,7 +525,7 @@ Result<std::uint64_t> Queue::retry_all_failed(DryRun dry_run) {
 
 Result<void> Queue::for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit) {
     std::lock_guard lock(m_mutex);
-    return guarded("listing the queue", [&]() -> Result<void> {
+    return db_guard(m_db, "listing the queue", [&]() -> Result<void> {
         SQLite::Statement q(
             m_db, fmt::format("SELECT {} FROM media_files {} ORDER BY id", k_columns, state ? "WHERE state = ?" : ""));
         if (state) q.bind(1, std::string(state_name(*state)));
@@ -550,7 +536,7 @@ Result<void> Queue::for_each(std::optional<FileState> state, const std::function
 
 Result<QueueStatus> Queue::status() {
     std::lock_guard lock(m_mutex);
-    return guarded("reading the queue status", [&]() -> Result<QueueStatus> {
+    return db_guard(m_db, "reading the queue status", [&]() -> Result<QueueStatus> {
         QueueStatus st;
         const auto now = m_clock.now();
         {

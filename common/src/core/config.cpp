@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "nasops/util/text.hpp"
+
 namespace nasops {
 
 std::string SourcePosition::to_string() const {
@@ -27,46 +29,6 @@ namespace {
 // "file:line:column: " for a position in a file, nothing for a built-in default.
 std::string location_prefix(const SourcePosition& position) {
     return position.file.empty() ? std::string() : position.to_string() + ": ";
-}
-
-// Optimal string alignment distance, case-insensitive: "job" -> "jobs" is 1,
-// and so is the transposition "mni_age" -> "min_age".
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    auto same = [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    };
-    const std::size_t cols = b.size() + 1;
-    std::vector<std::size_t> d((a.size() + 1) * cols);
-    auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * cols + j]; };
-    for (std::size_t i = 0; i <= a.size(); ++i) at(i, 0) = i;
-    for (std::size_t j = 0; j <= b.size(); ++j) at(0, j) = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t cost = same(a[i - 1], b[j - 1]) ? 0 : 1;
-            at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
-            if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
-                at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
-            }
-        }
-    }
-    return at(a.size(), b.size());
-}
-
-// The candidate closest to `word`, when it is close enough to be a likely typo.
-template <class Range, class Proj>
-std::optional<std::string_view> closest(std::string_view word, const Range& candidates, Proj name_of) {
-    std::optional<std::string_view> best;
-    std::size_t best_distance = std::numeric_limits<std::size_t>::max();
-    for (const auto& candidate : candidates) {
-        const std::string_view name = name_of(candidate);
-        const auto distance = edit_distance(word, name);
-        const auto allowed = std::clamp<std::size_t>(name.size() / 3, 1, 3);
-        if (distance <= allowed && distance < best_distance) {
-            best = name;
-            best_distance = distance;
-        }
-    }
-    return best;
 }
 
 std::vector<std::string_view> split_choices(std::string_view choices) {
@@ -224,7 +186,7 @@ struct ConfigBuilder {
             if (std::ranges::find(choices, text) == choices.end()) {
                 auto message = fmt::format("invalid value '{}' for '{}' (expected one of: {})", text, qualified,
                                            fmt::join(choices, ", "));
-                if (auto near = closest(text, choices, [](std::string_view c) { return c; })) {
+                if (auto near = did_you_mean(text, choices)) {
                     message += fmt::format("; did you mean '{}'?", *near);
                 }
                 problem(position_of(node.source()), std::move(message));
@@ -374,7 +336,7 @@ struct ConfigBuilder {
     std::string unknown_key_message(std::string_view table_name, std::string_view key,
                                     std::span<const KeySpec> specs) const {
         auto message = fmt::format("unknown key '{}.{}'", table_name, key);
-        if (auto near = closest(key, specs, [](const KeySpec& s) { return s.name; })) {
+        if (auto near = did_you_mean(key, specs, &KeySpec::name)) {
             return message + fmt::format(" (did you mean '{}'?)", *near);
         }
         // A key put in the wrong section: [sync] host = ... belongs in [nas].
@@ -441,7 +403,7 @@ struct ConfigBuilder {
             if (find_section_spec(key.str()) != nullptr) continue;
             if (value.is_table()) {
                 auto message = fmt::format("unknown section '{}'", key.str());
-                if (auto near = closest(key.str(), config_schema(), [](const SectionSpec& s) { return s.name; })) {
+                if (auto near = did_you_mean(key.str(), config_schema(), &SectionSpec::name)) {
                     message += fmt::format(" (did you mean '{}'?)", *near);
                 }
                 problem(position_of(key.source()), std::move(message));

@@ -11,6 +11,10 @@
 
 namespace nasops {
 
+Error db_error(const SQLite::Database& db, std::string_view doing, const std::exception& e) {
+    return Error{fmt::format("database {}: {}: {}", db.getFilename(), doing, e.what()), ExitCode::io_error};
+}
+
 namespace detail {
 void begin_immediate(SQLite::Database& db) {
     db.exec("BEGIN IMMEDIATE");

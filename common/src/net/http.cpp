@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "nasops/net/curl_easy.hpp"
+#include "nasops/util/text.hpp"
 
 namespace nasops {
 
@@ -29,13 +30,6 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
     return n;
 }
 
-std::string trim(std::string_view text) {
-    const auto begin = text.find_first_not_of(" \t\r\n");
-    if (begin == std::string_view::npos) return {};
-    const auto end = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(begin, end - begin + 1));
-}
-
 std::size_t write_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto* capture = static_cast<Capture*>(user);
     const std::size_t n = size * count;
@@ -43,7 +37,8 @@ std::size_t write_header(char* data, std::size_t size, std::size_t count, void* 
     if (line.rfind("HTTP/", 0) == 0) {
         capture->headers.clear();  // a new response (after 100 Continue)
     } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-        capture->headers.push_back({trim(line.substr(0, colon)), trim(line.substr(colon + 1))});
+        capture->headers.push_back(
+            {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
     }
     return n;
 }
@@ -66,12 +61,11 @@ std::string curl_message(CURLcode code, const char* buffer) {
 }
 
 bool sensitive_name(std::string_view name) {
-    std::string lower(name);
-    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string folded = lower(name);
     constexpr std::array k_words{"token", "key",  "secret", "sign",       "signature", "password", "passwd",
                                  "pass",  "auth", "sig",    "credential", "apikey",    "code"};
     for (std::string_view word : k_words) {
-        if (lower.find(word) != std::string::npos) return true;
+        if (folded.find(word) != std::string::npos) return true;
     }
     return false;
 }
@@ -224,31 +218,6 @@ std::string url_encode(std::string_view text) {
         } else {
             out.append(fmt::format("%{:02X}", c));
         }
-    }
-    return out;
-}
-
-std::string base64_encode(std::string_view bytes) {
-    static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        const auto n = (static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16) |
-                       (static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                       static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 2]));
-        out.push_back(k_alphabet[(n >> 18) & 63]);
-        out.push_back(k_alphabet[(n >> 12) & 63]);
-        out.push_back(k_alphabet[(n >> 6) & 63]);
-        out.push_back(k_alphabet[n & 63]);
-    }
-    if (i < bytes.size()) {
-        auto n = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
-        if (i + 1 < bytes.size()) n |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-        out.push_back(k_alphabet[(n >> 18) & 63]);
-        out.push_back(k_alphabet[(n >> 12) & 63]);
-        out.push_back(i + 1 < bytes.size() ? k_alphabet[(n >> 6) & 63] : '=');
-        out.push_back('=');
     }
     return out;
 }

@@ -12,6 +12,7 @@
 
 #include "nasops/net/curl_easy.hpp"
 #include "nasops/net/http.hpp"
+#include "nasops/util/base64.hpp"
 
 namespace nasops {
 

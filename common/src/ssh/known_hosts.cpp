@@ -14,13 +14,13 @@
 #include <fstream>
 #include <system_error>
 
+#include "nasops/util/base64.hpp"
+#include "nasops/util/text.hpp"
 #include "nasops/util/unique_fd.hpp"
 
 namespace nasops {
 
 namespace {
-
-constexpr std::string_view k_base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // OpenSSH's default order of host key algorithms, restricted to what libssh2
 // 1.10 can verify, with the LIBSSH2_KNOWNHOST_KEY_* bits of each.
@@ -43,13 +43,6 @@ int key_bits(std::string_view type) noexcept {
     return 0;
 }
 
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return {};
-    const auto last = s.find_last_not_of(" \t\r\n");
-    return s.substr(first, last - first + 1);
-}
-
 std::vector<std::string_view> split_fields(std::string_view s) {
     std::vector<std::string_view> fields;
     std::size_t i = 0;
@@ -62,58 +55,7 @@ std::vector<std::string_view> split_fields(std::string_view s) {
     return fields;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 }  // namespace
-
-std::string base64_encode(std::string_view bytes, Base64Padding padding) {
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        const std::uint32_t v = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16) |
-                                (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8) |
-                                std::uint32_t{static_cast<unsigned char>(bytes[i + 2])};
-        out.push_back(k_base64_alphabet[(v >> 18) & 63]);
-        out.push_back(k_base64_alphabet[(v >> 12) & 63]);
-        out.push_back(k_base64_alphabet[(v >> 6) & 63]);
-        out.push_back(k_base64_alphabet[v & 63]);
-    }
-    const std::size_t rest = bytes.size() - i;
-    if (rest > 0) {
-        std::uint32_t v = std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16;
-        if (rest == 2) v |= std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8;
-        out.push_back(k_base64_alphabet[(v >> 18) & 63]);
-        out.push_back(k_base64_alphabet[(v >> 12) & 63]);
-        if (rest == 2) out.push_back(k_base64_alphabet[(v >> 6) & 63]);
-        if (padding == Base64Padding::yes) out.append(rest == 1 ? "==" : "=");
-    }
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-    if (text.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const auto pos = k_base64_alphabet.find(c);
-        if (pos == std::string_view::npos) return std::nullopt;
-        acc = (acc << 6) | static_cast<std::uint32_t>(pos);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
 
 std::optional<std::string> ssh_key_type(std::string_view blob) {
     if (blob.size() < 4) return std::nullopt;

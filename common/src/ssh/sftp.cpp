@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "nasops/ssh/fs_stat.hpp"
 #include "ssh_internal.hpp"
 
 namespace nasops {
@@ -16,10 +17,6 @@ unsigned int path_length(std::string_view path) {
     return static_cast<unsigned int>(path.size());
 }
 
-bool is_missing(unsigned long status) {
-    return status == LIBSSH2_FX_NO_SUCH_FILE || status == LIBSSH2_FX_NO_SUCH_PATH;
-}
-
 // An Error for a failed SFTP call: "<what>: <why>". A missing file gets
 // `missing_code`, a lost connection ExitCode::unavailable, anything else `code`.
 Error sftp_error(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, int rc, std::string_view what, ExitCode code,
@@ -27,7 +24,7 @@ Error sftp_error(LIBSSH2_SESSION* session, int socket, LIBSSH2_SFTP* sftp, int r
     if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL) {
         const unsigned long status = libssh2_sftp_last_error(sftp);
         ExitCode exit = code;
-        if (is_missing(status))
+        if (ssh_detail::sftp_is_missing(status))
             exit = missing_code;
         else if (status == LIBSSH2_FX_NO_CONNECTION || status == LIBSSH2_FX_CONNECTION_LOST) {
             ssh_detail::abandon(session, socket);
@@ -49,7 +46,8 @@ Result<RemoteStat> Sftp::stat(std::string_view path) {
     const std::string p(path);
     LIBSSH2_SFTP_ATTRIBUTES attrs{};
     const int rc = libssh2_sftp_stat_ex(m_sftp.get(), p.c_str(), path_length(p), LIBSSH2_SFTP_STAT, &attrs);
-    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && is_missing(libssh2_sftp_last_error(m_sftp.get()))) return RemoteStat{};
+    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && ssh_detail::sftp_is_missing(libssh2_sftp_last_error(m_sftp.get())))
+        return RemoteStat{};
     if (rc != 0)
         return std::unexpected(sftp_error(m_session, m_socket, m_sftp.get(), rc,
                                           fmt::format("cannot stat {} on the NAS", p), ExitCode::io_error,
@@ -169,15 +167,7 @@ Result<RemoteFsStat> Sftp::statvfs(std::string_view path) {
             sftp_error(m_session, m_socket, m_sftp.get(), rc,
                        fmt::format("cannot read the free space of {} on the NAS (statvfs@openssh.com)", p),
                        ExitCode::io_error, ExitCode::no_input));
-    const std::uint64_t block = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
-    RemoteFsStat out;
-    out.total_bytes = st.f_blocks * block;
-    out.free_bytes = st.f_bfree * block;
-    out.available_bytes = st.f_bavail * block;
-    out.total_inodes = st.f_files;
-    out.free_inodes = st.f_ffree;
-    out.available_inodes = st.f_favail;
-    return out;
+    return fs_stat_of(st);
 }
 
 }  // namespace nasops

@@ -19,10 +19,6 @@ constexpr std::size_t k_read_size = 64 * 1024;
 // Bytes handed to libssh2 per channel write: it splits them into packets itself.
 constexpr std::size_t k_send_size = 256 * 1024;
 
-bool is_missing(std::uint32_t status) {
-    return status == sftp_status::no_such_file || status == LIBSSH2_FX_NO_SUCH_PATH;
-}
-
 // Whether `reply` is the STATUS "ok" that answers a request done.
 bool succeeded(const SftpReply& reply) {
     return reply.type == SftpType::status && reply.status == sftp_status::ok;
@@ -38,7 +34,7 @@ Error unexpected_reply(const SftpReply& reply, std::string_view what, ExitCode c
 Error sftp_status_error(const SftpReply& reply, std::string_view what, ExitCode code, ExitCode missing) {
     if (reply.type != SftpType::status) return unexpected_reply(reply, what, code);
     return Error{fmt::format("{}: {} (SFTP status {})", what, ssh_detail::sftp_status_text(reply.status), reply.status),
-                 is_missing(reply.status) ? missing : code};
+                 ssh_detail::sftp_is_missing(reply.status) ? missing : code};
 }
 
 SftpPipeline::SftpPipeline(LIBSSH2_SESSION* session, int socket, Libssh2Ptr<LIBSSH2_CHANNEL> channel, Duration timeout,
@@ -335,7 +331,7 @@ std::vector<Result<RemoteStat>> SftpPipeline::stat(std::span<const std::string> 
                 if (r.attrs.atime_mtime)
                     st.mtime = std::chrono::sys_seconds(std::chrono::seconds(r.attrs.atime_mtime->second));
                 answers[i] = st;
-            } else if (r.type == SftpType::status && is_missing(r.status)) {
+            } else if (r.type == SftpType::status && ssh_detail::sftp_is_missing(r.status)) {
                 answers[i] = RemoteStat{};
             } else {
                 answers[i] = std::unexpected(sftp_status_error(r, fmt::format("cannot stat {} on the NAS", paths[i]),

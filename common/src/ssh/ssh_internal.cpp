@@ -164,4 +164,8 @@ std::string_view sftp_status_text(unsigned long status) noexcept {
     }
 }
 
+bool sftp_is_missing(unsigned long status) noexcept {
+    return status == LIBSSH2_FX_NO_SUCH_FILE || status == LIBSSH2_FX_NO_SUCH_PATH;
+}
+
 }  // namespace nasops::ssh_detail

@@ -73,4 +73,8 @@ bool wait_socket(LIBSSH2_SESSION* session, int fd, std::chrono::steady_clock::du
 // LIBSSH2_FX_* code.
 std::string_view sftp_status_text(unsigned long status) noexcept;
 
+// Whether an SFTP status says the path is not there (no such file, or no such
+// directory on the way), the one case callers treat as an answer, not a failure.
+bool sftp_is_missing(unsigned long status) noexcept;
+
 }  // namespace nasops::ssh_detail

@@ -9,15 +9,11 @@
 #include <cmath>
 #include <limits>
 
+#include "nasops/util/text.hpp"
+
 namespace nasops {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // Reads a non-negative decimal number ("10", "1.5", ".5") at the front of `text`.
 // Returns the number of characters used, 0 when there is none.
@@ -33,12 +29,6 @@ std::size_t read_number(std::string_view text, double& value) {
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, value);
     if (ec != std::errc{} || ptr != text.data() + i) return 0;
     return i;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
 }
 
 struct DurationUnit {

@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -57,6 +58,22 @@ private:
 // half-way through.
 template <class F>
 auto in_transaction(SQLite::Database& db, F&& body) -> decltype(body());
+
+// A failure while `doing` something with the database `db` ("reading the
+// queue", "saving the run"), in one wording for every tool:
+// "database <file>: <doing>: <SQLite's words>", ExitCode::io_error.
+Error db_error(const SQLite::Database& db, std::string_view doing, const std::exception& e);
+
+// Runs `body`, which returns a Result, and turns an exception it throws
+// (SQLite's, or a JSON column that will not encode) into db_error(db, doing, e).
+template <class F>
+auto db_guard(const SQLite::Database& db, std::string_view doing, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error(db, doing, e));
+    }
+}
 
 namespace detail {
 void begin_immediate(SQLite::Database& db);

@@ -91,9 +91,6 @@ std::string redact_url(std::string_view url);
 // "%XX"-encodes everything but RFC 3986 unreserved characters.
 std::string url_encode(std::string_view text);
 
-// Base64 (RFC 4648, with padding).
-std::string base64_encode(std::string_view bytes);
-
 // HMAC-SHA256 of `message` keyed by `key`, raw bytes.
 std::string hmac_sha256(std::string_view key, std::string_view message);
 

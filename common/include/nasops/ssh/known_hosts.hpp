@@ -16,15 +16,6 @@
 
 namespace nasops {
 
-enum class Base64Padding { yes, no };
-
-// Standard base64 (RFC 4648 alphabet), as OpenSSH writes keys; Base64Padding::no
-// drops the trailing '=' as fingerprints do.
-std::string base64_encode(std::string_view bytes, Base64Padding padding = Base64Padding::yes);
-// Decodes standard base64 with or without padding; nullopt on any other character
-// or an impossible length.
-std::optional<std::string> base64_decode(std::string_view text);
-
 // The algorithm name that opens an SSH public key blob ("ssh-ed25519",
 // "ecdsa-sha2-nistp256"), or nullopt when the blob is malformed.
 std::optional<std::string> ssh_key_type(std::string_view blob);

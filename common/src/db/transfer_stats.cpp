@@ -1,0 +1,131 @@
+#include "nasops/db/transfer_stats.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <string_view>
+
+#include "nasops/db/store.hpp"
+
+namespace nasops {
+
+namespace {
+
+// What the queries below cannot do without; `size` is read where it exists.
+constexpr std::array<std::string_view, 6> k_columns{"state",        "discovered_at", "started_at",
+                                                    "completed_at", "bytes_sent",    "seconds"};
+
+std::set<std::string, std::less<>> columns_of(SQLite::Database& db, const std::string& table) {
+    std::set<std::string, std::less<>> columns;
+    SQLite::Statement info(db, "SELECT name FROM pragma_table_info(?)");
+    info.bind(1, table);
+    while (info.executeStep()) columns.insert(info.getColumn(0).getString());
+    return columns;
+}
+
+bool has_attempts_table(SQLite::Database& db) {
+    const auto columns = columns_of(db, "sync_attempts");
+    return std::ranges::all_of(std::array<std::string_view, 4>{"finished_at", "outcome", "bytes", "seconds"},
+                               [&](std::string_view c) { return columns.contains(c); });
+}
+
+// One row: completed, failed, bytes and seconds of the completed uploads that
+// took time, average seconds of the completed ones.
+constexpr const char* k_attempts_window =
+    "SELECT"
+    " COALESCE(SUM(outcome = 'completed'), 0),"
+    " COALESCE(SUM(outcome = 'failed'), 0),"
+    " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN bytes END), 0),"
+    " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN seconds END), 0),"
+    " AVG(CASE WHEN outcome = 'completed' THEN seconds END)"
+    " FROM sync_attempts WHERE finished_at >= ?";
+constexpr const char* k_files_window =
+    "SELECT"
+    " COALESCE(SUM(state = 'completed'), 0),"
+    " COALESCE(SUM(state = 'failed'), 0),"
+    " COALESCE(SUM(CASE WHEN state = 'completed' AND seconds > 0 THEN bytes_sent END), 0),"
+    " COALESCE(SUM(CASE WHEN state = 'completed' AND seconds > 0 THEN seconds END), 0),"
+    " AVG(CASE WHEN state = 'completed' THEN seconds END)"
+    " FROM media_files WHERE state IN ('completed', 'failed')"
+    " AND COALESCE(completed_at, started_at, discovered_at) >= ?";
+
+std::uint64_t count(const SQLite::Column& column) {
+    return static_cast<std::uint64_t>(column.getInt64());
+}
+
+}  // namespace
+
+std::optional<double> TransferWindow::success_ratio() const noexcept {
+    if (completed + failed == 0) return std::nullopt;
+    return static_cast<double>(completed) / static_cast<double>(completed + failed);
+}
+
+std::optional<double> TransferWindow::bytes_per_second() const noexcept {
+    if (seconds <= 0) return std::nullopt;
+    return static_cast<double>(bytes) / seconds;
+}
+
+std::optional<std::vector<std::string>> missing_transfer_columns(SQLite::Database& db) {
+    const auto columns = columns_of(db, "media_files");
+    if (columns.empty()) return std::nullopt;
+    std::vector<std::string> missing;
+    for (const auto c : k_columns) {
+        if (!columns.contains(c)) missing.emplace_back(c);
+    }
+    return missing;
+}
+
+Result<TransferQueue> read_transfer_queue(SQLite::Database& db, SystemTimePoint now) {
+    return db_guard(db, "reading the transfer queue", [&]() -> Result<TransferQueue> {
+        TransferQueue out;
+        SQLite::Statement states(db,
+                                 columns_of(db, "media_files").contains("size")
+                                     ? "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files GROUP BY state"
+                                     : "SELECT state, COUNT(*), 0 FROM media_files GROUP BY state");
+        while (states.executeStep()) {
+            const auto state = states.getColumn(0).getString();
+            const auto n = count(states.getColumn(1));
+            if (state == "pending") {
+                out.pending = n;
+                out.bytes_queued += count(states.getColumn(2));
+            } else if (state == "transferring") {
+                out.transferring = n;
+                out.bytes_queued += count(states.getColumn(2));
+            } else if (state == "completed") {
+                out.completed = n;
+            } else if (state == "failed") {
+                out.failed = n;
+            }
+        }
+        SQLite::Statement oldest(db, "SELECT MIN(discovered_at) FROM media_files WHERE state = 'pending'");
+        if (oldest.executeStep() && !oldest.getColumn(0).isNull()) {
+            if (auto t = parse_rfc3339(oldest.getColumn(0).getString()))
+                out.oldest_pending_age = *t < now ? std::chrono::duration_cast<Duration>(now - *t) : Duration{0};
+        }
+        SQLite::Statement last(db, has_attempts_table(db)
+                                       ? "SELECT MAX(finished_at) FROM sync_attempts WHERE outcome = 'completed'"
+                                       : "SELECT MAX(completed_at) FROM media_files WHERE state = 'completed'");
+        if (last.executeStep() && !last.getColumn(0).isNull()) out.last_success = last.getColumn(0).getString();
+        return out;
+    });
+}
+
+Result<TransferWindow> read_transfer_window(SQLite::Database& db, SystemTimePoint since) {
+    return db_guard(db, "reading the finished transfers", [&]() -> Result<TransferWindow> {
+        TransferWindow out;
+        out.per_attempt = has_attempts_table(db);
+        SQLite::Statement q(db, out.per_attempt ? k_attempts_window : k_files_window);
+        q.bind(1, rfc3339_millis(since));
+        q.executeStep();
+        out.completed = count(q.getColumn(0));
+        out.failed = count(q.getColumn(1));
+        out.bytes = count(q.getColumn(2));
+        out.seconds = q.getColumn(3).getDouble();
+        if (!q.getColumn(4).isNull()) out.average_seconds = q.getColumn(4).getDouble();
+        return out;
+    });
+}
+
+}  // namespace nasops
