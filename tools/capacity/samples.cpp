@@ -1,0 +1,115 @@
+#include "samples.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace nasops::capacity {
+
+namespace {
+
+constexpr Migration k_migrations[] = {
+    {"capacity", 1,
+     "CREATE TABLE capacity_samples ("
+     " target TEXT NOT NULL,"
+     " ts INTEGER NOT NULL,"  // Unix seconds
+     " used INTEGER NOT NULL,"
+     " total INTEGER NOT NULL,"
+     " PRIMARY KEY (target, ts)) WITHOUT ROWID;"},
+};
+
+constexpr std::int64_t k_raw_for = 86400;          // every sample for a day
+constexpr std::int64_t k_hourly_for = 30 * 86400;  // then one an hour for 30 days
+
+Error db_error(std::string_view what, const std::exception& e) {
+    return Error{fmt::format("capacity samples: {}: {}", what, e.what()), ExitCode::io_error};
+}
+
+// Deletes the samples older than `before` that a later sample of the same
+// target shares a `bucket`-second bucket with.
+std::size_t keep_last_per_bucket(SQLite::Database& db, std::int64_t before, std::int64_t bucket) {
+    SQLite::Statement del(db,
+                          "DELETE FROM capacity_samples AS a WHERE a.ts < ?1 AND EXISTS ("
+                          " SELECT 1 FROM capacity_samples AS b WHERE b.target = a.target AND b.ts > a.ts"
+                          " AND b.ts < (a.ts / ?2 + 1) * ?2)");
+    del.bind(1, before);
+    del.bind(2, bucket);
+    return static_cast<std::size_t>(del.exec());
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    return k_migrations;
+}
+
+Result<std::size_t> SampleStore::add(std::span<const TargetSample> samples) {
+    try {
+        return in_transaction(*m_db, [&]() -> Result<std::size_t> {
+            SQLite::Statement insert(*m_db,
+                                     "INSERT INTO capacity_samples (target, ts, used, total) VALUES (?, ?, ?, ?)"
+                                     " ON CONFLICT (target, ts) DO UPDATE SET used = excluded.used,"
+                                     " total = excluded.total");
+            for (const auto& s : samples) {
+                insert.bind(1, s.target);
+                insert.bind(2, s.sample.ts);
+                insert.bind(3, static_cast<std::int64_t>(s.sample.used));
+                insert.bind(4, static_cast<std::int64_t>(s.sample.total));
+                insert.exec();
+                insert.reset();
+            }
+            return samples.size();
+        });
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot store samples", e));
+    }
+}
+
+Result<Pruned> SampleStore::downsample(std::int64_t now, Duration retention) {
+    const auto keep = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
+    try {
+        return in_transaction(*m_db, [&]() -> Result<Pruned> {
+            Pruned p;
+            SQLite::Statement expire(*m_db, "DELETE FROM capacity_samples WHERE ts < ?");
+            expire.bind(1, now - keep);
+            p.expired = static_cast<std::size_t>(expire.exec());
+            p.to_daily = keep_last_per_bucket(*m_db, now - k_hourly_for, 86400);
+            p.to_hourly = keep_last_per_bucket(*m_db, now - k_raw_for, 3600);
+            return p;
+        });
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot downsample", e));
+    }
+}
+
+Result<std::vector<std::string>> SampleStore::targets() {
+    try {
+        std::vector<std::string> out;
+        SQLite::Statement q(*m_db, "SELECT DISTINCT target FROM capacity_samples ORDER BY target");
+        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot list targets", e));
+    }
+}
+
+Result<std::vector<Sample>> SampleStore::samples(const std::string& target, std::int64_t since) {
+    try {
+        std::vector<Sample> out;
+        SQLite::Statement q(*m_db,
+                            "SELECT ts, used, total FROM capacity_samples WHERE target = ? AND ts >= ? ORDER BY ts");
+        q.bind(1, target);
+        q.bind(2, since);
+        while (q.executeStep()) {
+            out.push_back(Sample{.ts = q.getColumn(0).getInt64(),
+                                 .used = static_cast<std::uint64_t>(q.getColumn(1).getInt64()),
+                                 .total = static_cast<std::uint64_t>(q.getColumn(2).getInt64())});
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error(fmt::format("cannot read the samples of {}", target), e));
+    }
+}
+
+}  // namespace nasops::capacity
