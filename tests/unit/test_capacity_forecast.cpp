@@ -303,3 +303,11 @@ TEST(CapacityForecast, WindowLimitsTheFit) {
     EXPECT_NEAR(forecast(samples, week, samples.back().ts).growth_per_day(), 4 * k_gib, 1.0);
     EXPECT_EQ(forecast(samples, week, samples.back().ts).samples, 7u * 24u + 1u);
 }
+
+TEST(CapacityForecast, AnOldLastSampleIsSaid) {
+    const auto samples = hourly(10, 400, 2, 1024);
+    EXPECT_FALSE(notes_mention(forecast(samples, ForecastOptions{}, samples.back().ts + k_day), "still running"));
+    const auto f = forecast(samples, ForecastOptions{}, samples.back().ts + 3 * k_day);
+    EXPECT_TRUE(notes_mention(f, "the last sample is from 2026-06-07 20:26 UTC")) << f.notes.at(0);
+    EXPECT_EQ(f.as_of, samples.back().ts);  // the numbers still count from the last sample
+}

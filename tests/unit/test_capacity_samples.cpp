@@ -50,9 +50,8 @@ TEST(CapacitySamples, DownsamplesHourlyForThirtyDaysThenDaily) {
     std::vector<TargetSample> in;
     for (std::int64_t t = 0; t < 100 * k_day; t += 300)
         in.push_back({"/srv", {k_t0 + t, static_cast<std::uint64_t>(t), 1u << 30}});
-    ASSERT_TRUE(s.add(in));
     const std::int64_t now = k_t0 + 100 * k_day;
-    const auto pruned = s.downsample(now, std::chrono::hours(24 * 60)).value();
+    const auto pruned = s.add_and_downsample(in, now, std::chrono::hours(24 * 60)).value();
     const auto kept = s.samples("/srv").value();
     // 60 days kept: days 40-70 one a day (30), days 70-99 one an hour (29*24), the last day every 5 minutes (288).
     EXPECT_EQ(pruned.expired, 40u * 288u);

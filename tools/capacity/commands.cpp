@@ -150,8 +150,7 @@ Result<ExitCode> record(const CliOptions& cli, const CommandEnv& env) {
     if (!ctx.settings.dry_run && !collected.samples.empty()) {
         TRY_ASSIGN(auto store, open_writable(ctx.paths));
         SampleStore samples(store.db());
-        TRY(samples.add(collected.samples));
-        TRY_ASSIGN(const auto pruned, samples.downsample(now, ctx.settings.retention));
+        TRY_ASSIGN(const auto pruned, samples.add_and_downsample(collected.samples, now, ctx.settings.retention));
         logger().debug("downsampled: {} to hourly, {} to daily, {} expired", pruned.to_hourly, pruned.to_daily,
                        pruned.expired);
     }

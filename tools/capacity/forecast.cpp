@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::int64_t k_min_span_seconds = 3600;
 constexpr std::int64_t k_future_slack_seconds = 3600;
+constexpr std::int64_t k_stale_after_seconds = 2 * 86400;
 
 std::string minute_text(std::int64_t ts) {
     return fmt::format("{:%Y-%m-%d %H:%M} UTC", std::chrono::sys_seconds{std::chrono::seconds{ts}});
@@ -97,6 +98,9 @@ Forecast forecast(std::span<const Sample> input, const ForecastOptions& options,
     f.used = last.used;
     f.total = last.total;
     f.used_ratio = last.total > 0 ? static_cast<double>(last.used) / static_cast<double>(last.total) : 0.0;
+    if (now - last.ts > k_stale_after_seconds)
+        f.notes.push_back(
+            fmt::format("the last sample is from {}: is nasops-capacity record still running?", minute_text(last.ts)));
 
     // The window, then the segment after the last reset in it.
     const std::int64_t window_start = last.ts - options.window.count();
@@ -149,8 +153,7 @@ Forecast forecast(std::span<const Sample> input, const ForecastOptions& options,
     const double x0 = static_cast<double>(f.as_of);
     const double total = static_cast<double>(f.total);
     const double horizon = x0 + static_cast<double>(options.horizon_days) * k_seconds_per_day;
-    const double t_crit =
-        fit.residual_sd ? student_t_quantile(0.5 + options.confidence / 2.0, static_cast<double>(fit.n) - 2.0) : 0.0;
+    const double t_crit = fit.t_quantile(options.confidence).value_or(0.0);
     const auto slope_t = fit.slope_t();
     const bool significant = fit.slope > 0 && (!slope_t || *slope_t > t_crit);
 
@@ -178,8 +181,8 @@ Forecast forecast(std::span<const Sample> input, const ForecastOptions& options,
         f.days_until_critical = days_until(options.critical_ratio);
         f.days_until_full = days_until(1.0);
         if (fit.residual_sd) {
-            const auto upper = [&](double x) { return fit.at(x) + *fit.prediction_half_width(x, options.confidence); };
-            const auto lower = [&](double x) { return fit.at(x) - *fit.prediction_half_width(x, options.confidence); };
+            const auto upper = [&](double x) { return fit.at(x) + fit.prediction_half_width(x, t_crit); };
+            const auto lower = [&](double x) { return fit.at(x) - fit.prediction_half_width(x, t_crit); };
             if (auto lo = first_crossing(upper, x0, total)) f.days_until_full_low = (*lo - x0) / k_seconds_per_day;
             if (auto hi = first_crossing(lower, x0, total)) f.days_until_full_high = (*hi - x0) / k_seconds_per_day;
             if (f.days_until_full_low) f.days_until_full_low = std::min(*f.days_until_full_low, *f.days_until_full);

@@ -105,12 +105,14 @@ std::optional<LinearFit> fit_line(std::span<const Point> points) {
     return fit;
 }
 
-std::optional<double> LinearFit::prediction_half_width(double x, double confidence) const {
+std::optional<double> LinearFit::t_quantile(double confidence) const {
     if (!residual_sd) return std::nullopt;
-    const double df = static_cast<double>(n) - 2.0;
-    const double t = student_t_quantile(0.5 + confidence / 2.0, df);
+    return student_t_quantile(0.5 + confidence / 2.0, static_cast<double>(n) - 2.0);
+}
+
+double LinearFit::prediction_half_width(double x, double t) const {
     const double dx = x - x_mean;
-    return t * *residual_sd * std::sqrt(1.0 + 1.0 / static_cast<double>(n) + dx * dx / sxx);
+    return t * residual_sd.value_or(0.0) * std::sqrt(1.0 + 1.0 / static_cast<double>(n) + dx * dx / sxx);
 }
 
 std::optional<double> LinearFit::slope_t() const {

@@ -32,9 +32,12 @@ struct LinearFit {
     std::optional<double> residual_sd;
 
     double at(double x) const { return y_mean + slope * (x - x_mean); }
-    // Half the width of the prediction interval of one new observation at x, at
-    // two-sided `confidence` (0.9: 90%); nullopt below 3 points.
-    std::optional<double> prediction_half_width(double x, double confidence) const;
+    // The Student t quantile of a two-sided interval at `confidence` (0.9: 90%)
+    // for this fit's n - 2 degrees of freedom; nullopt below 3 points.
+    std::optional<double> t_quantile(double confidence) const;
+    // Half the width of the prediction interval of one new observation at x,
+    // given t_quantile(confidence) (computed once: it is the costly part).
+    double prediction_half_width(double x, double t) const;
     // The t statistic of the slope (slope / its standard error); nullopt below 3
     // points, +-infinity when the points lie exactly on the line.
     std::optional<double> slope_t() const;

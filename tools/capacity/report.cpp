@@ -129,8 +129,11 @@ std::string svg_panel(const TargetHistory& t, const ForecastOptions& options, do
         const double ts = start + (end - start) * i / 4.0;
         out += fmt::format(
             "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#e4e4e4\"/>"
-            "<text x=\"{0}\" y=\"{3}\" font-size=\"11\" text-anchor=\"middle\">{4}</text>\n",
-            number(x(ts)), number(k_top), number(k_height - k_bottom), number(k_height - k_bottom + 16), date_of(ts));
+            "<text x=\"{0}\" y=\"{3}\" font-size=\"11\" text-anchor=\"{5}\">{4}</text>\n",
+            number(x(ts)), number(k_top), number(k_height - k_bottom), number(k_height - k_bottom + 16), date_of(ts),
+            i == 0   ? "start"
+            : i == 4 ? "end"
+                     : "middle");
     }
     // The 80%, 90% and 100% lines.
     const std::array<std::pair<double, std::string_view>, 3> levels{std::pair{options.warning_ratio, "#e0a000"},
@@ -148,9 +151,10 @@ std::string svg_panel(const TargetHistory& t, const ForecastOptions& options, do
         const auto& fit = *f.fit;
         if (f.state == ForecastState::filling && fit.residual_sd) {
             std::string upper, lower;
+            const double t_band = *fit.t_quantile(options.confidence);
             for (int i = 0; i <= 40; ++i) {
                 const double ts = as_of + (end - as_of) * i / 40.0;
-                const double hw = *fit.prediction_half_width(ts, options.confidence);
+                const double hw = fit.prediction_half_width(ts, t_band);
                 upper += fmt::format("{},{} ", number(x(ts)), number(y(std::min(ymax, fit.at(ts) + hw))));
                 lower = fmt::format("{},{} ", number(x(ts)), number(y(std::clamp(fit.at(ts) - hw, 0.0, ymax)))) + lower;
             }

@@ -44,21 +44,39 @@ std::span<const Migration> migrations() {
     return k_migrations;
 }
 
+namespace {
+
+void insert_samples(SQLite::Database& db, std::span<const TargetSample> samples) {
+    SQLite::Statement insert(db,
+                             "INSERT INTO capacity_samples (target, ts, used, total) VALUES (?, ?, ?, ?)"
+                             " ON CONFLICT (target, ts) DO UPDATE SET used = excluded.used, total = excluded.total");
+    for (const auto& s : samples) {
+        insert.bind(1, s.target);
+        insert.bind(2, s.sample.ts);
+        insert.bind(3, static_cast<std::int64_t>(s.sample.used));
+        insert.bind(4, static_cast<std::int64_t>(s.sample.total));
+        insert.exec();
+        insert.reset();
+    }
+}
+
+Pruned prune(SQLite::Database& db, std::int64_t now, Duration retention) {
+    const auto keep = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
+    Pruned p;
+    SQLite::Statement expire(db, "DELETE FROM capacity_samples WHERE ts < ?");
+    expire.bind(1, now - keep);
+    p.expired = static_cast<std::size_t>(expire.exec());
+    p.to_daily = keep_last_per_bucket(db, now - k_hourly_for, 86400);
+    p.to_hourly = keep_last_per_bucket(db, now - k_raw_for, 3600);
+    return p;
+}
+
+}  // namespace
+
 Result<std::size_t> SampleStore::add(std::span<const TargetSample> samples) {
     try {
         return in_transaction(*m_db, [&]() -> Result<std::size_t> {
-            SQLite::Statement insert(*m_db,
-                                     "INSERT INTO capacity_samples (target, ts, used, total) VALUES (?, ?, ?, ?)"
-                                     " ON CONFLICT (target, ts) DO UPDATE SET used = excluded.used,"
-                                     " total = excluded.total");
-            for (const auto& s : samples) {
-                insert.bind(1, s.target);
-                insert.bind(2, s.sample.ts);
-                insert.bind(3, static_cast<std::int64_t>(s.sample.used));
-                insert.bind(4, static_cast<std::int64_t>(s.sample.total));
-                insert.exec();
-                insert.reset();
-            }
+            insert_samples(*m_db, samples);
             return samples.size();
         });
     } catch (const std::exception& e) {
@@ -67,19 +85,22 @@ Result<std::size_t> SampleStore::add(std::span<const TargetSample> samples) {
 }
 
 Result<Pruned> SampleStore::downsample(std::int64_t now, Duration retention) {
-    const auto keep = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
     try {
-        return in_transaction(*m_db, [&]() -> Result<Pruned> {
-            Pruned p;
-            SQLite::Statement expire(*m_db, "DELETE FROM capacity_samples WHERE ts < ?");
-            expire.bind(1, now - keep);
-            p.expired = static_cast<std::size_t>(expire.exec());
-            p.to_daily = keep_last_per_bucket(*m_db, now - k_hourly_for, 86400);
-            p.to_hourly = keep_last_per_bucket(*m_db, now - k_raw_for, 3600);
-            return p;
-        });
+        return in_transaction(*m_db, [&]() -> Result<Pruned> { return prune(*m_db, now, retention); });
     } catch (const std::exception& e) {
         return std::unexpected(db_error("cannot downsample", e));
+    }
+}
+
+Result<Pruned> SampleStore::add_and_downsample(std::span<const TargetSample> samples, std::int64_t now,
+                                               Duration retention) {
+    try {
+        return in_transaction(*m_db, [&]() -> Result<Pruned> {
+            insert_samples(*m_db, samples);
+            return prune(*m_db, now, retention);
+        });
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot store samples", e));
     }
 }
 

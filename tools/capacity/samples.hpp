@@ -45,6 +45,9 @@ public:
     Result<std::size_t> add(std::span<const TargetSample> samples);
     // Downsamples as of `now` (Unix seconds), in one transaction.
     Result<Pruned> downsample(std::int64_t now, Duration retention);
+    // add, then downsample, in one transaction (one commit, one fsync): what
+    // every record run does.
+    Result<Pruned> add_and_downsample(std::span<const TargetSample> samples, std::int64_t now, Duration retention);
     // The targets with samples, sorted.
     Result<std::vector<std::string>> targets();
     // The samples of `target` at or after `since`, oldest first.
