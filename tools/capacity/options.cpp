@@ -24,7 +24,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, S
     Settings s;
     TRY_ASSIGN(const auto common, resolve_common(cli.common, k_formats));
     if (common.format == OutputFormat::prom && subcommand != Subcommand::forecast)
-        return std::unexpected(option_error("--format", "prom is offered by forecast only"));
+        return std::unexpected(option_error("--format prom", "offered by forecast only"));
     s.format = common.format;
     s.quiet = common.quiet;
     s.verbose = common.verbose;
