@@ -77,12 +77,15 @@ TEST(CapacityTransfers, ReadsSyncAttemptsByDayAndHour) {
     add(k_t0 + 5 * 3600 + 60, "completed", 3000, 1);
     add(k_t0 + 5 * 3600 + 120, "failed", 500, 1);  // not a transfer that happened
     add(k_t0 + 2 * k_day + 7 * 3600, "completed", 2000, 2);
-    const auto h = read_transfer_history(db, k_t0 - k_day, k_t0 + 3 * k_day).value();
+    add(k_t0 + 4 * k_day + 3600, "completed", 9000, 1);  // today
+    const auto h = read_transfer_history(db, k_t0 - k_day, k_t0 + 4 * k_day + 7200).value();
     EXPECT_EQ(h.first_day, k_t0 / k_day);
-    EXPECT_EQ(h.files, (std::vector<double>{2, 0, 1, 0}));  // up to today, the empty days included
+    // Up to yesterday, the empty days included: today's upload is not counted, its day is not over.
+    EXPECT_EQ(h.files, (std::vector<double>{2, 0, 1, 0}));
     EXPECT_EQ(h.bytes, (std::vector<double>{4000, 0, 2000, 0}));
     EXPECT_EQ(h.files_by_hour[5], 2);
     EXPECT_EQ(h.files_by_hour[7], 1);
+    EXPECT_EQ(h.files_by_hour[1], 0);  // today's
     EXPECT_EQ(h.uploaded_bytes / h.seconds, 1500);
     // A database without nasops-sync's tables: no history, no error.
     nasops::testing::TempDir other;

@@ -29,9 +29,10 @@ Result<TransferHistory> read_transfer_history(SQLite::Database& db, std::int64_t
                             "SELECT finished_at, bytes, seconds FROM sync_attempts"
                             " WHERE outcome = 'completed' AND finished_at >= ? AND finished_at < ?"
                             " ORDER BY finished_at");
+        // Whole days only: today's uploads so far would read as a slow day.
+        const std::int64_t last_day = now / k_day - 1;
         q.bind(1, iso(since));
-        q.bind(2, iso(now));
-        std::int64_t last_day = now / k_day;
+        q.bind(2, iso((last_day + 1) * k_day));
         h.first_day = last_day;
         struct Row {
             std::int64_t ts;

@@ -27,8 +27,9 @@ struct TransferHistory {
     double uploaded_bytes = 0;               // bytes of the uploads whose time is known
 };
 
-// The completed uploads of sync_attempts finished in [since, now), by day and
-// hour. A database without nasops-sync's tables gives an empty history.
+// The completed uploads of sync_attempts finished from `since` to the end of
+// yesterday (UTC; today is not over), by day and hour. A database without
+// nasops-sync's tables gives an empty history.
 Result<TransferHistory> read_transfer_history(SQLite::Database& db, std::int64_t since, std::int64_t now);
 
 struct TransferForecast {
