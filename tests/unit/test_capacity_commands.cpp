@@ -1,3 +1,4 @@
+#include <SQLiteCpp/Statement.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include "fixtures/temp_dir.hpp"
 #include "nasops/core/config.hpp"
 #include "nasops/util/clock.hpp"
+#include "sync/schema.hpp"
 
 using namespace nasops;
 using namespace nasops::capacity;
@@ -218,4 +220,39 @@ TEST(CapacityCommands, RecordSamplesTheLocalTargets) {
     const auto [partial, more] = run(Subcommand::record, cli, clock);
     ASSERT_TRUE(partial);
     EXPECT_EQ(*partial, ExitCode::no_input);
+}
+
+TEST(CapacityCommands, TransfersReadsSyncHistoryFromTheSharedDatabase) {
+    StateFolder setup;
+    // Ten whole days of uploads before "now": day d has 10 + 2d uploads of 1 MB taking 1 s each.
+    const std::int64_t now = k_t0 + 10 * 86400 + 3600;
+    {
+        std::filesystem::create_directories(setup.dir / "state");
+        auto store = Store::open(setup.dir / "state/nasops.db", sync::migrations()).value();
+        store.db().exec("INSERT INTO media_files (id, source, rel_path, state) VALUES (1, '/s', 'a', 'completed')");
+        SQLite::Statement ins(store.db(),
+                              "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds)"
+                              " VALUES (1, ?, 'completed', 1000000, 1)");
+        for (int d = 0; d < 10; ++d) {
+            for (int k = 0; k < 10 + 2 * d; ++k) {
+                ins.bind(1, rfc3339_millis(SystemTimePoint{std::chrono::seconds{k_t0 + d * 86400 + 12 * 3600 + k}}));
+                ins.exec();
+                ins.reset();
+            }
+        }
+    }
+    ManualClock clock(SystemTimePoint{std::chrono::seconds{now}});
+    auto cli = setup.cli();
+    cli.common.format = "json";
+    const auto [result, out] = run(Subcommand::transfers, cli, clock);
+    ASSERT_TRUE(result) << result.error().message;
+    const auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["kind"], "forecast");
+    EXPECT_EQ(j["target"], "transfers");
+    EXPECT_EQ(j["history_days"], 10);
+    EXPECT_NEAR(j["files_growth_per_day"].get<double>(), 2.0, 1e-9);
+    EXPECT_NEAR(j["predicted_daily_files"].get<double>(), 10 + 2 * 16, 1e-9);  // day 9 + 7
+    EXPECT_NEAR(j["peak_multiplier"].get<double>(), 24.0, 1e-9);               // all at noon
+    EXPECT_NEAR(j["job_bytes_per_second"].get<double>(), 1e6, 1e-6);
+    EXPECT_EQ(j["recommended_jobs"], 1);
 }
