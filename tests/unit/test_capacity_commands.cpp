@@ -256,3 +256,29 @@ TEST(CapacityCommands, TransfersReadsSyncHistoryFromTheSharedDatabase) {
     EXPECT_NEAR(j["job_bytes_per_second"].get<double>(), 1e6, 1e-6);
     EXPECT_EQ(j["recommended_jobs"], 1);
 }
+
+TEST(CapacityCommands, RecordKeepsTheSyncQueueCounts) {
+    StateFolder setup;
+    std::filesystem::create_directories(setup.dir / "state");
+    {
+        auto store = Store::open(setup.dir / "state/nasops.db", sync::migrations()).value();
+        store.db().exec(
+            "INSERT INTO media_files (source, rel_path, size, state) VALUES ('/s', 'a', 100, 'pending'),"
+            " ('/s', 'b', 2048, 'completed')");
+    }
+    ManualClock clock(SystemTimePoint{std::chrono::seconds{k_t0}});
+    auto cli = setup.cli();
+    cli.targets = {setup.dir.path().string()};
+    const auto [recorded, text] = run(Subcommand::record, cli, clock);
+    ASSERT_TRUE(recorded) << recorded.error().message;
+    EXPECT_NE(text.find("sync queue: 1 files (100 B) to upload, 1 uploaded (2.0 KiB)"), std::string::npos) << text;
+    const auto [shown, history] = run(Subcommand::show, setup.cli(), clock);
+    ASSERT_TRUE(shown);
+    EXPECT_NE(history.find("sync queue (1 samples)"), std::string::npos) << history;
+    // --from-stdin records what the records say, not the queue (it may run elsewhere).
+    cli.from_stdin = true;
+    clock.advance(std::chrono::hours(1));
+    const auto [imported, out] = run(Subcommand::record, cli, clock, "");
+    ASSERT_TRUE(imported);
+    EXPECT_EQ(out.find("sync queue"), std::string::npos) << out;
+}

@@ -4,6 +4,7 @@
 
 #include "capacity/samples.hpp"
 #include "fixtures/temp_dir.hpp"
+#include "sync/schema.hpp"
 
 using namespace nasops;
 using namespace nasops::capacity;
@@ -51,7 +52,7 @@ TEST(CapacitySamples, DownsamplesHourlyForThirtyDaysThenDaily) {
     for (std::int64_t t = 0; t < 100 * k_day; t += 300)
         in.push_back({"/srv", {k_t0 + t, static_cast<std::uint64_t>(t), 1u << 30}});
     const std::int64_t now = k_t0 + 100 * k_day;
-    const auto pruned = s.add_and_downsample(in, now, std::chrono::hours(24 * 60)).value();
+    const auto pruned = s.add_and_downsample(in, std::nullopt, now, std::chrono::hours(24 * 60)).value();
     const auto kept = s.samples("/srv").value();
     // 60 days kept: days 40-70 one a day (30), days 70-99 one an hour (29*24), the last day every 5 minutes (288).
     EXPECT_EQ(pruned.expired, 40u * 288u);
@@ -63,4 +64,31 @@ TEST(CapacitySamples, DownsamplesHourlyForThirtyDaysThenDaily) {
     // Downsampling again changes nothing.
     const auto again = s.downsample(now, std::chrono::hours(24 * 60)).value();
     EXPECT_EQ(again.expired + again.to_daily + again.to_hourly, 0u);
+}
+
+TEST(CapacitySamples, MediaCountsOfTheSyncQueue) {
+    nasops::testing::TempDir dir;
+    auto store = Store::open(dir / "nasops.db", sync::migrations()).value();
+    auto plain = open_store(dir);  // the same file, with the capacity tables too
+    store.db().exec(
+        "INSERT INTO media_files (source, rel_path, size, state) VALUES"
+        " ('/s', 'a', 100, 'pending'), ('/s', 'b', 200, 'transferring'), ('/s', 'c', 400, 'completed'),"
+        " ('/s', 'd', 800, 'failed')");
+    const auto m = read_media_counts(plain.db(), k_t0).value().value();
+    EXPECT_EQ(m.ts, k_t0);
+    EXPECT_EQ(m.pending_files, 2u);
+    EXPECT_EQ(m.pending_bytes, 300u);
+    EXPECT_EQ(m.completed_files, 1u);
+    EXPECT_EQ(m.completed_bytes, 400u);
+    SampleStore s(plain.db());
+    ASSERT_TRUE(s.add_and_downsample({}, m, k_t0, std::chrono::hours(24 * 60)));
+    ASSERT_TRUE(
+        s.add_and_downsample({}, MediaCounts{.ts = k_t0 + 61 * k_day}, k_t0 + 61 * k_day, std::chrono::hours(24 * 60)));
+    const auto kept = s.media().value();
+    ASSERT_EQ(kept.size(), 1u);  // the first is past the retention now
+    EXPECT_EQ(kept[0].ts, k_t0 + 61 * k_day);
+    // A database without sync's tables has no counts.
+    nasops::testing::TempDir other;
+    auto alone = open_store(other);
+    EXPECT_FALSE(read_media_counts(alone.db(), k_t0).value());
 }

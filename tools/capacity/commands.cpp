@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "forecast_output.hpp"
 #include "health_import.hpp"
@@ -147,10 +148,15 @@ Result<ExitCode> record(const CliOptions& cli, const CommandEnv& env) {
     const auto now = unix_seconds(env.clock);
     if (!ctx.settings.dry_run) TRY(ensure_dir(ctx.paths.state_dir));
     auto collected = ctx.settings.from_stdin ? read_health_records(env) : measure_all(ctx, env, now);
-    if (!ctx.settings.dry_run && !collected.samples.empty()) {
+    std::optional<MediaCounts> media;
+    if (!ctx.settings.dry_run) {
         TRY_ASSIGN(auto store, open_writable(ctx.paths));
+        if (!ctx.settings.from_stdin) {
+            TRY_ASSIGN(media, read_media_counts(store.db(), now));
+        }
         SampleStore samples(store.db());
-        TRY_ASSIGN(const auto pruned, samples.add_and_downsample(collected.samples, now, ctx.settings.retention));
+        TRY_ASSIGN(const auto pruned,
+                   samples.add_and_downsample(collected.samples, media, now, ctx.settings.retention));
         logger().debug("downsampled: {} to hourly, {} to daily, {} expired", pruned.to_hourly, pruned.to_daily,
                        pruned.expired);
     }
@@ -166,6 +172,17 @@ Result<ExitCode> record(const CliOptions& cli, const CommandEnv& env) {
                                                   {"used_bytes", s.sample.used},
                                                   {"total_bytes", s.sample.total}}));
         }
+        if (media) {
+            for (const auto& [state, files, bytes] :
+                 {std::tuple{"pending", media->pending_files, media->pending_bytes},
+                  std::tuple{"completed", media->completed_files, media->completed_bytes}}) {
+                TRY(writer.write(RecordKind::metric, {{"name", "capacity_sync_files"},
+                                                      {"value", files},
+                                                      {"unit", "count"},
+                                                      {"labels", {{"state", state}}},
+                                                      {"bytes", bytes}}));
+            }
+        }
     } else if (!ctx.settings.quiet) {
         std::string text;
         for (const auto& s : collected.samples) {
@@ -174,6 +191,10 @@ Result<ExitCode> record(const CliOptions& cli, const CommandEnv& env) {
             text += fmt::format("{}: {:.1f}% used ({} of {}){}\n", s.target, ratio * 100, format_size(s.sample.used),
                                 format_size(s.sample.total), ctx.settings.dry_run ? " (not stored: --dry-run)" : "");
         }
+        if (media)
+            text += fmt::format("sync queue: {} files ({}) to upload, {} uploaded ({})\n", media->pending_files,
+                                format_size(media->pending_bytes), media->completed_files,
+                                format_size(media->completed_bytes));
         TRY(write_out(env.out, text));
     }
     if (collected.samples.empty() && collected.worst == ExitCode::ok && ctx.settings.from_stdin)
@@ -277,6 +298,32 @@ Result<ExitCode> show(const CliOptions& cli, const CommandEnv& env) {
         }
         TRY(write_out(env.out, text));
     }
+    if (ctx.settings.target) return ExitCode::ok;
+    TRY_ASSIGN(const auto media, samples.media(since));
+    if (media.empty()) return ExitCode::ok;
+    if (writer) {
+        for (const auto& m : media) {
+            for (const auto& [state, files, bytes] : {std::tuple{"pending", m.pending_files, m.pending_bytes},
+                                                      std::tuple{"completed", m.completed_files, m.completed_bytes}}) {
+                TRY(writer->write(RecordKind::metric,
+                                  {{"name", "capacity_sync_files"},
+                                   {"value", files},
+                                   {"unit", "count"},
+                                   {"labels", {{"state", state}}},
+                                   {"bytes", bytes},
+                                   {"sample_ts", rfc3339_millis(SystemTimePoint{std::chrono::seconds{m.ts}})}}));
+            }
+        }
+        return ExitCode::ok;
+    }
+    if (ctx.settings.quiet) return ExitCode::ok;
+    std::string text = fmt::format("sync queue ({} samples): to upload, uploaded\n", media.size());
+    for (const auto& m : media) {
+        text += fmt::format("  {:%Y-%m-%d %H:%M:%S}  {:>8} files {:>10}  {:>8} files {:>10}\n",
+                            std::chrono::sys_seconds{std::chrono::seconds{m.ts}}, m.pending_files,
+                            format_size(m.pending_bytes), m.completed_files, format_size(m.completed_bytes));
+    }
+    TRY(write_out(env.out, text));
     return ExitCode::ok;
 }
 

@@ -16,7 +16,13 @@ constexpr Migration k_migrations[] = {
      " ts INTEGER NOT NULL,"  // Unix seconds
      " used INTEGER NOT NULL,"
      " total INTEGER NOT NULL,"
-     " PRIMARY KEY (target, ts)) WITHOUT ROWID;"},
+     " PRIMARY KEY (target, ts)) WITHOUT ROWID;"
+     "CREATE TABLE capacity_media ("
+     " ts INTEGER PRIMARY KEY,"  // Unix seconds
+     " pending_files INTEGER NOT NULL,"
+     " pending_bytes INTEGER NOT NULL,"
+     " completed_files INTEGER NOT NULL,"
+     " completed_bytes INTEGER NOT NULL);"},
 };
 
 constexpr std::int64_t k_raw_for = 86400;          // every sample for a day
@@ -60,9 +66,24 @@ void insert_samples(SQLite::Database& db, std::span<const TargetSample> samples)
     }
 }
 
+void insert_media(SQLite::Database& db, const MediaCounts& m) {
+    SQLite::Statement insert(db,
+                             "INSERT OR REPLACE INTO capacity_media (ts, pending_files, pending_bytes, completed_files,"
+                             " completed_bytes) VALUES (?, ?, ?, ?, ?)");
+    insert.bind(1, m.ts);
+    insert.bind(2, static_cast<std::int64_t>(m.pending_files));
+    insert.bind(3, static_cast<std::int64_t>(m.pending_bytes));
+    insert.bind(4, static_cast<std::int64_t>(m.completed_files));
+    insert.bind(5, static_cast<std::int64_t>(m.completed_bytes));
+    insert.exec();
+}
+
 Pruned prune(SQLite::Database& db, std::int64_t now, Duration retention) {
     const auto keep = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
     Pruned p;
+    SQLite::Statement expire_media(db, "DELETE FROM capacity_media WHERE ts < ?");
+    expire_media.bind(1, now - keep);
+    expire_media.exec();
     SQLite::Statement expire(db, "DELETE FROM capacity_samples WHERE ts < ?");
     expire.bind(1, now - keep);
     p.expired = static_cast<std::size_t>(expire.exec());
@@ -92,15 +113,59 @@ Result<Pruned> SampleStore::downsample(std::int64_t now, Duration retention) {
     }
 }
 
-Result<Pruned> SampleStore::add_and_downsample(std::span<const TargetSample> samples, std::int64_t now,
+Result<Pruned> SampleStore::add_and_downsample(std::span<const TargetSample> samples,
+                                               const std::optional<MediaCounts>& media, std::int64_t now,
                                                Duration retention) {
     try {
         return in_transaction(*m_db, [&]() -> Result<Pruned> {
             insert_samples(*m_db, samples);
+            if (media) insert_media(*m_db, *media);
             return prune(*m_db, now, retention);
         });
     } catch (const std::exception& e) {
         return std::unexpected(db_error("cannot store samples", e));
+    }
+}
+
+Result<std::vector<MediaCounts>> SampleStore::media(std::int64_t since) {
+    try {
+        std::vector<MediaCounts> out;
+        SQLite::Statement q(*m_db,
+                            "SELECT ts, pending_files, pending_bytes, completed_files, completed_bytes"
+                            " FROM capacity_media WHERE ts >= ? ORDER BY ts");
+        q.bind(1, since);
+        while (q.executeStep()) {
+            const auto u = [&](int i) { return static_cast<std::uint64_t>(q.getColumn(i).getInt64()); };
+            out.push_back(MediaCounts{q.getColumn(0).getInt64(), u(1), u(2), u(3), u(4)});
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot read the media counts", e));
+    }
+}
+
+Result<std::optional<MediaCounts>> read_media_counts(SQLite::Database& db, std::int64_t ts) {
+    try {
+        if (!db.tableExists("media_files")) return std::optional<MediaCounts>{};
+        MediaCounts m{.ts = ts};
+        SQLite::Statement q(db,
+                            "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files"
+                            " WHERE state IN ('pending', 'transferring', 'completed') GROUP BY state");
+        while (q.executeStep()) {
+            const auto state = q.getColumn(0).getString();
+            const auto files = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+            const auto bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
+            if (state == "completed") {
+                m.completed_files += files;
+                m.completed_bytes += bytes;
+            } else {
+                m.pending_files += files;
+                m.pending_bytes += bytes;
+            }
+        }
+        return std::optional<MediaCounts>(m);
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot count nasops-sync's media files", e));
     }
 }
 

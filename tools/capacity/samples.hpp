@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,21 @@ struct TargetSample {
     Sample sample;
 };
 
+// nasops-sync's queue at one time, from media_files in the same database:
+// the files (and their bytes) still to upload (pending or transferring) and
+// those uploaded.
+struct MediaCounts {
+    std::int64_t ts = 0;
+    std::uint64_t pending_files = 0;
+    std::uint64_t pending_bytes = 0;
+    std::uint64_t completed_files = 0;
+    std::uint64_t completed_bytes = 0;
+};
+
+// The counts of `db`'s media_files now (stamped `ts`); nullopt when the
+// database has no nasops-sync tables.
+Result<std::optional<MediaCounts>> read_media_counts(SQLite::Database& db, std::int64_t ts);
+
 struct Pruned {
     std::size_t to_hourly = 0;  // samples dropped because a later one covers their hour
     std::size_t to_daily = 0;   // ... their day
@@ -45,9 +61,13 @@ public:
     Result<std::size_t> add(std::span<const TargetSample> samples);
     // Downsamples as of `now` (Unix seconds), in one transaction.
     Result<Pruned> downsample(std::int64_t now, Duration retention);
-    // add, then downsample, in one transaction (one commit, one fsync): what
-    // every record run does.
-    Result<Pruned> add_and_downsample(std::span<const TargetSample> samples, std::int64_t now, Duration retention);
+    // add (and the media counts, when there are some), then downsample, in one
+    // transaction (one commit, one fsync): what every record run does. Media
+    // counts older than the retention go; the others are kept as taken.
+    Result<Pruned> add_and_downsample(std::span<const TargetSample> samples, const std::optional<MediaCounts>& media,
+                                      std::int64_t now, Duration retention);
+    // The media counts recorded at or after `since`, oldest first.
+    Result<std::vector<MediaCounts>> media(std::int64_t since = 0);
     // The targets with samples, sorted.
     Result<std::vector<std::string>> targets();
     // The samples of `target` at or after `since`, oldest first.
