@@ -209,7 +209,7 @@ TEST(AlertRules, TheShippedHandbookRulesLoadAndFire) {
     ASSERT_TRUE(config) << config.error().message;
     auto settings = load_settings(*config);
     ASSERT_TRUE(settings) << settings.error().message;
-    ASSERT_EQ(settings->rules.size(), 5u);
+    ASSERT_EQ(settings->rules.size(), 7u);
 
     const auto now = *parse_rfc3339("2026-11-22T04:00:00Z");
     Evaluator evaluator(*settings, now, {});
@@ -229,14 +229,19 @@ TEST(AlertRules, TheShippedHandbookRulesLoadAndFire) {
         "metrics":[{"name":"transfer_success","value":0.8}])"));
     evaluator.process(rec(R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"sync","host":"cam-01","kind":"transfer",
         "path":"/srv/a.mp4","state":"completed","bytes":20000000000,"seconds":2400})"));
+    // nasops-capacity's forecasts: a volume full in 5 days, and one not filling (no days_until_full).
+    evaluator.process(rec(R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"capacity","host":"cam-01","kind":"forecast",
+        "target":"/srv","state":"filling","days_until_full":5.0})"));
+    evaluator.process(rec(R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"capacity","host":"cam-01","kind":"forecast",
+        "target":"/","state":"not_filling"})"));
     const auto transitions = evaluator.finish();
     std::set<std::string> fired;
     for (const auto& t : transitions) fired.insert(evaluator.alerts().at(t.fingerprint).alertname());
-    // ssh (for 3m) and the failure rate (for 5m) are pending.
+    // ssh (for 3m), the failure rate (for 5m) and both forecast rules of /srv (for 2h) are pending.
     EXPECT_EQ(fired, (std::set<std::string>{"storage_space_critical", "daemon_restarting", "slow_large_transfer"}));
     std::size_t pending = 0;
     for (const auto& [fp, a] : evaluator.alerts()) pending += a.phase == AlertPhase::pending ? 1 : 0;
-    EXPECT_EQ(pending, 2u);
+    EXPECT_EQ(pending, 4u);
     for (const auto& [fp, a] : evaluator.alerts()) {
         if (a.alertname() == "storage_space_critical") {
             EXPECT_EQ(a.annotations.at("summary"), "Storage /srv on cam-01 at 95.0%");

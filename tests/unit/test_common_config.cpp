@@ -75,7 +75,8 @@ TEST(ConfigSearch, NoFileAnywhereGivesTheBuiltInDefaults) {
     EXPECT_EQ(config->get_duration("alert", "resolve_timeout"), 5min);
     EXPECT_TRUE(config->get_entries("alert", "rule").empty());
     EXPECT_TRUE(config->get_entries("alert", "channel").empty());
-    EXPECT_EQ(config->get_duration("capacity", "retention"), 90 * 24h);
+    EXPECT_EQ(config->get_duration("capacity", "retention"), 730 * 24h);
+    EXPECT_EQ(config->get_int("capacity", "horizon_days"), 30);
     EXPECT_EQ(config->get_int("dbmaint", "keep_backups"), 7);
     EXPECT_EQ(config->get_duration("dbmaint", "purge_after"), 30 * 24h);
     EXPECT_EQ(config->get_string("trace", "service_name"), "nasops");

@@ -129,8 +129,13 @@ constexpr KeySpec k_alert[] = {
 };
 
 constexpr KeySpec k_capacity[] = {
-    {.name = "paths", .type = path_list, .default_value = "[]"},
-    {.name = "retention", .type = duration, .default_value = R"("90d")"},
+    {.name = "targets", .type = path_list, .default_value = "[]"},
+    {.name = "window", .type = duration, .default_value = R"("30d")"},
+    {.name = "horizon_days", .type = integer, .default_value = "30", .min = 1, .max = 3650},
+    {.name = "reset_drop_percent", .type = integer, .default_value = "10", .min = 1, .max = 100},
+    {.name = "warning_percent", .type = integer, .default_value = "80", .min = 1, .max = 100},
+    {.name = "critical_percent", .type = integer, .default_value = "90", .min = 1, .max = 100},
+    {.name = "retention", .type = duration, .default_value = R"("730d")"},
 };
 
 constexpr KeySpec k_dbmaint[] = {

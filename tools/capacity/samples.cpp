@@ -1,0 +1,201 @@
+#include "samples.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace nasops::capacity {
+
+namespace {
+
+constexpr Migration k_migrations[] = {
+    {"capacity", 1,
+     "CREATE TABLE capacity_samples ("
+     " target TEXT NOT NULL,"
+     " ts INTEGER NOT NULL,"  // Unix seconds
+     " used INTEGER NOT NULL,"
+     " total INTEGER NOT NULL,"
+     " PRIMARY KEY (target, ts)) WITHOUT ROWID;"
+     "CREATE TABLE capacity_media ("
+     " ts INTEGER PRIMARY KEY,"  // Unix seconds
+     " pending_files INTEGER NOT NULL,"
+     " pending_bytes INTEGER NOT NULL,"
+     " completed_files INTEGER NOT NULL,"
+     " completed_bytes INTEGER NOT NULL);"},
+};
+
+constexpr std::int64_t k_raw_for = 86400;          // every sample for a day
+constexpr std::int64_t k_hourly_for = 30 * 86400;  // then one an hour for 30 days
+
+Error db_error(std::string_view what, const std::exception& e) {
+    return Error{fmt::format("capacity samples: {}: {}", what, e.what()), ExitCode::io_error};
+}
+
+// Deletes the samples older than `before` that a later sample of the same
+// target shares a `bucket`-second bucket with.
+std::size_t keep_last_per_bucket(SQLite::Database& db, std::int64_t before, std::int64_t bucket) {
+    SQLite::Statement del(db,
+                          "DELETE FROM capacity_samples AS a WHERE a.ts < ?1 AND EXISTS ("
+                          " SELECT 1 FROM capacity_samples AS b WHERE b.target = a.target AND b.ts > a.ts"
+                          " AND b.ts < (a.ts / ?2 + 1) * ?2)");
+    del.bind(1, before);
+    del.bind(2, bucket);
+    return static_cast<std::size_t>(del.exec());
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    return k_migrations;
+}
+
+namespace {
+
+void insert_samples(SQLite::Database& db, std::span<const TargetSample> samples) {
+    SQLite::Statement insert(db,
+                             "INSERT INTO capacity_samples (target, ts, used, total) VALUES (?, ?, ?, ?)"
+                             " ON CONFLICT (target, ts) DO UPDATE SET used = excluded.used, total = excluded.total");
+    for (const auto& s : samples) {
+        insert.bind(1, s.target);
+        insert.bind(2, s.sample.ts);
+        insert.bind(3, static_cast<std::int64_t>(s.sample.used));
+        insert.bind(4, static_cast<std::int64_t>(s.sample.total));
+        insert.exec();
+        insert.reset();
+    }
+}
+
+void insert_media(SQLite::Database& db, const MediaCounts& m) {
+    SQLite::Statement insert(db,
+                             "INSERT OR REPLACE INTO capacity_media (ts, pending_files, pending_bytes, completed_files,"
+                             " completed_bytes) VALUES (?, ?, ?, ?, ?)");
+    insert.bind(1, m.ts);
+    insert.bind(2, static_cast<std::int64_t>(m.pending_files));
+    insert.bind(3, static_cast<std::int64_t>(m.pending_bytes));
+    insert.bind(4, static_cast<std::int64_t>(m.completed_files));
+    insert.bind(5, static_cast<std::int64_t>(m.completed_bytes));
+    insert.exec();
+}
+
+Pruned prune(SQLite::Database& db, std::int64_t now, Duration retention) {
+    const auto keep = std::chrono::duration_cast<std::chrono::seconds>(retention).count();
+    Pruned p;
+    SQLite::Statement expire_media(db, "DELETE FROM capacity_media WHERE ts < ?");
+    expire_media.bind(1, now - keep);
+    expire_media.exec();
+    SQLite::Statement expire(db, "DELETE FROM capacity_samples WHERE ts < ?");
+    expire.bind(1, now - keep);
+    p.expired = static_cast<std::size_t>(expire.exec());
+    p.to_daily = keep_last_per_bucket(db, now - k_hourly_for, 86400);
+    p.to_hourly = keep_last_per_bucket(db, now - k_raw_for, 3600);
+    return p;
+}
+
+}  // namespace
+
+Result<std::size_t> SampleStore::add(std::span<const TargetSample> samples) {
+    try {
+        return in_transaction(*m_db, [&]() -> Result<std::size_t> {
+            insert_samples(*m_db, samples);
+            return samples.size();
+        });
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot store samples", e));
+    }
+}
+
+Result<Pruned> SampleStore::downsample(std::int64_t now, Duration retention) {
+    try {
+        return in_transaction(*m_db, [&]() -> Result<Pruned> { return prune(*m_db, now, retention); });
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot downsample", e));
+    }
+}
+
+Result<Pruned> SampleStore::add_and_downsample(std::span<const TargetSample> samples,
+                                               const std::optional<MediaCounts>& media, std::int64_t now,
+                                               Duration retention) {
+    try {
+        return in_transaction(*m_db, [&]() -> Result<Pruned> {
+            insert_samples(*m_db, samples);
+            if (media) insert_media(*m_db, *media);
+            return prune(*m_db, now, retention);
+        });
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot store samples", e));
+    }
+}
+
+Result<std::vector<MediaCounts>> SampleStore::media(std::int64_t since) {
+    try {
+        std::vector<MediaCounts> out;
+        SQLite::Statement q(*m_db,
+                            "SELECT ts, pending_files, pending_bytes, completed_files, completed_bytes"
+                            " FROM capacity_media WHERE ts >= ? ORDER BY ts");
+        q.bind(1, since);
+        while (q.executeStep()) {
+            const auto u = [&](int i) { return static_cast<std::uint64_t>(q.getColumn(i).getInt64()); };
+            out.push_back(MediaCounts{q.getColumn(0).getInt64(), u(1), u(2), u(3), u(4)});
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot read the media counts", e));
+    }
+}
+
+Result<std::optional<MediaCounts>> read_media_counts(SQLite::Database& db, std::int64_t ts) {
+    try {
+        if (!db.tableExists("media_files")) return std::optional<MediaCounts>{};
+        MediaCounts m{.ts = ts};
+        SQLite::Statement q(db,
+                            "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files"
+                            " WHERE state IN ('pending', 'transferring', 'completed') GROUP BY state");
+        while (q.executeStep()) {
+            const auto state = q.getColumn(0).getString();
+            const auto files = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+            const auto bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
+            if (state == "completed") {
+                m.completed_files += files;
+                m.completed_bytes += bytes;
+            } else {
+                m.pending_files += files;
+                m.pending_bytes += bytes;
+            }
+        }
+        return std::optional<MediaCounts>(m);
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot count nasops-sync's media files", e));
+    }
+}
+
+Result<std::vector<std::string>> SampleStore::targets() {
+    try {
+        std::vector<std::string> out;
+        SQLite::Statement q(*m_db, "SELECT DISTINCT target FROM capacity_samples ORDER BY target");
+        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error("cannot list targets", e));
+    }
+}
+
+Result<std::vector<Sample>> SampleStore::samples(const std::string& target, std::int64_t since) {
+    try {
+        std::vector<Sample> out;
+        SQLite::Statement q(*m_db,
+                            "SELECT ts, used, total FROM capacity_samples WHERE target = ? AND ts >= ? ORDER BY ts");
+        q.bind(1, target);
+        q.bind(2, since);
+        while (q.executeStep()) {
+            out.push_back(Sample{.ts = q.getColumn(0).getInt64(),
+                                 .used = static_cast<std::uint64_t>(q.getColumn(1).getInt64()),
+                                 .total = static_cast<std::uint64_t>(q.getColumn(2).getInt64())});
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return std::unexpected(db_error(fmt::format("cannot read the samples of {}", target), e));
+    }
+}
+
+}  // namespace nasops::capacity
