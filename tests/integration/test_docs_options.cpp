@@ -508,11 +508,18 @@ TEST(DocsOptionsSpecific, CommonOptionsFollowTheSubcommand) {
 }
 
 TEST(DocsOptionsSpecific, TraceExecTakesTheCommandWordsAsTheyAre) {
-    // The words after COMMAND are COMMAND's own, even when they look like options.
-    auto outcome = run_nasops(spec("trace"), {"exec", "ls", "-la", "--no-such-option"});
-    EXPECT_EQ(outcome.exit_code, 70) << outcome.err;
-    auto with_separator = run_nasops(spec("trace"), {"exec", "--name", "dbmaint", "--", "nasops-dbmaint", "daily"});
-    EXPECT_EQ(with_separator.exit_code, 70) << with_separator.err;
+    // The words after COMMAND are COMMAND's own, even when they look like
+    // options: ls gets --no-such-option and says so itself (exit 2).
+    nasops::testing::TempDir dir;
+    const auto config = dir / "nasops.toml";
+    nasops::testing::write_file(config, "[paths]\nstate_dir = \"" + (dir / "state").string() + "\"\nlog_dir = \"" +
+                                            (dir / "log").string() + "\"\n");
+    auto outcome = run_nasops(spec("trace"), {"--config", config.string(), "exec", "ls", "-la", "--no-such-option"});
+    EXPECT_EQ(outcome.exit_code, 2) << outcome.err;
+    EXPECT_NE(outcome.err.find("ls: unrecognized option '--no-such-option'"), std::string::npos) << outcome.err;
+    auto with_separator = run_nasops(
+        spec("trace"), {"--config", config.string(), "exec", "--name", "x", "--", "/bin/sh", "-c", "exit 3"});
+    EXPECT_EQ(with_separator.exit_code, 3) << with_separator.err;
 }
 
 }  // namespace
