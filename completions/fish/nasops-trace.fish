@@ -63,3 +63,5 @@ complete -c nasops-trace -n '__fish_seen_subcommand_from start event end' -l car
 complete -c nasops-trace -n '__fish_seen_subcommand_from ls summary' -l since -x -d 'Within this long (default 24h)'
 complete -c nasops-trace -n '__fish_seen_subcommand_from ls' -l errors -d 'Only traces with errors'
 complete -c nasops-trace -n '__fish_seen_subcommand_from summary' -l by -x -a 'name tool' -d 'Group by'
+complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l batch-size -x -d 'Spans per request'
+complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l max-attempts -x -d 'Tries per batch in this run'

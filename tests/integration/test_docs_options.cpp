@@ -54,7 +54,7 @@ const std::map<std::string, std::vector<std::vector<std::string>>> k_not_impleme
     {"capacity", {{"record"}, {"forecast", "--format", "json"}, {"show"}}},
     {"dbmaint",
      {{"check"}, {"vacuum"}, {"analyze"}, {"purge"}, {"backup"}, {"restore"}, {"daily"}, {"daily", "--dry-run"}}},
-    {"trace", {{"logs"}, {"export"}}},
+    {"trace", {{"logs"}}},
 };
 
 const ToolSpec& spec(std::string_view name) {

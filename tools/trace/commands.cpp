@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "carrier.hpp"
 #include "exec.hpp"
+#include "export.hpp"
+#include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
 #include "nasops/obs/trace.hpp"
@@ -190,6 +193,48 @@ Result<ExitCode> summary(const CliOptions& cli, const CommandEnv& env) {
     return ExitCode::ok;
 }
 
+// ---- export ------------------------------------------------------------------
+
+Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
+    TRY_ASSIGN(auto ctx, prepare(cli, env));
+    const auto& s = ctx.settings;
+    TRY_ASSIGN(const auto otlp, otlp_settings(env.env, ctx.config));
+    TRY(ensure_dir(ctx.paths.state_dir));
+    // One export at a time: two would send the same spans.
+    TRY_ASSIGN(auto lock, LockFile::acquire(ctx.paths.state_dir / "trace-export.lock", Duration{0}));
+    TRY_ASSIGN(auto store, Store::open(database_path(ctx.paths), migrations()));
+    CurlHttpClient client;
+    const ExportLimits limits{.batch_spans = s.batch_size, .max_attempts = s.max_attempts};
+    TRY_ASSIGN(const auto report, export_spans(
+                                      traces_file(ctx.paths), store, client, otlp, limits,
+                                      [](Duration d) { std::this_thread::sleep_for(d); }, env.clock));
+    if (s.format == OutputFormat::json) {
+        TRY_ASSIGN(auto line, format_record(RecordKind::event,
+                                            {{"name", "trace_export"},
+                                             {"details",
+                                              {{"spans_sent", report.spans_sent},
+                                               {"batches_sent", report.batches_sent},
+                                               {"spans_rejected", report.spans_rejected},
+                                               {"batches_rejected", report.batches_rejected},
+                                               {"lines_skipped", report.lines_skipped},
+                                               {"retries", report.retries},
+                                               {"complete", !report.stopped}}}},
+                                            "trace", local_hostname(), env.clock.now()));
+        print(env.out, line);
+    } else if (!s.quiet) {
+        std::string text = fmt::format("exported {} spans in {} batches to {}", report.spans_sent, report.batches_sent,
+                                       redact_url(otlp.url));
+        if (report.batches_rejected > 0)
+            text += fmt::format("; {} spans in {} batches refused as malformed", report.spans_rejected,
+                                report.batches_rejected);
+        if (report.lines_skipped > 0)
+            text += fmt::format("; {} lines that are not spans skipped", report.lines_skipped);
+        print(env.out, text + "\n");
+    }
+    if (report.stopped) return std::unexpected(*report.stopped);
+    return report.batches_rejected > 0 ? ExitCode::data_error : ExitCode::ok;
+}
+
 }  // namespace
 
 Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEnv& env) {
@@ -202,7 +247,7 @@ Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEn
         case Command::ls: return ls(cli, env);
         case Command::show: return show(cli, env);
         case Command::summary: return summary(cli, env);
-        case Command::export_:
+        case Command::export_: return export_(cli, env);
         case Command::logs: break;
     }
     return fail(ExitCode::software, "this subcommand is not implemented yet");

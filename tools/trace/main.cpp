@@ -152,6 +152,15 @@ int main(int argc, char** argv) {
                  ->type_name("FIELD")
                  ->check(CLI::IsMember({"name", "tool"})));
 
+    auto* export_ = app->get_subcommand("export");
+    Optional<std::int64_t> batch_size, max_attempts;
+    batch_size.add(
+        export_->add_option("--batch-size", batch_size.value, "Spans per request (default 512)")->type_name("N"));
+    max_attempts.add(export_
+                         ->add_option("--max-attempts", max_attempts.value,
+                                      "Tries per batch in this run before leaving it for the next (default 5)")
+                         ->type_name("N"));
+
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         cli.name = p.name.get();
         cli.kind = p.kind.get();
@@ -165,12 +174,15 @@ int main(int argc, char** argv) {
         cli.since = p.since.get();
         cli.by = p.by.get();
         cli.trace_id = p.trace_id.get();
+        cli.batch_size = batch_size.get();
+        cli.max_attempts = max_attempts.get();
         TRY(cli.common.output_format(k_formats));
 
         using nasops::trace::Command;
         static const std::map<std::string, Command, std::less<>> k_commands{
-            {"exec", Command::exec}, {"span", Command::span}, {"start", Command::start}, {"event", Command::event},
-            {"end", Command::end},   {"ls", Command::ls},     {"show", Command::show},   {"summary", Command::summary}};
+            {"exec", Command::exec},   {"span", Command::span},       {"start", Command::start},
+            {"event", Command::event}, {"end", Command::end},         {"ls", Command::ls},
+            {"show", Command::show},   {"summary", Command::summary}, {"export", Command::export_}};
         const std::string chosen = nasops::chosen_subcommand(*app);
         const auto command = k_commands.find(chosen);
         if (command == k_commands.end()) return std::unexpected(nasops::not_implemented(k_tool, chosen, 17));

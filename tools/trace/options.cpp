@@ -96,6 +96,16 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& /*config*
                 "TRACE_ID", fmt::format("'{}' is not a trace id (32 lowercase hex digits)", *cli.trace_id)));
         s.trace_id = *cli.trace_id;
     }
+    if (cli.batch_size) {
+        if (*cli.batch_size < 1 || *cli.batch_size > 100'000)
+            return std::unexpected(option_error("--batch-size", "must be between 1 and 100000"));
+        s.batch_size = static_cast<std::size_t>(*cli.batch_size);
+    }
+    if (cli.max_attempts) {
+        if (*cli.max_attempts < 1 || *cli.max_attempts > 100)
+            return std::unexpected(option_error("--max-attempts", "must be between 1 and 100"));
+        s.max_attempts = static_cast<int>(*cli.max_attempts);
+    }
     return s;
 }
 

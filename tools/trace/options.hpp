@@ -33,11 +33,13 @@ struct CliOptions {
     std::optional<std::string> end;         // span --end TS
     std::optional<std::string> status;      // span, end --status ok|error|unset
     std::optional<std::string> status_message;
-    std::optional<std::string> carrier;   // start, end, event --carrier FILE
-    std::optional<std::string> since;     // ls, summary --since
-    bool errors_only = false;             // ls --errors
-    std::optional<std::string> by;        // summary --by name|tool
-    std::optional<std::string> trace_id;  // show TRACE_ID
+    std::optional<std::string> carrier;        // start, end, event --carrier FILE
+    std::optional<std::string> since;          // ls, summary --since
+    bool errors_only = false;                  // ls --errors
+    std::optional<std::string> by;             // summary --by name|tool
+    std::optional<std::string> trace_id;       // show TRACE_ID
+    std::optional<std::int64_t> batch_size;    // export --batch-size
+    std::optional<std::int64_t> max_attempts;  // export --max-attempts
 };
 
 enum class GroupBy { name, tool };
@@ -61,6 +63,8 @@ struct Settings {
     bool errors_only = false;
     GroupBy by = GroupBy::name;
     std::string trace_id;
+    std::size_t batch_size = 512;
+    int max_attempts = 5;
 };
 
 // Merges the command line over `config`. Bad option values are usage errors
