@@ -2,6 +2,7 @@
 // then answers 503 with Retry-After, then 400, with traces.jsonl rotated by
 // the real logrotate (copytruncate, then create) between runs: every span is
 // accepted exactly once, except those of the batch refused as malformed.
+// What was sent is decoded with the OpenTelemetry project's OTLP definitions.
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -100,6 +101,19 @@ std::vector<std::string> accepted_span_ids(const std::vector<json>& requests) {
                 for (const auto& s : ss.at("spans")) ids.push_back(s.at("spanId"));
     }
     return ids;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto nl = text.find('\n', pos);
+        const auto line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        if (!line.empty()) lines.push_back(line);
+        if (nl == std::string::npos) break;
+        pos = nl + 1;
+    }
+    return lines;
 }
 
 std::vector<json> statuses(const std::vector<json>& requests, std::size_t from) {
@@ -213,8 +227,33 @@ TEST_F(TraceExport, NothingLostNothingSentTwice) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.out, HasSubstr("exported 9 spans"));
 
+    // Every request as the OpenTelemetry project's own OTLP definitions read
+    // it (tests/fixtures/otlp_decode: npm @opentelemetry/otlp-transformer,
+    // installed by make -f Makefile.ops test): no field it does not know.
+    const auto decoded_out =
+        nasops::testing::run_command({"node", std::string(NASOPS_FIXTURES_DIR) + "/otlp_decode/decode.js",
+                                      (m_dir / "sink" / "requests.jsonl").string()});
+    ASSERT_EQ(decoded_out.exit_code, 0) << decoded_out.err << " (run: make -f Makefile.ops otlp-decode)";
+    std::vector<json> decoded;
+    for (const auto& line : split_lines(decoded_out.out)) decoded.push_back(json::parse(line));
+    ASSERT_EQ(decoded.size(), sink.requests().size());
+    std::vector<std::string> decoded_ids;
+    for (const auto& d : decoded) {
+        EXPECT_TRUE(d.at("problems").empty()) << d.at("problems").dump();
+        ASSERT_FALSE(d.at("spans").empty());
+        if (d.at("status").get<int>() / 100 != 2) continue;
+        for (const auto& span : d.at("spans")) {
+            EXPECT_EQ(span.at("traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
+            EXPECT_EQ(span.at("parentSpanId"), "00f067aa0ba902b7");
+            EXPECT_EQ(span.at("scope"), "nasops-dbmaint");
+            decoded_ids.push_back(span.at("spanId"));
+        }
+    }
+    EXPECT_EQ(decoded.front().at("spans").at(3).at("status").at("code"), 2);
+
     // Span by span: each written span accepted once, the refused ones never.
     const auto accepted = accepted_span_ids(sink.requests());
+    EXPECT_EQ(accepted, decoded_ids);
     std::multiset<std::string> counted(accepted.begin(), accepted.end());
     std::set<std::string> refused_set(refused.begin(), refused.end());
     for (const auto& id : m_written) {
