@@ -254,3 +254,30 @@ TEST(AppendLineTest, AFolderThatIsNotThereIsNamed) {
     EXPECT_EQ(result.error().code, ExitCode::cant_create);
     EXPECT_NE(result.error().message.find("missing/x.jsonl"), std::string::npos);
 }
+
+TEST(TracerTest, RecordsChildrenMeasuredElsewhereAndCreatesTheFolder) {
+    nasops::testing::TempDir dir;
+    ManualClock clock(k_t0);
+    const auto file = dir / "log" / "sub" / "traces.jsonl";
+    const Tracer tracer(SpanSink(file, "health", "cam-01", clock), parse_traceparent(k_valid));
+    Span run(tracer, "health");
+    ASSERT_TRUE(run.record_child(SpanData{.name = "check disk",
+                                          .trace_id = "ignored",
+                                          .start = k_t0 + 1s,
+                                          .end = k_t0 + 3s,
+                                          .status = SpanStatus::error,
+                                          .attributes = {{"check.status", "critical"}}}));
+    ASSERT_TRUE(run.end());
+    const auto records = read_records(file);
+    ASSERT_EQ(records.size(), 2u);
+    const auto check = parse_span(records[0]).value();
+    EXPECT_EQ(check.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(check.parent_span_id, run.data().span_id);
+    EXPECT_TRUE(valid_span_id(check.span_id));
+    EXPECT_EQ(check.end - check.start, 2s);
+    EXPECT_EQ(check.attributes.at("check.status"), "critical");
+
+    const Tracer inactive;
+    Span none(inactive, "health");
+    EXPECT_TRUE(none.record_child(SpanData{.name = "x"}));
+}

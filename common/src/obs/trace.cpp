@@ -258,7 +258,14 @@ SpanSink::SpanSink(std::filesystem::path file, std::string tool, std::string hos
 
 Result<void> SpanSink::write(const SpanData& span) const {
     TRY_ASSIGN(const auto line, format_record(RecordKind::span, span_fields(span), m_tool, m_host, span.end));
-    return append_line(m_file, line);
+    auto appended = append_line(m_file, line);
+    if (!appended && appended.error().code == ExitCode::cant_create && !m_file.parent_path().empty()) {
+        std::error_code ec;
+        if (!std::filesystem::exists(m_file.parent_path(), ec) &&
+            std::filesystem::create_directories(m_file.parent_path(), ec))
+            return append_line(m_file, line);
+    }
+    return appended;
 }
 
 // ---- Tracer -----------------------------------------------------------------
@@ -339,6 +346,15 @@ Result<void> Span::end() {
     m_ended = true;
     m_data.end = std::max(m_sink->clock().now(), m_data.start);
     return m_sink->write(m_data);
+}
+
+Result<void> Span::record_child(SpanData child) const {
+    if (!active()) return {};
+    child.trace_id = m_data.trace_id;
+    child.parent_span_id = m_data.span_id;
+    child.span_id = new_span_id();
+    child.end = std::max(child.end, child.start);
+    return m_sink->write(child);
 }
 
 }  // namespace nasops

@@ -101,7 +101,8 @@ Result<SpanData> parse_span_fields(const nlohmann::json& object);
 // 0640) when missing. Errors: ExitCode::cant_create or io_error, naming it.
 Result<void> append_line(const std::filesystem::path& file, std::string_view line);
 
-// Writes span records to one traces file, as one tool on one host.
+// Writes span records to one traces file, as one tool on one host; creates
+// the file's folder when it is missing.
 class SpanSink {
 public:
     SpanSink(std::filesystem::path file, std::string tool, std::string host, const Clock& clock);
@@ -171,6 +172,11 @@ public:
 
     // Stamps the end time and writes the record; later calls do nothing.
     Result<void> end();
+
+    // Writes a finished child of this span measured elsewhere (a check timed
+    // on its own thread): `child` gets this span's trace and parent ids and a
+    // new span id. Does nothing when inactive.
+    Result<void> record_child(SpanData child) const;
 
 private:
     void begin(const SpanSink* sink, const std::optional<TraceContext>& parent, std::string_view name, SpanKind kind);
