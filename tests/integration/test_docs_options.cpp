@@ -54,7 +54,7 @@ const std::map<std::string, std::vector<std::vector<std::string>>> k_not_impleme
     {"capacity", {{"record"}, {"forecast", "--format", "json"}, {"show"}}},
     {"dbmaint",
      {{"check"}, {"vacuum"}, {"analyze"}, {"purge"}, {"backup"}, {"restore"}, {"daily"}, {"daily", "--dry-run"}}},
-    {"trace", {{"logs"}}},
+    {"trace", {}},
 };
 
 const ToolSpec& spec(std::string_view name) {
@@ -414,9 +414,10 @@ TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
     // Any invocation that parses; the format is checked before anything runs.
     const auto& calls = k_not_implemented.at(tool.name);
     // A tool that needs a subcommand is given a harmless one.
-    auto args = !calls.empty()        ? calls.front()
-                : tool.name == "sync" ? std::vector<std::string>{"status"}
-                                      : std::vector<std::string>{};
+    auto args = !calls.empty()         ? calls.front()
+                : tool.name == "sync"  ? std::vector<std::string>{"status"}
+                : tool.name == "trace" ? std::vector<std::string>{"ls"}
+                                       : std::vector<std::string>{};
     const std::string format = tool.name == "health" ? "xml" : "prom";
     args.insert(args.begin(), {"--format", format});
     auto outcome = run_nasops(tool, args);

@@ -8,6 +8,7 @@
 #include "carrier.hpp"
 #include "exec.hpp"
 #include "export.hpp"
+#include "logs.hpp"
 #include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
@@ -235,6 +236,24 @@ Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
     return report.batches_rejected > 0 ? ExitCode::data_error : ExitCode::ok;
 }
 
+// ---- logs --------------------------------------------------------------------
+
+Result<ExitCode> logs(const CliOptions& cli, const CommandEnv& env) {
+    TRY_ASSIGN(auto ctx, prepare(cli, env));
+    const auto& s = ctx.settings;
+    const auto now = env.clock.now();
+    TRY_ASSIGN(const auto analysis,
+               analyse_logs(ctx.paths.log_dir,
+                            LogFilter{.since = now - s.since, .now = now, .tool = s.tool, .max_level = s.level}));
+    if (s.format == OutputFormat::json) {
+        TRY_ASSIGN(auto text, logs_records(analysis, s.top, local_hostname(), now));
+        print(env.out, text);
+    } else {
+        print(env.out, logs_text(analysis, s.top));
+    }
+    return ExitCode::ok;
+}
+
 }  // namespace
 
 Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEnv& env) {
@@ -248,9 +267,9 @@ Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEn
         case Command::show: return show(cli, env);
         case Command::summary: return summary(cli, env);
         case Command::export_: return export_(cli, env);
-        case Command::logs: break;
+        case Command::logs: return logs(cli, env);
     }
-    return fail(ExitCode::software, "this subcommand is not implemented yet");
+    return fail(ExitCode::software, "unknown subcommand");
 }
 
 }  // namespace nasops::trace

@@ -161,6 +161,17 @@ int main(int argc, char** argv) {
                                       "Tries per batch in this run before leaving it for the next (default 5)")
                          ->type_name("N"));
 
+    auto* logs = app->get_subcommand("logs");
+    Optional<std::string> tool, level;
+    Optional<std::int64_t> top;
+    p.since.add(logs->add_option("--since", p.since.value, "Lines written within this long (default 24h)")
+                    ->type_name("DURATION"));
+    tool.add(logs->add_option("--tool", tool.value, "Only this tool's lines, e.g. sync")->type_name("TOOL"));
+    level.add(logs->add_option("--level", level.value, "Only lines at this level or worse (default info)")
+                  ->type_name("LEVEL")
+                  ->check(CLI::IsMember({"error", "warning", "info", "debug"})));
+    top.add(logs->add_option("--top", top.value, "How many kinds of message to list (default 10)")->type_name("N"));
+
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         cli.name = p.name.get();
         cli.kind = p.kind.get();
@@ -176,13 +187,17 @@ int main(int argc, char** argv) {
         cli.trace_id = p.trace_id.get();
         cli.batch_size = batch_size.get();
         cli.max_attempts = max_attempts.get();
+        cli.tool = tool.get();
+        cli.level = level.get();
+        cli.top = top.get();
         TRY(cli.common.output_format(k_formats));
 
         using nasops::trace::Command;
         static const std::map<std::string, Command, std::less<>> k_commands{
             {"exec", Command::exec},   {"span", Command::span},       {"start", Command::start},
             {"event", Command::event}, {"end", Command::end},         {"ls", Command::ls},
-            {"show", Command::show},   {"summary", Command::summary}, {"export", Command::export_}};
+            {"show", Command::show},   {"summary", Command::summary}, {"export", Command::export_},
+            {"logs", Command::logs}};
         const std::string chosen = nasops::chosen_subcommand(*app);
         const auto command = k_commands.find(chosen);
         if (command == k_commands.end()) return std::unexpected(nasops::not_implemented(k_tool, chosen, 17));

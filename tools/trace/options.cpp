@@ -106,6 +106,24 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& /*config*
             return std::unexpected(option_error("--max-attempts", "must be between 1 and 100"));
         s.max_attempts = static_cast<int>(*cli.max_attempts);
     }
+    s.tool = cli.tool.value_or("");
+    if (cli.level) {
+        bool found = false;
+        for (auto l : {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
+            if (log_level_name(l) == *cli.level) {
+                s.level = l;
+                found = true;
+            }
+        }
+        if (!found)
+            return std::unexpected(
+                option_error("--level", fmt::format("'{}' is not one of error, warning, info, debug", *cli.level)));
+    }
+    if (cli.top) {
+        if (*cli.top < 1 || *cli.top > 1000)
+            return std::unexpected(option_error("--top", "must be between 1 and 1000"));
+        s.top = static_cast<std::size_t>(*cli.top);
+    }
     return s;
 }
 

@@ -14,6 +14,7 @@
 #include "nasops/core/cli.hpp"
 #include "nasops/core/config.hpp"
 #include "nasops/core/error.hpp"
+#include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/util/units.hpp"
@@ -40,6 +41,9 @@ struct CliOptions {
     std::optional<std::string> trace_id;       // show TRACE_ID
     std::optional<std::int64_t> batch_size;    // export --batch-size
     std::optional<std::int64_t> max_attempts;  // export --max-attempts
+    std::optional<std::string> tool;           // logs --tool
+    std::optional<std::string> level;          // logs --level
+    std::optional<std::int64_t> top;           // logs --top
 };
 
 enum class GroupBy { name, tool };
@@ -65,6 +69,9 @@ struct Settings {
     std::string trace_id;
     std::size_t batch_size = 512;
     int max_attempts = 5;
+    std::string tool;
+    LogLevel level = LogLevel::info;
+    std::size_t top = 10;
 };
 
 // Merges the command line over `config`. Bad option values are usage errors
