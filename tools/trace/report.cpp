@@ -192,7 +192,10 @@ std::string waterfall(const std::vector<TracedSpan>& spans, int columns) {
         stack.pop_back();
         const auto& s = node->span;
         std::string label = std::string(static_cast<std::size_t>(std::min(depth, 12) * 2), ' ') + s.name;
-        if (label.size() > static_cast<std::size_t>(k_label)) label = label.substr(0, k_label - 1) + "~";
+        if (label.size() > static_cast<std::size_t>(k_label)) {
+            label.resize(k_label - 1);
+            label += '~';
+        }
         const auto offset = std::chrono::duration_cast<nanoseconds>(s.start - first);
         const auto length = std::chrono::duration_cast<nanoseconds>(s.end - s.start);
         const auto scale = [&](nanoseconds d) {
