@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "fixtures/temp_dir.hpp"
-#include "logs.hpp"
 #include "nasops/record/record.hpp"
+#include "trace/logs.hpp"
 
 using namespace nasops;
 using namespace nasops::trace;

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "carrier.hpp"
-#include "exec.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "nasops/core/config.hpp"
-#include "options.hpp"
+#include "trace/carrier.hpp"
+#include "trace/exec.hpp"
+#include "trace/options.hpp"
 
 using namespace nasops;
 using namespace nasops::trace;

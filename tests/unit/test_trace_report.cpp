@@ -5,7 +5,7 @@
 
 #include "fixtures/temp_dir.hpp"
 #include "nasops/obs/trace.hpp"
-#include "report.hpp"
+#include "trace/report.hpp"
 
 using namespace nasops;
 using namespace nasops::trace;

@@ -200,7 +200,8 @@ int main(int argc, char** argv) {
             {"logs", Command::logs}};
         const std::string chosen = nasops::chosen_subcommand(*app);
         const auto command = k_commands.find(chosen);
-        if (command == k_commands.end()) return std::unexpected(nasops::not_implemented(k_tool, chosen, 17));
+        if (command == k_commands.end())
+            return nasops::fail(nasops::ExitCode::software, "unknown subcommand " + chosen);
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
         return nasops::trace::execute(command->second, cli, nasops::trace::CommandEnv{.clock = clock});
