@@ -44,7 +44,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(std::s
 // ("nasops-<tool>").
 std::string otlp_request_json(const std::vector<TracedSpan>& spans, const OtlpSettings& settings);
 
-// `data` compressed as gzip (RFC 1952).
+// `data` compressed as gzip (RFC 1952), at zlib's fastest level: span JSON
+// compresses well at any level, and a cron export must not be CPU-bound.
 Result<std::string> gzip_compress(std::string_view data);
 
 }  // namespace nasops::trace
