@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "nasops/core/log.hpp"
@@ -29,7 +30,7 @@ Duration backoff_after(int attempts, Duration base) {
 }
 
 Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& settings, NotifierDeps& deps,
-                                    SystemTimePoint now, bool ignore_backoff) {
+                                    SystemTimePoint now, bool ignore_backoff, const Span* trace) {
     TRY_ASSIGN(auto due, store.due_deliveries(now, ignore_backoff));
     DeliverySummary summary;
     std::map<std::string, std::unique_ptr<Notifier>> notifiers;
@@ -59,7 +60,15 @@ Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& sett
         }
         auto& notifier = notifiers[delivery.channel];
         if (!notifier) notifier = make_notifier(*channel, settings, deps);
+        std::optional<Span> span;
+        if (trace && trace->active()) {
+            span.emplace(*trace, "deliver " + delivery.channel, SpanKind::client);
+            span->set_attribute("alert.channel", delivery.channel);
+            span->set_attribute("alert.notification_id", delivery.notification_id);
+        }
         const auto result = notifier->deliver(delivery.payload);
+        if (span && result.status != DeliveryStatus::delivered) span->set_error(result.detail);
+        span.reset();  // ends and writes it
         ++delivery.attempts;
         delivery.last_error.clear();
         switch (result.status) {

@@ -11,6 +11,7 @@
 
 #include "alert/channels.hpp"
 #include "alert/state_store.hpp"
+#include "nasops/obs/trace.hpp"
 
 namespace nasops::alert {
 
@@ -24,7 +25,9 @@ struct DeliverySummary {
 // The wait before attempt `attempts` + 1.
 Duration backoff_after(int attempts, Duration base);
 
+// Each delivery attempt is a child span of `trace` when it is active
+// (nasops-alert run under a trace context).
 Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& settings, NotifierDeps& deps,
-                                    SystemTimePoint now, bool ignore_backoff);
+                                    SystemTimePoint now, bool ignore_backoff, const Span* trace = nullptr);
 
 }  // namespace nasops::alert

@@ -17,6 +17,7 @@
 #include "nasops/core/log.hpp"
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/unique_fd.hpp"
 
@@ -98,6 +99,10 @@ Result<ExitCode> evaluate(Context& ctx) {
     TRY_ASSIGN(auto store, ctx.open_store());
     TRY_ASSIGN(auto alerts, (store)->load_alerts());
 
+    // Under a trace context (nasops-trace exec), the evaluation is a span and
+    // each delivery a child span.
+    const auto tracer = Tracer::from_environment("alert", ctx.paths.log_dir, ctx.deps.env, ctx.deps.clock);
+    Span span(tracer, "alert evaluate");
     Evaluator evaluator(ctx.settings, now, std::move(alerts));
     std::uint64_t malformed = 0;
     const auto needed_fields = record_fields(ctx.settings);
@@ -183,9 +188,11 @@ Result<ExitCode> evaluate(Context& ctx) {
         logger().info("{} records, {} transitions, {} notifications queued", evaluator.records(), transitions.size(),
                       planned_count);
         auto deps = ctx.notifier_deps();
-        auto sent = deliver_due(*store, ctx.settings, deps, now, false);
+        auto sent = deliver_due(*store, ctx.settings, deps, now, false, &span);
         if (!sent) return std::unexpected(sent.error());
     }
+    span.set_attribute("alert.records", evaluator.records());
+    span.set_attribute("alert.transitions", transitions.size());
 
     // The transitions of this run, on stdout.
     if (ctx.options.format == OutputFormat::json) {

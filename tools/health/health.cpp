@@ -14,6 +14,7 @@
 #include "health/thresholds.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/obs/metrics.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 
 namespace nasops::health {
@@ -276,13 +277,34 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
     const auto overall = options.timeout.value_or(health.get_duration("timeout"));
     const RunLimits limits{.check_timeout = health.get_optional_duration("check_timeout").value_or(overall),
                            .overall_timeout = overall};
+    // Under a trace context (nasops-trace exec), the run is a span and each
+    // check a child span; the checks all start together, each is timed.
+    const auto tracer = Tracer::from_environment("health", paths.log_dir, deps.env, *deps.clock);
+    Span run_span(tracer, "health");
+    const auto checks_started = deps.clock->now();
     auto report = run_checks(checks, limits, deps.clock);
+    if (run_span.active()) {
+        for (const auto& r : report.results) {
+            SpanData check{.name = "check " + r.name,
+                           .start = checks_started,
+                           .end = checks_started + r.duration,
+                           .status = r.status == Status::ok ? SpanStatus::unset : SpanStatus::error,
+                           .attributes = {{"check.name", r.name}, {"check.status", status_name(r.status)}}};
+            if (!r.target.empty()) check.attributes["check.target"] = r.target;
+            if (r.status != Status::ok) check.status_message = r.message;
+            if (auto written = run_span.record_child(std::move(check)); !written)
+                logger().warning("trace span not recorded: {}", written.error().message);
+        }
+        run_span.set_attribute("health.checks", report.results.size());
+        run_span.set_attribute("health.abandoned", report.abandoned);
+    }
     const auto& labels = health.get_string_map("labels");
     for (auto& r : report.results) {
         for (const auto& [k, v] : labels) r.labels.emplace(k, v);
     }
 
     Outcome outcome{.code = to_exit_code(overall_status(report.results)), .abandoned = report.abandoned};
+    if (outcome.code != ExitCode::ok) run_span.set_error(fmt::format("{}", exit_code_name(outcome.code)));
     const auto host = deps.host.empty() ? local_hostname() : deps.host;
     auto print = [&](const std::string& text) -> Result<void> {
         if (std::fwrite(text.data(), 1, text.size(), deps.out) != text.size() || std::fflush(deps.out) != 0) {

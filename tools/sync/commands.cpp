@@ -15,6 +15,7 @@
 #include "nasops/core/settings.hpp"
 #include "nasops/db/store.hpp"
 #include "nasops/db/transfer_stats.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/units.hpp"
 #include "schema.hpp"
@@ -171,7 +172,23 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
                              .progress = progress_enabled(stderr, ctx.settings.quiet ? Quiet::yes : Quiet::no),
                              .interrupted = env.interrupted};
     logger().info("run: {} source(s) to {}", ctx.settings.sources.size(), spec.display());
+    // Under a trace context (nasops-trace exec), the run is a span; a run that
+    // ends early on an error keeps the error status set here.
+    const auto tracer = Tracer::from_environment("sync", ctx.paths.log_dir, process_environment(), env.clock);
+    Span run_span(tracer, "sync run");
+    run_span.set_error("the run ended on an error");
     TRY_ASSIGN(auto summary, run_sync(run_options_of(ctx.settings), queue, env.clock, target_factory(spec), outputs));
+    if (run_span.active()) {
+        run_span.set_attribute("sync.uploaded", summary.uploaded);
+        run_span.set_attribute("sync.bytes_uploaded", summary.bytes_uploaded);
+        run_span.set_attribute("sync.failed_attempts", summary.failed_attempts);
+        run_span.set_attribute("sync.left_pending", summary.left_pending);
+        const auto code = summary.exit_code();
+        if (code == ExitCode::ok)
+            run_span.set_status(SpanStatus::unset);
+        else
+            run_span.set_error(fmt::format("exit status {}", to_int(code)));
+    }
 
     const auto& s = summary;
     if (!json && !ctx.settings.quiet) {

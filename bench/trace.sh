@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# bench/trace.sh: what tracing costs.
+#   1. nasops-trace exec around /bin/true, against /bin/true run directly and
+#      against timeout(1), the wrapper cron lines use without tracing;
+#   2. a tool's run (nasops-health disk) with TRACEPARENT unset and set;
+#   3. export throughput of SPANS spans to a local OTLP receiver that accepts
+#      and discards (python3 http.server);
+#   4. nasops-trace summary over the same SPANS spans.
+# Prints times and ratios; asserts nothing.
+#
+#   bench/trace.sh [BUILD_DIR] [RUNS] [SPANS]     defaults: build, 200, 1000000
+#
+# The peer the issue names, otel-cli (github.com/equinix-labs/otel-cli, Go),
+# is in no Debian or language package registry this project installs from
+# (the PyPI "otel-cli" is an unrelated Python tool), so it is not measured.
+set -euo pipefail
+
+build=${1:-build}
+runs=${2:-200}
+spans=${3:-1000000}
+trace="$build/tools/nasops-trace"
+health="$build/tools/nasops-health"
+for b in "$trace" "$health"; do
+    [[ -x $b ]] || { echo "bench/trace.sh: $b is not built (make -f Makefile.ops build)" >&2; exit 66; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/nasops-bench-trace.XXXXXX")
+receiver=
+cleanup() {
+    [[ -n $receiver ]] && kill "$receiver" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/state" "$work/log" "$work/run"
+cat > "$work/nasops.toml" <<TOML
+[paths]
+state_dir = "$work/state"
+log_dir = "$work/log"
+run_dir = "$work/run"
+[health]
+disk_paths = ["/"]
+TOML
+unset TRACEPARENT NASOPS_CONFIG
+
+# Microseconds taken by `runs` calls of the command given.
+time_runs() {
+    local start end
+    start=$(date +%s%N)
+    for ((i = 0; i < runs; ++i)); do "$@" >/dev/null 2>&1 || true; done
+    end=$(date +%s%N)
+    echo "$(( (end - start) / 1000 ))"
+}
+per_run() { awk -v us="$1" -v n="$runs" 'BEGIN { printf "%.3f ms", us / n / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+
+echo "== 1. exec overhead ($runs runs each)"
+direct=$(time_runs /bin/true)
+wrapped_timeout=$(time_runs timeout 1h /bin/true)
+wrapped=$(time_runs "$trace" --config "$work/nasops.toml" exec -- /bin/true)
+printf '%-40s %s\n' "/bin/true" "$(per_run "$direct")"
+printf '%-40s %s\n' "timeout 1h /bin/true" "$(per_run "$wrapped_timeout")"
+printf '%-40s %s\n' "nasops-trace exec -- /bin/true" "$(per_run "$wrapped")"
+printf '%-40s %s over direct (goal < 2 ms), %s of timeout(1)\n' "exec overhead" \
+    "$(per_run $((wrapped - direct)))" "$(ratio "$wrapped" "$wrapped_timeout")"
+
+echo "== 2. a tool with TRACEPARENT unset and set ($runs runs each)"
+unset_us=$(time_runs "$health" --config "$work/nasops.toml" --no-cpu disk)
+set_us=$(TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 \
+    time_runs "$health" --config "$work/nasops.toml" --no-cpu disk)
+printf '%-40s %s\n' "nasops-health disk, TRACEPARENT unset" "$(per_run "$unset_us")"
+printf '%-40s %s (%s)\n' "nasops-health disk, TRACEPARENT set" "$(per_run "$set_us")" "$(ratio "$set_us" "$unset_us")"
+
+echo "== 3. export of $spans spans"
+python3 - "$work/log/traces.jsonl" "$spans" <<'PY'
+import json, os, sys
+path, n = sys.argv[1], int(sys.argv[2])
+trace = os.urandom(16).hex()
+with open(path, "w") as f:
+    for i in range(n):
+        d = (i * 7919) % 100000
+        f.write(json.dumps({"v": 1, "ts": "2026-11-22T03:15:01.000Z", "tool": "dbmaint", "host": "cam-01",
+                            "kind": "span", "name": "step %d" % (i % 20), "trace_id": trace,
+                            "span_id": "%016x" % (i + 1), "parent_span_id": "00f067aa0ba902b7",
+                            "span_kind": "internal", "start": "2026-11-22T03:15:00.000000000Z",
+                            "end": "2026-11-22T03:15:00.%09dZ" % (d * 1000), "duration_ms": d / 1000.0,
+                            "status": "error" if i % 50 == 0 else "unset",
+                            "attributes": {"seq": i, "job": "nightly"}}, separators=(",", ":")) + "\n")
+PY
+port_file="$work/port"
+python3 - "$port_file" <<'PY' &
+import http.server, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+receiver=$!
+for _ in $(seq 100); do [[ -f $port_file ]] && break; sleep 0.1; done
+start=$(date +%s%N)
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$port_file")" \
+    "$trace" --config "$work/nasops.toml" export --batch-size 2000
+end=$(date +%s%N)
+awk -v ns=$((end - start)) -v n="$spans" \
+    'BEGIN { printf "export: %.2f s, %.0f spans/s (goal >= 100000)\n", ns / 1e9, n / (ns / 1e9) }'
+start=$(date +%s%N)
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$port_file")" OTEL_EXPORTER_OTLP_COMPRESSION=none \
+    "$trace" --config "$work/nasops.toml" export >/dev/null
+end=$(date +%s%N)
+awk -v ns=$((end - start)) 'BEGIN { printf "export again (nothing new): %.3f s\n", ns / 1e9 }'
+
+echo "== 4. summary over $spans spans"
+start=$(date +%s%N)
+"$trace" --config "$work/nasops.toml" summary --since 100000d | head -3
+end=$(date +%s%N)
+awk -v ns=$((end - start)) 'BEGIN { printf "summary: %.2f s (goal < 2 s)\n", ns / 1e9 }'

@@ -1,0 +1,74 @@
+#pragma once
+
+// nasops-trace export: the spans of traces.jsonl sent to an OTLP/HTTP
+// collector in batches, never dropped and never sent twice.
+//
+// How far the export got is a position in the file (its device and inode,
+// the SHA-256 of its first line, and the offset after the last span the
+// collector accepted), kept in the database and moved only once a batch is
+// accepted. A collector that is down keeps the position where it is, so the
+// next run sends the same spans again; a batch the collector refuses as
+// malformed (400) is reported and passed over, never retried forever.
+// A file rotated between runs is found by its identity: renamed to file.1
+// (logrotate's create) by its inode, copied to file.1 and truncated
+// (copytruncate) by its first line; the rest of it is sent before the new file.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "nasops/db/store.hpp"
+#include "nasops/net/http.hpp"
+#include "otlp.hpp"
+
+namespace nasops::trace {
+
+// The database tables of nasops-trace.
+std::span<const Migration> migrations();
+
+// Where the export stands in one traces file.
+struct ExportPosition {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t offset = 0;  // just after the last line sent (or skipped)
+    std::string head;          // SHA-256 of the file's first line; empty for an empty file
+};
+
+Result<std::optional<ExportPosition>> load_position(SQLite::Database& db, const std::filesystem::path& file);
+Result<void> save_position(SQLite::Database& db, const std::filesystem::path& file, const ExportPosition& position);
+
+struct ExportLimits {
+    std::size_t batch_spans = 512;
+    std::size_t batch_bytes = std::size_t{1} << 20;  // of JSON, before compression
+    int max_attempts = 5;                            // per batch, in one run
+    Duration initial_backoff{1'000};
+    Duration max_backoff{30'000};  // a longer Retry-After ends the run: the next one goes on
+};
+
+struct ExportReport {
+    std::uint64_t spans_sent = 0;
+    std::uint64_t batches_sent = 0;
+    std::uint64_t spans_rejected = 0;  // in batches the collector refused (400)
+    std::uint64_t batches_rejected = 0;
+    std::uint64_t lines_skipped = 0;  // not span records
+    std::uint64_t retries = 0;
+    std::optional<Error> stopped;  // why the run ended before the end of the file
+};
+
+// Sends what `file` (and its rotation, see above) holds past the stored
+// position, and stores the new position after each accepted batch. Waits
+// through `sleep` between attempts. An Error is a failure of the export
+// itself (the database); a collector that cannot take the spans is a report
+// with `stopped` set.
+Result<ExportReport> export_spans(const std::filesystem::path& file, Store& store, HttpClient& client,
+                                  const OtlpSettings& otlp, const ExportLimits& limits,
+                                  const std::function<void(Duration)>& sleep, const Clock& clock);
+
+// The delay a Retry-After header asks for (delta-seconds or an HTTP-date),
+// nullopt when absent or unreadable.
+std::optional<Duration> retry_after(const HttpResponse& response, SystemTimePoint now);
+
+}  // namespace nasops::trace
