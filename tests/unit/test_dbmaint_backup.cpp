@@ -1,6 +1,7 @@
 // backup, its sidecar, verify and retention on real SQLite files.
 
 #include <SQLiteCpp/Database.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 

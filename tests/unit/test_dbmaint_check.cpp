@@ -70,8 +70,8 @@ TEST_F(DbmaintCheck, FlippedBytesAreCriticalAndTheFileIsLeftAsItIs) {
     const auto before = nasops::testing::read_file(db);
     const auto r = check_database(db, CheckDepth::quick);
     EXPECT_EQ(r.status, ExitCode::critical) << r.message;
-    EXPECT_TRUE(contains(r.message, "malformed") || contains(r.message, "corrupt") ||
-                contains(r.message, "Page") || contains(r.message, "page"))
+    EXPECT_TRUE(contains(r.message, "malformed") || contains(r.message, "corrupt") || contains(r.message, "Page") ||
+                contains(r.message, "page"))
         << r.message;
     EXPECT_EQ(nasops::testing::read_file(db), before);
 }

@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -38,13 +39,16 @@ protected:
         const auto old_ts = rfc3339_millis(now - 24h * 200);
         const auto new_ts = rfc3339_millis(now - 24h * 10);
         for (int i = 0; i < 9; ++i)
-            store.db().exec(fmt::format("INSERT INTO alert_history (at, event) VALUES ('{}', 'fired')", i < 7 ? old_ts : new_ts));
+            store.db().exec(
+                fmt::format("INSERT INTO alert_history (at, event) VALUES ('{}', 'fired')", i < 7 ? old_ts : new_ts));
         // Two old notifications: one delivered, one still queued for a channel.
-        store.db().exec(fmt::format("INSERT INTO alert_notifications (id, created_at, group_key, payload) VALUES "
-                                    "(1, '{0}', 'g', '{{}}'), (2, '{0}', 'g', '{{}}')",
-                                    old_ts));
-        store.db().exec("INSERT INTO alert_deliveries (notification_id, channel, state) VALUES "
-                        "(1, 'ops', 'delivered'), (2, 'ops', 'queued'), (2, 'mail', 'delivered')");
+        store.db().exec(
+            fmt::format("INSERT INTO alert_notifications (id, created_at, group_key, payload) VALUES "
+                        "(1, '{0}', 'g', '{{}}'), (2, '{0}', 'g', '{{}}')",
+                        old_ts));
+        store.db().exec(
+            "INSERT INTO alert_deliveries (notification_id, channel, state) VALUES "
+            "(1, 'ops', 'delivered'), (2, 'ops', 'queued'), (2, 'mail', 'delivered')");
     }
     std::string count(const std::string& where) {
         return dump_query(db, "SELECT count(*) FROM media_files WHERE " + where);
@@ -113,7 +117,10 @@ TEST_F(DbmaintPurge, AnOverrideShortensOrLengthensARetention) {
 
 TEST_F(DbmaintPurge, ADatabaseWithoutDeclarationsHasNothingToPurge) {
     const auto other = dir / "bare.db";
-    { SQLite::Database raw(other.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); raw.exec("CREATE TABLE t (x)"); }
+    {
+        SQLite::Database raw(other.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        raw.exec("CREATE TABLE t (x)");
+    }
     const auto r = purge_database(other, {}, PurgeOptions{.now = now}).value();
     EXPECT_EQ(r.rows, 0);
     EXPECT_TRUE(contains(r.message, "no table is declared")) << r.message;

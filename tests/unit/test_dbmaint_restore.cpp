@@ -116,7 +116,10 @@ TEST_F(DbmaintRestore, AHeldToolLockIsTemporaryFailureAndChangesNothing) {
 }
 
 TEST_F(DbmaintRestore, ACorruptLiveDatabaseIsReplacedAndKeptAsItWas) {
-    { SQLite::Database raw(db.string(), SQLite::OPEN_READWRITE); raw.exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+    {
+        SQLite::Database raw(db.string(), SQLite::OPEN_READWRITE);
+        raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     nasops::testing::corrupt_pages(db);
     const auto corrupt = read_file(db);
     ASSERT_TRUE(restore_database(request()));

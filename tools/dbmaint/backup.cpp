@@ -99,7 +99,8 @@ Result<void> copy_into(const fs::path& source, const fs::path& dest, std::chrono
     {
         BackupRun backup(dst.get(), src.get());
         if (!backup.started())
-            return fail(code_of(dst.code()), fmt::format("cannot start a backup of {}: {}", source.string(), dst.message()));
+            return fail(code_of(dst.code()),
+                        fmt::format("cannot start a backup of {}: {}", source.string(), dst.message()));
         // All pages in one step: one read transaction, so the copy is one
         // consistent snapshot, and a writer (WAL) is never blocked by it nor
         // restarts it. BUSY or LOCKED (a writer switching journal modes, an
@@ -119,7 +120,8 @@ Result<void> copy_into(const fs::path& source, const fs::path& dest, std::chrono
                                     sqlite3_errstr(code != SQLITE_OK ? code : rc)));
         }
         if (const int rc = backup.finish(); rc != SQLITE_OK)
-            return fail(code_of(rc), fmt::format("backup of {} to {}: {}", source.string(), dest.string(), dst.message()));
+            return fail(code_of(rc),
+                        fmt::format("backup of {} to {}: {}", source.string(), dest.string(), dst.message()));
     }
     // A copy of a WAL database is a WAL database: make it one file that needs
     // no -wal or -shm beside it, so that its SHA-256 says everything.
@@ -193,7 +195,9 @@ Result<void> online_copy(const fs::path& source, const fs::path& dest, std::chro
         // Created here, empty (an empty file is an empty database), so that
         // the copy is never readable by others, whatever the umask.
         UniqueFd fd(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-        if (!fd) return fail(ExitCode::cant_create, fmt::format("cannot create {}: {}", dest.string(), std::strerror(errno)));
+        if (!fd)
+            return fail(ExitCode::cant_create,
+                        fmt::format("cannot create {}: {}", dest.string(), std::strerror(errno)));
     }
     auto copied = copy_into(source, dest, patience);
     if (copied) copied = sync_file(dest);
@@ -208,10 +212,12 @@ Result<StepReport> backup_database(const fs::path& database, const fs::path& bac
                                    bool dry_run) {
     StepTimer timer;
     std::error_code ec;
-    if (!fs::exists(database, ec)) return fail(ExitCode::no_input, fmt::format("no database at {} to back up", database.string()));
+    if (!fs::exists(database, ec))
+        return fail(ExitCode::no_input, fmt::format("no database at {} to back up", database.string()));
     const auto name = backup_file_name(now);
     const auto final_path = backup_dir / name;
-    StepReport report{.step = "backup", .bytes_before = file_bytes(database) + file_bytes(wal_path(database)),
+    StepReport report{.step = "backup",
+                      .bytes_before = file_bytes(database) + file_bytes(wal_path(database)),
                       .path = final_path.string()};
     if (dry_run) {
         report.message = fmt::format("would back up {} ({}) to {}", database.string(),
@@ -222,8 +228,10 @@ Result<StepReport> backup_database(const fs::path& database, const fs::path& bac
     TRY(ensure_dir(backup_dir));
     remove_leftovers(backup_dir);
     if (fs::exists(final_path, ec))
-        return fail(ExitCode::cant_create, fmt::format("{} exists already: one backup per second", final_path.string()));
-    const auto temp = backup_dir / fmt::format("{}{}{}", k_temp_prefix, name.substr(k_prefix.size(), 16), k_temp_suffix);
+        return fail(ExitCode::cant_create,
+                    fmt::format("{} exists already: one backup per second", final_path.string()));
+    const auto temp =
+        backup_dir / fmt::format("{}{}{}", k_temp_prefix, name.substr(k_prefix.size(), 16), k_temp_suffix);
     TRY(online_copy(database, temp));
     auto hex = sha256_file(temp);
     if (!hex) {
@@ -233,7 +241,8 @@ Result<StepReport> backup_database(const fs::path& database, const fs::path& bac
     fs::rename(temp, final_path, ec);
     if (ec) {
         remove_quietly(temp);
-        return fail(ExitCode::cant_create, fmt::format("cannot rename {} to {}: {}", temp.string(), final_path.string(), ec.message()));
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot rename {} to {}: {}", temp.string(), final_path.string(), ec.message()));
     }
     const auto drop = [&](Error error) -> Result<StepReport> {
         remove_quietly(final_path);
@@ -247,8 +256,8 @@ Result<StepReport> backup_database(const fs::path& database, const fs::path& bac
     if (!checked) return drop(Error{"the backup does not verify: " + checked.error().message, ExitCode::io_error});
     report.bytes_after = file_bytes(final_path);
     report.details = {{"sha256", *hex}, {"sidecar", sidecar_path(final_path).string()}};
-    report.message = fmt::format("{} ({}), SHA-256 {}", final_path.string(), format_size(*report.bytes_after),
-                                 hex->substr(0, 12));
+    report.message =
+        fmt::format("{} ({}), SHA-256 {}", final_path.string(), format_size(*report.bytes_after), hex->substr(0, 12));
     report.duration_ms = timer.elapsed_ms();
     return report;
 }

@@ -61,7 +61,8 @@ StepReport check_database(const fs::path& database, CheckDepth depth) {
         return report;
     };
     std::error_code ec;
-    if (!fs::exists(database, ec)) return finish(ExitCode::unknown, fmt::format("no database yet at {}", database.string()));
+    if (!fs::exists(database, ec))
+        return finish(ExitCode::unknown, fmt::format("no database yet at {}", database.string()));
     report.bytes_before = report.bytes_after = file_bytes(database);
 
     auto db = open_database(database, Access::read_only);
@@ -83,12 +84,11 @@ StepReport check_database(const fs::path& database, CheckDepth depth) {
                       {"page_count", facts->page_count},
                       {"freelist_count", facts->freelist_count},
                       {"wal_bytes", facts->wal_bytes}};
-    return finish(ExitCode::ok,
-                  fmt::format("{} {}: {}, {} pages, {} free ({:.1f}%), WAL {}", database.string(),
-                              depth == CheckDepth::full ? "passes integrity_check and foreign_key_check"
-                                                        : "passes quick_check",
-                              format_size(facts->file_bytes), facts->page_count, facts->freelist_count,
-                              facts->freelist_ratio() * 100.0, format_size(facts->wal_bytes)));
+    return finish(ExitCode::ok, fmt::format("{} {}: {}, {} pages, {} free ({:.1f}%), WAL {}", database.string(),
+                                            depth == CheckDepth::full ? "passes integrity_check and foreign_key_check"
+                                                                      : "passes quick_check",
+                                            format_size(facts->file_bytes), facts->page_count, facts->freelist_count,
+                                            facts->freelist_ratio() * 100.0, format_size(facts->wal_bytes)));
 }
 
 }  // namespace nasops::dbmaint

@@ -57,12 +57,12 @@ public:
 
 private:
     void summary(std::string_view ending) {
-        if (m_reporter.json()) return;
+        if (m_reporter.json() || (m_reporter.quiet() && ending.empty() && m_worst == ExitCode::ok)) return;
         std::string steps;
         for (const auto& d : m_done) steps += (steps.empty() ? "" : ", ") + d;
-        m_reporter.print_text(fmt::format("daily{}: {}{}{}{}\n", m_dry_run ? " (dry run)" : "",
-                                          ending.empty() ? exit_code_name(m_worst) : "FAILED", steps.empty() ? "" : ": ",
-                                          steps, ending.empty() ? "" : fmt::format("; {}", ending)));
+        m_reporter.print_text(fmt::format(
+            "daily{}: {}{}{}{}\n", m_dry_run ? " (dry run)" : "", ending.empty() ? exit_code_name(m_worst) : "FAILED",
+            steps.empty() ? "" : ": ", steps, ending.empty() ? "" : fmt::format("; {}", ending)));
     }
 
     Reporter& m_reporter;
@@ -78,11 +78,12 @@ Result<ExitCode> backup_and_prune(Reporter& reporter, const Settings& s, SystemT
     TRY_ASSIGN(const auto status,
                reporter.emit("backup", backup_database(s.database, s.backup_dir, now, s.dry_run), timer));
     StepTimer pruning;
-    TRY_ASSIGN(const auto pruned,
-               reporter.emit("retention",
-                             apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days},
-                                             now, s.backup_dir / backup_file_name(now), s.dry_run),
-                             pruning));
+    TRY_ASSIGN(
+        const auto pruned,
+        reporter.emit("retention",
+                      apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days},
+                                      now, s.backup_dir / backup_file_name(now), s.dry_run),
+                      pruning));
     return worst_state(status, pruned);
 }
 
@@ -92,10 +93,10 @@ Result<ExitCode> run_daily(Reporter& reporter, const Settings& s, SystemTimePoin
     if (checked != ExitCode::ok) return checked;
     {
         StepTimer t;
-        TRY(round.step("purge",
-                       purge_database(s.database, s.retention,
-                                      PurgeOptions{.batch = s.batch, .now = now, .dry_run = s.dry_run}),
-                       t));
+        TRY(round.step(
+            "purge",
+            purge_database(s.database, s.retention, PurgeOptions{.batch = s.batch, .now = now, .dry_run = s.dry_run}),
+            t));
     }
     {
         StepTimer t;
@@ -117,10 +118,11 @@ Result<ExitCode> run_daily(Reporter& reporter, const Settings& s, SystemTimePoin
     }
     {
         StepTimer t;
-        TRY(round.step("retention",
-                       apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days},
-                                       now, s.backup_dir / backup_file_name(now), s.dry_run),
-                       t));
+        TRY(round.step(
+            "retention",
+            apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days}, now,
+                            s.backup_dir / backup_file_name(now), s.dry_run),
+            t));
     }
     round.finish();
     return round.worst();

@@ -44,9 +44,8 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"daily", "check, purge, analyze, checkpoint, backup (and vacuum when needed)"},
 };
 
-constexpr std::array k_commands{Command::check,      Command::stats, Command::vacuum, Command::analyze,
-                                Command::checkpoint, Command::purge, Command::backup, Command::verify,
-                                Command::restore,    Command::daily};
+constexpr std::array k_commands{Command::check, Command::stats,  Command::vacuum, Command::analyze, Command::checkpoint,
+                                Command::purge, Command::backup, Command::verify, Command::restore, Command::daily};
 
 // An option that fills a std::optional only when given (several subcommands
 // may add their own CLI11 Option for the same value).
@@ -69,7 +68,8 @@ struct Parsed {
 };
 
 void add_lock_timeout(CLI::App& sub, Parsed& p, std::string_view what) {
-    p.lock_timeout.add(sub.add_option("--lock-timeout", p.lock_timeout.value, std::string(what))->type_name("DURATION"));
+    p.lock_timeout.add(
+        sub.add_option("--lock-timeout", p.lock_timeout.value, std::string(what))->type_name("DURATION"));
 }
 
 void add_backup_options(CLI::App& sub, Parsed& p) {
@@ -131,9 +131,10 @@ int main(int argc, char** argv) {
     add_lock_timeout(*backup, p, k_own_lock);
 
     auto* verify = sub("verify");
-    p.backup_dir.add(verify->add_option("--backup-dir", p.backup_dir.value,
-                                        "Folder whose backups are verified when no FILE is given")
-                         ->type_name("DIR"));
+    p.backup_dir.add(
+        verify
+            ->add_option("--backup-dir", p.backup_dir.value, "Folder whose backups are verified when no FILE is given")
+            ->type_name("DIR"));
     verify->add_option("FILE", cli.files, "Backups to verify (default: every backup in the backup folder)")
         ->type_name("FILE");
 

@@ -14,11 +14,11 @@ namespace {
 constexpr std::array k_formats{OutputFormat::text, OutputFormat::json};
 
 constexpr std::array k_command_names{
-    std::pair{Command::check, "check"},     std::pair{Command::stats, "stats"},
-    std::pair{Command::vacuum, "vacuum"},   std::pair{Command::analyze, "analyze"},
+    std::pair{Command::check, "check"},           std::pair{Command::stats, "stats"},
+    std::pair{Command::vacuum, "vacuum"},         std::pair{Command::analyze, "analyze"},
     std::pair{Command::checkpoint, "checkpoint"}, std::pair{Command::purge, "purge"},
-    std::pair{Command::backup, "backup"},   std::pair{Command::verify, "verify"},
-    std::pair{Command::restore, "restore"}, std::pair{Command::daily, "daily"},
+    std::pair{Command::backup, "backup"},         std::pair{Command::verify, "verify"},
+    std::pair{Command::restore, "restore"},       std::pair{Command::daily, "daily"},
 };
 
 std::filesystem::path absolute_from_cwd(const std::string& text) {

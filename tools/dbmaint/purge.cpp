@@ -85,8 +85,8 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
             const auto cutoff = rfc3339_millis(options.now - d.retention);
             std::int64_t deleted = 0;
             if (options.dry_run) {
-                SQLite::Statement q(*db, fmt::format("SELECT count(*) FROM {} WHERE {}", quote_identifier(d.table),
-                                                     purgeable(d)));
+                SQLite::Statement q(
+                    *db, fmt::format("SELECT count(*) FROM {} WHERE {}", quote_identifier(d.table), purgeable(d)));
                 q.bind(1, cutoff);
                 q.executeStep();
                 deleted = q.getColumn(0).getInt64();

@@ -92,8 +92,8 @@ Result<void> retire_wal(const fs::path& database) {
         }
     }
     if (file_bytes(wal_path(database)) > 0)
-        return fail(ExitCode::temp_failure,
-                    fmt::format("{} still holds frames; another process has the database open", wal_path(database).string()));
+        return fail(ExitCode::temp_failure, fmt::format("{} still holds frames; another process has the database open",
+                                                        wal_path(database).string()));
     std::error_code ec;
     fs::remove(wal_path(database), ec);
     fs::remove(shm_path(database), ec);
@@ -145,7 +145,8 @@ Result<StepReport> restore_database(const RestoreRequest& r) {
         TRY_ASSIGN(const auto copied, sha256_file(temp));
         if (copied != hex) {
             fs::remove(temp, ec);
-            return fail(ExitCode::io_error, fmt::format("{}: the copy of {} reads back differently", temp.string(), r.backup.string()));
+            return fail(ExitCode::io_error,
+                        fmt::format("{}: the copy of {} reads back differently", temp.string(), r.backup.string()));
         }
         if (corrupt) {
             fs::remove(wal_path(r.database), ec);
@@ -159,7 +160,8 @@ Result<StepReport> restore_database(const RestoreRequest& r) {
         fs::rename(temp, r.database, ec);
         if (ec) {
             fs::remove(temp, ec);
-            return fail(ExitCode::cant_create, fmt::format("cannot rename {} to {}: {}", temp.string(), r.database.string(), ec.message()));
+            return fail(ExitCode::cant_create,
+                        fmt::format("cannot rename {} to {}: {}", temp.string(), r.database.string(), ec.message()));
         }
         TRY(sync_dir(r.database.parent_path()));
     }

@@ -59,13 +59,15 @@ Result<StepReport> apply_retention(const fs::path& dir, const RetentionPolicy& p
         std::error_code ec;
         fs::remove(sidecar_path(b.path), ec);
         if (!fs::remove(b.path, ec) && ec)
-            return fail(ExitCode::io_error, fmt::format("cannot delete old backup {}: {}", b.path.string(), ec.message()));
+            return fail(ExitCode::io_error,
+                        fmt::format("cannot delete old backup {}: {}", b.path.string(), ec.message()));
     }
     report.bytes_after = before - freed;
     report.rows = static_cast<std::int64_t>(expired.size());
     report.details = {{"deleted", deleted}, {"kept", all.size() - expired.size()}};
-    report.message = fmt::format("{} {} of {} backups (keep_last {}, keep_days {})", dry_run ? "would delete" : "deleted",
-                                 expired.size(), all.size(), policy.keep_last, policy.keep_days);
+    report.message =
+        fmt::format("{} {} of {} backups (keep_last {}, keep_days {})", dry_run ? "would delete" : "deleted",
+                    expired.size(), all.size(), policy.keep_last, policy.keep_days);
     report.duration_ms = timer.elapsed_ms();
     return report;
 }

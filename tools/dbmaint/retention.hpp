@@ -33,7 +33,7 @@ std::vector<BackupFile> expired_backups(const std::vector<BackupFile>& all, cons
                                         SystemTimePoint now, const std::filesystem::path& keep);
 
 // Deletes the expired backups of `dir` (or says which with dry_run).
-Result<StepReport> apply_retention(const std::filesystem::path& dir, const RetentionPolicy& policy,
-                                   SystemTimePoint now, const std::filesystem::path& keep, bool dry_run);
+Result<StepReport> apply_retention(const std::filesystem::path& dir, const RetentionPolicy& policy, SystemTimePoint now,
+                                   const std::filesystem::path& keep, bool dry_run);
 
 }  // namespace nasops::dbmaint

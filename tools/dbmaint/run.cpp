@@ -8,12 +8,12 @@
 #include "backup.hpp"
 #include "check.hpp"
 #include "daily.hpp"
-#include "purge.hpp"
 #include "database.hpp"
 #include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
+#include "purge.hpp"
 #include "restore.hpp"
 #include "retention.hpp"
 #include "sidecar.hpp"
@@ -103,21 +103,21 @@ Result<ExitCode> run(Command command, const CliOptions& cli, const RunEnv& env) 
         }
         case Command::vacuum:
             return reporter.emit("vacuum",
-                        vacuum_database(s.database, VacuumRequest{.threshold = s.freelist_ratio,
-                                                                  .force = s.force,
-                                                                  .into = s.into,
-                                                                  .dry_run = s.dry_run}),
-                        timer);
+                                 vacuum_database(s.database, VacuumRequest{.threshold = s.freelist_ratio,
+                                                                           .force = s.force,
+                                                                           .into = s.into,
+                                                                           .dry_run = s.dry_run}),
+                                 timer);
         case Command::analyze: return reporter.emit("analyze", analyze_database(s.database, s.dry_run), timer);
-        case Command::checkpoint:
-            return reporter.emit("checkpoint", checkpoint_database(s.database, s.dry_run), timer);
+        case Command::checkpoint: return reporter.emit("checkpoint", checkpoint_database(s.database, s.dry_run), timer);
         case Command::backup: return backup_and_prune(reporter, s, env.clock.now());
         case Command::verify: return verify_backups(reporter, s);
         case Command::purge:
-            return reporter.emit("purge",
-                                 purge_database(s.database, s.retention,
-                                                PurgeOptions{.batch = s.batch, .now = env.clock.now(), .dry_run = s.dry_run}),
-                                 timer);
+            return reporter.emit(
+                "purge",
+                purge_database(s.database, s.retention,
+                               PurgeOptions{.batch = s.batch, .now = env.clock.now(), .dry_run = s.dry_run}),
+                timer);
         case Command::daily: return run_daily(reporter, s, env.clock.now());
         case Command::restore: {
             if (s.files.size() != 1) return fail(ExitCode::usage, "restore: name one backup FILE");

@@ -45,7 +45,8 @@ Result<std::string> read_sidecar(const fs::path& backup) {
     if (text.size() < k_sha256_hex_length + 2 || !is_sha256_hex(text.substr(0, k_sha256_hex_length)))
         return bad("not a sha256sum line (<64 hex digits>  <file name>)");
     auto name = std::string_view(text).substr(k_sha256_hex_length);
-    if (!name.starts_with("  ") && !name.starts_with(" *")) return bad("not a sha256sum line (<64 hex digits>  <file name>)");
+    if (!name.starts_with("  ") && !name.starts_with(" *"))
+        return bad("not a sha256sum line (<64 hex digits>  <file name>)");
     name.remove_prefix(2);
     if (name != backup.filename().string())
         return bad(fmt::format("names '{}', not {}", name, backup.filename().string()));
@@ -56,7 +57,8 @@ Result<std::string> read_sidecar(const fs::path& backup) {
 
 Result<std::string> verify_backup_file(const fs::path& backup, CheckDepth depth) {
     std::error_code ec;
-    if (!fs::is_regular_file(backup, ec)) return fail(ExitCode::no_input, fmt::format("no backup at {}", backup.string()));
+    if (!fs::is_regular_file(backup, ec))
+        return fail(ExitCode::no_input, fmt::format("no backup at {}", backup.string()));
     TRY_ASSIGN(const auto expected, read_sidecar(backup));
     TRY_ASSIGN(const auto actual, sha256_file(backup));
     if (actual != expected)
@@ -67,8 +69,9 @@ Result<std::string> verify_backup_file(const fs::path& backup, CheckDepth depth)
     if (!db) return fail(ExitCode::data_error, db.error().message);
     TRY_ASSIGN(const auto lines, integrity_lines(**db, backup, depth));
     if (lines.size() != 1 || lines.front() != "ok")
-        return fail(ExitCode::data_error,
-                    fmt::format("{}: {}: {}", backup.string(), depth == CheckDepth::full ? "integrity_check" : "quick_check", lines.empty() ? "no answer" : lines.front()));
+        return fail(ExitCode::data_error, fmt::format("{}: {}: {}", backup.string(),
+                                                      depth == CheckDepth::full ? "integrity_check" : "quick_check",
+                                                      lines.empty() ? "no answer" : lines.front()));
     return actual;
 }
 

@@ -15,10 +15,8 @@ Result<StepReport> database_stats(const fs::path& database) {
     TRY_ASSIGN(auto db, open_database(database, Access::read_only));
     TRY_ASSIGN(const auto facts, read_facts(*db, database));
     TRY_ASSIGN(const auto tables, table_rows(*db, database));
-    StepReport report{.step = "stats",
-                      .bytes_before = facts.file_bytes,
-                      .bytes_after = facts.file_bytes,
-                      .path = database.string()};
+    StepReport report{
+        .step = "stats", .bytes_before = facts.file_bytes, .bytes_after = facts.file_bytes, .path = database.string()};
     nlohmann::json rows = nlohmann::json::object();
     std::int64_t total = 0;
     bool has_media = false;
@@ -28,8 +26,10 @@ Result<StepReport> database_stats(const fs::path& database) {
         has_media = has_media || name == "media_files";
     }
     report.rows = total;
-    report.details = {{"page_size", facts.page_size},   {"page_count", facts.page_count},
-                      {"freelist_count", facts.freelist_count}, {"wal_bytes", facts.wal_bytes},
+    report.details = {{"page_size", facts.page_size},
+                      {"page_count", facts.page_count},
+                      {"freelist_count", facts.freelist_count},
+                      {"wal_bytes", facts.wal_bytes},
                       {"tables", rows}};
     if (has_media) {
         try {
@@ -41,10 +41,10 @@ Result<StepReport> database_stats(const fs::path& database) {
             return std::unexpected(sqlite_error(e, database, "media_files by state"));
         }
     }
-    report.message = fmt::format("{}: {}, {} pages of {}, {} free ({:.1f}%), WAL {}, {} rows in {} tables",
-                                 database.string(), format_size(facts.file_bytes), facts.page_count,
-                                 format_size(facts.page_size), facts.freelist_count, facts.freelist_ratio() * 100.0,
-                                 format_size(facts.wal_bytes), total, tables.size());
+    report.message =
+        fmt::format("{}: {}, {} pages of {}, {} free ({:.1f}%), WAL {}, {} rows in {} tables", database.string(),
+                    format_size(facts.file_bytes), facts.page_count, format_size(facts.page_size), facts.freelist_count,
+                    facts.freelist_ratio() * 100.0, format_size(facts.wal_bytes), total, tables.size());
     report.duration_ms = timer.elapsed_ms();
     return report;
 }

@@ -47,8 +47,8 @@ Result<void> Reporter::report(const StepReport& r) {
         return writer.write(RecordKind::maint, record_fields(r));
     }
     if (m_quiet && r.status == ExitCode::ok) return {};
-    print_text(fmt::format("{}: {}{}\n", r.step, r.status == ExitCode::ok ? "" : fmt::format("{}: ", exit_code_name(r.status)),
-                           r.message));
+    print_text(fmt::format("{}: {}{}\n", r.step,
+                           r.status == ExitCode::ok ? "" : fmt::format("{}: ", exit_code_name(r.status)), r.message));
     return {};
 }
 

@@ -18,14 +18,14 @@
 namespace nasops::dbmaint {
 
 struct StepReport {
-    std::string step;                  // "check", "backup", ...
-    ExitCode status = ExitCode::ok;    // ok, warning, critical or unknown
+    std::string step;                // "check", "backup", ...
+    ExitCode status = ExitCode::ok;  // ok, warning, critical or unknown
     std::int64_t duration_ms = 0;
     std::optional<std::uint64_t> bytes_before;
     std::optional<std::uint64_t> bytes_after;
     std::optional<std::int64_t> rows;
     std::string message;
-    std::string path;                  // the file written or read, when there is one
+    std::string path;  // the file written or read, when there is one
     nlohmann::json details = nlohmann::json::object();
 };
 
@@ -63,6 +63,7 @@ public:
     // Text mode only: writes `text` as it is (a table, a summary line).
     void print_text(std::string_view text);
     bool json() const { return m_format == OutputFormat::json; }
+    bool quiet() const { return m_quiet; }
 
 private:
     std::FILE* m_out;

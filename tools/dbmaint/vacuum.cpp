@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 Result<std::uint64_t> free_bytes(const fs::path& dir) {
     struct statvfs st {};
     if (::statvfs(dir.c_str(), &st) != 0)
-        return fail(ExitCode::io_error, fmt::format("cannot read the free space of {}: {}", dir.string(), std::strerror(errno)));
+        return fail(ExitCode::io_error,
+                    fmt::format("cannot read the free space of {}: {}", dir.string(), std::strerror(errno)));
     return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
@@ -32,8 +33,8 @@ Result<void> require_room(const fs::path& dir, std::uint64_t needed, std::string
     return {};
 }
 
-Result<StepReport> vacuum_into(SQLite::Database& db, const fs::path& database, const fs::path& into,
-                               StepReport report, bool dry_run) {
+Result<StepReport> vacuum_into(SQLite::Database& db, const fs::path& database, const fs::path& into, StepReport report,
+                               bool dry_run) {
     std::error_code ec;
     if (fs::exists(into, ec))
         return fail(ExitCode::cant_create, fmt::format("--into {}: the file exists; name a new one", into.string()));
@@ -61,7 +62,8 @@ Result<StepReport> vacuum_into(SQLite::Database& db, const fs::path& database, c
     fs::rename(temp, into, ec);
     if (ec) {
         fs::remove(temp, ec);
-        return fail(ExitCode::cant_create, fmt::format("cannot rename {} to {}: {}", temp.string(), into.string(), ec.message()));
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot rename {} to {}: {}", temp.string(), into.string(), ec.message()));
     }
     TRY(sync_dir(dir));
     report.bytes_after = file_bytes(into);
