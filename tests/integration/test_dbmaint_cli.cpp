@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/http_sink.hpp"
 #include "fixtures/sample_db.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
@@ -318,4 +319,69 @@ TEST_F(DbmaintCli, DailyStopsAtACorruptDatabaseWithItsCode) {
     EXPECT_EQ(records[0]["step"], "check");
     EXPECT_EQ(records[0]["status"], "critical");
     EXPECT_FALSE(fs::exists(backups));
+}
+
+TEST_F(DbmaintCli, PurgingAMillionRowsWhileSyncRunsInALoopNeverMakesSyncWaitOrFail) {
+    const int k_old = 1'000'000;
+    make({.completed_old = k_old, .completed_new = 10, .pending_old = 30, .failed_old = 20});
+    const auto media = dir / "media";
+    const auto nas = dir / "nas";
+    fs::create_directories(media);
+    fs::create_directories(nas);
+    write_file(config, nasops::testing::paths_config(dir.path()) +
+                           fmt::format("\n[sync]\nsources = [\"{}\"]\ntarget = \"{}\"\nmin_age = \"0s\"\n",
+                                       media.string(), nas.string()));
+    ChildProcess purge(argv({"purge", "--format", "json"}), {.stdout_file = dir / "purge.out"});
+    int runs = 0;
+    while (purge.running() || runs == 0) {
+        write_file(media / fmt::format("clip-{}.mp4", runs), "frames " + std::to_string(runs));
+        nasops::testing::age_file(media / fmt::format("clip-{}.mp4", runs));
+        auto r = nasops::testing::run_tool("sync", {"run", "--config", config.string()});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_FALSE(contains(r.err, "busy") || contains(r.err, "locked")) << r.err;
+        ++runs;
+    }
+    ASSERT_EQ(purge.wait(), 0) << read_file(dir / "purge.out");
+    const auto records = parse_records(read_file(dir / "purge.out"));
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0]["details"]["tables"]["media_files"], k_old);
+    EXPECT_EQ(nasops::testing::dump_query(db, "SELECT state || ' ' || count(*) FROM media_files GROUP BY state"),
+              fmt::format("completed {}\nfailed 20\npending 30\n", 10 + runs));
+    EXPECT_GT(runs, 1);
+}
+
+TEST_F(DbmaintCli, AFailedNightBecomesOneNotificationThroughNasopsAlert) {
+    nasops::testing::HttpSink sink(dir / "sink");
+    write_file(config, nasops::testing::paths_config(dir.path()) +
+                           "\n[alert]\ndefault_channels = [\"hook\"]\n\n[[alert.channel]]\nname = \"hook\"\n"
+                           "type = \"webhook\"\nurl = \"" +
+                           sink.url() +
+                           "\"\ntimeout = \"5s\"\n\n[[alert.rule]]\nname = \"dbmaint_failed\"\n"
+                           "match = { kind = \"maint\", status = \"=~critical|unknown\" }\nseverity = \"critical\"\n"
+                           "summary = \"nasops-dbmaint {{step}}: {{message}}\"\n");
+    make_large(3000);  // about 7 MiB
+    auto night = dbmaint({"daily", "--format", "json"});
+    ASSERT_EQ(night.exit_code, 0) << night.err;
+    auto alert = nasops::testing::run_tool("alert", {"--config", config.string()}, {}, night.out);
+    EXPECT_EQ(alert.exit_code, 0) << alert.err;
+    EXPECT_TRUE(sink.requests().empty());
+
+    // The next night's backup goes to a disk that is full: that step fails.
+    const auto small = dir / "small";
+    fs::create_directories(small);
+    nasops::testing::TmpfsMount mount(small, "1m");
+    std::this_thread::sleep_for(1100ms);  // one backup per second
+    night = dbmaint({"daily", "--format", "json", "--backup-dir", small.string()});
+    ASSERT_TRUE(night.exit_code == 73 || night.exit_code == 74) << night.exit_code << night.err;
+    const auto records = parse_records(night.out);
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records.back()["step"], "backup");
+    EXPECT_EQ(records.back()["status"], "critical");
+    alert = nasops::testing::run_tool("alert", {"--config", config.string()}, {}, night.out);
+    EXPECT_EQ(alert.exit_code, 2) << alert.err;  // a critical alert fires
+    const auto requests = sink.requests();
+    ASSERT_EQ(requests.size(), 1U);
+    const auto body = requests[0]["body"].get<std::string>();
+    EXPECT_TRUE(contains(body, "dbmaint_failed")) << body;
+    EXPECT_TRUE(contains(body, "nasops-dbmaint backup")) << body;
 }

@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -57,6 +58,7 @@ protected:
 
 TEST_F(DbmaintRestore, TheBackupsRowsComeBackAndTheOldDatabaseIsKeptAside) {
     const auto live = dump_query(db, k_dump);
+    ASSERT_EQ(::chmod(db.c_str(), 0640), 0);
     const auto r = restore_database(request()).value();
     EXPECT_EQ(dump_query(db, k_dump), backed_up);
     const fs::path aside = dir / "nasops.db.before-restore-20261122T031500Z";
@@ -66,6 +68,9 @@ TEST_F(DbmaintRestore, TheBackupsRowsComeBackAndTheOldDatabaseIsKeptAside) {
     EXPECT_EQ(r.details.at("tables").at("media_files").at("after").get<int>(), 13);
     EXPECT_FALSE(fs::exists(wal_path(db)));
     EXPECT_FALSE(fs::exists(dir / ".nasops.db.restore-tmp"));
+    struct stat st {};
+    ASSERT_EQ(::stat(db.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640U);  // as the database it replaced
     EXPECT_TRUE(contains(restore_table(r), "media_files")) << restore_table(r);
     // The tools open it as before.
     auto store = Store::open(db, sync::migrations());

@@ -46,6 +46,8 @@ Result<std::vector<std::string>> foreign_key_problems(SQLite::Database& db, cons
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string text;
     for (const auto& line : lines) text += (text.empty() ? "" : "; ") + line;
+    // integrity_check may put several problems in one row: a message stays on one line.
+    for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', nl)) text.replace(nl, 1, "; ");
     return text;
 }
 

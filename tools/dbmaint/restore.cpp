@@ -142,6 +142,12 @@ Result<StepReport> restore_database(const RestoreRequest& r) {
         const fs::path temp = r.database.parent_path() / ".nasops.db.restore-tmp";
         fs::remove(temp, ec);
         TRY(copy_file_synced(r.backup, temp));
+        // The tools that read the database (health, as another user) keep their access.
+        if (struct stat st{}; had_database && ::stat(r.database.c_str(), &st) == 0) {
+            // Best effort: a non-root run cannot give a file away, and keeps it 0600.
+            [[maybe_unused]] const int owned = ::chown(temp.c_str(), st.st_uid, st.st_gid);
+            [[maybe_unused]] const int moded = ::chmod(temp.c_str(), st.st_mode & 07777);
+        }
         TRY_ASSIGN(const auto copied, sha256_file(temp));
         if (copied != hex) {
             fs::remove(temp, ec);
