@@ -413,9 +413,10 @@ TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
     // Any invocation that parses; the format is checked before anything runs.
     const auto& calls = k_not_implemented.at(tool.name);
     // A tool that needs a subcommand is given a harmless one.
-    auto args = !calls.empty()        ? calls.front()
-                : tool.name == "sync" ? std::vector<std::string>{"status"}
-                                      : std::vector<std::string>{};
+    auto args = !calls.empty()           ? calls.front()
+                : tool.name == "sync"    ? std::vector<std::string>{"status"}
+                : tool.name == "dbmaint" ? std::vector<std::string>{"check"}
+                                         : std::vector<std::string>{};
     const std::string format = tool.name == "health" ? "xml" : "prom";
     args.insert(args.begin(), {"--format", format});
     auto outcome = run_nasops(tool, args);

@@ -279,7 +279,7 @@ TEST(HealthCli, EveryBadConfigurationIsUnknownWithAClearMessage) {
         {"", {"disk", "-w", "eighty"}, "-w: invalid threshold 'eighty'"},
         {"", {"service", "-c", "1"}, "the service check has no thresholds"},
         {"", {"--timeout", "later"}, "--timeout: invalid duration 'later'"},
-        {"", {"--cpu-sample", "0s"}, "--cpu-sample must be more than 0"},
+        {"", {"--cpu-sample", "0s"}, "--cpu-sample: must be more than 0"},
         {"", {"cpu", "--cpu-sample", "5s", "--timeout", "2s"}, "must be shorter than the check timeout"},
         {"", {"--format", "xml"}, "--format xml"},
         {"", {"no-such-check"}, "no-such-check"},
