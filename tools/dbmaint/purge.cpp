@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "database.hpp"
@@ -94,17 +95,23 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
                 SQLite::Statement del(*db, fmt::format("DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} WHERE "
                                                        "{1} LIMIT ?2)",
                                                        quote_identifier(d.table), purgeable(d)));
+                int size = options.batch;
                 for (;;) {
+                    const auto started = std::chrono::steady_clock::now();
                     auto batch = in_transaction(*db, [&]() -> Result<int> {
                         del.reset();
                         del.bind(1, cutoff);
-                        del.bind(2, options.batch);
+                        del.bind(2, size);
                         return del.exec();
                     });
                     TRY(batch);
+                    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started);
                     deleted += *batch;
-                    if (*batch < options.batch) break;
-                    std::this_thread::sleep_for(options.pause);
+                    if (*batch < size) break;
+                    if (took > options.target && size > 100) size /= 2;
+                    if (took < options.target / 2 && size < options.batch) size = std::min(size * 2, options.batch);
+                    std::this_thread::sleep_for(std::max(options.pause, took));
                 }
             }
             tables[d.table] = deleted;

@@ -4,7 +4,11 @@
 // the common purge_declarations table (store.hpp), with [dbmaint.retention]
 // overriding a declaration's default retention. Deletes in batches, one
 // short transaction each with a pause between, so that a concurrent writer
-// (nasops-sync run) waits for the write lock no longer than one batch.
+// (nasops-sync run) waits for the write lock no longer than one batch. A
+// waiting writer polls (SQLite's busy handler) at growing intervals, so a
+// batch is kept short (at most `batch` rows, halved while one takes longer
+// than `target`) and the pause after it at least as long as it took: the
+// writer's next poll then falls inside the pause.
 
 #include <SQLiteCpp/Database.h>
 
@@ -39,8 +43,9 @@ Result<std::vector<PurgeDeclaration>> read_declarations(SQLite::Database& db, co
                                                         const RetentionOverrides& overrides);
 
 struct PurgeOptions {
-    int batch = 5000;
-    std::chrono::milliseconds pause{10};  // between two batches
+    int batch = 5000;                      // rows per transaction, at most
+    std::chrono::milliseconds target{20};  // the longest a batch should hold the write lock
+    std::chrono::milliseconds pause{25};   // between two batches, at least
     SystemTimePoint now;
     bool dry_run = false;
 };
