@@ -111,7 +111,7 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
                     if (*batch < size) break;
                     if (took > options.target && size > 100) size /= 2;
                     if (took < options.target / 2 && size < options.batch) size = std::min(size * 2, options.batch);
-                    std::this_thread::sleep_for(std::max(options.pause, took));
+                    std::this_thread::sleep_for(std::max(options.pause, took / 2));
                 }
             }
             tables[d.table] = deleted;

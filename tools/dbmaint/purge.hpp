@@ -4,11 +4,12 @@
 // the common purge_declarations table (store.hpp), with [dbmaint.retention]
 // overriding a declaration's default retention. Deletes in batches, one
 // short transaction each with a pause between, so that a concurrent writer
-// (nasops-sync run) waits for the write lock no longer than one batch. A
-// waiting writer polls (SQLite's busy handler) at growing intervals, so a
-// batch is kept short (at most `batch` rows, halved while one takes longer
-// than `target`) and the pause after it at least as long as it took: the
-// writer's next poll then falls inside the pause.
+// (nasops-sync run) waits for the write lock about one batch at most. A
+// waiting writer polls (SQLite's busy handler) at growing intervals: 25 ms
+// apart after 33 ms of waiting, 50 ms after 128 ms. So a batch is kept short
+// (at most `batch` rows, halved while one takes longer than `target`) and the
+// pause after it is long enough for the writer's next poll to fall inside it
+// (`pause`, or half the batch's time when that is longer).
 
 #include <SQLiteCpp/Database.h>
 
