@@ -10,7 +10,8 @@
 #   purge:  nasops-dbmaint purge (batches of 5,000) vs one DELETE statement,
 #           each on a fresh copy of the database while a writer (python3's
 #           sqlite3, as nasops-sync writes: one short IMMEDIATE transaction
-#           every 10 ms) runs, with the writer's longest wait for the lock.
+#           every 10 ms) runs, with the writer's longest wait for the lock
+#           (its whole transaction, so an auto-checkpoint it runs counts too) and p99.
 # Asserts nothing. The issue's goals: backup within 1.2x sqlite3 .backup, and
 # a writer's longest wait under 100 ms during the purge.
 # Needs sqlite3, python3 and /usr/bin/time; about 4x the database's size free in $TMPDIR.
@@ -70,16 +71,17 @@ cat > "$work/writer.py" <<'PY'
 import os, sqlite3, sys, time
 path, stop = sys.argv[1], sys.argv[2]
 db = sqlite3.connect(path, timeout=60, isolation_level=None)
-worst, n = 0.0, 0
+waits, n = [], 0
 while not os.path.exists(stop):
     t = time.monotonic()
     db.execute("BEGIN IMMEDIATE")
     db.execute("INSERT INTO media_files (source, rel_path, state) VALUES ('/w', ?, 'pending')", ("w%d" % n,))
     db.execute("COMMIT")
-    worst = max(worst, time.monotonic() - t)
+    waits.append(time.monotonic() - t)
     n += 1
     time.sleep(0.01)
-print("%.1f %d" % (worst * 1000, n))
+waits.sort()
+print("%.1f %d %.1f" % (waits[-1] * 1000, n, waits[int(len(waits) * 0.99)] * 1000))
 PY
 
 purge_with_writer() { # label command...
@@ -94,8 +96,8 @@ purge_with_writer() { # label command...
     t=$(seconds "$@")
     touch "$work/stop"
     wait "$writer"
-    read -r worst writes < "$work/writer.out"
-    printf '%-34s %7.2f s, writer: %5d writes, longest wait %8.1f ms\n' "$label" "$t" "$writes" "$worst"
+    read -r worst writes p99 < "$work/writer.out"
+    printf '%-34s %7.2f s, writer: %5d writes, longest wait %8.1f ms, p99 %7.1f ms\n' "$label" "$t" "$writes" "$worst" "$p99"
     rm -rf "$work/copystate"
 }
 purge_with_writer "purge  nasops-dbmaint purge" "$dbmaint" purge --quiet --config "$work/copy.toml"
