@@ -77,8 +77,11 @@ TEST(ConfigSearch, NoFileAnywhereGivesTheBuiltInDefaults) {
     EXPECT_TRUE(config->get_entries("alert", "channel").empty());
     EXPECT_EQ(config->get_duration("capacity", "retention"), 730 * 24h);
     EXPECT_EQ(config->get_int("capacity", "horizon_days"), 30);
-    EXPECT_EQ(config->get_int("dbmaint", "keep_backups"), 7);
-    EXPECT_EQ(config->get_duration("dbmaint", "purge_after"), 30 * 24h);
+    EXPECT_EQ(config->get_int("dbmaint", "keep_last"), 7);
+    EXPECT_EQ(config->get_int("dbmaint", "keep_days"), 30);
+    EXPECT_EQ(config->get_string("dbmaint", "vacuum_freelist_ratio"), "0.2");
+    EXPECT_EQ(config->get_int("dbmaint", "purge_batch"), 5000);
+    EXPECT_TRUE(config->get_string_map("dbmaint", "retention").empty());
     EXPECT_EQ(config->get_string("trace", "service_name"), "nasops");
     EXPECT_FALSE(config->section("sync").is_set("jobs"));
     EXPECT_FALSE(config->section("sync").position("jobs").known());

@@ -75,7 +75,7 @@ TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
         "FROM media_files");
     EXPECT_TRUE(cols.executeStep());
     EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
-    EXPECT_EQ(store.schema_version("sync"), 1);
+    EXPECT_EQ(store.schema_version("sync"), 2);
 }
 
 TEST_F(SyncQueue, NewFileIsPendingAndAnOldOneIsStableAtOnce) {

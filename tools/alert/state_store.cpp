@@ -77,8 +77,19 @@ CREATE TABLE alert_history (
 CREATE INDEX alert_history_at ON alert_history (at);
 )sql";
 
+// What nasops-dbmaint may purge (purge_declarations, store.hpp): history, and
+// notifications none of whose deliveries is still queued.
+constexpr std::string_view k_v2 = R"sql(
+INSERT OR REPLACE INTO purge_declarations (table_name, component, time_column, keep_condition, default_retention)
+VALUES ('alert_history', 'alert', 'at', '0', '90d'),
+       ('alert_notifications', 'alert', 'created_at',
+        'EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.notification_id = alert_notifications.id AND d.state = ''queued'')',
+        '90d');
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"alert", 1, k_v1},
+    {"alert", 2, k_v2},
 };
 
 std::optional<SystemTimePoint> time_column(const SQLite::Column& column) {

@@ -43,8 +43,16 @@ CREATE INDEX sync_attempts_finished_at ON sync_attempts (finished_at);
 CREATE INDEX sync_attempts_file_id ON sync_attempts (file_id);
 )sql";
 
+// What nasops-dbmaint may purge (purge_declarations, store.hpp): completed
+// uploads only, never a pending, transferring or failed file.
+constexpr std::string_view k_v2 = R"sql(
+INSERT OR REPLACE INTO purge_declarations (table_name, component, time_column, keep_condition, default_retention)
+VALUES ('media_files', 'sync', 'completed_at', 'state <> ''completed''', '30d');
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"sync", 1, k_v1},
+    {"sync", 2, k_v2},
 };
 
 }  // namespace

@@ -38,6 +38,14 @@ constexpr std::string_view k_version_table =
     " version INTEGER NOT NULL,"
     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))";
 
+constexpr std::string_view k_purge_table =
+    "CREATE TABLE IF NOT EXISTS purge_declarations ("
+    " table_name TEXT PRIMARY KEY,"
+    " component TEXT NOT NULL,"
+    " time_column TEXT NOT NULL,"
+    " keep_condition TEXT NOT NULL DEFAULT '0',"
+    " default_retention TEXT NOT NULL)";
+
 int read_version(SQLite::Database& db, std::string_view component) {
     SQLite::Statement q(db, "SELECT version FROM schema_version WHERE component = ?");
     q.bind(1, std::string(component));
@@ -102,6 +110,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
             db->exec("PRAGMA journal_mode = WAL");
             db->exec("PRAGMA synchronous = NORMAL");
             db->exec(std::string(k_version_table));
+            db->exec(std::string(k_purge_table));
             TRY(apply_migrations(*db, path, migrations));
         }
     } catch (const SQLite::Exception& e) {

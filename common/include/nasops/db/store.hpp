@@ -4,6 +4,17 @@
 // busy_timeout, foreign keys, and versioned migrations applied on open.
 // Each tool declares its own tables as migration steps under its own name;
 // one table, schema_version, records how far each component has got.
+//
+// A second common table, purge_declarations, says what nasops-dbmaint may
+// purge, so that dbmaint knows no tool's tables. A tool declares each of its
+// tables that grows with time in the migration that creates it:
+//   INSERT OR REPLACE INTO purge_declarations
+//     (table_name, component, time_column, keep_condition, default_retention)
+//   VALUES ('media_files', 'sync', 'completed_at', 'state <> ''completed''', '30d');
+// time_column holds RFC 3339 UTC text (rfc3339_millis); keep_condition is an
+// SQL expression over the table's columns, true for rows never to be purged
+// (a row for which it is NULL is kept too); default_retention is a duration
+// ("30d") that [dbmaint.retention] may override.
 
 #include <SQLiteCpp/Database.h>
 

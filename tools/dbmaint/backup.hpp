@@ -1,0 +1,36 @@
+#pragma once
+
+// `backup`: an online copy of the live database with SQLite's backup API,
+// written under a temporary name, fsync'd, renamed to
+// <backup_dir>/nasops-YYYYmmddTHHMMSSZ.db (mode 0600), its SHA-256 sidecar
+// beside it, then reopened read-only and checked.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "nasops/util/clock.hpp"
+#include "step.hpp"
+
+namespace nasops::dbmaint {
+
+// "nasops-20261122T031500Z.db" for `t` (UTC, seconds).
+std::string backup_file_name(SystemTimePoint t);
+// The time a backup's file name carries; nullopt for a name of another form.
+std::optional<SystemTimePoint> parse_backup_file_name(std::string_view name);
+
+// Copies the database at `source` into a new file `dest` (which must not
+// exist) with the backup API, in one read transaction: a consistent snapshot
+// while writers go on (WAL). A busy or locked source is retried until
+// `patience` has passed. The copy is left in rollback-journal mode (no -wal
+// or -shm beside it), with mode 0600, fsync'd. On failure `dest` is removed.
+// A missing source is ExitCode::no_input; a full disk io_error.
+Result<void> online_copy(const std::filesystem::path& source, const std::filesystem::path& dest,
+                         std::chrono::milliseconds patience = std::chrono::seconds(60));
+
+// The whole backup: copy, fsync, rename, sidecar, read-only quick_check and a
+// second hash. Leftover temporary files of a killed run are removed first.
+Result<StepReport> backup_database(const std::filesystem::path& database, const std::filesystem::path& backup_dir,
+                                   SystemTimePoint now, bool dry_run);
+
+}  // namespace nasops::dbmaint

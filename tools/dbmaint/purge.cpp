@@ -1,0 +1,137 @@
+#include "purge.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "database.hpp"
+#include "nasops/db/store.hpp"
+
+namespace nasops::dbmaint {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool table_exists(SQLite::Database& db, std::string_view table) {
+    SQLite::Statement q(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
+    q.bind(1, std::string(table));
+    return q.executeStep();
+}
+
+// The WHERE clause of the rows past retention: older than the cutoff (?1) and
+// not kept by the tool's condition (NULL keeps a row too).
+std::string purgeable(const PurgeDeclaration& d) {
+    return fmt::format("{} < ?1 AND NOT coalesce(({}), 1)", quote_identifier(d.time_column), d.keep_condition);
+}
+
+}  // namespace
+
+Result<std::vector<PurgeDeclaration>> read_declarations(SQLite::Database& db, const fs::path& path,
+                                                        const RetentionOverrides& overrides) {
+    std::vector<PurgeDeclaration> found;
+    try {
+        if (table_exists(db, "purge_declarations")) {
+            SQLite::Statement q(db,
+                                "SELECT table_name, component, time_column, keep_condition, default_retention "
+                                "FROM purge_declarations ORDER BY table_name");
+            while (q.executeStep()) {
+                PurgeDeclaration d{.table = q.getColumn(0).getString(),
+                                   .component = q.getColumn(1).getString(),
+                                   .time_column = q.getColumn(2).getString(),
+                                   .keep_condition = q.getColumn(3).getString()};
+                const auto text = q.getColumn(4).getString();
+                auto retention = parse_duration(text);
+                if (!retention)
+                    return fail(ExitCode::data_error,
+                                fmt::format("{}: purge_declarations: {} declares retention '{}': {}", path.string(),
+                                            d.table, text, retention.error().message));
+                d.retention = *retention;
+                found.push_back(std::move(d));
+            }
+        }
+    } catch (const std::exception& e) {
+        return std::unexpected(sqlite_error(e, path, "cannot read purge_declarations"));
+    }
+    for (const auto& [table, retention] : overrides) {
+        auto it = std::ranges::find(found, table, &PurgeDeclaration::table);
+        if (it == found.end()) {
+            std::string declared;
+            for (const auto& d : found) declared += (declared.empty() ? "" : ", ") + d.table;
+            return fail(ExitCode::config,
+                        fmt::format("[dbmaint.retention] {}: no tool declares this table as purgeable ({})", table,
+                                    declared.empty() ? "none is declared in this database" : "declared: " + declared));
+        }
+        it->retention = retention;
+        it->overridden = true;
+    }
+    return found;
+}
+
+Result<StepReport> purge_database(const fs::path& database, const RetentionOverrides& overrides,
+                                  const PurgeOptions& options) {
+    StepTimer timer;
+    TRY_ASSIGN(auto db, open_database(database, Access::read_write));
+    TRY_ASSIGN(const auto declarations, read_declarations(*db, database, overrides));
+    StepReport report{.step = "purge", .path = database.string()};
+    report.bytes_before = file_bytes(database) + file_bytes(wal_path(database));
+    nlohmann::json tables = nlohmann::json::object();
+    std::int64_t total = 0;
+    std::string summary;
+    try {
+        for (const auto& d : declarations) {
+            if (!table_exists(*db, d.table)) continue;
+            const auto cutoff = rfc3339_millis(options.now - d.retention);
+            std::int64_t deleted = 0;
+            if (options.dry_run) {
+                SQLite::Statement q(
+                    *db, fmt::format("SELECT count(*) FROM {} WHERE {}", quote_identifier(d.table), purgeable(d)));
+                q.bind(1, cutoff);
+                q.executeStep();
+                deleted = q.getColumn(0).getInt64();
+            } else {
+                SQLite::Statement del(*db, fmt::format("DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} WHERE "
+                                                       "{1} LIMIT ?2)",
+                                                       quote_identifier(d.table), purgeable(d)));
+                int size = options.batch;
+                for (;;) {
+                    const auto started = std::chrono::steady_clock::now();
+                    auto batch = in_transaction(*db, [&]() -> Result<int> {
+                        del.reset();
+                        del.bind(1, cutoff);
+                        del.bind(2, size);
+                        return del.exec();
+                    });
+                    TRY(batch);
+                    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started);
+                    deleted += *batch;
+                    if (*batch < size) break;
+                    if (took > options.target && size > 100) size /= 2;
+                    if (took < options.target / 2 && size < options.batch) size = std::min(size * 2, options.batch);
+                    std::this_thread::sleep_for(std::max(options.pause, took / 2));
+                }
+            }
+            tables[d.table] = deleted;
+            total += deleted;
+            summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", d.table, deleted);
+        }
+    } catch (const std::exception& e) {
+        return std::unexpected(sqlite_error(e, database, "purge"));
+    }
+    report.rows = total;
+    report.bytes_after = file_bytes(database) + file_bytes(wal_path(database));
+    nlohmann::json declared = nlohmann::json::object();
+    for (const auto& d : declarations) declared[d.table] = format_duration(d.retention);
+    report.details = {{"tables", tables}, {"retention", declared}};
+    report.message = declarations.empty()
+                         ? std::string("no table is declared purgeable in this database")
+                         : fmt::format("{} {} rows ({})", options.dry_run ? "would delete" : "deleted", total,
+                                       summary.empty() ? "no declared table exists yet" : summary);
+    report.duration_ms = timer.elapsed_ms();
+    return report;
+}
+
+}  // namespace nasops::dbmaint

@@ -1,0 +1,138 @@
+#include "run.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "analyze.hpp"
+#include "backup.hpp"
+#include "check.hpp"
+#include "daily.hpp"
+#include "database.hpp"
+#include "nasops/core/lock.hpp"
+#include "nasops/core/log.hpp"
+#include "nasops/core/paths.hpp"
+#include "nasops/core/settings.hpp"
+#include "purge.hpp"
+#include "restore.hpp"
+#include "retention.hpp"
+#include "sidecar.hpp"
+#include "stats.hpp"
+#include "step.hpp"
+#include "vacuum.hpp"
+
+namespace nasops::dbmaint {
+
+namespace {
+
+bool changes_something(Command command) {
+    switch (command) {
+        case Command::check:
+        case Command::stats:
+        case Command::verify: return false;
+        default: return true;
+    }
+}
+
+// dbmaint's own lock, so that two maintenance runs never overlap.
+Result<LockFile> own_lock(const Settings& s) {
+    TRY(ensure_dir(s.state_dir));
+    TRY_ASSIGN(auto lock, LockFile::acquire(s.state_dir / "dbmaint.lock", s.lock_timeout));
+    return lock;
+}
+
+// Each backup named, or every one in the backup folder: OK, or CRITICAL with what is wrong.
+Result<ExitCode> verify_backups(Reporter& reporter, const Settings& s) {
+    std::vector<std::filesystem::path> files = s.files;
+    if (files.empty())
+        for (const auto& b : list_backups(s.backup_dir)) files.push_back(b.path);
+    if (files.empty()) {
+        TRY(reporter.report(StepReport{.step = "verify",
+                                       .status = ExitCode::unknown,
+                                       .message = fmt::format("no backups in {}", s.backup_dir.string()),
+                                       .path = s.backup_dir.string()}));
+        return ExitCode::unknown;
+    }
+    ExitCode worst = ExitCode::ok;
+    for (const auto& file : files) {
+        StepTimer timer;
+        StepReport report{.step = "verify", .path = file.string()};
+        report.bytes_before = report.bytes_after = file_bytes(file);
+        if (auto checked = verify_backup_file(file, CheckDepth::full); checked) {
+            report.message = fmt::format("{}: SHA-256 and integrity_check ok", file.string());
+            report.details = {{"sha256", *checked}};
+        } else {
+            report.status = ExitCode::critical;
+            report.message = checked.error().message;
+        }
+        report.duration_ms = timer.elapsed_ms();
+        TRY(reporter.report(report));
+        worst = worst_state(worst, report.status);
+    }
+    return worst;
+}
+
+}  // namespace
+
+Result<ExitCode> run(Command command, const CliOptions& cli, const RunEnv& env) {
+    const bool writes = changes_something(command) && !cli.dry_run;
+    TRY_ASSIGN(auto tool, start_tool(ToolStart{
+                              .tool = "dbmaint", .cli = cli.common, .files = writes ? LogFiles::yes : LogFiles::no}));
+    TRY_ASSIGN(const auto s, resolve_settings(cli, tool.config, tool.paths));
+    Reporter reporter(env.out, s.format, s.quiet, env.clock);
+    std::optional<LockFile> lock;
+    if (writes) {
+        TRY_ASSIGN(auto held, own_lock(s));
+        lock.emplace(std::move(held));
+    }
+    StepTimer timer;
+    switch (command) {
+        case Command::check: {
+            auto report = check_database(s.database, s.depth);
+            TRY(reporter.report(report));
+            return report.status;
+        }
+        case Command::stats: {
+            TRY_ASSIGN(auto report, database_stats(s.database));
+            if (reporter.json()) {
+                TRY(reporter.report(report));
+            } else {
+                reporter.print_text(stats_table(report));
+            }
+            return report.status;
+        }
+        case Command::vacuum:
+            return reporter.emit("vacuum",
+                                 vacuum_database(s.database, VacuumRequest{.threshold = s.freelist_ratio,
+                                                                           .force = s.force,
+                                                                           .into = s.into,
+                                                                           .dry_run = s.dry_run}),
+                                 timer);
+        case Command::analyze: return reporter.emit("analyze", analyze_database(s.database, s.dry_run), timer);
+        case Command::checkpoint: return reporter.emit("checkpoint", checkpoint_database(s.database, s.dry_run), timer);
+        case Command::backup: return backup_and_prune(reporter, s, env.clock.now());
+        case Command::verify: return verify_backups(reporter, s);
+        case Command::purge:
+            return reporter.emit(
+                "purge",
+                purge_database(s.database, s.retention,
+                               PurgeOptions{.batch = s.batch, .now = env.clock.now(), .dry_run = s.dry_run}),
+                timer);
+        case Command::daily: return run_daily(reporter, s, env.clock.now());
+        case Command::restore: {
+            if (s.files.size() != 1) return fail(ExitCode::usage, "restore: name one backup FILE");
+            auto restored = restore_database(RestoreRequest{.backup = s.files.at(0),
+                                                            .database = s.database,
+                                                            .state_dir = s.state_dir,
+                                                            .lock_timeout = s.lock_timeout,
+                                                            .now = env.clock.now(),
+                                                            .dry_run = s.dry_run});
+            if (!restored || reporter.json()) return reporter.emit("restore", std::move(restored), timer);
+            reporter.print_text(restore_table(*restored));
+            return restored->status;
+        }
+    }
+    return fail(ExitCode::software, fmt::format("unknown subcommand '{}'", command_name(command)));
+}
+
+}  // namespace nasops::dbmaint
