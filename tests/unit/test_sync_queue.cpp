@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -318,4 +320,148 @@ TEST_F(SyncQueue, EmptyStatusHasNoRatios) {
     EXPECT_FALSE(st.last_hour.success_ratio());
     EXPECT_FALSE(st.last_day.bytes_per_second());
     EXPECT_FALSE(st.last_success);
+}
+
+namespace {
+
+// One row of the min-age rule's table: a media_files row relative to "now",
+// and whether a run may upload it.
+struct EligibilityCase {
+    const char* name;
+    FileState state;
+    Duration stable_for;                     // now - stable_since
+    std::optional<Duration> attempt_due_in;  // next_attempt_at - now
+    bool eligible;
+};
+
+}  // namespace
+
+TEST_F(SyncQueue, TheMinAgeRuleIsOneRuleInSqlAndInCpp) {
+    // min_age is 30 s. Times are compared as millisecond texts, so 1 ms is the
+    // smallest step either way of each edge.
+    const EligibilityCase cases[] = {
+        {"stable long ago", FileState::pending, 1h, std::nullopt, true},
+        {"stable exactly min-age", FileState::pending, 30s, std::nullopt, true},
+        {"1 ms short of min-age", FileState::pending, 30s - 1ms, std::nullopt, false},
+        {"seen just now", FileState::pending, 0s, std::nullopt, false},
+        {"next attempt due now", FileState::pending, 1h, 0s, true},
+        {"next attempt was due", FileState::pending, 1h, -1min, true},
+        {"in backoff 1 ms more", FileState::pending, 1h, 1ms, false},
+        {"in backoff and not stable", FileState::pending, 1s, 1min, false},
+        {"transferring", FileState::transferring, 1h, std::nullopt, false},
+        {"completed", FileState::completed, 1h, std::nullopt, false},
+        {"failed", FileState::failed, 1h, std::nullopt, false},
+    };
+    const auto now = k_t0;
+    SQLite::Statement insert(store.db(),
+                             "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, stable_since, "
+                             "next_attempt_at) VALUES ('/src', ?, 1, 0, 1, ?, ?, ?)");
+    std::uint64_t eligible = 0, waiting = 0;
+    for (const auto& c : cases) {
+        insert.reset();
+        insert.bind(1, c.name);
+        insert.bind(2, std::string(state_name(c.state)));
+        insert.bind(3, rfc3339_millis(now - c.stable_for));
+        if (c.attempt_due_in) {
+            insert.bind(4, rfc3339_millis(now + *c.attempt_due_in));
+        } else {
+            insert.bind(4);
+        }
+        insert.exec();
+        EXPECT_EQ(Eligibility(now, 30s)(row(c.name)), c.eligible) << c.name << ": the C++ predicate";
+        (c.eligible ? eligible : waiting) += c.state == FileState::pending ? 1 : 0;
+    }
+    std::set<std::string> by_sql;
+    const auto listed = queue.eligible(0, 100).value();
+    for (const auto& r : listed) by_sql.insert(r.rel_path);
+    for (const auto& c : cases) EXPECT_EQ(by_sql.contains(c.name), c.eligible) << c.name << ": the SQL";
+    EXPECT_EQ(queue.count_eligible().value().files, eligible);
+    EXPECT_EQ(queue.count_waiting().value(), waiting);
+}
+
+TEST_F(SyncQueue, AFileSeenNowIsStableExactlyWhenTheQueueWouldHandItOut) {
+    // An mtime half a millisecond after the cutoff: recorded to the
+    // millisecond, it is at the cutoff, so the scan's "stable now" must say
+    // yes as eligible() does.
+    for (const auto mtime : {k_t0 - 30s + 500us, k_t0 - 30s, k_t0 - 30s + 1ms, k_t0 - 29s}) {
+        const auto rel = rfc3339_millis(mtime) + std::to_string(mtime.time_since_epoch().count());
+        add(file(rel, 1, mtime));
+        std::set<std::string> listed;
+        const auto rows = queue.eligible(0, 100).value();
+        for (const auto& r : rows) listed.insert(r.rel_path);
+        EXPECT_EQ(queue.stable_now(row(rel).version), listed.contains(rel)) << rel;
+        EXPECT_EQ(queue.eligibility()(row(rel)), listed.contains(rel)) << rel;
+    }
+}
+
+namespace {
+
+// A way a row goes back to pending as a file to upload from scratch.
+struct ResetCase {
+    const char* name;
+    FileState before;  // the row's state when it happens
+    std::function<void(Queue&, std::int64_t)> reset;
+    std::optional<std::uint64_t> new_size;  // the version changes to this size
+    std::optional<std::string> last_error;
+    bool discovered_now;
+};
+
+}  // namespace
+
+TEST_F(SyncQueue, EveryResetToPendingClearsTheSameColumns) {
+    const ResetCase cases[] = {
+        {"a scan finds a completed file changed", FileState::completed,
+         [&](Queue& q, std::int64_t) {
+             ASSERT_TRUE(q.begin_scan());
+             ASSERT_TRUE(q.register_file("/src", file("a.mp4", 20, k_t0)));
+             ASSERT_TRUE(q.end_scan());
+         },
+         20, std::nullopt, true},
+        {"a file changes during its upload", FileState::transferring,
+         [](Queue& q, std::int64_t id) {
+             ASSERT_TRUE(q.mark_changed(id, FileVersion{20, ns_of(k_t0), 1}));
+         },
+         20, std::nullopt, false},
+        {"verify requeues a bad copy", FileState::completed,
+         [](Queue& q, std::int64_t id) { ASSERT_TRUE(q.requeue(id, "verify: bad copy")); }, std::nullopt,
+         "verify: bad copy", true},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        store.db().exec("DELETE FROM sync_attempts; DELETE FROM media_files");
+        clock.set(k_t0);
+        add(file("a.mp4", 10, k_t0 - 1h));
+        const auto id = row("a.mp4").id;
+        // A first attempt failed, a second sent part of the file: every column is set.
+        ASSERT_TRUE(queue.mark_transferring(id));
+        ASSERT_TRUE(queue.mark_failed_attempt(id, "timeout", {.bytes_sent = 4, .seconds = 1}));
+        clock.advance(1h);
+        ASSERT_TRUE(queue.mark_transferring(id));
+        if (c.before == FileState::completed) {
+            ASSERT_TRUE(queue.mark_completed(id, std::string(64, 'a'), {.bytes_sent = 10, .seconds = 2}));
+        }
+        store.db().exec(
+            "UPDATE media_files SET last_error = 'old', bytes_sent = 7, seconds = 3, "
+            "sha256 = '" +
+            std::string(64, 'b') + "', next_attempt_at = '2030-01-01T00:00:00.000Z'");
+        const auto before = row("a.mp4");
+        ASSERT_EQ(before.state, c.before);
+        clock.advance(1h);
+
+        c.reset(queue, id);
+
+        const auto r = row("a.mp4");
+        EXPECT_EQ(r.state, FileState::pending);
+        EXPECT_EQ(r.attempts, 0);
+        EXPECT_EQ(r.last_error, c.last_error);
+        EXPECT_FALSE(r.next_attempt_at);
+        EXPECT_FALSE(r.sha256);
+        EXPECT_FALSE(r.started_at) << "a new version never resumes the old one's partial copy";
+        EXPECT_FALSE(r.completed_at);
+        EXPECT_FALSE(r.bytes_sent) << "the figures of an old attempt are not the new version's";
+        EXPECT_FALSE(r.seconds);
+        EXPECT_EQ(r.version.size, c.new_size.value_or(before.version.size));
+        EXPECT_EQ(r.stable_since, c.new_size ? rfc3339_millis(k_t0) : before.stable_since);
+        EXPECT_EQ(r.discovered_at, c.discovered_now ? rfc3339_millis(k_t0 + 2h) : before.discovered_at);
+    }
 }

@@ -1126,8 +1126,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
 Result<DryRunSummary> plan_sync(const RunOptions& options, Queue* queue, const QueuePolicy& policy, const Clock& clock,
                                 const std::function<void(const PlannedFile&)>& visit) {
     DryRunSummary summary;
-    const auto now = clock.now();
-    const auto stable_cutoff = now - policy.min_age;
+    const Eligibility eligible(clock.now(), policy.min_age);
     for (const auto& source : options.sources) {
         const std::string src = source.string();
         auto stats = scan_source(source, options.filter, [&](const ScannedFile& file) -> Result<void> {
@@ -1139,12 +1138,12 @@ Result<DryRunSummary> plan_sync(const RunOptions& options, Queue* queue, const Q
             PlannedFile plan{src, file.rel_path, file.version.size, PlannedFile::Action::upload, row.has_value()};
             if (!row || row->version != file.version) {
                 ++summary.would_queue;
-                const bool stable = stable_since_for(now, file.version) <= stable_cutoff;
-                plan.action = stable ? PlannedFile::Action::upload : PlannedFile::Action::queue_new;
+                plan.action =
+                    eligible.stable(file.version) ? PlannedFile::Action::upload : PlannedFile::Action::queue_new;
             } else if (row->state == FileState::transferring) {
                 plan.action = PlannedFile::Action::upload;  // a crashed run's file: recovered first
             } else if (row->state == FileState::pending) {
-                plan.action = is_eligible(*row, now, policy) ? PlannedFile::Action::upload : PlannedFile::Action::wait;
+                plan.action = eligible(*row) ? PlannedFile::Action::upload : PlannedFile::Action::wait;
             } else {
                 return {};  // completed or failed, unchanged: nothing to do
             }

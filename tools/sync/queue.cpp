@@ -54,6 +54,36 @@ SystemTimePoint time_of_ns(std::int64_t ns) {
     return SystemTimePoint(std::chrono::duration_cast<SystemTimePoint::duration>(std::chrono::nanoseconds(ns)));
 }
 
+// A file's new version, and when it counts as unchanged since (RFC 3339).
+struct NewVersion {
+    FileVersion version;
+    std::string stable_since;
+};
+
+// Puts row `id` back to pending as a file to upload from scratch (queue.hpp
+// says what is cleared and why), with its new version if it has one.
+void reset_to_pending(SQLite::Database& db, std::int64_t id, SystemTimePoint now,
+                      const std::optional<NewVersion>& version, std::optional<std::string_view> last_error) {
+    SQLite::Statement q(
+        db,
+        "UPDATE media_files SET size = COALESCE(:size, size), mtime_ns = COALESCE(:mtime_ns, mtime_ns), "
+        "inode = COALESCE(:inode, inode), stable_since = COALESCE(:stable_since, stable_since), "
+        "state = 'pending', attempts = 0, last_error = :last_error, next_attempt_at = NULL, "
+        "sha256 = NULL, started_at = NULL, completed_at = NULL, bytes_sent = NULL, seconds = NULL, "
+        "discovered_at = CASE WHEN state = 'completed' THEN :now ELSE discovered_at END "
+        "WHERE id = :id");
+    if (version) {
+        q.bind(":size", static_cast<std::int64_t>(version->version.size));
+        q.bind(":mtime_ns", version->version.mtime_ns);
+        q.bind(":inode", static_cast<std::int64_t>(version->version.inode));
+        q.bind(":stable_since", version->stable_since);
+    }
+    if (last_error) q.bind(":last_error", std::string(*last_error));
+    q.bind(":now", rfc3339_millis(now));
+    q.bind(":id", id);
+    q.exec();
+}
+
 }  // namespace
 
 std::string_view state_name(FileState state) noexcept {
@@ -82,10 +112,25 @@ SystemTimePoint stable_since_for(SystemTimePoint now, const FileVersion& version
     return std::min(now, time_of_ns(version.mtime_ns));
 }
 
-bool is_eligible(const FileRow& row, SystemTimePoint now, const QueuePolicy& policy) {
-    if (row.state != FileState::pending) return false;
-    if (row.next_attempt_at && *row.next_attempt_at > rfc3339_millis(now)) return false;
-    return row.stable_since && *row.stable_since <= rfc3339_millis(now - policy.min_age);
+Eligibility::Eligibility(SystemTimePoint now, Duration min_age)
+    : m_now(now), m_now_text(rfc3339_millis(now)), m_stable_cutoff(rfc3339_millis(now - min_age)) {}
+
+void Eligibility::bind(SQLite::Statement& q) const {
+    q.bind(":now", m_now_text);
+    q.bind(":stable_cutoff", m_stable_cutoff);
+}
+
+bool Eligibility::stable(std::string_view stable_since) const {
+    return stable_since <= m_stable_cutoff;
+}
+
+bool Eligibility::operator()(const FileRow& row) const {
+    return row.state == FileState::pending && (!row.next_attempt_at || *row.next_attempt_at <= m_now_text) &&
+           row.stable_since && stable(*row.stable_since);
+}
+
+bool Eligibility::stable(const FileVersion& version) const {
+    return stable(rfc3339_millis(stable_since_for(m_now, version)));
 }
 
 std::optional<double> WindowStats::success_ratio() const noexcept {
@@ -148,8 +193,8 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
     if (!m_in_scan) return fail(ExitCode::software, "register_file outside begin_scan/end_scan");
     auto result = db_guard(m_db, "registering a file", [&]() -> Result<Registered> {
         if (!m_lookup) {
-            m_lookup.emplace(
-                m_db, "SELECT id, size, mtime_ns, inode, state FROM media_files WHERE source = ? AND rel_path = ?");
+            m_lookup.emplace(m_db,
+                             "SELECT id, size, mtime_ns, inode FROM media_files WHERE source = ? AND rel_path = ?");
             m_insert.emplace(m_db,
                              "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, attempts, "
                              "discovered_at, stable_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
@@ -168,21 +213,9 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             const FileVersion known{static_cast<std::uint64_t>(lookup.getColumn(1).getInt64()),
                                     lookup.getColumn(2).getInt64(),
                                     static_cast<std::uint64_t>(lookup.getColumn(3).getInt64())};
-            const std::string state = lookup.getColumn(4).getString();
             lookup.reset();
             if (known == file.version) return Registered::unchanged;
-            SQLite::Statement up(m_db,
-                                 "UPDATE media_files SET size = ?, mtime_ns = ?, inode = ?, state = 'pending', "
-                                 "attempts = 0, last_error = NULL, sha256 = NULL, stable_since = ?, started_at = NULL, "
-                                 "completed_at = NULL, bytes_sent = NULL, seconds = NULL, next_attempt_at = NULL, "
-                                 "discovered_at = CASE WHEN ? THEN ? ELSE discovered_at END WHERE id = ?");
-            bind_version(up, 1, file.version);
-            up.bind(4, stable_since);
-            // A completed file that changed is a new file to upload: discovered now.
-            up.bind(5, state == "completed" ? 1 : 0);
-            up.bind(6, rfc3339_millis(now));
-            up.bind(7, id);
-            up.exec();
+            reset_to_pending(m_db, id, now, NewVersion{file.version, stable_since}, std::nullopt);
         } else {
             lookup.reset();
             auto& conflict = *m_conflict;
@@ -216,18 +249,23 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
     return result;
 }
 
+Eligibility Queue::eligibility() const {
+    return Eligibility(m_clock.now(), m_policy.min_age);
+}
+
+bool Queue::stable_now(const FileVersion& version) const {
+    return eligibility().stable(version);
+}
+
 Result<std::vector<FileRow>> Queue::eligible(std::int64_t after_id, std::size_t limit) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "reading the queue", [&]() -> Result<std::vector<FileRow>> {
-        const auto now = m_clock.now();
-        SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE state = 'pending' AND "
-                                              "(next_attempt_at IS NULL OR next_attempt_at <= ?) AND "
-                                              "stable_since <= ? AND id > ? ORDER BY id LIMIT ?",
-                                              k_columns));
-        q.bind(1, rfc3339_millis(now));
-        q.bind(2, rfc3339_millis(now - m_policy.min_age));
-        q.bind(3, after_id);
-        q.bind(4, static_cast<std::int64_t>(limit));
+        SQLite::Statement q(
+            m_db, fmt::format("SELECT {} FROM media_files WHERE {} AND id > :after_id ORDER BY id LIMIT :limit",
+                              k_columns, Eligibility::sql));
+        eligibility().bind(q);
+        q.bind(":after_id", after_id);
+        q.bind(":limit", static_cast<std::int64_t>(limit));
         std::vector<FileRow> rows;
         while (q.executeStep()) rows.push_back(read_row(q));
         return rows;
@@ -237,31 +275,20 @@ Result<std::vector<FileRow>> Queue::eligible(std::int64_t after_id, std::size_t 
 Result<std::uint64_t> Queue::count_waiting() {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "reading the queue", [&]() -> Result<std::uint64_t> {
-        const auto now = m_clock.now();
-        SQLite::Statement q(m_db,
-                            "SELECT COUNT(*) FROM media_files WHERE state = 'pending' AND "
-                            "((next_attempt_at IS NOT NULL AND next_attempt_at > ?) OR stable_since > ?)");
-        q.bind(1, rfc3339_millis(now));
-        q.bind(2, rfc3339_millis(now - m_policy.min_age));
+        SQLite::Statement q(
+            m_db, fmt::format("SELECT COUNT(*) FROM media_files WHERE state = 'pending' AND NOT {}", Eligibility::sql));
+        eligibility().bind(q);
         q.executeStep();
         return static_cast<std::uint64_t>(q.getColumn(0).getInt64());
     });
 }
 
-bool Queue::stable_now(const FileVersion& version) const {
-    const auto now = m_clock.now();
-    return stable_since_for(now, version) <= now - m_policy.min_age;
-}
-
 Result<Backlog> Queue::count_eligible() {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "reading the queue", [&]() -> Result<Backlog> {
-        const auto now = m_clock.now();
-        SQLite::Statement q(m_db,
-                            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM media_files WHERE state = 'pending' AND "
-                            "(next_attempt_at IS NULL OR next_attempt_at <= ?) AND stable_since <= ?");
-        q.bind(1, rfc3339_millis(now));
-        q.bind(2, rfc3339_millis(now - m_policy.min_age));
+        SQLite::Statement q(
+            m_db, fmt::format("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM media_files WHERE {}", Eligibility::sql));
+        eligibility().bind(q);
         q.executeStep();
         return Backlog{static_cast<std::uint64_t>(q.getColumn(0).getInt64()),
                        static_cast<std::uint64_t>(q.getColumn(1).getInt64())};
@@ -430,14 +457,9 @@ Result<void> Queue::mark_changed(std::int64_t id, const FileVersion& version) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "recording a changed file", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
-            SQLite::Statement q(m_db,
-                                "UPDATE media_files SET size = ?, mtime_ns = ?, inode = ?, state = 'pending', "
-                                "attempts = 0, last_error = NULL, sha256 = NULL, stable_since = ?, started_at = NULL, "
-                                "completed_at = NULL, next_attempt_at = NULL WHERE id = ?");
-            bind_version(q, 1, version);
-            q.bind(4, rfc3339_millis(stable_since_for(m_clock.now(), version)));
-            q.bind(5, id);
-            q.exec();
+            const auto now = m_clock.now();
+            reset_to_pending(m_db, id, now, NewVersion{version, rfc3339_millis(stable_since_for(now, version))},
+                             std::nullopt);
             return {};
         });
     });
@@ -462,15 +484,7 @@ Result<void> Queue::requeue(std::int64_t id, std::string_view reason) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "requeueing a file", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
-            SQLite::Statement q(
-                m_db,
-                "UPDATE media_files SET state = 'pending', attempts = 0, last_error = ?, sha256 = NULL, "
-                "started_at = NULL, completed_at = NULL, next_attempt_at = NULL, discovered_at = ? "
-                "WHERE id = ?");
-            q.bind(1, std::string(reason));
-            q.bind(2, now_text());
-            q.bind(3, id);
-            q.exec();
+            reset_to_pending(m_db, id, m_clock.now(), std::nullopt, reason);
             return {};
         });
     });

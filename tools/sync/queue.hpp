@@ -68,10 +68,34 @@ Duration backoff_delay(const QueuePolicy& policy, int failures) noexcept;
 // time it was first seen so, or its mtime if that is older.
 SystemTimePoint stable_since_for(SystemTimePoint now, const FileVersion& version) noexcept;
 
-struct FileRow;
-// Whether a run at `now` may upload `row`: pending, unchanged for min_age,
-// and past its next attempt time.
-bool is_eligible(const FileRow& row, SystemTimePoint now, const QueuePolicy& policy);
+// The min-age rule, decided here once: a run at `now` may upload a row that
+// is pending, unchanged for min_age (stable_since at or before now - min_age)
+// and past its next attempt time. The SQL condition and the C++ predicate
+// compare the same RFC 3339 texts (rfc3339_millis), so they always agree.
+class Eligibility {
+public:
+    Eligibility(SystemTimePoint now, Duration min_age);
+
+    // The rule as a condition on a media_files row, with the parameters :now
+    // and :stable_cutoff, which bind() sets.
+    static constexpr std::string_view sql =
+        "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= :now) "
+        "AND stable_since <= :stable_cutoff)";
+    void bind(SQLite::Statement& q) const;
+
+    // The rule in C++: whether `row` is eligible.
+    bool operator()(const FileRow& row) const;
+    // Whether a file seen now with `version` is unchanged for min_age already:
+    // the stable_since part of the rule, for the stable_since the queue records.
+    bool stable(const FileVersion& version) const;
+
+private:
+    bool stable(std::string_view stable_since) const;
+
+    SystemTimePoint m_now;
+    std::string m_now_text;
+    std::string m_stable_cutoff;
+};
 
 struct Backlog {
     std::uint64_t files = 0;
@@ -132,6 +156,8 @@ public:
     Result<void> begin_scan();
     Result<Registered> register_file(std::string_view source, const ScannedFile& file);
     Result<void> end_scan();
+    // The min-age rule at this moment, under this queue's policy.
+    Eligibility eligibility() const;
     // Whether a file added or changed with `version` now is unchanged for
     // min_age already, and so eligible at once (unless another source holds its path).
     bool stable_now(const FileVersion& version) const;
@@ -169,13 +195,21 @@ public:
     // Back to pending without counting an attempt: the run stopped, the NAS
     // went away or had no room. The upload stays resumable.
     Result<void> release(std::int64_t id);
+    // mark_changed, requeue and a scan that finds a new version (register_file)
+    // put a row back to pending as a file to upload from scratch, by one
+    // statement: attempts 0, no next attempt time, no hash, no started_at (so
+    // no earlier partial copy is resumed), no completed_at, and none of the
+    // figures of an earlier completed attempt (bytes_sent, seconds); a row
+    // that was completed counts as discovered now.
+
     // The file changed (size, mtime or inode): pending again as a new version,
-    // attempts and resume state reset, stable from now.
+    // stable from now.
     Result<void> mark_changed(std::int64_t id, const FileVersion& version);
     // The local file is gone before it could be uploaded: failed, no retry.
     Result<void> mark_vanished(std::int64_t id, std::string_view error);
     // A completed file whose copy on the target is bad (nasops-sync verify):
-    // pending again as if new, so that the next run uploads it.
+    // pending again as if new, `reason` its last error, so that the next run
+    // uploads it.
     Result<void> requeue(std::int64_t id, std::string_view reason);
 
     // failed -> pending (attempts reset) for the rows whose local path
