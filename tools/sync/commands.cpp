@@ -18,8 +18,10 @@
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/units.hpp"
+#include "plan.hpp"
 #include "schema.hpp"
 #include "sftp_target.hpp"
+#include "verify_command.hpp"
 
 namespace nasops::sync {
 
@@ -287,7 +289,7 @@ Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
     RecordWriter records(env.out, "sync", local_hostname(), env.clock);
     std::optional<Error> write_error;
     auto listed = queue.for_each(ctx.settings.state, [&](const FileRow& row) {
-        const auto path = (fs::path(row.source) / row.rel_path).string();
+        const auto path = local_path(row);
         if (json) {
             nlohmann::json fields{{"path", path},
                                   {"rel_path", row.rel_path},
@@ -390,7 +392,7 @@ Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
         for (const auto& p : summary.problems) {
             auto w = records.write(RecordKind::event, {{"name", "verify_failed"},
                                                        {"details",
-                                                        {{"path", (fs::path(p.row.source) / p.row.rel_path).string()},
+                                                        {{"path", local_path(p.row)},
                                                          {"rel_path", p.row.rel_path},
                                                          {"problem", p.what},
                                                          {"message", p.detail},

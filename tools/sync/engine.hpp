@@ -1,15 +1,17 @@
 #pragma once
 
-// The work of `nasops-sync run` and `nasops-sync verify`, above the Queue and
-// the Target interface, with the clock, the targets and the outputs injected
-// so that tests drive it without a network or real waiting.
+// The work of `nasops-sync run`, above the Queue and the Target interface,
+// with the clock, the targets and the outputs injected so that tests drive it
+// without a network or real waiting.
 //
 // A run: rows left in `transferring` are recovered, the sources are scanned
-// into the queue, then `jobs` workers, each with its own Target, upload the
-// eligible files. Each file is read once, in 1 MiB chunks, hashed (SHA-256)
-// in the same pass, written under a temporary name in its destination
-// folder, closed (and fsynced where the target can), verified in batches,
-// and only then renamed to its final name and marked completed.
+// into the queue (scan_into_queue), then `jobs` workers (worker), each with
+// its own Target, upload the eligible files. Each file is read once, in 1 MiB
+// chunks, hashed (SHA-256) in the same pass, written under a temporary name
+// in its destination folder, closed (and fsynced where the target can),
+// verified in batches, and only then renamed to its final name and marked
+// completed. `run --dry-run` is plan.hpp; `nasops-sync verify` is
+// verify_command.hpp.
 
 #include <atomic>
 #include <cstdint>
@@ -80,51 +82,5 @@ struct RunSummary {
 // database failing); everything about one file is in the summary and the queue.
 Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock& clock,
                             const TargetFactory& make_target, const RunOutputs& outputs);
-
-// One line of `run --dry-run`: what a run would do with a file.
-struct PlannedFile {
-    std::string source;
-    std::string rel_path;
-    std::uint64_t size = 0;
-    enum class Action { upload, wait, queue_new } action = Action::upload;
-    bool known = false;  // the queue knows the file already
-};
-
-struct DryRunSummary {
-    std::uint64_t would_queue = 0;   // new or changed files
-    std::uint64_t would_upload = 0;  // files eligible now
-    std::uint64_t upload_bytes = 0;
-    std::uint64_t would_wait = 0;  // not stable yet, or in backoff
-    std::uint64_t source_errors = 0;
-};
-
-// What run_sync would do, changing nothing: scans the sources and compares
-// with the queue (when `queue` is null, as if it were empty). Every file a run
-// would queue or upload is passed to `visit`.
-Result<DryRunSummary> plan_sync(const RunOptions& options, Queue* queue, const QueuePolicy& policy, const Clock& clock,
-                                const std::function<void(const PlannedFile&)>& visit);
-
-// `nasops-sync verify`: checks every completed file on the target: it
-// exists, has its size, and (where the target can hash, unless `verify` is
-// size) has its SHA-256.
-struct VerifyProblem {
-    FileRow row;
-    std::string what;  // "missing", "size", "sha256"
-    std::string detail;
-    bool requeued = false;  // the local file is still there: queued for upload again
-};
-
-struct VerifySummary {
-    std::uint64_t checked = 0;
-    std::uint64_t ok = 0;
-    std::uint64_t hashed = 0;  // checked by SHA-256, not only by size
-    std::vector<VerifyProblem> problems;
-};
-
-// Without DryRun::yes, a bad copy whose local file still exists (same
-// version) is queued again; one whose local file is gone stays completed
-// and is reported.
-Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify verify, DryRun dry_run,
-                                       std::size_t batch = 256);
 
 }  // namespace nasops::sync

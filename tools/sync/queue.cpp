@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "nasops/db/store.hpp"
 
@@ -100,6 +101,10 @@ std::optional<FileState> parse_state(std::string_view name) noexcept {
     for (auto s : {FileState::pending, FileState::transferring, FileState::completed, FileState::failed})
         if (state_name(s) == name) return s;
     return std::nullopt;
+}
+
+std::string local_path(const FileRow& row) {
+    return (std::filesystem::path(row.source) / row.rel_path).string();
 }
 
 Duration backoff_delay(const QueuePolicy& policy, int failures) noexcept {

@@ -51,6 +51,9 @@ struct FileRow {
     std::optional<std::string> next_attempt_at;
 };
 
+// Where the row's file is on the local disk: its source folder / rel_path.
+std::string local_path(const FileRow& row);
+
 struct QueuePolicy {
     // A file is eligible once its size and mtime have not changed for this long.
     Duration min_age = std::chrono::seconds(30);

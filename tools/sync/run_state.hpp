@@ -1,0 +1,111 @@
+#pragma once
+
+// What the upload workers of one run share: the queue handed out a page at a
+// time, the limits (--max-duration, --max-bytes, --bwlimit), the transfer
+// records, the counts of the summary, and how the run ends (stopped, target
+// unavailable, a fatal error).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+#include "engine.hpp"
+#include "nasops/core/error.hpp"
+#include "nasops/record/record.hpp"
+#include "queue.hpp"
+
+namespace nasops::sync {
+
+using Steady = std::chrono::steady_clock;
+
+double seconds_since(Steady::time_point start);
+
+// A transfer bandwidth shared by every worker: each write waits until the
+// bytes sent so far fit in the rate since the first write.
+class RateLimiter {
+public:
+    explicit RateLimiter(std::uint64_t bytes_per_second) : m_rate(static_cast<double>(bytes_per_second)) {}
+
+    void consume(std::size_t bytes);
+
+private:
+    std::mutex m_mutex;
+    double m_rate;
+    double m_total = 0;
+    bool m_started = false;
+    Steady::time_point m_start;
+};
+
+// One transfer record per state change, on the run's record writer.
+class Reporter {
+public:
+    explicit Reporter(RecordWriter* records) : m_records(records) {}
+
+    void transfer(const FileRow& row, FileState state, nlohmann::json fields);
+
+private:
+    RecordWriter* m_records;
+    std::mutex m_mutex;
+    bool m_write_failed = false;
+};
+
+// What the workers of one run share.
+class RunState {
+public:
+    RunState(const RunOptions& run_options, Queue& run_queue, const Clock& run_clock, const RunOutputs& run_outputs);
+
+    const RunOptions& options;
+    Queue& queue;
+    const Clock& clock;
+    const RunOutputs& outputs;
+    Reporter reporter;
+    std::optional<RateLimiter> limiter;
+    std::optional<SystemTimePoint> deadline;
+
+    std::atomic<std::uint64_t> bytes_sent{0};
+    // Small files taken into a batch and not sent yet: --max-bytes counts
+    // them as sent, so that a batch does not start files past the limit.
+    std::atomic<std::uint64_t> bytes_batched{0};
+    std::atomic<std::uint64_t> files_done{0};
+    std::atomic<std::uint64_t> bytes_done{0};
+    std::atomic<bool> stop{false};
+    std::atomic<bool> mtime_refusal_logged{false};
+
+    // The next eligible row, or nullopt when there is none left for this run.
+    Result<std::optional<FileRow>> next();
+    // Whether a new file may be started; records why not when the run must stop.
+    bool may_start();
+    // Whether an upload in progress must be abandoned now (SIGINT, max-duration).
+    bool must_abandon();
+    void halt(std::string_view why);
+    void target_unavailable(const Error& error);
+    void fatal(Error error);
+    std::optional<Error> fatal_error();
+
+    template <class F>
+    void count(F&& update) {
+        std::lock_guard lock(m_mutex);
+        update(summary);
+    }
+
+    RunSummary summary;
+
+    bool interrupted() const { return outputs.interrupted != nullptr && outputs.interrupted->load(); }
+
+private:
+    // Whether SIGINT came, or the deadline has passed; either stops the run.
+    bool stopped_by_interrupt();
+    bool stopped_by_deadline();
+
+    std::mutex m_mutex;
+    std::deque<FileRow> m_buffer;
+    std::int64_t m_last_id = 0;
+    bool m_exhausted = false;
+    std::optional<Error> m_fatal;
+};
+
+}  // namespace nasops::sync

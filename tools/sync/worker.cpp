@@ -1,0 +1,764 @@
+#include "worker.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include "background_hasher.hpp"
+#include "copy_check.hpp"
+#include "nasops/core/log.hpp"
+#include "nasops/util/sha256.hpp"
+#include "nasops/util/units.hpp"
+#include "scanner.hpp"
+
+namespace nasops::sync {
+
+namespace {
+
+constexpr std::size_t k_chunk = std::size_t{1} << 20;  // one read, one hash update, one target write
+constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 64 MiB
+// Files up to this size are read whole and written in batches, many requests
+// in flight at once; above it, the transfer time dwarfs the round trips.
+constexpr std::uint64_t k_small_file = 256 * 1024;
+constexpr std::size_t k_small_batch_files = 64;
+constexpr std::uint64_t k_small_batch_bytes = 2 * 1024 * 1024;
+constexpr std::uint64_t k_space_margin = 64 * 1024;        // room kept for the file system's own blocks
+constexpr auto k_space_refresh = std::chrono::seconds(2);  // how long a free-space reading is trusted
+
+// Megabits per second, as transfer records carry it.
+double mbps(std::uint64_t bytes, double seconds) {
+    return seconds > 0 ? static_cast<double>(bytes) * 8.0 / seconds / 1e6 : 0.0;
+}
+
+// Megabytes (10^6) per second, as the audit trail and logs say it.
+double mb_per_s(std::uint64_t bytes, double seconds) {
+    return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0;
+}
+
+// A file written under its temporary name, waiting for the batch verify.
+struct Staged {
+    FileRow row;
+    std::string temp;
+    std::string sha256;  // of the local file, from the upload's read pass
+    AttemptResult attempt;
+    bool done = false;
+};
+
+// The clock of one attempt, and what it has sent so far.
+struct Timing {
+    Steady::time_point started;
+    AttemptResult attempt;
+
+    const AttemptResult& elapsed() {
+        attempt.seconds = seconds_since(started);
+        return attempt;
+    }
+};
+
+// A small file read whole, waiting to be written with its batch.
+struct SmallFile {
+    FileRow row;
+    std::string temp;
+    std::string data;
+    std::string sha256;
+    Timing timing;
+};
+
+class Worker {
+public:
+    // `target`: a connection made already (the first worker's), else one is made.
+    Worker(RunState& run, const TargetFactory& make_target, std::unique_ptr<Target> target)
+        : m_run(run), m_make_target(make_target), m_target(std::move(target)) {}
+
+    void operator()() {
+        if (!m_target) {
+            auto target = m_make_target();
+            if (!target) {
+                if (target.error().code == ExitCode::unavailable) {
+                    m_run.target_unavailable(target.error());
+                } else {
+                    m_run.fatal(target.error());
+                }
+                return;
+            }
+            m_target = std::move(*target);
+        }
+        if (auto root = m_target->make_dirs(""); !root) {
+            if (root.error().code == ExitCode::unavailable) {
+                m_run.target_unavailable(root.error());
+            } else {
+                m_run.fatal(root.error());
+            }
+            return;
+        }
+        // Not zeroed: a run of small files never touches these pages, nor counts them in its RSS.
+        for (auto& buffer : m_buffers) buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
+        while (!m_dead && m_run.may_start()) {
+            auto row = m_run.next();
+            if (!row) {
+                m_run.fatal(row.error());
+                break;
+            }
+            if (!*row) break;
+            if (is_small(**row)) {
+                add_small(**row);
+                if (!m_dead && small_batch_full()) flush_small();
+            } else {
+                upload(**row);
+            }
+            if (!m_dead && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
+                            m_staged_bytes >= k_batch_bytes))
+                verify_and_commit();
+            m_log.flush();
+        }
+        if (!m_dead) flush_small();
+        drop_small();
+        if (!m_dead) verify_and_commit();
+        if (!m_dead) finish_verify();
+        release_staged();
+        m_log.flush();
+    }
+
+private:
+    // ---- outcomes of one file ------------------------------------------------
+
+    bool check(const Result<void>& r) {
+        if (!r) m_run.fatal(r.error());
+        return static_cast<bool>(r);
+    }
+
+    void released(const FileRow& row, std::string_view reason) {
+        if (!check(m_run.queue.release(row.id))) return;
+        m_run.reporter.transfer(row, FileState::pending, {{"reason", reason}});
+    }
+
+    void changed(const FileRow& row, const FileVersion& now) {
+        m_log.info("{} changed while it was being uploaded; it will be uploaded once it is stable", local_path(row));
+        if (!check(m_run.queue.mark_changed(row.id, now))) return;
+        m_run.reporter.transfer(row, FileState::pending, {{"reason", "changed"}});
+    }
+
+    void failed_attempt(const FileRow& row, const Error& error, const AttemptResult& attempt) {
+        auto updated = m_run.queue.mark_failed_attempt(row.id, error.message, attempt);
+        if (!updated) {
+            m_run.fatal(updated.error());
+            return;
+        }
+        const bool gave_up = updated->state == FileState::failed;
+        const int max_attempts = m_run.queue.policy().max_retries + 1;
+        if (gave_up) {
+            m_log.error("giving up on {} after {} attempts: {}", local_path(row), updated->attempts, error.message);
+        } else {
+            m_log.warning("cannot upload {} (attempt {} of {}): {}; next attempt after {}", local_path(row),
+                          updated->attempts, max_attempts, error.message, updated->next_attempt_at.value_or("?"));
+        }
+        m_log.audit(
+            AuditEvent::transfer_failed,
+            {{"path", local_path(row)}, {"error", error.message}, {"attempt", updated->attempts}, {"final", gave_up}});
+        nlohmann::json fields{{"attempt", updated->attempts},
+                              {"error", error.message},
+                              {"bytes", attempt.bytes_sent},
+                              {"seconds", attempt.seconds}};
+        if (updated->next_attempt_at) fields["next_attempt_at"] = *updated->next_attempt_at;
+        m_run.reporter.transfer(row, updated->state, std::move(fields));
+        m_run.count([&](RunSummary& s) {
+            ++s.failed_attempts;
+            if (gave_up) ++s.gave_up;
+        });
+    }
+
+    // A target error about the file in hand: the target is gone (release the
+    // file, stop this worker) or this attempt failed.
+    void target_error(const FileRow& row, const Error& error, const AttemptResult& attempt) {
+        if (error.code == ExitCode::unavailable) {
+            m_dead = true;
+            m_run.target_unavailable(error);
+            released(row, "target unavailable");
+            return;
+        }
+        failed_attempt(row, error, attempt);
+    }
+
+    // ---- one upload ------------------------------------------------------------
+
+    // Whether `need` bytes fit on the target, from a reading refreshed every
+    // few seconds (one statvfs per file would cost a round trip each).
+    std::optional<bool> has_room(std::uint64_t need) {
+        if (m_space_unknown) return true;
+        const auto now = Steady::now();
+        if (!m_space || now - m_space_at > k_space_refresh || *m_space < need + k_space_margin) {
+            auto space = m_target->available_space();
+            if (!space) {
+                if (space.error().code == ExitCode::unavailable) {
+                    m_dead = true;
+                    m_run.target_unavailable(space.error());
+                    return std::nullopt;
+                }
+                // Asking again for every file would cost a remote command each: give up for this run.
+                m_log.warning("{}; uploading without checking the free space", space.error().message);
+                m_space_unknown = true;
+                return true;
+            }
+            m_space = *space;
+            m_space_at = now;
+        }
+        if (*m_space < need + k_space_margin) return false;
+        *m_space -= need;
+        return true;
+    }
+
+    // The temporary name of a file's upload, in its destination folder.
+    static std::string temp_path(const FileRow& row) {
+        return join_path(parent_of(row.rel_path), temp_name_for(name_of(row.rel_path)));
+    }
+
+    // Whether the file, sent from `offset`, fits on the target; a file that
+    // does not is held (STORAGE_WARNING) and one whose target is gone is
+    // recorded as such.
+    bool fits(const FileRow& row, std::uint64_t offset) {
+        const auto room = has_room(row.version.size - offset);
+        if (!room) return false;
+        if (*room) return true;
+        m_run.count([](RunSummary& s) { ++s.held_no_space; });
+        m_log.audit(AuditEvent::storage_warning, {{"path", local_path(row)},
+                                                  {"size", row.version.size},
+                                                  {"available", m_space.value_or(0)},
+                                                  {"target", m_target->describe()}});
+        log_no_room_once(row);
+        return false;
+    }
+
+    // Reports an attempt the queue has marked transferring; its clock starts.
+    Steady::time_point announce(const FileRow& row, std::uint64_t offset) {
+        const int attempt_no = row.attempts + 1;
+        m_run.reporter.transfer(
+            row, FileState::transferring,
+            {{"attempt", attempt_no}, {"bytes", offset}, {"target", m_target->location(row.rel_path)}});
+        m_log.audit(
+            AuditEvent::transfer_started,
+            {{"path", local_path(row)}, {"size", row.version.size}, {"attempt", attempt_no}, {"offset", offset}});
+        if (offset > 0) m_log.info("resuming {} at byte {}", local_path(row), offset);
+        return Steady::now();
+    }
+
+    // Starts an attempt that sends the file from `offset`: checks that it fits
+    // on the target, marks it transferring and reports that. nullopt when the
+    // file is not started (held for room, target gone, database failure): the
+    // outcome is recorded already.
+    std::optional<Steady::time_point> start_attempt(const FileRow& row, std::uint64_t offset) {
+        if (!fits(row, offset)) return std::nullopt;
+        if (!check(m_run.queue.mark_transferring(row.id))) return std::nullopt;
+        return announce(row, offset);
+    }
+
+    // Opens the local file of a started attempt and checks that it is still the
+    // queued version. nullopt when it is gone, unreadable or changed: the
+    // outcome is recorded already.
+    std::optional<UniqueFd> open_source(const FileRow& row, Timing& timing) {
+        const auto path = local_path(row);
+        auto opened = m_sources.open(row.source, row.rel_path);
+        if (!opened) {
+            std::error_code ec;
+            if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found) {
+                const std::string why = "the local file is gone: it was removed before it could be uploaded";
+                const int attempt_no = row.attempts + 1;
+                m_log.warning("{}: {}", path, why);
+                if (!check(m_run.queue.mark_vanished(row.id, why))) return std::nullopt;
+                m_log.audit(AuditEvent::transfer_failed,
+                            {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
+                m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
+                m_run.count([](RunSummary& s) {
+                    ++s.failed_attempts;
+                    ++s.gave_up;
+                });
+                return std::nullopt;
+            }
+            failed_attempt(row, opened.error(), timing.elapsed());
+            return std::nullopt;
+        }
+        if (file_version(opened->st) != row.version) {
+            changed(row, file_version(opened->st));
+            return std::nullopt;
+        }
+        return std::move(opened->fd);
+    }
+
+    // Whether the local file behind `fd` is still the queued version, all of
+    // whose `size` bytes were read; records the change when not.
+    bool unchanged_after_read(const FileRow& row, int fd, std::uint64_t read) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && file_version(st) == row.version && read == row.version.size) return true;
+        changed(row, file_version(st));
+        return false;
+    }
+
+    // The local file of a started attempt could not be read: `error` is the errno.
+    void read_failed(const FileRow& row, int error, Timing& timing) {
+        failed_attempt(
+            row, Error{fmt::format("cannot read {}: {}", local_path(row), std::strerror(error)), ExitCode::io_error},
+            timing.elapsed());
+    }
+
+    // Creates the destination folder of a started attempt, once per run.
+    bool make_folder(const FileRow& row, Timing& timing) {
+        const std::string folder(parent_of(row.rel_path));
+        if (m_folders_made.contains(folder)) return true;
+        if (auto made = m_target->make_dirs(folder); !made) {
+            target_error(row, made.error(), timing.elapsed());
+            return false;
+        }
+        m_folders_made.insert(folder);
+        return true;
+    }
+
+    // Counts bytes handed to the target for a file, after the bandwidth limit allows them.
+    void sending(std::uint64_t bytes, Timing& timing) {
+        if (m_run.limiter) m_run.limiter->consume(bytes);
+        timing.attempt.bytes_sent += bytes;
+        m_run.bytes_sent += bytes;
+        m_run.bytes_done += bytes;
+    }
+
+    // The outcome of setting a temporary copy's modification time: a target
+    // that refuses is logged once; a lost target fails the attempt (false).
+    bool stamped(const FileRow& row, const Result<bool>& set, Timing& timing) {
+        if (!set && set.error().code == ExitCode::unavailable) {
+            target_error(row, set.error(), timing.elapsed());
+            return false;
+        }
+        if ((!set || !*set) && !m_run.mtime_refusal_logged.exchange(true)) {
+            m_log.warning("{} does not let modification times be set ({}); the database keeps them",
+                          m_target->describe(), set ? "refused" : set.error().message);
+        }
+        return true;
+    }
+
+    // A file written under its temporary name, its time set: it waits for the batch verify.
+    void stage(const FileRow& row, std::string temp, std::string sha256, Timing& timing) {
+        m_staged_bytes += row.version.size;
+        m_staged.push_back(Staged{row, std::move(temp), std::move(sha256), timing.elapsed()});
+    }
+
+    // A large file, streamed: read in chunks, each hashed and written in the same pass.
+    void upload(const FileRow& row) {
+        const std::string temp = temp_path(row);
+
+        // An earlier attempt on this same version left a partial copy: resume it.
+        std::uint64_t offset = 0;
+        if (row.started_at) {
+            auto partial = m_target->stat(temp);
+            if (!partial && partial.error().code == ExitCode::unavailable) {
+                m_dead = true;
+                m_run.target_unavailable(partial.error());
+                return;
+            }
+            if (partial && partial->exists && partial->is_regular && partial->size <= row.version.size)
+                offset = partial->size;
+        }
+
+        const auto started = start_attempt(row, offset);
+        m_log.flush();  // the start of a long upload is logged at its start
+        if (!started) return;
+        Timing timing{*started};
+        auto fd = open_source(row, timing);
+        if (!fd) return;
+        if (!make_folder(row, timing)) return;
+        auto file = m_target->open_write(temp, offset);
+        if (!file) {
+            target_error(row, file.error(), timing.elapsed());
+            return;
+        }
+
+        BackgroundHasher hash;
+        std::size_t turn = 0;  // the buffer read into: the other may still be in the hasher's hands
+        std::uint64_t position = 0;
+        for (;;) {
+            if (m_run.must_abandon()) {
+                file->reset();
+                released(row, m_run.interrupted() ? "interrupted" : "stopped");
+                return;
+            }
+            auto& buffer = m_buffers[turn];
+            turn ^= 1;
+            const ssize_t n = ::read(fd->get(), buffer.get(), k_chunk);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                read_failed(row, errno, timing);
+                return;
+            }
+            if (n == 0) break;
+            const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
+            hash.update(chunk);
+            const auto end = position + chunk.size();
+            if (end > offset) {
+                const auto data = chunk.substr(offset > position ? offset - position : 0);
+                sending(data.size(), timing);
+                if (auto written = (*file)->write(data); !written) {
+                    target_error(row, written.error(), timing.elapsed());
+                    return;
+                }
+            }
+            position = end;
+        }
+        if (!unchanged_after_read(row, fd->get(), position)) return;
+        if (auto finished = (*file)->finish(); !finished) {
+            target_error(row, finished.error(), timing.elapsed());
+            return;
+        }
+        if (!stamped(row, m_target->set_mtime(temp, row.version.mtime_ns), timing)) return;
+        stage(row, temp, hash.hex_digest(), timing);
+    }
+
+    // ---- small files, in batches -------------------------------------------------
+
+    static bool is_small(const FileRow& row) { return row.version.size <= k_small_file; }
+
+    bool small_batch_full() const {
+        return m_small_rows.size() >= k_small_batch_files || m_small_bytes >= k_small_batch_bytes ||
+               m_small_rows.size() + m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1);
+    }
+
+    // A small file waits for its batch; it is always sent whole, as a partial
+    // copy is not worth resuming.
+    void add_small(const FileRow& row) {
+        m_small_bytes += row.version.size;
+        m_run.bytes_batched += row.version.size;
+        m_small_rows.push_back(row);
+    }
+
+    // Starts the attempts of the batch's files that fit, in one transaction,
+    // and reads each whole, hashing it.
+    std::vector<SmallFile> read_small() {
+        std::vector<FileRow> rows;
+        rows.reserve(m_small_rows.size());
+        for (auto& row : m_small_rows)
+            if (!m_dead && fits(row, 0)) rows.push_back(std::move(row));
+        m_small_rows.clear();
+        std::vector<std::int64_t> ids;
+        ids.reserve(rows.size());
+        for (const auto& row : rows) ids.push_back(row.id);
+        if (ids.empty() || !check(m_run.queue.mark_transferring(ids))) return {};
+
+        std::vector<SmallFile> files;
+        files.reserve(rows.size());
+        for (auto& row : rows) {
+            if (m_dead) {
+                released(row, "target unavailable");
+                continue;
+            }
+            Timing timing{announce(row, 0)};
+            auto fd = open_source(row, timing);
+            if (!fd) continue;
+            std::string data(row.version.size + 1, '\0');  // one byte more: a file that grew is noticed
+            std::size_t got = 0;
+            bool read_error = false;
+            while (got < data.size()) {
+                const ssize_t n = ::read(fd->get(), data.data() + got, data.size() - got);
+                if (n < 0) {
+                    if (errno == EINTR) continue;
+                    read_failed(row, errno, timing);
+                    read_error = true;
+                    break;
+                }
+                if (n == 0) break;
+                got += static_cast<std::size_t>(n);
+            }
+            if (read_error || !unchanged_after_read(row, fd->get(), got)) continue;
+            data.resize(got);
+            if (!make_folder(row, timing)) continue;
+            sending(data.size(), timing);
+            auto digest = sha256_hex(data);
+            auto temp = temp_path(row);
+            files.push_back(SmallFile{std::move(row), std::move(temp), std::move(data), std::move(digest), timing});
+        }
+        return files;
+    }
+
+    // Writes the batch of small files under their temporary names; each that
+    // arrives is staged, each that fails is a failed attempt of its own.
+    void flush_small() {
+        if (m_small_rows.empty()) return;
+        if (m_run.must_abandon()) {
+            drop_small();
+            return;
+        }
+        // The batch's bytes count as batched until read_small has counted them
+        // as sent: never as neither, so --max-bytes is not overshot.
+        const auto batched = std::exchange(m_small_bytes, 0);
+        auto batch = read_small();
+        m_run.bytes_batched -= batched;
+        if (m_dead) {
+            for (const auto& f : batch) released(f.row, "target unavailable");
+            return;
+        }
+        if (batch.empty()) return;
+        std::vector<WholeFile> files;
+        files.reserve(batch.size());
+        for (const auto& f : batch) files.push_back(WholeFile{f.temp, f.data, f.row.version.mtime_ns});
+        const auto written = m_target->write_files(files);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto& f = batch[i];
+            if (!written[i]) {
+                target_error(f.row, written[i].error(), f.timing.elapsed());
+                continue;
+            }
+            if (!stamped(f.row, written[i], f.timing)) continue;
+            stage(f.row, std::move(f.temp), std::move(f.sha256), f.timing);
+        }
+    }
+
+    // Small files waiting for their batch were never started: they stay pending.
+    void drop_small() {
+        m_small_rows.clear();
+        m_run.bytes_batched -= std::exchange(m_small_bytes, 0);
+    }
+
+    void log_no_room_once(const FileRow& row) {
+        if (m_no_room_logged) return;
+        m_no_room_logged = true;
+        m_log.warning(
+            "not enough room on {} for {} ({}; {} available): it stays pending, as will other files that "
+            "do not fit",
+            m_target->describe(), local_path(row), format_size(row.version.size), format_size(m_space.value_or(0)));
+    }
+
+    // ---- verify, rename, complete ----------------------------------------------
+
+    static std::vector<std::string> temp_names(const std::vector<Staged>& batch) {
+        std::vector<std::string> temps;
+        temps.reserve(batch.size());
+        for (const auto& s : batch) temps.push_back(s.temp);
+        return temps;
+    }
+
+    // Why the temporary copy of `s` is not the file uploaded, as `evidence` shows it; nullopt when it is.
+    std::optional<std::string> bad_copy(const Staged& s, const CopyEvidence& evidence) const {
+        const auto problem = check_copy(evidence, m_target->location(s.temp), s.row.version.size, s.sha256);
+        if (!problem) return std::nullopt;
+        return "verification failed: " + problem->detail;
+    }
+
+    bool hashing() const { return m_run.options.verify == Verify::automatic || m_run.options.verify == Verify::sha256; }
+
+    // Ends the verify of the batch before, then starts that of the files
+    // staged: their hashes are asked for now, and computed by the target while
+    // this worker writes the next batch.
+    void verify_and_commit() {
+        finish_verify();
+        if (m_staged.empty() || m_dead) return;
+        m_verifying = std::exchange(m_staged, {});
+        m_staged_bytes = 0;
+        if (!hashing()) return;
+        if (auto asked = m_target->sha256_request(temp_names(m_verifying)); !asked) fail_batch(asked.error());
+    }
+
+    // Checks the batch whose verify has begun against the target (its hashes,
+    // or by size), removes the bad copies, gives the good ones their final
+    // names and records them completed.
+    void finish_verify() {
+        if (m_verifying.empty()) return;
+        const Verify mode = m_run.options.verify;
+        std::vector<std::optional<std::string>> problems(m_verifying.size());
+        std::string verified_by = std::string(verify_name(mode));
+
+        bool hashed = false;
+        if (hashing()) {
+            auto digests = m_target->sha256_collect();
+            if (!digests) {
+                fail_batch(digests.error());
+                return;
+            }
+            if (*digests) {
+                hashed = true;
+                verified_by = "sha256";
+                for (std::size_t i = 0; i < m_verifying.size(); ++i)
+                    problems[i] = bad_copy(m_verifying[i], (**digests)[i]);
+            } else if (mode == Verify::sha256) {
+                for (auto& p : problems)
+                    p = fmt::format(
+                        "verification failed: {} cannot compute SHA-256 (--verify sha256); use --verify auto "
+                        "or size",
+                        m_target->describe());
+            }
+        }
+        if (!hashed && mode != Verify::sha256 && mode != Verify::none) {
+            verified_by = "size";
+            const auto stats = m_target->stat_all(temp_names(m_verifying));
+            for (std::size_t i = 0; i < m_verifying.size(); ++i) {
+                const auto& st = stats[i];
+                if (!st) {
+                    fail_batch(st.error());
+                    return;
+                }
+                problems[i] = bad_copy(m_verifying[i], *st);
+            }
+        }
+
+        // Bad copies are removed; verified ones take their final names, all
+        // renames of the batch at once.
+        std::vector<std::size_t> good;
+        for (std::size_t i = 0; i < m_verifying.size() && !m_dead; ++i) {
+            auto& s = m_verifying[i];
+            if (!problems[i]) {
+                good.push_back(i);
+                continue;
+            }
+            s.done = true;
+            if (auto removed = m_target->remove(s.temp); !removed && removed.error().code == ExitCode::unavailable) {
+                target_error(s.row, removed.error(), s.attempt);
+                continue;
+            }
+            failed_attempt(s.row, Error{*problems[i], ExitCode::data_error}, s.attempt);
+        }
+        std::vector<std::size_t> renamed;
+        if (!m_dead && !good.empty()) {
+            std::vector<RenamePair> pairs;
+            pairs.reserve(good.size());
+            for (auto i : good) pairs.push_back(RenamePair{m_verifying[i].temp, m_verifying[i].row.rel_path});
+            const auto moved = m_target->rename_all(pairs);
+            for (std::size_t k = 0; k < good.size(); ++k) {
+                auto& s = m_verifying[good[k]];
+                if (moved[k]) {
+                    renamed.push_back(good[k]);
+                    continue;
+                }
+                s.done = true;
+                target_error(s.row, moved[k].error(), s.attempt);
+            }
+        }
+        if (!renamed.empty()) {
+            if (auto committed = m_target->commit(); !committed) {
+                for (auto i : renamed) {
+                    m_verifying[i].done = true;
+                    target_error(m_verifying[i].row, committed.error(), m_verifying[i].attempt);
+                }
+                renamed.clear();
+            }
+        }
+        if (!renamed.empty()) {
+            std::vector<Queue::Completion> completions;
+            completions.reserve(renamed.size());
+            for (auto i : renamed)
+                completions.push_back({m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt});
+            if (!check(m_run.queue.mark_completed(completions))) {
+                release_staged();
+                return;
+            }
+        }
+        for (auto i : renamed) complete(m_verifying[i], verified_by);
+        if (m_dead) {
+            release_staged();
+            return;
+        }
+        m_verifying.clear();
+    }
+
+    // Reports a file whose completion the queue has recorded, and removes its
+    // local copy when asked to.
+    void complete(Staged& s, const std::string& verified_by) {
+        s.done = true;
+        const auto& row = s.row;
+        const auto path = local_path(row);
+        const auto size = row.version.size;
+        m_log.info("uploaded {} ({}, {:.1f} MB/s, verified by {})", path, format_size(size),
+                   mb_per_s(s.attempt.bytes_sent, s.attempt.seconds), verified_by);
+        m_log.audit(AuditEvent::transfer_completed, {{"path", path},
+                                                     {"bytes", size},
+                                                     {"bytes_sent", s.attempt.bytes_sent},
+                                                     {"seconds", s.attempt.seconds},
+                                                     {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
+                                                     {"sha256", s.sha256},
+                                                     {"verified_by", verified_by}});
+        m_run.reporter.transfer(row, FileState::completed,
+                                {{"attempt", row.attempts + 1},
+                                 {"bytes", size},
+                                 {"bytes_sent", s.attempt.bytes_sent},
+                                 {"seconds", s.attempt.seconds},
+                                 {"mbps", mbps(s.attempt.bytes_sent, s.attempt.seconds)},
+                                 {"sha256", s.sha256},
+                                 {"verified_by", verified_by},
+                                 {"target", m_target->location(row.rel_path)}});
+        m_run.files_done += 1;
+        m_run.count([&](RunSummary& sum) {
+            ++sum.uploaded;
+            sum.bytes_uploaded += size;
+        });
+        if (m_run.options.remove_source == RemoveSource::yes && verified_by != "none") {
+            if (auto removed = m_sources.remove(row.source, row.rel_path, row.version); removed) {
+                m_log.info("removed {} (its copy on the NAS is verified by {})", path, verified_by);
+                m_log.audit(AuditEvent::file_removed,
+                            {{"path", path}, {"sha256", s.sha256}, {"verified_by", verified_by}});
+                m_run.count([](RunSummary& sum) { ++sum.removed; });
+            } else {
+                m_log.warning("{}", removed.error().message);
+            }
+        }
+    }
+
+    // The verify of the batch in it failed: every file's attempt failed, or
+    // the target is gone and they are released.
+    void fail_batch(const Error& error) {
+        if (error.code == ExitCode::unavailable) {
+            m_dead = true;
+            m_run.target_unavailable(error);
+            release_staged();
+            return;
+        }
+        for (auto& s : m_verifying) {
+            s.done = true;
+            failed_attempt(s.row, error, s.attempt);
+        }
+        m_verifying.clear();
+    }
+
+    // Staged files not completed, in a verify or waiting for one, go back to
+    // pending; their full temporary copy makes the next run's attempt a verify only.
+    void release_staged() {
+        for (auto* batch : {&m_verifying, &m_staged}) {
+            for (auto& s : *batch) {
+                if (s.done) continue;
+                s.done = true;
+                released(s.row, m_dead ? "target unavailable" : "stopped");
+            }
+            batch->clear();
+        }
+        m_staged_bytes = 0;
+    }
+
+    RunState& m_run;
+    const TargetFactory& m_make_target;
+    std::unique_ptr<Target> m_target;
+    std::array<std::unique_ptr<char[]>, 2> m_buffers;  // a large file's chunks, read into in turn
+    SourceFiles m_sources;
+    // The worker's lines, written at the end of each batch and before each large file's upload.
+    LogBatch m_log{logger()};
+    std::vector<Staged> m_staged;  // written, waiting for their verify
+    std::uint64_t m_staged_bytes = 0;
+    std::vector<Staged> m_verifying;    // the batch whose verify has begun
+    std::vector<FileRow> m_small_rows;  // small files waiting for their batch, not started
+    std::uint64_t m_small_bytes = 0;
+    std::set<std::string> m_folders_made;
+    std::optional<std::uint64_t> m_space;
+    Steady::time_point m_space_at;
+    bool m_space_unknown = false;
+    bool m_no_room_logged = false;
+    bool m_dead = false;
+};
+
+}  // namespace
+
+void run_worker(RunState& run, const TargetFactory& make_target, std::unique_ptr<Target> target) {
+    Worker worker(run, make_target, std::move(target));
+    worker();
+}
+
+}  // namespace nasops::sync
