@@ -77,8 +77,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     if (backlog.files > 0) {
         auto target = connection.take();
         if (!target) {
-            if (target.error().code != ExitCode::unavailable) return std::unexpected(target.error());
-            run.target_unavailable(target.error());
+            if (!run.target_lost(target.error())) return std::unexpected(target.error());
         } else {
             first = std::move(*target);
         }

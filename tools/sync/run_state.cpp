@@ -100,13 +100,15 @@ void RunState::halt(std::string_view why) {
     stop = true;
 }
 
-void RunState::target_unavailable(const Error& error) {
+bool RunState::target_lost(const Error& error) {
+    if (error.code != ExitCode::unavailable) return false;
     std::lock_guard lock(m_mutex);
     if (!summary.target_unavailable) {
         summary.target_unavailable = true;
         summary.unavailable_error = error.message;
         logger().error("{}", error.message);
     }
+    return true;
 }
 
 void RunState::fatal(Error error) {

@@ -82,7 +82,10 @@ public:
     // Whether an upload in progress must be abandoned now (SIGINT, max-duration).
     bool must_abandon();
     void halt(std::string_view why);
-    void target_unavailable(const Error& error);
+    // Whether `error` says the target is gone (ExitCode::unavailable: the
+    // connection is lost, see target.hpp); the first such error is the run's
+    // unavailable_error. Every target error is read here.
+    bool target_lost(const Error& error);
     void fatal(Error error);
     std::optional<Error> fatal_error();
 

@@ -83,21 +83,13 @@ public:
         if (!m_target) {
             auto target = m_make_target();
             if (!target) {
-                if (target.error().code == ExitCode::unavailable) {
-                    m_run.target_unavailable(target.error());
-                } else {
-                    m_run.fatal(target.error());
-                }
+                setup_failed(target.error());
                 return;
             }
             m_target = std::move(*target);
         }
         if (auto root = m_target->make_dirs(""); !root) {
-            if (root.error().code == ExitCode::unavailable) {
-                m_run.target_unavailable(root.error());
-            } else {
-                m_run.fatal(root.error());
-            }
+            setup_failed(root.error());
             return;
         }
         // Not zeroed: a run of small files never touches these pages, nor counts them in its RSS.
@@ -176,16 +168,33 @@ private:
         });
     }
 
-    // A target error about the file in hand: the target is gone (release the
-    // file, stop this worker) or this attempt failed.
+    // ---- target errors -----------------------------------------------------------
+
+    // Whether `error` says the target is gone (RunState::target_lost): then
+    // this worker stops, and whatever it holds goes back to pending.
+    bool target_gone(const Error& error) {
+        if (!m_run.target_lost(error)) return false;
+        m_dead = true;
+        return true;
+    }
+
+    // A target error before any file was taken: the target is gone, or the
+    // error stops the run (a refused host key, a root that cannot be made).
+    void setup_failed(const Error& error) {
+        if (!target_gone(error)) m_run.fatal(error);
+    }
+
+    // Whether `error` says the target is gone; if so `row` is released.
+    bool released_if_gone(const FileRow& row, const Error& error) {
+        if (!target_gone(error)) return false;
+        released(row, "target unavailable");
+        return true;
+    }
+
+    // A target error about the file in hand: the target is gone (the file is
+    // released) or this attempt failed.
     void target_error(const FileRow& row, const Error& error, const AttemptResult& attempt) {
-        if (error.code == ExitCode::unavailable) {
-            m_dead = true;
-            m_run.target_unavailable(error);
-            released(row, "target unavailable");
-            return;
-        }
-        failed_attempt(row, error, attempt);
+        if (!released_if_gone(row, error)) failed_attempt(row, error, attempt);
     }
 
     // ---- one upload ------------------------------------------------------------
@@ -198,11 +207,7 @@ private:
         if (!m_space || now - m_space_at > k_space_refresh || *m_space < need + k_space_margin) {
             auto space = m_target->available_space();
             if (!space) {
-                if (space.error().code == ExitCode::unavailable) {
-                    m_dead = true;
-                    m_run.target_unavailable(space.error());
-                    return std::nullopt;
-                }
+                if (target_gone(space.error())) return std::nullopt;
                 // Asking again for every file would cost a remote command each: give up for this run.
                 m_log.warning("{}; uploading without checking the free space", space.error().message);
                 m_space_unknown = true;
@@ -330,11 +335,8 @@ private:
 
     // The outcome of setting a temporary copy's modification time: a target
     // that refuses is logged once; a lost target fails the attempt (false).
-    bool stamped(const FileRow& row, const Result<bool>& set, Timing& timing) {
-        if (!set && set.error().code == ExitCode::unavailable) {
-            target_error(row, set.error(), timing.elapsed());
-            return false;
-        }
+    bool stamped(const FileRow& row, const Result<bool>& set) {
+        if (!set && released_if_gone(row, set.error())) return false;
         if ((!set || !*set) && !m_run.mtime_refusal_logged.exchange(true)) {
             m_log.warning("{} does not let modification times be set ({}); the database keeps them",
                           m_target->describe(), set ? "refused" : set.error().message);
@@ -356,11 +358,7 @@ private:
         std::uint64_t offset = 0;
         if (row.started_at) {
             auto partial = m_target->stat(temp);
-            if (!partial && partial.error().code == ExitCode::unavailable) {
-                m_dead = true;
-                m_run.target_unavailable(partial.error());
-                return;
-            }
+            if (!partial && target_gone(partial.error())) return;
             if (partial && partial->exists && partial->is_regular && partial->size <= row.version.size)
                 offset = partial->size;
         }
@@ -414,7 +412,7 @@ private:
             target_error(row, finished.error(), timing.elapsed());
             return;
         }
-        if (!stamped(row, m_target->set_mtime(temp, row.version.mtime_ns), timing)) return;
+        if (!stamped(row, m_target->set_mtime(temp, row.version.mtime_ns))) return;
         stage(row, temp, hash.hex_digest(), timing);
     }
 
@@ -511,7 +509,7 @@ private:
                 target_error(f.row, written[i].error(), f.timing.elapsed());
                 continue;
             }
-            if (!stamped(f.row, written[i], f.timing)) continue;
+            if (!stamped(f.row, written[i])) continue;
             stage(f.row, std::move(f.temp), std::move(f.sha256), f.timing);
         }
     }
@@ -613,10 +611,7 @@ private:
                 continue;
             }
             s.done = true;
-            if (auto removed = m_target->remove(s.temp); !removed && removed.error().code == ExitCode::unavailable) {
-                target_error(s.row, removed.error(), s.attempt);
-                continue;
-            }
+            if (auto removed = m_target->remove(s.temp); !removed && released_if_gone(s.row, removed.error())) continue;
             failed_attempt(s.row, Error{*problems[i], ExitCode::data_error}, s.attempt);
         }
         std::vector<std::size_t> renamed;
@@ -707,9 +702,7 @@ private:
     // The verify of the batch in it failed: every file's attempt failed, or
     // the target is gone and they are released.
     void fail_batch(const Error& error) {
-        if (error.code == ExitCode::unavailable) {
-            m_dead = true;
-            m_run.target_unavailable(error);
+        if (target_gone(error)) {
             release_staged();
             return;
         }
