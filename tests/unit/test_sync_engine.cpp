@@ -49,32 +49,36 @@ public:
 
     std::string describe() const override { return m_local.describe(); }
     std::string location(std::string_view rel) const override { return m_local.location(rel); }
-    Result<TargetEntry> stat(std::string_view rel) override { return m_local.stat(rel); }
+    std::vector<Result<TargetEntry>> stat(std::span<const std::string> rels) override { return m_local.stat(rels); }
     Result<void> make_dirs(std::string_view rel) override { return m_local.make_dirs(rel); }
     Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel, std::uint64_t offset) override {
         auto inner = m_local.open_write(rel, offset);
         if (!inner) return std::unexpected(inner.error());
         return std::unique_ptr<TargetFile>(new File(*this, std::move(*inner)));
     }
-    Result<void> rename(std::string_view from, std::string_view to) override { return m_local.rename(from, to); }
-    Result<void> remove(std::string_view rel) override { return m_local.remove(rel); }
-    Result<bool> set_mtime(std::string_view rel, std::int64_t ns) override {
-        if (refuse_mtime) return false;
-        return m_local.set_mtime(rel, ns);
+    // Through open_write, so that on_write and refuse_mtime bend small files too.
+    std::vector<Result<bool>> write_files(std::span<const WholeFile> files) override {
+        return write_each(*this, files);
     }
+    std::vector<Result<void>> rename(std::span<const RenamePair> renames) override { return m_local.rename(renames); }
+    Result<void> remove(std::string_view rel) override { return m_local.remove(rel); }
     Result<void> commit() override { return m_local.commit(); }
     Result<std::uint64_t> available_space() override {
         if (space) return *space;
         return m_local.available_space();
     }
-    Result<std::optional<Digests>> sha256(std::span<const std::string> rels) override {
+    Result<PendingDigests> sha256(std::span<const std::string> rels) override {
         ++hash_calls;
-        if (cannot_hash) return std::optional<Digests>{};
-        auto d = m_local.sha256(rels);
-        if (!d || !*d || !corrupt_digest) return d;
-        for (auto& x : **d)
-            if (x) x = corrupt_digest(*x);
-        return d;
+        if (cannot_hash) return PendingDigests([] { return Result<std::optional<Digests>>(std::optional<Digests>{}); });
+        TRY_ASSIGN(auto pending, m_local.sha256(rels));
+        return PendingDigests([this, pending = std::move(pending)]() mutable {
+            auto d = pending.collect();
+            if (d && *d && corrupt_digest) {
+                for (auto& x : **d)
+                    if (x) x = corrupt_digest(*x);
+            }
+            return d;
+        });
     }
 
 private:
@@ -88,7 +92,10 @@ private:
             m_owner.bytes_written += data.size();
             return m_inner->write(data);
         }
-        Result<void> finish() override { return m_inner->finish(); }
+        Result<bool> finish(std::int64_t mtime_ns) override {
+            TRY_ASSIGN(const bool set, m_inner->finish(mtime_ns));
+            return set && !m_owner.refuse_mtime;
+        }
 
     private:
         TestTarget& m_owner;
@@ -369,17 +376,19 @@ TEST_F(SyncEngine, VerifyIsBatched) {
             Counting(fs::path root, std::atomic<int>& c) : local(std::move(root)), calls(c) {}
             std::string describe() const override { return local.describe(); }
             std::string location(std::string_view r) const override { return local.location(r); }
-            Result<TargetEntry> stat(std::string_view r) override { return local.stat(r); }
+            std::vector<Result<TargetEntry>> stat(std::span<const std::string> r) override { return local.stat(r); }
             Result<void> make_dirs(std::string_view r) override { return local.make_dirs(r); }
             Result<std::unique_ptr<TargetFile>> open_write(std::string_view r, std::uint64_t o) override {
                 return local.open_write(r, o);
             }
-            Result<void> rename(std::string_view a, std::string_view b) override { return local.rename(a, b); }
+            std::vector<Result<bool>> write_files(std::span<const WholeFile> f) override {
+                return local.write_files(f);
+            }
+            std::vector<Result<void>> rename(std::span<const RenamePair> r) override { return local.rename(r); }
             Result<void> remove(std::string_view r) override { return local.remove(r); }
-            Result<bool> set_mtime(std::string_view r, std::int64_t n) override { return local.set_mtime(r, n); }
             Result<void> commit() override { return local.commit(); }
             Result<std::uint64_t> available_space() override { return local.available_space(); }
-            Result<std::optional<Digests>> sha256(std::span<const std::string> r) override {
+            Result<PendingDigests> sha256(std::span<const std::string> r) override {
                 ++calls;
                 return local.sha256(r);
             }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "nasops/core/log.hpp"
 #include "nasops/util/sha256.hpp"
 #include "nasops/util/unique_fd.hpp"
 
@@ -37,35 +38,33 @@ public:
         return {};
     }
 
-    Result<void> finish() override {
+    Result<bool> finish(std::int64_t mtime_ns) override {
+        const bool timed = set_mtime(mtime_ns);
         if (::fsync(m_fd.get()) != 0)
             return fail(ExitCode::io_error, fmt::format("cannot fsync {}: {}", m_where, errno_text()));
         if (m_fd.close() != 0)
             return fail(ExitCode::io_error, fmt::format("cannot close {}: {}", m_where, errno_text()));
-        return {};
+        return timed;
     }
 
 private:
+    // Whether the file system let the modification time be set.
+    bool set_mtime(std::int64_t mtime_ns) {
+        const timespec times[2] = {
+            {.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+            {.tv_sec = static_cast<time_t>(mtime_ns / 1'000'000'000),
+             .tv_nsec = static_cast<long>(mtime_ns % 1'000'000'000)},
+        };
+        if (::futimens(m_fd.get(), times) == 0) return true;
+        logger().debug("cannot set the mtime of {}: {}", m_where, errno_text());
+        return false;
+    }
+
     UniqueFd m_fd;
     std::string m_where;
 };
 
 }  // namespace
-
-std::string_view parent_of(std::string_view rel_path) noexcept {
-    const auto slash = rel_path.rfind('/');
-    return slash == std::string_view::npos ? std::string_view{} : rel_path.substr(0, slash);
-}
-
-std::string_view name_of(std::string_view rel_path) noexcept {
-    const auto slash = rel_path.rfind('/');
-    return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
-}
-
-std::string join_path(std::string_view folder, std::string_view name) {
-    if (folder.empty()) return std::string(name);
-    return fmt::format("{}/{}", folder, name);
-}
 
 LocalTarget::LocalTarget(std::filesystem::path root) : m_root(std::move(root)) {}
 
@@ -81,7 +80,11 @@ std::string LocalTarget::location(std::string_view rel_path) const {
     return path_of(rel_path).string();
 }
 
-Result<TargetEntry> LocalTarget::stat(std::string_view rel_path) {
+std::vector<Result<TargetEntry>> LocalTarget::stat(std::span<const std::string> rel_paths) {
+    return one_at_a_time<TargetEntry>(rel_paths, [&](const std::string& p) { return stat_one(p); });
+}
+
+Result<TargetEntry> LocalTarget::stat_one(std::string_view rel_path) {
     struct stat st {};
     const auto p = path_of(rel_path);
     if (::stat(p.c_str(), &st) != 0) {
@@ -141,7 +144,16 @@ Result<std::unique_ptr<TargetFile>> LocalTarget::open_write(std::string_view rel
     return std::make_unique<LocalFile>(std::move(fd), p.string());
 }
 
-Result<void> LocalTarget::rename(std::string_view from, std::string_view to) {
+std::vector<Result<bool>> LocalTarget::write_files(std::span<const WholeFile> files) {
+    return write_each(*this, files);
+}
+
+std::vector<Result<void>> LocalTarget::rename(std::span<const RenamePair> renames) {
+    return one_at_a_time<void>(renames, [&](const RenamePair& r) { return rename_one(r); });
+}
+
+Result<void> LocalTarget::rename_one(const RenamePair& pair) {
+    const auto& [from, to] = pair;
     const auto a = path_of(from);
     const auto b = path_of(to);
     if (::rename(a.c_str(), b.c_str()) != 0)
@@ -159,20 +171,6 @@ Result<void> LocalTarget::remove(std::string_view rel_path) {
                     fmt::format("cannot remove {}: {}", p.string(), errno_text()));
     m_dirty_folders.insert(std::string(parent_of(rel_path)));
     return {};
-}
-
-Result<bool> LocalTarget::set_mtime(std::string_view rel_path, std::int64_t mtime_ns) {
-    const auto p = path_of(rel_path);
-    const timespec times[2] = {
-        {.tv_sec = 0, .tv_nsec = UTIME_OMIT},
-        {.tv_sec = static_cast<time_t>(mtime_ns / 1'000'000'000),
-         .tv_nsec = static_cast<long>(mtime_ns % 1'000'000'000)},
-    };
-    if (::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == EPERM || errno == EACCES || errno == EROFS || errno == ENOTSUP) return false;
-        return fail(ExitCode::io_error, fmt::format("cannot set the mtime of {}: {}", p.string(), errno_text()));
-    }
-    return true;
 }
 
 Result<void> LocalTarget::commit() {
@@ -199,7 +197,12 @@ Result<std::uint64_t> LocalTarget::available_space() {
     return static_cast<std::uint64_t>(st.f_bavail) * static_cast<std::uint64_t>(st.f_frsize);
 }
 
-Result<std::optional<Digests>> LocalTarget::sha256(std::span<const std::string> rel_paths) {
+Result<PendingDigests> LocalTarget::sha256(std::span<const std::string> rel_paths) {
+    return PendingDigests(
+        [this, paths = std::vector<std::string>(rel_paths.begin(), rel_paths.end())] { return hash_files(paths); });
+}
+
+Result<std::optional<Digests>> LocalTarget::hash_files(std::span<const std::string> rel_paths) {
     Digests out;
     out.reserve(rel_paths.size());
     for (const auto& rel : rel_paths) {

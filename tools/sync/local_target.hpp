@@ -18,18 +18,22 @@ public:
 
     std::string describe() const override;
     std::string location(std::string_view rel_path) const override;
-    Result<TargetEntry> stat(std::string_view rel_path) override;
+    std::vector<Result<TargetEntry>> stat(std::span<const std::string> rel_paths) override;
     Result<void> make_dirs(std::string_view rel_path) override;
     Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel_path, std::uint64_t offset) override;
-    Result<void> rename(std::string_view from, std::string_view to) override;
+    std::vector<Result<bool>> write_files(std::span<const WholeFile> files) override;
+    std::vector<Result<void>> rename(std::span<const RenamePair> renames) override;
     Result<void> remove(std::string_view rel_path) override;
-    Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) override;
     Result<void> commit() override;
     Result<std::uint64_t> available_space() override;
-    Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) override;
+    // Computed at the collect, a file at a time.
+    Result<PendingDigests> sha256(std::span<const std::string> rel_paths) override;
 
 private:
     std::filesystem::path path_of(std::string_view rel_path) const;
+    Result<TargetEntry> stat_one(std::string_view rel_path);
+    Result<void> rename_one(const RenamePair& pair);
+    Result<std::optional<Digests>> hash_files(std::span<const std::string> rel_paths);
 
     std::filesystem::path m_root;
     std::set<std::string> m_dirty_folders;  // relative folders whose entries changed since commit()

@@ -26,18 +26,25 @@ constexpr std::array<std::string_view, 5> k_openssl_sha256{"openssl", "dgst", "-
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
-class SftpTargetFile final : public TargetFile {
+}  // namespace
+
+class SftpTarget::File final : public TargetFile {
 public:
-    explicit SftpTargetFile(SftpUpload upload) : m_upload(std::move(upload)) {}
+    File(SftpTarget& target, SftpUpload upload, std::string rel_path)
+        : m_target(target), m_upload(std::move(upload)), m_rel_path(std::move(rel_path)) {}
     Result<void> write(std::string_view data) override { return m_upload.write(data); }
-    // SFTP has no portable fsync: the close is acknowledged once the server has the bytes.
-    Result<void> finish() override { return m_upload.close(); }
+    // SFTP has no portable fsync: the close is acknowledged once the server
+    // has the bytes. The time is set after it, by path.
+    Result<bool> finish(std::int64_t mtime_ns) override {
+        TRY(m_upload.close());
+        return m_target.set_mtime(m_rel_path, mtime_ns);
+    }
 
 private:
+    SftpTarget& m_target;
     SftpUpload m_upload;
+    std::string m_rel_path;
 };
-
-}  // namespace
 
 Digests parse_sha256sum_output(std::string_view output, std::span<const std::string> names) {
     std::map<std::string, std::string, std::less<>> by_name;
@@ -107,25 +114,13 @@ std::string SftpTarget::location(std::string_view rel_path) const {
     return fmt::format("{}:{}", m_session.endpoint(), remote(rel_path));
 }
 
-Result<TargetEntry> SftpTarget::stat(std::string_view rel_path) {
-    TRY_ASSIGN(auto st, m_sftp.stat(remote(rel_path)));
-    return TargetEntry{.exists = st.exists, .is_regular = st.is_regular, .size = st.size};
-}
-
 Result<void> SftpTarget::make_dirs(std::string_view rel_path) {
     return m_sftp.mkdir_p(remote(rel_path));
 }
 
 Result<std::unique_ptr<TargetFile>> SftpTarget::open_write(std::string_view rel_path, std::uint64_t offset) {
     TRY_ASSIGN(auto upload, m_pipeline.open_upload(remote(rel_path), offset));
-    return std::make_unique<SftpTargetFile>(std::move(upload));
-}
-
-Result<void> SftpTarget::rename(std::string_view from, std::string_view to) {
-    if (!m_pipeline.has_posix_rename()) return m_sftp.rename(remote(from), remote(to));
-    const SftpRename one{remote(from), remote(to)};
-    Result<void> renamed = std::move(m_pipeline.posix_rename(std::span(&one, 1)).front());
-    return renamed;
+    return std::make_unique<File>(*this, std::move(upload), std::string(rel_path));
 }
 
 std::vector<Result<bool>> SftpTarget::write_files(std::span<const WholeFile> files) {
@@ -142,15 +137,18 @@ std::vector<Result<bool>> SftpTarget::write_files(std::span<const WholeFile> fil
     return m_pipeline.put(puts);
 }
 
-std::vector<Result<void>> SftpTarget::rename_all(std::span<const RenamePair> renames) {
-    if (!m_pipeline.has_posix_rename()) return Target::rename_all(renames);
+std::vector<Result<void>> SftpTarget::rename(std::span<const RenamePair> renames) {
+    if (!m_pipeline.has_posix_rename()) {
+        return one_at_a_time<void>(renames,
+                                   [&](const RenamePair& r) { return m_sftp.rename(remote(r.from), remote(r.to)); });
+    }
     std::vector<SftpRename> pairs;
     pairs.reserve(renames.size());
     for (const auto& r : renames) pairs.push_back(SftpRename{remote(r.from), remote(r.to)});
     return m_pipeline.posix_rename(pairs);
 }
 
-std::vector<Result<TargetEntry>> SftpTarget::stat_all(std::span<const std::string> rel_paths) {
+std::vector<Result<TargetEntry>> SftpTarget::stat(std::span<const std::string> rel_paths) {
     std::vector<std::string> paths;
     paths.reserve(rel_paths.size());
     for (const auto& p : rel_paths) paths.push_back(remote(p));
@@ -300,7 +298,12 @@ Result<Digests> SftpTarget::digests_from(std::span<const HashCommand> commands,
     return out;
 }
 
-Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> rel_paths) {
+Result<PendingDigests> SftpTarget::sha256(std::span<const std::string> rel_paths) {
+    TRY(request_hashes(rel_paths));
+    return PendingDigests([this] { return collect_hashes(); });
+}
+
+Result<std::optional<Digests>> SftpTarget::hash_now(std::span<const std::string> rel_paths) {
     TRY_ASSIGN(auto can, probe_sha256sum());
     if (!can) return std::optional<Digests>{};
     TRY_ASSIGN(auto commands, sha256_commands(rel_paths));
@@ -310,7 +313,7 @@ Result<std::optional<Digests>> SftpTarget::sha256(std::span<const std::string> r
     return std::optional<Digests>(std::move(*digests));
 }
 
-Result<void> SftpTarget::sha256_request(std::span<const std::string> rel_paths) {
+Result<void> SftpTarget::request_hashes(std::span<const std::string> rel_paths) {
     TRY_ASSIGN(auto can, probe_sha256sum());
     HashRequest request{{rel_paths.begin(), rel_paths.end()}, {}, can};
     if (can && shell()) {
@@ -329,12 +332,12 @@ Result<void> SftpTarget::sha256_request(std::span<const std::string> rel_paths) 
     return {};
 }
 
-Result<std::optional<Digests>> SftpTarget::sha256_collect() {
-    if (m_hash_requests.empty()) return fail(ExitCode::software, "sha256_collect without a sha256_request");
+Result<std::optional<Digests>> SftpTarget::collect_hashes() {
+    if (m_hash_requests.empty()) return fail(ExitCode::software, "SHA-256s collected that were not asked for");
     const HashRequest request = std::move(m_hash_requests.front());
     m_hash_requests.pop_front();
     if (!request.can_hash) return std::optional<Digests>{};
-    if (request.commands.empty()) return sha256(request.rel_paths);
+    if (request.commands.empty()) return hash_now(request.rel_paths);
     auto digests = digests_from(request.commands, [&](const HashCommand&) -> Result<ExecResult> {
         if (!m_shell) return fail(ExitCode::io_error, fmt::format("the remote shell on {} has ended", describe()));
         return m_shell->receive(k_hash_timeout);
@@ -342,7 +345,7 @@ Result<std::optional<Digests>> SftpTarget::sha256_collect() {
     if (digests) return std::optional<Digests>(std::move(*digests));
     if (digests.error().code == ExitCode::unavailable) return std::unexpected(digests.error());
     shell_lost(digests.error());
-    return sha256(request.rel_paths);
+    return hash_now(request.rel_paths);
 }
 
 }  // namespace nasops::sync

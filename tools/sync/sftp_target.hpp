@@ -27,31 +27,28 @@ public:
 
     std::string describe() const override;
     std::string location(std::string_view rel_path) const override;
-    Result<TargetEntry> stat(std::string_view rel_path) override;
+    // The many-item calls go through an SftpPipeline: many requests in flight at once.
+    std::vector<Result<TargetEntry>> stat(std::span<const std::string> rel_paths) override;
     Result<void> make_dirs(std::string_view rel_path) override;
     Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel_path, std::uint64_t offset) override;
-    // posix-rename@openssh.com where the server has it (OpenSSH): `to` is
-    // replaced atomically; elsewhere as Sftp::rename.
-    Result<void> rename(std::string_view from, std::string_view to) override;
+    std::vector<Result<bool>> write_files(std::span<const WholeFile> files) override;
+    // posix-rename@openssh.com where the server has it (OpenSSH): each `to` is
+    // replaced atomically; elsewhere as Sftp::rename, one at a time.
+    std::vector<Result<void>> rename(std::span<const RenamePair> renames) override;
     Result<void> remove(std::string_view rel_path) override;
-    Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) override;
     Result<void> commit() override;
     Result<std::uint64_t> available_space() override;
-    Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) override;
-    // The hashes go to the remote shell at the request and are read at the collect.
-    Result<void> sha256_request(std::span<const std::string> rel_paths) override;
-    Result<std::optional<Digests>> sha256_collect() override;
-    // The batches go through an SftpPipeline: many requests in flight at once.
-    std::vector<Result<bool>> write_files(std::span<const WholeFile> files) override;
-    std::vector<Result<void>> rename_all(std::span<const RenamePair> renames) override;
-    std::vector<Result<TargetEntry>> stat_all(std::span<const std::string> rel_paths) override;
-
-    SshSession& session() { return m_session; }
+    // The hash commands go to the remote shell now; their output is read at the collect.
+    Result<PendingDigests> sha256(std::span<const std::string> rel_paths) override;
 
 private:
+    class File;  // a TargetFile: an SftpUpload
+
     SftpTarget(SshSession session, Sftp sftp, SftpPipeline pipeline, TargetSpec spec);
 
     std::string remote(std::string_view rel_path) const;
+    // Sets the modification time: false when the server refuses to.
+    Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns);
     Result<bool> probe_sha256sum();
     // Runs argv on the NAS in this target's remote shell, started on first
     // use; where no shell can be started, or it ended, by one exec each.
@@ -74,6 +71,13 @@ private:
     // Whether `argv` followed by /dev/null prints the SHA-256 of nothing on
     // the NAS; asked once, the answer kept in `known`.
     Result<bool> hashes_right(std::vector<std::string> argv, std::optional<bool>& known);
+    // sha256 in its two halves: the request sends the hash commands of
+    // `rel_paths` to the remote shell; the collect reads the output of the
+    // oldest request not collected yet.
+    Result<void> request_hashes(std::span<const std::string> rel_paths);
+    Result<std::optional<Digests>> collect_hashes();
+    // The hashes of `rel_paths` at once: in the shell where it is idle, else by exec.
+    Result<std::optional<Digests>> hash_now(std::span<const std::string> rel_paths);
     struct HashRequest {
         std::vector<std::string> rel_paths;
         std::vector<HashCommand> commands;  // sent to the shell; none: hashed by exec at the collect

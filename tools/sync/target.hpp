@@ -1,12 +1,19 @@
 #pragma once
 
-// Where files are uploaded to: one small interface above a local folder and
+// Where files are uploaded to: one narrow interface above a local folder and
 // an SFTP server, so that the upload logic is one code path and is tested
 // without a network. Paths given to a Target are relative to its root,
 // '/'-separated; the empty path is the root itself.
+//
+// The calls that take many items (stat, write_files, rename) answer one
+// result per item, in order, so that a target with a network between keeps
+// many requests in flight (the SFTP target pipelines them); a caller with one
+// item passes a span of one. Errors follow the ssh module: ExitCode::unavailable
+// means the target is gone (connection lost) and this Target must not be used
+// again; once an item fails so, every later one does too. Any other code is
+// about the one file or folder named in the message.
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,14 +39,11 @@ public:
     virtual ~TargetFile() = default;
     // Appends `data` at the current offset.
     virtual Result<void> write(std::string_view data) = 0;
-    // Sends what is buffered, makes the bytes durable where the target can
-    // (fsync), and closes the file.
-    virtual Result<void> finish() = 0;
+    // Sends what is buffered, sets the modification time, makes the bytes
+    // durable where the target can (fsync), and closes the file. False when
+    // the target refused the time (some NAS do): the data is there all the same.
+    virtual Result<bool> finish(std::int64_t mtime_ns) = 0;
 };
-
-// One SHA-256 (64 hex digits) per path asked for; nullopt for a file that
-// does not exist.
-using Digests = std::vector<std::optional<std::string>>;
 
 // A small file for Target::write_files: its whole contents, already read.
 struct WholeFile {
@@ -53,9 +57,24 @@ struct RenamePair {
     std::string to;
 };
 
-// Errors follow the ssh module: ExitCode::unavailable means the target is gone
-// (connection lost) and this Target must not be used again; any other code is
-// about the one file or folder named in the message.
+// One SHA-256 (64 hex digits) per path asked for; nullopt for a file that
+// does not exist.
+using Digests = std::vector<std::optional<std::string>>;
+
+// The SHA-256s asked of a target (Target::sha256), which it may still be
+// computing. collect() returns them, once, waiting for the target if need be:
+// nullopt when the target cannot hash (the caller then verifies by size).
+class PendingDigests {
+public:
+    using Collect = std::move_only_function<Result<std::optional<Digests>>()>;
+    explicit PendingDigests(Collect collect) : m_collect(std::move(collect)) {}
+
+    Result<std::optional<Digests>> collect();
+
+private:
+    Collect m_collect;
+};
+
 class Target {
 public:
     virtual ~Target() = default;
@@ -64,60 +83,57 @@ public:
     virtual std::string describe() const = 0;
     // Where `rel_path` is on the target, for messages.
     virtual std::string location(std::string_view rel_path) const = 0;
-
-    // Metadata of `rel_path`; a missing path is exists == false, not an Error.
-    virtual Result<TargetEntry> stat(std::string_view rel_path) = 0;
+    // Metadata of each path; a missing path is exists == false, not an Error.
+    virtual std::vector<Result<TargetEntry>> stat(std::span<const std::string> rel_paths) = 0;
     // Creates the folder `rel_path` and every missing parent; an existing folder is success.
     virtual Result<void> make_dirs(std::string_view rel_path) = 0;
     // Opens `rel_path` for writing at `offset`: 0 creates or truncates it; more
     // keeps its first `offset` bytes (a resumed upload) and drops the rest. An
     // offset past the file's end is an Error.
     virtual Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel_path, std::uint64_t offset) = 0;
-    // Renames `from` to `to`, replacing `to`.
-    virtual Result<void> rename(std::string_view from, std::string_view to) = 0;
-    virtual Result<void> remove(std::string_view rel_path) = 0;
-    // Sets the modification time. Returns false when the target refuses to
-    // (some NAS do): the caller logs that once and goes on.
-    virtual Result<bool> set_mtime(std::string_view rel_path, std::int64_t mtime_ns) = 0;
-    // The batches below do what the one-file calls do, for many files at
-    // once, so that a target with a network between can keep many requests
-    // in flight. Each returns one result per item, in order; once an item
-    // fails with ExitCode::unavailable, every later one does too. The
-    // defaults make the one-file calls in turn.
-
     // Writes each file whole at its rel_path (created or truncated; its folder
-    // must exist), closes it as TargetFile::finish does, and sets its
-    // modification time. Per file as set_mtime: true, false when the target
-    // refused the time (the data is written all the same), or the Error that
-    // lost the file.
-    virtual std::vector<Result<bool>> write_files(std::span<const WholeFile> files);
-    // rename() of each pair.
-    virtual std::vector<Result<void>> rename_all(std::span<const RenamePair> renames);
-    // stat() of each path.
-    virtual std::vector<Result<TargetEntry>> stat_all(std::span<const std::string> rel_paths);
-
+    // must exist) and finishes it as TargetFile::finish does, with its mtime.
+    virtual std::vector<Result<bool>> write_files(std::span<const WholeFile> files) = 0;
+    // Renames each `from` to its `to`, replacing `to`.
+    virtual std::vector<Result<void>> rename(std::span<const RenamePair> renames) = 0;
+    virtual Result<void> remove(std::string_view rel_path) = 0;
     // Makes the renames done so far durable (a local folder: fsync of the
     // folders touched); a no-op where the protocol has no such thing.
     virtual Result<void> commit() = 0;
     // Bytes an unprivileged writer may still use on the file system of the root.
     virtual Result<std::uint64_t> available_space() = 0;
-    // The SHA-256 of each of `rel_paths`, computed on the target side, in one
-    // batch; nullopt when this target cannot compute hashes (the caller then
-    // verifies by size).
-    virtual Result<std::optional<Digests>> sha256(std::span<const std::string> rel_paths) = 0;
-    // sha256() in two halves, so that the target may compute while the
-    // caller goes on writing: sha256_request() asks for the hashes of
-    // `rel_paths`; sha256_collect() returns those of the oldest request not
-    // collected yet. The default computes them at the collect.
-    virtual Result<void> sha256_request(std::span<const std::string> rel_paths);
-    virtual Result<std::optional<Digests>> sha256_collect();
-
-private:
-    std::deque<std::vector<std::string>> m_hash_requests;  // of the default halves
+    // Asks for the SHA-256 of each path, computed on the target side. The
+    // target may compute them while the caller goes on writing: the returned
+    // PendingDigests collects them. Collect in the order asked.
+    virtual Result<PendingDigests> sha256(std::span<const std::string> rel_paths) = 0;
 };
 
 // Makes a new Target, each with its own connection: one per upload worker.
 using TargetFactory = std::function<Result<std::unique_ptr<Target>>()>;
+
+// ---- for implementations ----------------------------------------------------
+
+// A call that takes many items, for a target that does them one at a time:
+// `one(item)` for each item in turn until one fails with
+// ExitCode::unavailable; the items after it get that same Error untried.
+template <class T, class Item, class F>
+std::vector<Result<T>> one_at_a_time(std::span<const Item> items, F&& one) {
+    std::vector<Result<T>> out;
+    out.reserve(items.size());
+    std::optional<Error> gone;
+    for (const auto& item : items) {
+        if (gone) {
+            out.emplace_back(std::unexpected(*gone));
+            continue;
+        }
+        out.push_back(one(item));
+        if (!out.back() && out.back().error().code == ExitCode::unavailable) gone = out.back().error();
+    }
+    return out;
+}
+
+// write_files one file at a time: open_write, write, finish.
+std::vector<Result<bool>> write_each(Target& target, std::span<const WholeFile> files);
 
 // The folder part of a relative path ("a/b/c.mp4" -> "a/b", "c.mp4" -> "").
 std::string_view parent_of(std::string_view rel_path) noexcept;

@@ -29,15 +29,20 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
             if (problem) found[i] = VerifyProblem{row, std::move(problem->what), std::move(problem->detail)};
             return !problem;
         };
+        std::vector<std::string> names;
+        names.reserve(rows.size());
+        for (const auto& row : rows) names.push_back(row.rel_path);
+        auto stats = target.stat(names);
         std::vector<std::size_t> to_hash;
         for (std::size_t i = 0; i < rows.size(); ++i) {
-            TRY_ASSIGN(auto st, target.stat(rows[i].rel_path));
+            TRY_ASSIGN(auto st, std::move(stats[i]));
             if (judge(i, st) && can_hash && rows[i].sha256) to_hash.push_back(i);
         }
         if (!to_hash.empty()) {
             std::vector<std::string> paths;
             for (auto i : to_hash) paths.push_back(rows[i].rel_path);
-            TRY_ASSIGN(auto digests, target.sha256(paths));
+            TRY_ASSIGN(auto pending, target.sha256(paths));
+            TRY_ASSIGN(auto digests, pending.collect());
             if (!digests) {
                 if (verify == Verify::sha256)
                     return fail(ExitCode::unavailable,

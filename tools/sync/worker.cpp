@@ -333,15 +333,13 @@ private:
         m_run.bytes_done += bytes;
     }
 
-    // The outcome of setting a temporary copy's modification time: a target
-    // that refuses is logged once; a lost target fails the attempt (false).
-    bool stamped(const FileRow& row, const Result<bool>& set) {
-        if (!set && released_if_gone(row, set.error())) return false;
-        if ((!set || !*set) && !m_run.mtime_refusal_logged.exchange(true)) {
-            m_log.warning("{} does not let modification times be set ({}); the database keeps them",
-                          m_target->describe(), set ? "refused" : set.error().message);
+    // The outcome of a finished copy: its bytes are there; `time_set` says
+    // whether its modification time is too. A target that refuses is logged once.
+    void stamped(bool time_set) {
+        if (!time_set && !m_run.mtime_refusal_logged.exchange(true)) {
+            m_log.warning("{} does not let modification times be set (refused); the database keeps them",
+                          m_target->describe());
         }
-        return true;
     }
 
     // A file written under its temporary name, its time set: it waits for the batch verify.
@@ -357,7 +355,7 @@ private:
         // An earlier attempt on this same version left a partial copy: resume it.
         std::uint64_t offset = 0;
         if (row.started_at) {
-            auto partial = m_target->stat(temp);
+            auto partial = std::move(m_target->stat(std::span(&temp, 1)).front());
             if (!partial && target_gone(partial.error())) return;
             if (partial && partial->exists && partial->is_regular && partial->size <= row.version.size)
                 offset = partial->size;
@@ -408,11 +406,12 @@ private:
             position = end;
         }
         if (!unchanged_after_read(row, fd->get(), position)) return;
-        if (auto finished = (*file)->finish(); !finished) {
+        auto finished = (*file)->finish(row.version.mtime_ns);
+        if (!finished) {
             target_error(row, finished.error(), timing.elapsed());
             return;
         }
-        if (!stamped(row, m_target->set_mtime(temp, row.version.mtime_ns))) return;
+        stamped(*finished);
         stage(row, temp, hash.hex_digest(), timing);
     }
 
@@ -509,7 +508,7 @@ private:
                 target_error(f.row, written[i].error(), f.timing.elapsed());
                 continue;
             }
-            if (!stamped(f.row, written[i])) continue;
+            stamped(*written[i]);
             stage(f.row, std::move(f.temp), std::move(f.sha256), f.timing);
         }
     }
@@ -556,7 +555,12 @@ private:
         m_verifying = std::exchange(m_staged, {});
         m_staged_bytes = 0;
         if (!hashing()) return;
-        if (auto asked = m_target->sha256_request(temp_names(m_verifying)); !asked) fail_batch(asked.error());
+        auto asked = m_target->sha256(temp_names(m_verifying));
+        if (!asked) {
+            fail_batch(asked.error());
+            return;
+        }
+        m_hashes.emplace(std::move(*asked));
     }
 
     // Checks the batch whose verify has begun against the target (its hashes,
@@ -570,7 +574,9 @@ private:
 
         bool hashed = false;
         if (hashing()) {
-            auto digests = m_target->sha256_collect();
+            auto digests =
+                m_hashes ? m_hashes->collect() : fail(ExitCode::software, "the batch's SHA-256s were never asked for");
+            m_hashes.reset();
             if (!digests) {
                 fail_batch(digests.error());
                 return;
@@ -590,7 +596,7 @@ private:
         }
         if (!hashed && mode != Verify::sha256 && mode != Verify::none) {
             verified_by = "size";
-            const auto stats = m_target->stat_all(temp_names(m_verifying));
+            const auto stats = m_target->stat(temp_names(m_verifying));
             for (std::size_t i = 0; i < m_verifying.size(); ++i) {
                 const auto& st = stats[i];
                 if (!st) {
@@ -619,7 +625,7 @@ private:
             std::vector<RenamePair> pairs;
             pairs.reserve(good.size());
             for (auto i : good) pairs.push_back(RenamePair{m_verifying[i].temp, m_verifying[i].row.rel_path});
-            const auto moved = m_target->rename_all(pairs);
+            const auto moved = m_target->rename(pairs);
             for (std::size_t k = 0; k < good.size(); ++k) {
                 auto& s = m_verifying[good[k]];
                 if (moved[k]) {
@@ -736,8 +742,9 @@ private:
     LogBatch m_log{logger()};
     std::vector<Staged> m_staged;  // written, waiting for their verify
     std::uint64_t m_staged_bytes = 0;
-    std::vector<Staged> m_verifying;    // the batch whose verify has begun
-    std::vector<FileRow> m_small_rows;  // small files waiting for their batch, not started
+    std::vector<Staged> m_verifying;         // the batch whose verify has begun
+    std::optional<PendingDigests> m_hashes;  // its SHA-256s, asked of the target
+    std::vector<FileRow> m_small_rows;       // small files waiting for their batch, not started
     std::uint64_t m_small_bytes = 0;
     std::set<std::string> m_folders_made;
     std::optional<std::uint64_t> m_space;
