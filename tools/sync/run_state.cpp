@@ -8,7 +8,7 @@ namespace nasops::sync {
 
 namespace {
 
-constexpr std::size_t k_fetch = 256;  // rows taken from the queue at a time
+constexpr std::size_t k_rows_per_fetch = 256;  // rows taken from the queue at a time
 
 }  // namespace
 
@@ -51,8 +51,8 @@ RunState::RunState(const RunOptions& run_options, Queue& run_queue, const Clock&
 Result<std::optional<FileRow>> RunState::next() {
     std::lock_guard lock(m_mutex);
     if (m_buffer.empty() && !m_exhausted) {
-        TRY_ASSIGN(auto rows, queue.eligible(m_last_id, k_fetch));
-        if (rows.size() < k_fetch) m_exhausted = true;
+        TRY_ASSIGN(auto rows, queue.eligible(m_last_id, k_rows_per_fetch));
+        if (rows.size() < k_rows_per_fetch) m_exhausted = true;
         for (auto& r : rows) {
             m_last_id = r.id;
             m_buffer.push_back(std::move(r));

@@ -50,7 +50,7 @@ struct Staged {
     std::string temp;
     std::string sha256;  // of the local file, from the upload's read pass
     AttemptResult attempt;
-    bool done = false;
+    bool outcome_recorded = false;  // completed, failed or released: nothing is left to do for it
 };
 
 // The clock of one attempt, and what it has sent so far.
@@ -94,7 +94,7 @@ public:
         }
         // Not zeroed: a run of small files never touches these pages, nor counts them in its RSS.
         for (auto& buffer : m_buffers) buffer = std::make_unique_for_overwrite<char[]>(k_chunk);
-        while (!m_dead && m_run.may_start()) {
+        while (!m_target_lost && m_run.may_start()) {
             auto row = m_run.next();
             if (!row) {
                 m_run.fatal(row.error());
@@ -103,19 +103,19 @@ public:
             if (!*row) break;
             if (is_small(**row)) {
                 add_small(**row);
-                if (!m_dead && small_batch_full()) flush_small();
+                if (!m_target_lost && small_batch_full()) flush_small();
             } else {
                 upload(**row);
             }
-            if (!m_dead && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
-                            m_staged_bytes >= k_batch_bytes))
+            if (!m_target_lost && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
+                                   m_staged_bytes >= k_batch_bytes))
                 verify_and_commit();
             m_log.flush();
         }
-        if (!m_dead) flush_small();
+        if (!m_target_lost) flush_small();
         drop_small();
-        if (!m_dead) verify_and_commit();
-        if (!m_dead) finish_verify();
+        if (!m_target_lost) verify_and_commit();
+        if (!m_target_lost) finish_verify();
         release_staged();
         m_log.flush();
     }
@@ -123,19 +123,24 @@ public:
 private:
     // ---- outcomes of one file ------------------------------------------------
 
-    bool check(const Result<void>& r) {
+    // Whether a change to the queue was saved; a database failure is the run's
+    // fatal error, and stops it.
+    bool saved_in_queue(const Result<void>& r) {
         if (!r) m_run.fatal(r.error());
         return static_cast<bool>(r);
     }
 
-    void released(const FileRow& row, std::string_view reason) {
-        if (!check(m_run.queue.release(row.id))) return;
+    // The file goes back to pending without counting an attempt (the run
+    // stopped, the target is gone); `reason` is said in its transfer record.
+    void release_to_pending(const FileRow& row, std::string_view reason) {
+        if (!saved_in_queue(m_run.queue.release(row.id))) return;
         m_run.reporter.transfer(row, FileState::pending, {{"reason", reason}});
     }
 
-    void changed(const FileRow& row, const FileVersion& now) {
+    // The local file changed during its upload: queued again as its new version.
+    void requeue_changed(const FileRow& row, const FileVersion& now) {
         m_log.info("{} changed while it was being uploaded; it will be uploaded once it is stable", local_path(row));
-        if (!check(m_run.queue.mark_changed(row.id, now))) return;
+        if (!saved_in_queue(m_run.queue.mark_changed(row.id, now))) return;
         m_run.reporter.transfer(row, FileState::pending, {{"reason", "changed"}});
     }
 
@@ -174,7 +179,7 @@ private:
     // this worker stops, and whatever it holds goes back to pending.
     bool target_gone(const Error& error) {
         if (!m_run.target_lost(error)) return false;
-        m_dead = true;
+        m_target_lost = true;
         return true;
     }
 
@@ -185,16 +190,16 @@ private:
     }
 
     // Whether `error` says the target is gone; if so `row` is released.
-    bool released_if_gone(const FileRow& row, const Error& error) {
+    bool release_if_gone(const FileRow& row, const Error& error) {
         if (!target_gone(error)) return false;
-        released(row, "target unavailable");
+        release_to_pending(row, "target unavailable");
         return true;
     }
 
     // A target error about the file in hand: the target is gone (the file is
     // released) or this attempt failed.
     void target_error(const FileRow& row, const Error& error, const AttemptResult& attempt) {
-        if (!released_if_gone(row, error)) failed_attempt(row, error, attempt);
+        if (!release_if_gone(row, error)) failed_attempt(row, error, attempt);
     }
 
     // ---- one upload ------------------------------------------------------------
@@ -226,10 +231,10 @@ private:
         return join_path(parent_of(row.rel_path), temp_name_for(name_of(row.rel_path)));
     }
 
-    // Whether the file, sent from `offset`, fits on the target; a file that
-    // does not is held (STORAGE_WARNING) and one whose target is gone is
-    // recorded as such.
-    bool fits(const FileRow& row, std::uint64_t offset) {
+    // Whether the file, sent from `offset`, fits on the target: then its room
+    // is taken off the free-space reading. A file that does not fit is held
+    // (STORAGE_WARNING); one whose target is gone is recorded as such.
+    bool reserve_room(const FileRow& row, std::uint64_t offset) {
         const auto room = has_room(row.version.size - offset);
         if (!room) return false;
         if (*room) return true;
@@ -260,8 +265,8 @@ private:
     // file is not started (held for room, target gone, database failure): the
     // outcome is recorded already.
     std::optional<Steady::time_point> start_attempt(const FileRow& row, std::uint64_t offset) {
-        if (!fits(row, offset)) return std::nullopt;
-        if (!check(m_run.queue.mark_transferring(row.id))) return std::nullopt;
+        if (!reserve_room(row, offset)) return std::nullopt;
+        if (!saved_in_queue(m_run.queue.mark_transferring(row.id))) return std::nullopt;
         return announce(row, offset);
     }
 
@@ -277,7 +282,7 @@ private:
                 const std::string why = "the local file is gone: it was removed before it could be uploaded";
                 const int attempt_no = row.attempts + 1;
                 m_log.warning("{}: {}", path, why);
-                if (!check(m_run.queue.mark_vanished(row.id, why))) return std::nullopt;
+                if (!saved_in_queue(m_run.queue.mark_vanished(row.id, why))) return std::nullopt;
                 m_log.audit(AuditEvent::transfer_failed,
                             {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
                 m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
@@ -291,7 +296,7 @@ private:
             return std::nullopt;
         }
         if (file_version(opened->st) != row.version) {
-            changed(row, file_version(opened->st));
+            requeue_changed(row, file_version(opened->st));
             return std::nullopt;
         }
         return std::move(opened->fd);
@@ -302,7 +307,7 @@ private:
     bool unchanged_after_read(const FileRow& row, int fd, std::uint64_t read) {
         struct stat st {};
         if (::fstat(fd, &st) == 0 && file_version(st) == row.version && read == row.version.size) return true;
-        changed(row, file_version(st));
+        requeue_changed(row, file_version(st));
         return false;
     }
 
@@ -325,17 +330,18 @@ private:
         return true;
     }
 
-    // Counts bytes handed to the target for a file, after the bandwidth limit allows them.
-    void sending(std::uint64_t bytes, Timing& timing) {
+    // Waits until the bandwidth limit allows `bytes` more, then counts them as
+    // sent for the file and the run.
+    void throttle_and_count(std::uint64_t bytes, Timing& timing) {
         if (m_run.limiter) m_run.limiter->consume(bytes);
         timing.attempt.bytes_sent += bytes;
         m_run.bytes_sent += bytes;
         m_run.bytes_done += bytes;
     }
 
-    // The outcome of a finished copy: its bytes are there; `time_set` says
-    // whether its modification time is too. A target that refuses is logged once.
-    void stamped(bool time_set) {
+    // A copy is finished: `time_set` says whether its modification time is
+    // set too. A target that refuses is logged once per run.
+    void note_mtime_refusal(bool time_set) {
         if (!time_set && !m_run.mtime_refusal_logged.exchange(true)) {
             m_log.warning("{} does not let modification times be set (refused); the database keeps them",
                           m_target->describe());
@@ -380,7 +386,7 @@ private:
         for (;;) {
             if (m_run.must_abandon()) {
                 file->reset();
-                released(row, m_run.interrupted() ? "interrupted" : "stopped");
+                release_to_pending(row, m_run.interrupted() ? "interrupted" : "stopped");
                 return;
             }
             auto& buffer = m_buffers[turn];
@@ -397,7 +403,7 @@ private:
             const auto end = position + chunk.size();
             if (end > offset) {
                 const auto data = chunk.substr(offset > position ? offset - position : 0);
-                sending(data.size(), timing);
+                throttle_and_count(data.size(), timing);
                 if (auto written = (*file)->write(data); !written) {
                     target_error(row, written.error(), timing.elapsed());
                     return;
@@ -411,7 +417,7 @@ private:
             target_error(row, finished.error(), timing.elapsed());
             return;
         }
-        stamped(*finished);
+        note_mtime_refusal(*finished);
         stage(row, temp, hash.hex_digest(), timing);
     }
 
@@ -438,18 +444,18 @@ private:
         std::vector<FileRow> rows;
         rows.reserve(m_small_rows.size());
         for (auto& row : m_small_rows)
-            if (!m_dead && fits(row, 0)) rows.push_back(std::move(row));
+            if (!m_target_lost && reserve_room(row, 0)) rows.push_back(std::move(row));
         m_small_rows.clear();
         std::vector<std::int64_t> ids;
         ids.reserve(rows.size());
         for (const auto& row : rows) ids.push_back(row.id);
-        if (ids.empty() || !check(m_run.queue.mark_transferring(ids))) return {};
+        if (ids.empty() || !saved_in_queue(m_run.queue.mark_transferring(ids))) return {};
 
         std::vector<SmallFile> files;
         files.reserve(rows.size());
         for (auto& row : rows) {
-            if (m_dead) {
-                released(row, "target unavailable");
+            if (m_target_lost) {
+                release_to_pending(row, "target unavailable");
                 continue;
             }
             Timing timing{announce(row, 0)};
@@ -472,7 +478,7 @@ private:
             if (read_error || !unchanged_after_read(row, fd->get(), got)) continue;
             data.resize(got);
             if (!make_folder(row, timing)) continue;
-            sending(data.size(), timing);
+            throttle_and_count(data.size(), timing);
             auto digest = sha256_hex(data);
             auto temp = temp_path(row);
             files.push_back(SmallFile{std::move(row), std::move(temp), std::move(data), std::move(digest), timing});
@@ -493,8 +499,8 @@ private:
         const auto batched = std::exchange(m_small_bytes, 0);
         auto batch = read_small();
         m_run.bytes_batched -= batched;
-        if (m_dead) {
-            for (const auto& f : batch) released(f.row, "target unavailable");
+        if (m_target_lost) {
+            for (const auto& f : batch) release_to_pending(f.row, "target unavailable");
             return;
         }
         if (batch.empty()) return;
@@ -508,7 +514,7 @@ private:
                 target_error(f.row, written[i].error(), f.timing.elapsed());
                 continue;
             }
-            stamped(*written[i]);
+            note_mtime_refusal(*written[i]);
             stage(f.row, std::move(f.temp), std::move(f.sha256), f.timing);
         }
     }
@@ -551,7 +557,7 @@ private:
     // this worker writes the next batch.
     void verify_and_commit() {
         finish_verify();
-        if (m_staged.empty() || m_dead) return;
+        if (m_staged.empty() || m_target_lost) return;
         m_verifying = std::exchange(m_staged, {});
         m_staged_bytes = 0;
         if (!hashing()) return;
@@ -610,18 +616,18 @@ private:
         // Bad copies are removed; verified ones take their final names, all
         // renames of the batch at once.
         std::vector<std::size_t> good;
-        for (std::size_t i = 0; i < m_verifying.size() && !m_dead; ++i) {
+        for (std::size_t i = 0; i < m_verifying.size() && !m_target_lost; ++i) {
             auto& s = m_verifying[i];
             if (!problems[i]) {
                 good.push_back(i);
                 continue;
             }
-            s.done = true;
-            if (auto removed = m_target->remove(s.temp); !removed && released_if_gone(s.row, removed.error())) continue;
+            s.outcome_recorded = true;
+            if (auto removed = m_target->remove(s.temp); !removed && release_if_gone(s.row, removed.error())) continue;
             failed_attempt(s.row, Error{*problems[i], ExitCode::data_error}, s.attempt);
         }
         std::vector<std::size_t> renamed;
-        if (!m_dead && !good.empty()) {
+        if (!m_target_lost && !good.empty()) {
             std::vector<RenamePair> pairs;
             pairs.reserve(good.size());
             for (auto i : good) pairs.push_back(RenamePair{m_verifying[i].temp, m_verifying[i].row.rel_path});
@@ -632,14 +638,14 @@ private:
                     renamed.push_back(good[k]);
                     continue;
                 }
-                s.done = true;
+                s.outcome_recorded = true;
                 target_error(s.row, moved[k].error(), s.attempt);
             }
         }
         if (!renamed.empty()) {
             if (auto committed = m_target->commit(); !committed) {
                 for (auto i : renamed) {
-                    m_verifying[i].done = true;
+                    m_verifying[i].outcome_recorded = true;
                     target_error(m_verifying[i].row, committed.error(), m_verifying[i].attempt);
                 }
                 renamed.clear();
@@ -650,13 +656,13 @@ private:
             completions.reserve(renamed.size());
             for (auto i : renamed)
                 completions.push_back({m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt});
-            if (!check(m_run.queue.mark_completed(completions))) {
+            if (!saved_in_queue(m_run.queue.mark_completed(completions))) {
                 release_staged();
                 return;
             }
         }
         for (auto i : renamed) complete(m_verifying[i], verified_by);
-        if (m_dead) {
+        if (m_target_lost) {
             release_staged();
             return;
         }
@@ -666,7 +672,7 @@ private:
     // Reports a file whose completion the queue has recorded, and removes its
     // local copy when asked to.
     void complete(Staged& s, const std::string& verified_by) {
-        s.done = true;
+        s.outcome_recorded = true;
         const auto& row = s.row;
         const auto path = local_path(row);
         const auto size = row.version.size;
@@ -713,7 +719,7 @@ private:
             return;
         }
         for (auto& s : m_verifying) {
-            s.done = true;
+            s.outcome_recorded = true;
             failed_attempt(s.row, error, s.attempt);
         }
         m_verifying.clear();
@@ -724,9 +730,9 @@ private:
     void release_staged() {
         for (auto* batch : {&m_verifying, &m_staged}) {
             for (auto& s : *batch) {
-                if (s.done) continue;
-                s.done = true;
-                released(s.row, m_dead ? "target unavailable" : "stopped");
+                if (s.outcome_recorded) continue;
+                s.outcome_recorded = true;
+                release_to_pending(s.row, m_target_lost ? "target unavailable" : "stopped");
             }
             batch->clear();
         }
@@ -751,7 +757,7 @@ private:
     Steady::time_point m_space_at;
     bool m_space_unknown = false;
     bool m_no_room_logged = false;
-    bool m_dead = false;
+    bool m_target_lost = false;  // the target is gone (target_gone): this worker stops
 };
 
 }  // namespace

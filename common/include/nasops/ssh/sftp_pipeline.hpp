@@ -91,7 +91,8 @@ private:
 
 class SftpPipeline {
 public:
-    // Requests sent before the first reply is waited for; more wait their turn.
+    // The files put() has open on the server at once (OPEN sent, CLOSE not
+    // yet answered); each further file is opened when one of them is closed.
     static constexpr std::size_t k_max_files_open = 64;
     // Bytes per WRITE request where the server does not tell its limit:
     // every SFTP server accepts 32 KiB.
