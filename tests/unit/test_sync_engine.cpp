@@ -14,6 +14,7 @@
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "nasops/db/store.hpp"
+#include "nasops/db/transfer_stats.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/clock.hpp"
 #include "nasops/util/sha256.hpp"
@@ -467,7 +468,7 @@ TEST_F(SyncEngine, ManyFilesWithParallelJobs) {
     EXPECT_EQ(s.uploaded, 300u);
     for (int i = 0; i < 300; i += 37)
         EXPECT_EQ(read_file(nas / ("d" + std::to_string(i % 7)) / ("f" + std::to_string(i))), std::to_string(i));
-    EXPECT_EQ(queue.status().value().completed, 300u);
+    EXPECT_EQ(read_transfer_queue(store.db(), clock.now()).value().completed, 300u);
 }
 
 TEST_F(SyncEngine, OneFailureInABatchOfSmallFilesFailsThatFileOnly) {
@@ -524,7 +525,7 @@ TEST_F(SyncEngine, LimitsAndInterruptStopANewFileFromStarting) {
     EXPECT_EQ(s.uploaded, 0u);
     EXPECT_TRUE(s.interrupted);
     EXPECT_EQ(s.exit_code(), ExitCode::interrupted);
-    EXPECT_EQ(queue.status().value().transferring, 0u);
+    EXPECT_EQ(read_transfer_queue(store.db(), clock.now()).value().transferring, 0u);
 }
 
 TEST_F(SyncEngine, MtimeRefusalIsNotAFailure) {

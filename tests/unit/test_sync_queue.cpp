@@ -10,6 +10,7 @@
 
 #include "fixtures/temp_dir.hpp"
 #include "nasops/db/store.hpp"
+#include "nasops/db/transfer_stats.hpp"
 #include "nasops/util/clock.hpp"
 #include "sync/queue.hpp"
 #include "sync/schema.hpp"
@@ -278,7 +279,7 @@ TEST_F(SyncQueue, ScanBatchesCommitAndRollBackOnError) {
     EXPECT_FALSE(queue.register_file("/src", file("outside-scan", 1, k_t0)));
 }
 
-TEST_F(SyncQueue, StatusNumbers) {
+TEST_F(SyncQueue, TheQueueRecordsWhatTheTransferFiguresRead) {
     add(file("done1.mp4", 1000, k_t0 - 3h));
     add(file("done2.mp4", 3000, k_t0 - 3h));
     add(file("bad.mp4", 50, k_t0 - 3h));
@@ -295,31 +296,25 @@ TEST_F(SyncQueue, StatusNumbers) {
     ASSERT_TRUE(queue.mark_failed_attempt(row("bad.mp4").id, "boom", {}));
     clock.advance(10min);
 
-    const auto st = queue.status().value();
+    // The figures nasops-sync status and nasops-health read (common's transfer_stats).
+    const auto st = read_transfer_queue(store.db(), clock.now()).value();
     EXPECT_EQ(st.pending, 2u);  // new.mp4 and bad.mp4 (in backoff)
     EXPECT_EQ(st.transferring, 0u);
     EXPECT_EQ(st.completed, 2u);
     EXPECT_EQ(st.failed, 0u);
-    EXPECT_EQ(st.bytes_pending, 750u);
+    EXPECT_EQ(st.bytes_queued, 750u);
     ASSERT_TRUE(st.oldest_pending_age);
     EXPECT_EQ(*st.oldest_pending_age, Duration(3h + 10min)) << "bad.mp4 was discovered at t0";
-    EXPECT_EQ(st.last_hour.completed, 1u);
-    EXPECT_EQ(st.last_hour.failed, 1u);
-    EXPECT_DOUBLE_EQ(st.last_hour.success_ratio().value(), 0.5);
-    EXPECT_DOUBLE_EQ(st.last_hour.bytes_per_second().value(), 1500.0);
-    EXPECT_EQ(st.last_day.completed, 2u);
-    EXPECT_DOUBLE_EQ(st.last_day.success_ratio().value(), 2.0 / 3.0);
-    EXPECT_DOUBLE_EQ(st.last_day.bytes_per_second().value(), 4000.0 / 3.0);
     EXPECT_EQ(st.last_success, rfc3339_millis(k_t0 + 3h));
-}
-
-TEST_F(SyncQueue, EmptyStatusHasNoRatios) {
-    const auto st = queue.status().value();
-    EXPECT_EQ(st.pending + st.completed + st.failed + st.transferring, 0u);
-    EXPECT_FALSE(st.oldest_pending_age);
-    EXPECT_FALSE(st.last_hour.success_ratio());
-    EXPECT_FALSE(st.last_day.bytes_per_second());
-    EXPECT_FALSE(st.last_success);
+    const auto last_hour = read_transfer_window(store.db(), clock.now() - 1h).value();
+    EXPECT_EQ(last_hour.completed, 1u);
+    EXPECT_EQ(last_hour.failed, 1u);
+    EXPECT_DOUBLE_EQ(last_hour.success_ratio().value(), 0.5);
+    EXPECT_DOUBLE_EQ(last_hour.bytes_per_second().value(), 1500.0);
+    const auto last_day = read_transfer_window(store.db(), clock.now() - 24h).value();
+    EXPECT_EQ(last_day.completed, 2u);
+    EXPECT_DOUBLE_EQ(last_day.success_ratio().value(), 2.0 / 3.0);
+    EXPECT_DOUBLE_EQ(last_day.bytes_per_second().value(), 4000.0 / 3.0);
 }
 
 namespace {

@@ -138,17 +138,6 @@ bool Eligibility::stable(const FileVersion& version) const {
     return stable(rfc3339_millis(stable_since_for(m_now, version)));
 }
 
-std::optional<double> WindowStats::success_ratio() const noexcept {
-    const auto total = completed + failed;
-    if (total == 0) return std::nullopt;
-    return static_cast<double>(completed) / static_cast<double>(total);
-}
-
-std::optional<double> WindowStats::bytes_per_second() const noexcept {
-    if (completed == 0 || seconds <= 0) return std::nullopt;
-    return static_cast<double>(bytes) / seconds;
-}
-
 Queue::Queue(SQLite::Database& db, const Clock& clock, QueuePolicy policy)
     : m_db(db), m_clock(clock), m_policy(policy) {}
 
@@ -550,70 +539,6 @@ Result<void> Queue::for_each(std::optional<FileState> state, const std::function
         if (state) q.bind(1, std::string(state_name(*state)));
         while (q.executeStep()) visit(read_row(q));
         return {};
-    });
-}
-
-Result<QueueStatus> Queue::status() {
-    std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "reading the queue status", [&]() -> Result<QueueStatus> {
-        QueueStatus st;
-        const auto now = m_clock.now();
-        {
-            SQLite::Statement q(m_db, "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files GROUP BY state");
-            while (q.executeStep()) {
-                const auto state = parse_state(q.getColumn(0).getString());
-                const auto n = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
-                const auto bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
-                if (!state) continue;
-                switch (*state) {
-                    case FileState::pending:
-                        st.pending = n;
-                        st.bytes_pending += bytes;
-                        break;
-                    case FileState::transferring:
-                        st.transferring = n;
-                        st.bytes_pending += bytes;
-                        break;
-                    case FileState::completed: st.completed = n; break;
-                    case FileState::failed: st.failed = n; break;
-                }
-            }
-        }
-        {
-            SQLite::Statement q(
-                m_db, "SELECT MIN(discovered_at) FROM media_files WHERE state IN ('pending', 'transferring')");
-            if (q.executeStep() && !q.getColumn(0).isNull()) {
-                if (auto t = parse_rfc3339(q.getColumn(0).getString()); t && *t <= now)
-                    st.oldest_pending_age = std::chrono::duration_cast<Duration>(now - *t);
-                else if (t)
-                    st.oldest_pending_age = Duration{0};
-            }
-        }
-        const auto window = [&](std::chrono::system_clock::duration span) {
-            WindowStats w;
-            SQLite::Statement q(m_db,
-                                "SELECT outcome, COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(SUM(seconds), 0) "
-                                "FROM sync_attempts WHERE finished_at >= ? GROUP BY outcome");
-            q.bind(1, rfc3339_millis(now - span));
-            while (q.executeStep()) {
-                const auto n = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
-                if (q.getColumn(0).getString() == "completed") {
-                    w.completed = n;
-                    w.bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
-                    w.seconds = q.getColumn(3).getDouble();
-                } else {
-                    w.failed = n;
-                }
-            }
-            return w;
-        };
-        st.last_hour = window(std::chrono::hours(1));
-        st.last_day = window(std::chrono::hours(24));
-        {
-            SQLite::Statement q(m_db, "SELECT MAX(finished_at) FROM sync_attempts WHERE outcome = 'completed'");
-            if (q.executeStep() && !q.getColumn(0).isNull()) st.last_success = q.getColumn(0).getString();
-        }
-        return st;
     });
 }
 

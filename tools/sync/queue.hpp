@@ -118,30 +118,6 @@ struct AttemptResult {
     double seconds = 0;
 };
 
-struct WindowStats {
-    std::uint64_t completed = 0;
-    std::uint64_t failed = 0;
-    std::uint64_t bytes = 0;  // sent by the completed attempts
-    double seconds = 0;       // spent by the completed attempts
-
-    // completed / (completed + failed); nullopt without attempts.
-    std::optional<double> success_ratio() const noexcept;
-    // bytes / seconds of the completed attempts; nullopt without any.
-    std::optional<double> bytes_per_second() const noexcept;
-};
-
-struct QueueStatus {
-    std::uint64_t pending = 0;
-    std::uint64_t transferring = 0;
-    std::uint64_t completed = 0;
-    std::uint64_t failed = 0;
-    std::uint64_t bytes_pending = 0;             // sizes of the pending and transferring files
-    std::optional<Duration> oldest_pending_age;  // since the oldest pending file was discovered
-    WindowStats last_hour;
-    WindowStats last_day;
-    std::optional<std::string> last_success;  // when the latest upload completed
-};
-
 class Queue {
 public:
     Queue(SQLite::Database& db, const Clock& clock, QueuePolicy policy);
@@ -223,8 +199,6 @@ public:
 
     // Visits the rows, in id order, optionally only those in `state`.
     Result<void> for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit);
-
-    Result<QueueStatus> status();
 
 private:
     std::string now_text() const;
