@@ -33,23 +33,10 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"transfers", "Forecast the daily upload load and the --jobs nasops-sync needs"},
 };
 
-// An option that fills a std::optional only when given.
-template <class T>
-struct Optional {
-    T value{};
-    std::vector<CLI::Option*> options;
-    void add(CLI::Option* option) { options.push_back(option); }
-    std::optional<T> get() const {
-        for (const auto* option : options)
-            if (option->count() > 0) return value;
-        return std::nullopt;
-    }
-};
-
 struct Parsed {
     nasops::capacity::CliOptions cli;
-    Optional<std::string> window, textfile_dir, target, since, svg, html;
-    Optional<std::int64_t> days;
+    nasops::CliOptional<std::string> window, textfile_dir, target, since, svg, html;
+    nasops::CliOptional<std::int64_t> days;
 };
 
 void add_target_option(CLI::App& sub, Parsed& p) {

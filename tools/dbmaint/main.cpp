@@ -47,24 +47,10 @@ constexpr std::array k_subcommands{
 constexpr std::array k_commands{Command::check, Command::stats,  Command::vacuum, Command::analyze, Command::checkpoint,
                                 Command::purge, Command::backup, Command::verify, Command::restore, Command::daily};
 
-// An option that fills a std::optional only when given (several subcommands
-// may add their own CLI11 Option for the same value).
-template <class T>
-struct Optional {
-    T value{};
-    std::vector<CLI::Option*> options;
-    void add(CLI::Option* option) { options.push_back(option->default_str("")); }
-    std::optional<T> get() const {
-        for (const auto* option : options)
-            if (option->count() > 0) return value;
-        return std::nullopt;
-    }
-};
-
 struct Parsed {
     nasops::dbmaint::CliOptions cli;
-    Optional<std::string> into, backup_dir, freelist_ratio, lock_timeout;
-    Optional<std::int64_t> keep_last, keep_days, batch;
+    nasops::CliOptional<std::string> into, backup_dir, freelist_ratio, lock_timeout;
+    nasops::CliOptional<std::int64_t> keep_last, keep_days, batch;
 };
 
 void add_lock_timeout(CLI::App& sub, Parsed& p, std::string_view what) {

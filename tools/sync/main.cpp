@@ -40,24 +40,10 @@ void on_sigint(int /*signal*/) {
     g_interrupted.store(true);
 }
 
-// Options that fill a std::optional only when given.
-// (run and verify share some: each adds its own Option for the same value.)
-template <class T>
-struct Optional {
-    T value{};
-    std::vector<CLI::Option*> options;
-    void add(CLI::Option* option) { options.push_back(option); }
-    std::optional<T> get() const {
-        for (const auto* option : options)
-            if (option->count() > 0) return value;
-        return std::nullopt;
-    }
-};
-
 struct Parsed {
     nasops::sync::CliOptions cli;
-    Optional<std::string> target, min_age, verify, bwlimit, max_duration, max_bytes, lock_timeout, state;
-    Optional<int> jobs, max_retries;
+    nasops::CliOptional<std::string> target, min_age, verify, bwlimit, max_duration, max_bytes, lock_timeout, state;
+    nasops::CliOptional<int> jobs, max_retries;
 };
 
 void add_target_options(CLI::App& sub, Parsed& p) {

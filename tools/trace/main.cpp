@@ -42,24 +42,10 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"export", "Send recorded spans to an OpenTelemetry collector (OTLP/HTTP)"},
 };
 
-// Options that fill a std::optional only when given (several subcommands
-// share some: each adds its own Option for the same value).
-template <class T>
-struct Optional {
-    T value{};
-    std::vector<CLI::Option*> options;
-    void add(CLI::Option* option) { options.push_back(option); }
-    std::optional<T> get() const {
-        for (const auto* option : options)
-            if (option->count() > 0) return value;
-        return std::nullopt;
-    }
-};
-
 struct Parsed {
     nasops::trace::CliOptions cli;
-    Optional<std::string> name, kind, timeout, kill_after, start, end, status, status_message, carrier, since, by,
-        trace_id;
+    nasops::CliOptional<std::string> name, kind, timeout, kill_after, start, end, status, status_message, carrier,
+        since, by, trace_id;
 };
 
 void add_attr_option(CLI::App& sub, Parsed& p) {
@@ -153,7 +139,7 @@ int main(int argc, char** argv) {
                  ->check(CLI::IsMember({"name", "tool"})));
 
     auto* export_ = app->get_subcommand("export");
-    Optional<std::int64_t> batch_size, max_attempts;
+    nasops::CliOptional<std::int64_t> batch_size, max_attempts;
     batch_size.add(
         export_->add_option("--batch-size", batch_size.value, "Spans per request (default 512)")->type_name("N"));
     max_attempts.add(export_
@@ -162,8 +148,8 @@ int main(int argc, char** argv) {
                          ->type_name("N"));
 
     auto* logs = app->get_subcommand("logs");
-    Optional<std::string> tool, level;
-    Optional<std::int64_t> top;
+    nasops::CliOptional<std::string> tool, level;
+    nasops::CliOptional<std::int64_t> top;
     p.since.add(logs->add_option("--since", p.since.value, "Lines written within this long (default 24h)")
                     ->type_name("DURATION"));
     tool.add(logs->add_option("--tool", tool.value, "Only this tool's lines, e.g. sync")->type_name("TOOL"));

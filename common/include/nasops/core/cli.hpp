@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nasops/core/error.hpp"
 #include "nasops/core/output.hpp"
@@ -63,6 +64,21 @@ void add_subcommands(CLI::App& app, std::span<const SubcommandInfo> subcommands)
 // The subcommands chosen on the command line under `app`, joined by spaces
 // ("silence add"); empty when none was (the tool's default action).
 std::string chosen_subcommand(const CLI::App& app);
+
+// A value that CLI11 fills, read back as std::optional: nullopt unless one of
+// its options was given on the command line. Several subcommands may each add
+// their own option for the same value (`add` each), as CliOptions fields want.
+template <class T>
+struct CliOptional {
+    T value{};
+    std::vector<CLI::Option*> options;
+    void add(CLI::Option* option) { options.push_back(option); }
+    std::optional<T> get() const {
+        for (const auto* option : options)
+            if (option->count() > 0) return value;
+        return std::nullopt;
+    }
+};
 
 // Parses argv into `app`, then runs `dispatch`. Usage errors print CLI11's
 // message and the usage hint and return tool.usage_error; an Error (returned or
