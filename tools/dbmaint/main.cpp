@@ -82,12 +82,9 @@ void add_batch(CLI::App& sub, Parsed& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto app = nasops::make_app(k_tool);
     Parsed p;
     auto& cli = p.cli;
-    nasops::add_common_options(*app, cli.common, k_formats);
-    app->require_subcommand(1);
-    nasops::add_subcommands(*app, k_subcommands);
+    auto app = nasops::make_app(k_tool, cli.common, k_formats, k_subcommands);
     const auto sub = [&](std::string_view name) { return app->get_subcommand(std::string(name)); };
     constexpr std::string_view k_own_lock = "Wait this long for another dbmaint run's lock (default 0s)";
 

@@ -21,12 +21,6 @@ constexpr std::array k_command_names{
     std::pair{Command::restore, "restore"},       std::pair{Command::daily, "daily"},
 };
 
-std::filesystem::path absolute_from_cwd(const std::string& text) {
-    std::error_code ec;
-    auto p = std::filesystem::absolute(text, ec);
-    return (ec ? std::filesystem::path(text) : p).lexically_normal();
-}
-
 }  // namespace
 
 std::string_view command_name(Command command) noexcept {

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <csignal>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -77,12 +76,9 @@ void add_carrier_option(CLI::App& sub, Parsed& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto app = nasops::make_app(k_tool);
     Parsed p;
     auto& cli = p.cli;
-    nasops::add_common_options(*app, cli.common, k_formats);
-    app->require_subcommand(1);
-    nasops::add_subcommands(*app, k_subcommands);
+    auto app = nasops::make_app(k_tool, cli.common, k_formats, k_subcommands);
 
     auto* exec = app->get_subcommand("exec");
     p.name.add(
@@ -179,17 +175,19 @@ int main(int argc, char** argv) {
         TRY(cli.common.output_format(k_formats));
 
         using nasops::trace::Command;
-        static const std::map<std::string, Command, std::less<>> k_commands{
-            {"exec", Command::exec},   {"span", Command::span},       {"start", Command::start},
-            {"event", Command::event}, {"end", Command::end},         {"ls", Command::ls},
-            {"show", Command::show},   {"summary", Command::summary}, {"export", Command::export_},
-            {"logs", Command::logs}};
-        const std::string chosen = nasops::chosen_subcommand(*app);
-        const auto command = k_commands.find(chosen);
-        if (command == k_commands.end())
-            return nasops::fail(nasops::ExitCode::software, "unknown subcommand " + chosen);
+        TRY_ASSIGN(const Command command,
+                   nasops::chosen_of<Command>(*app, {{"exec", Command::exec},
+                                                     {"span", Command::span},
+                                                     {"start", Command::start},
+                                                     {"event", Command::event},
+                                                     {"end", Command::end},
+                                                     {"ls", Command::ls},
+                                                     {"show", Command::show},
+                                                     {"summary", Command::summary},
+                                                     {"export", Command::export_},
+                                                     {"logs", Command::logs}}));
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
-        return nasops::trace::execute(command->second, cli, nasops::trace::CommandEnv{.clock = clock});
+        return nasops::trace::execute(command, cli, nasops::trace::CommandEnv{.clock = clock});
     });
 }
