@@ -146,17 +146,6 @@ std::optional<SpanStatus> parse_span_status(std::string_view name) noexcept {
     return std::nullopt;
 }
 
-std::string rfc3339_nanos(SystemTimePoint t) {
-    using namespace std::chrono;
-    const auto ns = floor<nanoseconds>(t);
-    const auto day = floor<days>(ns);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{ns - day};
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(ymd.year()),
-                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                       hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
-}
-
 json span_fields(const SpanData& span) {
     json fields = json::object();
     fields["name"] = span.name;
