@@ -77,8 +77,8 @@ void add_freelist_ratio(CLI::App& sub, Parsed& p) {
 }
 
 void add_batch(CLI::App& sub, Parsed& p) {
-    p.batch.add(
-        sub.add_option("--batch", p.batch.value, "Rows deleted per transaction (default 5000)")->type_name("N"));
+    p.batch.add(sub.add_option("--batch", p.batch.value, "Rows deleted per transaction, at most (default 5000)")
+                    ->type_name("N"));
 }
 
 }  // namespace
