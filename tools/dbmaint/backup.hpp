@@ -14,6 +14,7 @@
 #include "nasops/util/clock.hpp"
 #include "options.hpp"
 #include "step.hpp"
+#include "stream_copy.hpp"
 
 namespace nasops::dbmaint {
 
@@ -32,9 +33,10 @@ std::filesystem::path scratch_path(const std::filesystem::path& backup);
 // exist) with the backup API, in one read transaction: a consistent snapshot
 // while writers go on (WAL). A busy or locked source is retried until
 // `patience` has passed. The copy is left in rollback-journal mode (no -wal
-// or -shm beside it), with mode 0600, fsync'd. On failure `dest` is removed.
-// A missing source is ExitCode::no_input; a full disk io_error.
-Result<void> online_copy(const std::filesystem::path& source, const std::filesystem::path& dest,
+// or -shm beside it), with mode 0600, fsync'd with Durability::fsync. On
+// failure `dest` is removed. A missing source is ExitCode::no_input; a full
+// disk io_error.
+Result<void> online_copy(const std::filesystem::path& source, const std::filesystem::path& dest, Durability durability,
                          std::chrono::milliseconds patience = std::chrono::seconds(60));
 
 // The whole backup: copy, (compress,) fsync, rename, sidecar, read-only

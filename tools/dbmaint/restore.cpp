@@ -109,7 +109,7 @@ Result<StepReport> restore_database(const RestoreRequest& r) {
         // through SQLite: its files are then kept aside as they are.
         bool corrupt = false;
         if (had_database) {
-            if (auto copied = online_copy(r.database, aside); !copied) {
+            if (auto copied = online_copy(r.database, aside, Durability::fsync); !copied) {
                 if (copied.error().code != ExitCode::data_error) return std::unexpected(copied.error());
                 corrupt = true;
                 TRY(copy_aside(r.database, aside));

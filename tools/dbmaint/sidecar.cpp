@@ -67,9 +67,14 @@ Result<void> same_digest(const fs::path& backup, std::string_view actual, std::s
 
 }  // namespace
 
-Result<void> check_pages(const fs::path& file, std::string_view label, CheckDepth depth) {
+Result<void> check_pages(const fs::path& file, std::string_view label, CheckDepth depth, Reading reading) {
     auto db = open_database(file, Access::read_only);
     if (!db) return fail(ExitCode::data_error, db.error().message);
+    try {
+        if (reading == Reading::mapped) (*db)->exec(fmt::format("PRAGMA mmap_size = {}", k_mmap_bytes));
+    } catch (const std::exception& e) {
+        return std::unexpected(sqlite_error(e, file, "mmap_size"));
+    }
     TRY_ASSIGN(const auto lines, integrity_lines(**db, file, depth));
     if (lines.size() != 1 || lines.front() != "ok")
         return fail(ExitCode::data_error,
@@ -85,7 +90,7 @@ Result<void> unpack_backup(const fs::path& backup, const fs::path& dest, std::st
     TRY_ASSIGN(const auto streamed, stream_copy(backup, dest, transform, Hash::input, durability));
     TRY(same_digest(backup, streamed.sha256, expected));
     if (streamed.damage) return fail(ExitCode::data_error, fmt::format("{}: {}", backup.string(), *streamed.damage));
-    TRY(check_pages(dest, fmt::format("{} (unpacked to {})", backup.string(), dest.string()), depth));
+    TRY(check_pages(dest, fmt::format("{} (unpacked to {})", backup.string(), dest.string()), depth, Reading::mapped));
     unpacked.keep();
     return {};
 }
