@@ -267,3 +267,23 @@ TEST_F(DbmaintBackup, RetentionCountsPlainAndGzipBackupsTogether) {
     EXPECT_EQ(left[1].path, backups / backup_file_name(now - 24h * 10, Compression::none));
     EXPECT_FALSE(fs::exists(sidecar_path(backups / backup_file_name(now - 24h * 20, Compression::gzip))));
 }
+
+TEST_F(DbmaintBackup, WithoutANewBackupRetentionKeepsTheNewestThatVerifiesNotTheNewestWithASidecar) {
+    for (int day = 1; day <= 3; ++day)
+        ASSERT_TRUE(backup_database(db, backups, now - 24h * day * 10, Compression::none, false));
+    const auto newest = backups / backup_file_name(now - 24h * 10);
+    const auto second = backups / backup_file_name(now - 24h * 20);
+    auto changed = read_file(newest);
+    changed[changed.size() / 2] = static_cast<char>(changed[changed.size() / 2] ^ 0x01);
+    write_file(newest, changed);  // its sidecar no longer matches it
+    EXPECT_EQ(newest_verified_backup(list_backups(backups)), second);
+
+    auto r = apply_retention(backups, {.keep_last = 1, .keep_days = 0}, now, {}, false).value();
+    EXPECT_EQ(r.rows, 1);
+    const auto left = list_backups(backups);
+    ASSERT_EQ(left.size(), 2U);
+    EXPECT_EQ(left[0].path, newest);  // keep_last 1
+    EXPECT_EQ(left[1].path, second);  // the last good one, whatever the policy says
+    write_file(second, "truncated");
+    EXPECT_EQ(newest_verified_backup(list_backups(backups)), fs::path());
+}
