@@ -109,8 +109,18 @@ TEST_F(DbmaintBackup, DryRunWritesNothingAndAMissingDatabaseIsNoInput) {
 TEST_F(DbmaintBackup, LeftoversOfAKilledBackupAreRemovedAndASecondInTheSameSecondIsRefused) {
     fs::create_directories(backups);
     write_file(backups / ".nasops-20261122T031400Z.db.tmp", "half a copy");
+    write_file(backups / ".nasops-20261122T031400Z.db.gz.tmp", "half a compressed copy");
+    // A verify's decompressed .db.gz: left while its process runs (this one), removed once it is gone.
+    const auto in_use = scratch_path(backups / "nasops-20261122T031400Z.db.gz");
+    write_file(in_use, "being checked");
+    const auto gone =
+        backups / ".nasops-20261122T031400Z.db.gz.2147483646.tmp";  // no process has it: above any pid_max
+    write_file(gone, "left by a killed verify");
     ASSERT_TRUE(backup_database(db, backups, now, Compression::none, false));
     EXPECT_FALSE(fs::exists(backups / ".nasops-20261122T031400Z.db.tmp"));
+    EXPECT_FALSE(fs::exists(backups / ".nasops-20261122T031400Z.db.gz.tmp"));
+    EXPECT_TRUE(fs::exists(in_use));
+    EXPECT_FALSE(fs::exists(gone));
     auto again = backup_database(db, backups, now, Compression::none, false);
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().code, ExitCode::cant_create);

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -150,13 +152,27 @@ void remove_quietly(const fs::path& path) {
     fs::remove(path, ec);
 }
 
-// Temporary files a killed backup left behind (and SQLite's journal of one):
-// never a backup, never worth keeping.
+// True for a scratch_path name whose process still runs (a verify reading a
+// .db.gz beside us): its file is in use, not left behind.
+bool scratch_in_use(std::string_view name) {
+    name.remove_suffix(k_temp_suffix.size());
+    const auto dot = name.rfind('.');
+    if (dot == std::string_view::npos) return false;
+    pid_t pid = 0;
+    const auto digits = name.substr(dot + 1);
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (error != std::errc{} || end != digits.data() + digits.size() || pid <= 0) return false;
+    return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+// Temporary files a killed backup or verify left behind (and SQLite's journal
+// of one): never a backup, never worth keeping.
 void remove_leftovers(const fs::path& dir) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const auto name = entry.path().filename().string();
-        if (name.starts_with(k_temp_prefix) && (name.ends_with(k_temp_suffix) || name.ends_with(".tmp-journal")))
+        if (!name.starts_with(k_temp_prefix)) continue;
+        if ((name.ends_with(k_temp_suffix) && !scratch_in_use(name)) || name.ends_with(".tmp-journal"))
             remove_quietly(entry.path());
     }
 }
