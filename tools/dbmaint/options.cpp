@@ -70,6 +70,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, c
     s.keep_last = static_cast<int>(keep_last);
     TRY_ASSIGN(const auto keep_days, int_setting(cli.keep_days, "--keep-days", section, "keep_days", 0, 36500));
     s.keep_days = static_cast<int>(keep_days);
+    s.compression = cli.gzip || section.get_bool("gzip") ? Compression::gzip : Compression::none;
     TRY_ASSIGN(const auto batch, int_setting(cli.batch, "--batch", section, "purge_batch", 1, 1000000));
     s.batch = static_cast<int>(batch);
     if (cli.freelist_ratio) {
