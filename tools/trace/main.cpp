@@ -23,6 +23,7 @@ constexpr nasops::ToolInfo k_tool{
   nasops-trace ls --since 24h --errors             # the traces that failed today
   nasops-trace show 4bf92f3577b34da6a3ce929d0e0e4736  # one trace as a waterfall
   nasops-trace summary --format json               # p50/p95/p99 per operation, for nasops-alert
+  nasops-trace export --follow --flush-interval 2s  # a long-running shipper to an OTLP collector
 )",
 };
 
@@ -143,6 +144,14 @@ int main(int argc, char** argv) {
                                       "Tries per batch in this run before leaving it for the next (default 5)")
                          ->type_name("N"));
 
+    nasops::CliOptional<std::string> flush_interval;
+    export_->add_flag("--follow", cli.follow,
+                      "Keep running: ship spans as the file grows and is rotated, until SIGTERM or SIGINT");
+    flush_interval.add(export_
+                           ->add_option("--flush-interval", flush_interval.value,
+                                        "With --follow, the longest a span waits for its batch to fill (default 5s)")
+                           ->type_name("DURATION"));
+
     auto* logs = app->get_subcommand("logs");
     nasops::CliOptional<std::string> tool, level;
     nasops::CliOptional<std::int64_t> top;
@@ -169,6 +178,7 @@ int main(int argc, char** argv) {
         cli.trace_id = p.trace_id.get();
         cli.batch_size = batch_size.get();
         cli.max_attempts = max_attempts.get();
+        cli.flush_interval = flush_interval.get();
         cli.tool = tool.get();
         cli.level = level.get();
         cli.top = top.get();
