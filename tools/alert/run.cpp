@@ -188,8 +188,7 @@ Result<ExitCode> evaluate(Context& ctx) {
         logger().info("{} records, {} transitions, {} notifications queued", evaluator.records(), transitions.size(),
                       planned_count);
         auto deps = ctx.notifier_deps();
-        auto sent = deliver_due(*store, ctx.settings, deps, now, false, &span);
-        if (!sent) return std::unexpected(sent.error());
+        TRY(deliver_due(*store, ctx.settings, deps, now, false, &span));
     }
     span.set_attribute("alert.records", evaluator.records());
     span.set_attribute("alert.transitions", transitions.size());
@@ -358,13 +357,12 @@ Result<ExitCode> flush(Context& ctx) {
     TRY_ASSIGN(auto summary, deliver_due(*store, ctx.settings, deps, now, true));
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
-        auto w = writer.write(RecordKind::event, {{"name", "flush"},
-                                                  {"details",
-                                                   {{"delivered", summary.delivered},
-                                                    {"queued", summary.retrying},
-                                                    {"failed", summary.failed},
-                                                    {"dead_lettered", summary.dead}}}});
-        if (!w) return std::unexpected(w.error());
+        TRY(writer.write(RecordKind::event, {{"name", "flush"},
+                                             {"details",
+                                              {{"delivered", summary.delivered},
+                                               {"queued", summary.retrying},
+                                               {"failed", summary.failed},
+                                               {"dead_lettered", summary.dead}}}}));
     } else {
         ctx.print(fmt::format("delivered {}, still queued {}, failed {}, dead-lettered {}\n", summary.delivered,
                               summary.retrying, summary.failed, summary.dead));
@@ -424,13 +422,12 @@ Result<ExitCode> test_channels(Context& ctx) {
         }
         const auto word = ok ? "delivered" : (result.status == DeliveryStatus::retry ? "unreachable" : "refused");
         if (ctx.options.format == OutputFormat::json) {
-            auto w = writer.write(RecordKind::event, {{"name", "channel_test"},
-                                                      {"details",
-                                                       {{"channel", channel->name},
-                                                        {"type", channel_type_name(channel->type)},
-                                                        {"result", word},
-                                                        {"detail", result.detail}}}});
-            if (!w) return std::unexpected(w.error());
+            TRY(writer.write(RecordKind::event, {{"name", "channel_test"},
+                                                 {"details",
+                                                  {{"channel", channel->name},
+                                                   {"type", channel_type_name(channel->type)},
+                                                   {"result", word},
+                                                   {"detail", result.detail}}}}));
         } else {
             ctx.print(fmt::format("{}: {} ({})\n", channel->name, word, result.detail));
         }
@@ -485,8 +482,7 @@ Result<ExitCode> silence_add(Context& ctx) {
         .detail = fmt::format("{} {} until {}: {}", id, what, rfc3339_millis(silence.ends_at), silence.comment)}));
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
-        auto w = writer.write(RecordKind::event, {{"name", "silence_added"}, {"details", silence_json(silence)}});
-        if (!w) return std::unexpected(w.error());
+        TRY(writer.write(RecordKind::event, {{"name", "silence_added"}, {"details", silence_json(silence)}}));
     } else {
         ctx.print(id + "\n");
     }
@@ -500,8 +496,7 @@ Result<ExitCode> silence_ls(Context& ctx) {
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
         for (const auto& s : silences) {
-            auto w = writer.write(RecordKind::event, {{"name", "silence"}, {"details", silence_json(s)}});
-            if (!w) return std::unexpected(w.error());
+            TRY(writer.write(RecordKind::event, {{"name", "silence"}, {"details", silence_json(s)}}));
         }
         return ExitCode::ok;
     }

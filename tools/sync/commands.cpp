@@ -288,7 +288,7 @@ Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
     const bool json = ctx.settings.format == OutputFormat::json;
     RecordWriter records(env.out, "sync", local_hostname(), env.clock);
     std::optional<Error> write_error;
-    auto listed = queue.for_each(ctx.settings.state, [&](const FileRow& row) {
+    TRY(queue.for_each(ctx.settings.state, [&](const FileRow& row) {
         const auto path = local_path(row);
         if (json) {
             nlohmann::json fields{{"path", path},
@@ -309,8 +309,7 @@ Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
             if (row.last_error && row.state != FileState::completed) line += "  (" + printable(*row.last_error) + ")";
             print(env.out, line + "\n");
         }
-    });
-    if (!listed) return std::unexpected(listed.error());
+    }));
     if (write_error) return std::unexpected(*write_error);
     return ExitCode::ok;
 }
@@ -350,10 +349,8 @@ Result<ExitCode> retry(const CliOptions& cli, const CommandEnv& env) {
     if (dry == DryRun::no && count > 0) logger().info("requeued {} failed files", count);
     if (ctx.settings.format == OutputFormat::json) {
         RecordWriter records(env.out, "sync", local_hostname(), env.clock);
-        auto w =
-            records.write(RecordKind::event,
-                          {{"name", "retry"}, {"details", {{"requeued", count}, {"dry_run", dry == DryRun::yes}}}});
-        if (!w) return std::unexpected(w.error());
+        TRY(records.write(RecordKind::event,
+                          {{"name", "retry"}, {"details", {{"requeued", count}, {"dry_run", dry == DryRun::yes}}}}));
     } else {
         print(env.out, fmt::format("{} {} failed files\n", dry == DryRun::yes ? "would requeue" : "requeued", count));
     }
@@ -399,13 +396,12 @@ Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
                                                          {"requeued", p.requeued}}}});
             if (!w) return std::unexpected(w.error());
         }
-        auto w = records.write(RecordKind::event, {{"name", "verify"},
-                                                   {"details",
-                                                    {{"checked", summary.checked},
-                                                     {"ok", summary.ok},
-                                                     {"hashed", summary.hashed},
-                                                     {"bad", summary.problems.size()}}}});
-        if (!w) return std::unexpected(w.error());
+        TRY(records.write(RecordKind::event, {{"name", "verify"},
+                                              {"details",
+                                               {{"checked", summary.checked},
+                                                {"ok", summary.ok},
+                                                {"hashed", summary.hashed},
+                                                {"bad", summary.problems.size()}}}}));
     } else {
         for (const auto& p : summary.problems)
             print(env.out, fmt::format("BAD {:<7} {}{}\n", p.what, printable(p.detail),

@@ -61,7 +61,7 @@ Result<void> apply_migrations(SQLite::Database& db, const std::filesystem::path&
         std::ranges::sort(steps, {}, &Migration::version);
         const int known = steps.back()->version;
         for (const auto* step : steps) {
-            auto applied = in_transaction(db, [&]() -> Result<bool> {
+            TRY(in_transaction(db, [&]() -> Result<bool> {
                 const int current = read_version(db, component);
                 if (current > known) {
                     return fail(ExitCode::data_error,
@@ -84,8 +84,7 @@ Result<void> apply_migrations(SQLite::Database& db, const std::filesystem::path&
                 up.bind(2, step->version);
                 up.exec();
                 return true;
-            });
-            if (!applied) return std::unexpected(applied.error());
+            }));
         }
     }
     return {};

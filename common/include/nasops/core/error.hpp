@@ -28,18 +28,18 @@ inline std::unexpected<Error> fail(ExitCode code, std::string message) {
 //   TRY(write_file(path, text));              // returns its Error if it failed
 //   TRY_ASSIGN(auto file, open_file(path));   // declares `file` as the value
 // Each expands to statements: use them where a statement may stand, not as the
-// body of an unbraced if.
+// body of an unbraced if. The expression may hold commas (braced lists).
 #define NASOPS_TRY_CONCAT_(a, b) a##b
 #define NASOPS_TRY_NAME_(line) NASOPS_TRY_CONCAT_(nasops_try_result_, line)
 
-#define TRY(expr)                                                                               \
+#define TRY(...)                                                                                \
     do {                                                                                        \
-        auto&& nasops_try_result_ = (expr);                                                     \
+        auto&& nasops_try_result_ = (__VA_ARGS__);                                              \
         if (!nasops_try_result_) return std::unexpected(std::move(nasops_try_result_).error()); \
     } while (false)
 
-#define TRY_ASSIGN(declaration, expr)                                                                       \
-    auto NASOPS_TRY_NAME_(__LINE__) = (expr);                                                               \
+#define TRY_ASSIGN(declaration, ...)                                                                        \
+    auto NASOPS_TRY_NAME_(__LINE__) = (__VA_ARGS__);                                                        \
     if (!NASOPS_TRY_NAME_(__LINE__)) return std::unexpected(std::move(NASOPS_TRY_NAME_(__LINE__)).error()); \
     declaration = std::move(*NASOPS_TRY_NAME_(__LINE__))
 
