@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/rand.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -32,17 +31,19 @@ bool all_zero(std::string_view text) noexcept {
     return std::all_of(text.begin(), text.end(), [](char c) { return c == '0'; });
 }
 
-// `n` random bytes as 2n hex digits, never all zero.
+// `n` random bytes as 2n hex digits, never all zero. The kernel's generator:
+// OpenSSL's costs ~1.6 ms of seeding on its first call, which every traced
+// run and every `nasops-trace exec` would pay.
 std::string random_hex(std::size_t n) {
     std::array<unsigned char, 16> bytes{};
     for (;;) {
-        if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1) {
-            // OpenSSL's generator failed (it should not): the kernel's is as good.
-            std::size_t got = 0;
-            while (got < n) {
-                const auto r = ::getrandom(bytes.data() + got, n - got, 0);
-                if (r > 0) got += static_cast<std::size_t>(r);
-            }
+        std::size_t got = 0;
+        while (got < n) {
+            const auto r = ::getrandom(bytes.data() + got, n - got, 0);
+            if (r > 0)
+                got += static_cast<std::size_t>(r);
+            else if (r < 0 && errno != EINTR)
+                throw Fatal{Error{fmt::format("getrandom: {}", std::strerror(errno)), ExitCode::software}};
         }
         if (std::any_of(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n), [](auto b) { return b != 0; }))
             break;

@@ -45,7 +45,7 @@ std::optional<TraceContext> parse_traceparent(std::string_view text);
 // "00-<trace-id>-<span-id>-<flags>".
 std::string format_traceparent(const TraceContext& context);
 
-// New random ids (OpenSSL's RAND_bytes), in lowercase hex, never all zero.
+// New random ids (getrandom(2)), in lowercase hex, never all zero.
 std::string new_trace_id();
 std::string new_span_id();
 
