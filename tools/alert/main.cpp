@@ -73,13 +73,13 @@ int main(int argc, char** argv) {
         TRY_ASSIGN(const auto settings, nasops::resolve_common(common, k_formats));
         using nasops::alert::Action;
         TRY_ASSIGN(opts.action, nasops::chosen_of<Action>(*app, {{"", Action::evaluate},
-                                                                {"ls", Action::ls},
-                                                                {"history", Action::history},
-                                                                {"flush", Action::flush},
-                                                                {"test", Action::test},
-                                                                {"silence add", Action::silence_add},
-                                                                {"silence ls", Action::silence_ls},
-                                                                {"silence rm", Action::silence_rm}}));
+                                                                 {"ls", Action::ls},
+                                                                 {"history", Action::history},
+                                                                 {"flush", Action::flush},
+                                                                 {"test", Action::test},
+                                                                 {"silence add", Action::silence_add},
+                                                                 {"silence ls", Action::silence_ls},
+                                                                 {"silence rm", Action::silence_rm}}));
         opts.config_path = common.config_path;
         opts.format = settings.format;
         opts.quiet = settings.quiet;

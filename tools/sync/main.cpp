@@ -133,10 +133,10 @@ int main(int argc, char** argv) {
 
         using nasops::sync::Command;
         TRY_ASSIGN(const Command command, nasops::chosen_of<Command>(*app, {{"run", Command::run},
-                                                                          {"status", Command::status},
-                                                                          {"ls", Command::ls},
-                                                                          {"retry", Command::retry},
-                                                                          {"verify", Command::verify}}));
+                                                                            {"status", Command::status},
+                                                                            {"ls", Command::ls},
+                                                                            {"retry", Command::retry},
+                                                                            {"verify", Command::verify}}));
         struct sigaction action {};
         action.sa_handler = on_sigint;
         sigemptyset(&action.sa_mask);

@@ -185,17 +185,16 @@ int main(int argc, char** argv) {
         TRY(cli.common.output_format(k_formats));
 
         using nasops::trace::Command;
-        TRY_ASSIGN(const Command command,
-                   nasops::chosen_of<Command>(*app, {{"exec", Command::exec},
-                                                     {"span", Command::span},
-                                                     {"start", Command::start},
-                                                     {"event", Command::event},
-                                                     {"end", Command::end},
-                                                     {"ls", Command::ls},
-                                                     {"show", Command::show},
-                                                     {"summary", Command::summary},
-                                                     {"export", Command::export_},
-                                                     {"logs", Command::logs}}));
+        TRY_ASSIGN(const Command command, nasops::chosen_of<Command>(*app, {{"exec", Command::exec},
+                                                                            {"span", Command::span},
+                                                                            {"start", Command::start},
+                                                                            {"event", Command::event},
+                                                                            {"end", Command::end},
+                                                                            {"ls", Command::ls},
+                                                                            {"show", Command::show},
+                                                                            {"summary", Command::summary},
+                                                                            {"export", Command::export_},
+                                                                            {"logs", Command::logs}}));
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
         return nasops::trace::execute(command, cli, nasops::trace::CommandEnv{.clock = clock});

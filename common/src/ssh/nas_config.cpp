@@ -54,7 +54,8 @@ Result<SshOptions> nas_ssh_options(const Config& config, const EnvLookup& env) {
     ssh.accept_new_host_key = nas.get_bool("accept_new_host_key");
     ssh.known_hosts = nas.get_path("known_hosts");
     if (ssh.known_hosts.empty()) {
-        if (const auto home = non_empty_env(env, "HOME")) ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
+        if (const auto home = non_empty_env(env, "HOME"))
+            ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
     }
     if (const auto file = nas.get_path("passphrase_file"); !file.empty()) {
         TRY_ASSIGN(ssh.passphrase, read_passphrase(file, nas));
