@@ -13,11 +13,13 @@
 
 #include "fixtures/child_process.hpp"
 #include "fixtures/http_sink.hpp"
+#include "fixtures/sample_db.hpp"
 #include "fixtures/sshd_fixture.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
+#include "sync/schema.hpp"
 
 namespace fs = std::filesystem;
 using nasops::testing::read_file;
@@ -229,4 +231,45 @@ TEST(TraceTools, SyncDbmaintAndCapacityNestUnderOneExec) {
                                 "measure " + (dir / "state").string()};
     for (const auto& span : spans)
         EXPECT_TRUE(known.contains(span.name) || span.name.starts_with("step ")) << span.name;
+}
+
+// A round that stops at a corrupt database: its check step is an ERROR span
+// saying what is wrong, no later step has a span, and the command's span
+// says the exit status exec passes on.
+TEST(TraceTools, ADbmaintRoundStoppedByACorruptDatabaseIsAFailedStepAndCommand) {
+    nasops::testing::TempDir dir("nasops-trace-tools");
+    const auto config = dir / "nasops.toml";
+    write_file(config, nasops::testing::paths_config(dir.path()));
+    const auto db = dir / "state" / "nasops.db";
+    fs::create_directories(db.parent_path());
+    nasops::testing::make_database(db, nasops::sync::migrations(), {.completed_old = 300},
+                                   std::chrono::system_clock::now());
+    nasops::testing::corrupt_pages(db);
+
+    const std::string tools = NASOPS_TOOLS_DIR;
+    nasops::testing::SpawnOptions options;
+    options.unset_env = {"NASOPS_CONFIG", "TRACEPARENT"};
+    const auto r = nasops::testing::run_command({tools + "/nasops-trace", "--config", config.string(), "exec", "--",
+                                                 tools + "/nasops-dbmaint", "--config", config.string(), "daily",
+                                                 "--quiet"},
+                                                {}, 120s, options);
+    EXPECT_EQ(r.exit_code, 2) << r.err;  // CRITICAL, passed on by exec
+
+    std::map<std::string, nasops::SpanData> by_name;
+    for (const auto& line : nasops::testing::parse_records(read_file(dir / "log" / "traces.jsonl"))) {
+        auto span = nasops::parse_span_fields(line).value();
+        by_name[span.name] = std::move(span);
+    }
+    ASSERT_EQ(by_name.size(), 3u);  // the exec's, the command's and the check's
+    ASSERT_TRUE(by_name.contains("dbmaint daily"));
+    ASSERT_TRUE(by_name.contains("step check"));
+    const auto& daily = by_name["dbmaint daily"];
+    const auto& check = by_name["step check"];
+    EXPECT_EQ(check.parent_span_id, daily.span_id);
+    EXPECT_EQ(check.status, nasops::SpanStatus::error);
+    EXPECT_NE(check.status_message.find(db.string()), std::string::npos) << check.status_message;
+    EXPECT_EQ(check.attributes.at("dbmaint.status"), "critical");
+    EXPECT_EQ(daily.status, nasops::SpanStatus::error);
+    EXPECT_EQ(daily.status_message, "exit status 2");
+    EXPECT_EQ(by_name["nasops-dbmaint"].status, nasops::SpanStatus::error);
 }
