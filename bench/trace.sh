@@ -76,7 +76,7 @@ printf '%-40s %s (%s)\n' "nasops-health disk, TRACEPARENT set" "$(per_run "$set_
 
 sync_files=${SYNC_FILES:-2000}
 sync_runs=${SYNC_RUNS:-5}
-echo "-- nasops-sync run: $sync_files x 4 KiB + 4 x 1 MiB to a local folder ($sync_runs runs each, alternating)"
+echo "-- nasops-sync run: $sync_files x 4 KiB + 4 x 1 MiB to a local folder ($sync_runs runs each, order turning, after sync(1))"
 mkdir -p "$work/media/big"
 python3 - "$work/media" "$sync_files" <<'PY'
 import os, sys
@@ -97,6 +97,7 @@ sync_once() {  # sync_once MODE -> "wall user sys spans"
     mkdir -p "$dir/state" "$dir/log" "$dir/run" "$dir/nas"
     printf '[paths]\nstate_dir = "%s"\nlog_dir = "%s"\nrun_dir = "%s"\n[sync]\nsources = ["%s"]\ntarget = "%s"\nmin_age = "0s"\n' \
         "$dir/state" "$dir/log" "$dir/run" "$work/media" "$dir/nas" > "$dir/nasops.toml"
+    sync  # no run pays for the writeback of the one before
     local with=(env -u TRACEPARENT)
     [[ $1 == set ]] && with=(env TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01)
     "${with[@]}" /usr/bin/time -o "$dir/time" -f '%e %U %S' \
@@ -108,9 +109,14 @@ sync_once() {  # sync_once MODE -> "wall user sys spans"
 sums_unset="0 0 0 0"
 sums_set="0 0 0 0"
 add4() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%s %s %s %s", x[1]+y[1], x[2]+y[2], x[3]+y[3], x[4]+y[4] }'; }
-for ((r = 0; r < sync_runs; ++r)); do
-    sums_unset=$(add4 "$sums_unset" "$(sync_once unset)")
-    sums_set=$(add4 "$sums_set" "$(sync_once set)")
+for ((r = 0; r < sync_runs; ++r)); do  # the order turns each round
+    if ((r % 2 == 0)); then
+        sums_unset=$(add4 "$sums_unset" "$(sync_once unset)")
+        sums_set=$(add4 "$sums_set" "$(sync_once set)")
+    else
+        sums_set=$(add4 "$sums_set" "$(sync_once set)")
+        sums_unset=$(add4 "$sums_unset" "$(sync_once unset)")
+    fi
 done
 awk -v u="$sums_unset" -v s="$sums_set" -v n="$sync_runs" 'BEGIN {
     split(u, a, " "); split(s, b, " ");
