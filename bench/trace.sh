@@ -4,7 +4,9 @@
 #      against timeout(1), the wrapper cron lines use without tracing, and
 #      against `nasops-trace --version` (the binary's start-up alone): the
 #      median wall time of RUNS runs each, and the CPU time (user+sys) per run;
-#   2. a tool's run (nasops-health disk) with TRACEPARENT unset and set;
+#   2. a tool's run (nasops-health disk) with TRACEPARENT unset and set, and
+#      nasops-sync run of SYNC_FILES small files (and 4 large ones) to a local
+#      folder with TRACEPARENT unset and set (wall and CPU time, spans written);
 #   3. export throughput of SPANS spans to a local OTLP receiver that accepts
 #      and discards (python3 http.server), with the CPU time of the exporter
 #      and of the receiver, so that a receiver that is the bottleneck shows;
@@ -13,6 +15,7 @@
 # a quiet machine; CPU times are the figures to compare on a busy one.
 #
 #   bench/trace.sh [BUILD_DIR] [RUNS] [SPANS]     defaults: build, 200, 1000000
+#   SYNC_FILES=N SYNC_RUNS=N bench/trace.sh ...   defaults: 2000 files, 5 runs each
 #
 # The peer the issue names, otel-cli (github.com/equinix-labs/otel-cli, Go),
 # is in no Debian or language package registry this project installs from
@@ -24,7 +27,8 @@ runs=${2:-200}
 spans=${3:-1000000}
 trace="$build/tools/nasops-trace"
 health="$build/tools/nasops-health"
-for b in "$trace" "$health"; do
+sync_tool="$build/tools/nasops-sync"
+for b in "$trace" "$health" "$sync_tool"; do
     [[ -x $b ]] || { echo "bench/trace.sh: $b is not built (make -f Makefile.ops build)" >&2; exit 66; }
 done
 
@@ -95,6 +99,57 @@ set_us=$(TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 \
     time_runs "$health" --config "$work/nasops.toml" --no-cpu disk)
 printf '%-40s %s\n' "nasops-health disk, TRACEPARENT unset" "$(per_run "$unset_us")"
 printf '%-40s %s (%s)\n' "nasops-health disk, TRACEPARENT set" "$(per_run "$set_us")" "$(ratio "$set_us" "$unset_us")"
+
+sync_files=${SYNC_FILES:-2000}
+sync_runs=${SYNC_RUNS:-5}
+echo "-- nasops-sync run: $sync_files x 4 KiB + 4 x 1 MiB to a local folder ($sync_runs runs each, order turning, after sync(1))"
+mkdir -p "$work/media/big"
+python3 - "$work/media" "$sync_files" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, "d%02d" % (i % 50))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%05d.bin" % i), "wb") as f:
+        f.write(os.urandom(4096))
+for i in range(4):
+    with open(os.path.join(root, "big", "b%d.bin" % i), "wb") as f:
+        f.write(os.urandom(1 << 20))
+PY
+# One fresh state and NAS folder per run: every run uploads every file.
+sync_once() {  # sync_once MODE -> "wall user sys spans"
+    local dir="$work/sync-$1" times spans=0
+    rm -rf "$dir"
+    mkdir -p "$dir/state" "$dir/log" "$dir/run" "$dir/nas"
+    printf '[paths]\nstate_dir = "%s"\nlog_dir = "%s"\nrun_dir = "%s"\n[sync]\nsources = ["%s"]\ntarget = "%s"\nmin_age = "0s"\n' \
+        "$dir/state" "$dir/log" "$dir/run" "$work/media" "$dir/nas" > "$dir/nasops.toml"
+    sync  # no run pays for the writeback of the one before
+    local with=(env -u TRACEPARENT)
+    [[ $1 == set ]] && with=(env TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01)
+    "${with[@]}" /usr/bin/time -o "$dir/time" -f '%e %U %S' \
+        "$sync_tool" --config "$dir/nasops.toml" run --quiet >/dev/null 2>&1 || echo "nasops-sync run failed" >&2
+    times=$(tail -n 1 "$dir/time")
+    [[ -f $dir/log/traces.jsonl ]] && spans=$(wc -l < "$dir/log/traces.jsonl")
+    echo "$times $spans"
+}
+sums_unset="0 0 0 0"
+sums_set="0 0 0 0"
+add4() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%s %s %s %s", x[1]+y[1], x[2]+y[2], x[3]+y[3], x[4]+y[4] }'; }
+for ((r = 0; r < sync_runs; ++r)); do  # the order turns each round
+    if ((r % 2 == 0)); then
+        sums_unset=$(add4 "$sums_unset" "$(sync_once unset)")
+        sums_set=$(add4 "$sums_set" "$(sync_once set)")
+    else
+        sums_set=$(add4 "$sums_set" "$(sync_once set)")
+        sums_unset=$(add4 "$sums_unset" "$(sync_once unset)")
+    fi
+done
+awk -v u="$sums_unset" -v s="$sums_set" -v n="$sync_runs" 'BEGIN {
+    split(u, a, " "); split(s, b, " ");
+    printf "%-40s %.3f s wall, %.3f s CPU (user+sys), %d spans\n", "nasops-sync run, TRACEPARENT unset", a[1]/n, (a[2]+a[3])/n, a[4]/n;
+    printf "%-40s %.3f s wall, %.3f s CPU (user+sys), %d spans\n", "nasops-sync run, TRACEPARENT set", b[1]/n, (b[2]+b[3])/n, b[4]/n;
+    printf "%-40s %.3fx wall, %.3fx CPU\n", "set / unset", b[1]/a[1], (b[2]+b[3])/(a[2]+a[3]);
+}'
 
 echo "== 3. export of $spans spans"
 python3 - "$work/log/traces.jsonl" "$spans" <<'PY'

@@ -89,6 +89,18 @@ TEST_F(TraceCli, ExecRecordsASuccessfulCommandAsARootSpan) {
     EXPECT_GE(s[0].end, s[0].start);
 }
 
+// --record-argv is the one way to have the command's words recorded, as
+// OpenTelemetry's process.command_args.
+TEST_F(TraceCli, ExecRecordsTheArgumentsOnlyWhenAsked) {
+    const auto r = trace({"exec", "--record-argv", "--", "/bin/sh", "-c", "exit 0", "word with spaces"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto s = spans();
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].attributes.at("process.command_args"),
+              nlohmann::json::array({"/bin/sh", "-c", "exit 0", "word with spaces"}));
+    EXPECT_EQ(s[0].attributes.at("process.executable.name"), "sh");
+}
+
 TEST_F(TraceCli, ExecPassesStdinThrough) {
     const auto r = trace({"exec", "--", "cat"}, {}, "hello\n");
     EXPECT_EQ(r.exit_code, 0);
@@ -234,6 +246,43 @@ TEST_F(TraceCli, StartEventEndWithACarrier) {
     ASSERT_EQ(s[1].events.size(), 1u);
     EXPECT_EQ(s[1].events[0].name, "copied");
     EXPECT_EQ(s[1].events[0].attributes.at("files"), 3);
+}
+
+// Inside exec, `event` without --carrier adds to the span of its
+// TRACEPARENT, exec's, which records it when its command ends: the events of
+// a nested exec go to that exec's span. With no exec holding the span, or no
+// TRACEPARENT at all, there is nothing to add to, and `event` says so.
+TEST_F(TraceCli, EventWithoutACarrierGoesToTheSpanOfExec) {
+    const std::string event = fmt::format("{} --config {} event", k_trace_bin, m_config.string());
+    const auto script = fmt::format(
+        "{0} --name copied --attr files=3 && "
+        "{1} --config {2} exec --name inner -- {0} --name inner-step && "
+        "{0} --name verified",
+        event, k_trace_bin, m_config.string());
+    const auto r = trace({"exec", "--name", "outer", "--", "/bin/sh", "-c", script});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto s = spans();
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].name, "inner");
+    ASSERT_EQ(s[0].events.size(), 1u);
+    EXPECT_EQ(s[0].events[0].name, "inner-step");
+    EXPECT_EQ(s[1].name, "outer");
+    ASSERT_EQ(s[1].events.size(), 2u);
+    EXPECT_EQ(s[1].events[0].name, "copied");
+    EXPECT_EQ(s[1].events[0].attributes.at("files"), 3);
+    EXPECT_EQ(s[1].events[1].name, "verified");
+    EXPECT_LE(s[1].start, s[1].events[0].time);
+    EXPECT_LE(s[1].events[1].time, s[1].end);
+    for (const auto& e : fs::directory_iterator(m_dir / "run"))
+        EXPECT_FALSE(e.path().filename().string().starts_with("trace-")) << e.path() << ": an inbox left behind";
+
+    const auto nobody = trace({"event", "--name", "x"},
+                              {{"TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+    EXPECT_EQ(nobody.exit_code, 66);
+    EXPECT_THAT(nobody.err, HasSubstr("no nasops-trace exec on this host holds open"));
+    const auto untraced = trace({"event", "--name", "x"});
+    EXPECT_EQ(untraced.exit_code, 64);
+    EXPECT_THAT(untraced.err, HasSubstr("give --carrier"));
 }
 
 TEST_F(TraceCli, SpanAndSummary) {

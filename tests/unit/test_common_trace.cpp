@@ -281,3 +281,59 @@ TEST(TracerTest, RecordsChildrenMeasuredElsewhereAndCreatesTheFolder) {
     Span none(inactive, "health");
     EXPECT_TRUE(none.record_child(SpanData{.name = "x"}));
 }
+
+TEST(TracerTest, ChildSpanIsEmptyWithoutAnActiveParent) {
+    const Tracer inactive;
+    Span none(inactive, "run");
+    EXPECT_FALSE(child_span(nullptr, "batch"));
+    EXPECT_FALSE(child_span(&none, "batch"));
+
+    nasops::testing::TempDir dir;
+    ManualClock clock(k_t0);
+    const Tracer tracer(SpanSink(dir / "t.jsonl", "sync", "cam-01", clock), parse_traceparent(k_valid));
+    Span run(tracer, "run");
+    auto batch = child_span(&run, "batch", SpanKind::client);
+    ASSERT_TRUE(batch);
+    EXPECT_EQ(batch->data().parent_span_id, run.data().span_id);
+    EXPECT_EQ(batch->data().kind, SpanKind::client);
+}
+
+// A command's span starts once its log folder is known and ends with its
+// outcome: an Error, or a non-zero exit code, is an error status.
+TEST(TracerTest, CommandSpanTakesItsStatusFromTheOutcome) {
+    nasops::testing::TempDir dir;
+    ManualClock clock(k_t0);
+    const auto env = fixed_environment({{"TRACEPARENT", std::string(k_valid)}});
+    {
+        CommandSpan ok("dbmaint check");
+        EXPECT_EQ(ok.span(), nullptr);
+        ok.start("dbmaint", dir.path(), env, clock);
+        ASSERT_NE(ok.span(), nullptr);
+        ok.end(ExitCode::ok);
+        CommandSpan warned("dbmaint daily");
+        warned.start("dbmaint", dir.path(), env, clock);
+        warned.end(ExitCode::warning);
+        CommandSpan failed("capacity record");
+        failed.start("capacity", dir.path(), env, clock);
+        failed.end(fail(ExitCode::unavailable, "cannot connect to nas:22"));
+        CommandSpan untraced("capacity show");
+        untraced.start("capacity", dir.path(), fixed_environment({}), clock);
+        EXPECT_EQ(untraced.span(), nullptr);
+        untraced.end(ExitCode::ok);
+        CommandSpan never_started("capacity report");
+        never_started.end(fail(ExitCode::config, "bad config"));
+    }
+    const auto records = read_records(dir / k_traces_file);
+    ASSERT_EQ(records.size(), 3u);
+    const auto ok = parse_span(records[0]).value();
+    const auto warned = parse_span(records[1]).value();
+    const auto failed = parse_span(records[2]).value();
+    EXPECT_EQ(ok.name, "dbmaint check");
+    EXPECT_EQ(ok.parent_span_id, "00f067aa0ba902b7");
+    EXPECT_EQ(ok.status, SpanStatus::unset);
+    EXPECT_EQ(warned.status, SpanStatus::error);
+    EXPECT_EQ(warned.status_message, "exit status 1");
+    EXPECT_EQ(failed.status, SpanStatus::error);
+    EXPECT_EQ(failed.status_message, "cannot connect to nas:22");
+    EXPECT_EQ(records[2].tool, "capacity");
+}

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "fixtures/test_data.hpp"
 #include "nasops/db/store.hpp"
 #include "nasops/db/transfer_stats.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/clock.hpp"
 #include "nasops/util/sha256.hpp"
@@ -624,4 +626,106 @@ TEST_F(SyncEngine, ARefusedConnectionStopsTheRunAndAnUnreachableOneLeavesFilesPe
     const auto r2 = row(queue, "a.mp4");
     EXPECT_EQ(r2.state, FileState::pending);
     EXPECT_EQ(r2.attempts, 0);
+}
+
+// Under a trace, the run's steps are spans, children of the run's span: the
+// scan, the connection, each batch of small files, each large file (one
+// streamed alone, above 256 KiB) and each batch's verify. A failed attempt
+// marks the span of the batch or file it belongs to.
+TEST_F(SyncEngine, UnderATraceEachStepIsASpanUnderTheRun) {
+    for (int i = 0; i < 3; ++i) write_file(source / ("small" + std::to_string(i)), random_bytes(100, i));
+    const auto big = random_bytes(300 * 1024, 7);
+    write_file(source / "big.mp4", big);
+    auto writes = std::make_shared<std::atomic<int>>(0);
+    on_write = [writes](std::uint64_t) -> std::optional<Error> {
+        if (++*writes == 2) return Error{"write refused", ExitCode::io_error};
+        return std::nullopt;
+    };
+    const auto traces = dir / "log" / "traces.jsonl";
+    const Tracer tracer(SpanSink(traces, "sync", "cam-01", clock),
+                        parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    Span run_span(tracer, "sync run");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    const auto s = run_sync(opts, queue, clock, factory(), RunOutputs{.trace = &run_span});
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->uploaded, 3u);
+    EXPECT_EQ(s->failed_attempts, 1u);
+    ASSERT_TRUE(run_span.end());
+
+    std::map<std::string, std::vector<SpanData>> by_name;
+    std::istringstream in(read_file(traces));
+    RecordReader reader(in);
+    while (auto item = reader.next()) {
+        ASSERT_TRUE(std::holds_alternative<Record>(*item));
+        auto span = parse_span(std::get<Record>(*item)).value();
+        by_name[span.name].push_back(std::move(span));
+    }
+    ASSERT_EQ(by_name["sync run"].size(), 1u);
+    const auto& run = by_name["sync run"][0];
+    for (const auto& [name, spans] : by_name) {
+        for (const auto& span : spans) {
+            EXPECT_EQ(span.trace_id, run.trace_id) << name;
+            if (name != "sync run") {
+                EXPECT_EQ(span.parent_span_id, run.span_id) << name;
+            }
+        }
+    }
+    ASSERT_EQ(by_name["sync scan"].size(), 1u);
+    EXPECT_EQ(by_name["sync scan"][0].attributes.at("sync.added"), 4);
+    ASSERT_EQ(by_name["sync connect"].size(), 1u);
+    EXPECT_EQ(by_name["sync connect"][0].kind, SpanKind::client);
+    EXPECT_EQ(by_name["sync connect"][0].attributes.at("sync.target"), nas.string());
+    ASSERT_EQ(by_name["sync file"].size(), 1u);
+    const auto& file = by_name["sync file"][0];
+    EXPECT_EQ(file.attributes.at("file.path"), (source / "big.mp4").string());
+    EXPECT_EQ(file.attributes.at("file.size"), big.size());
+    ASSERT_FALSE(by_name["sync batch"].empty());
+    ASSERT_FALSE(by_name["sync verify batch"].empty());
+    std::uint64_t batched = 0, verified = 0;
+    for (const auto& b : by_name["sync batch"]) batched += b.attributes.at("sync.files").get<std::uint64_t>();
+    for (const auto& v : by_name["sync verify batch"])
+        verified += v.attributes.at("sync.completed").get<std::uint64_t>();
+    EXPECT_EQ(batched, 3u);
+    EXPECT_EQ(verified, 3u);
+    // The one refused write failed one file: its batch or its file span says so, and no other span.
+    std::vector<const SpanData*> failed;
+    for (const auto& [name, spans] : by_name)
+        for (const auto& span : spans)
+            if (span.status == SpanStatus::error) failed.push_back(&span);
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_TRUE(failed[0]->name == "sync batch" || failed[0]->name == "sync file") << failed[0]->name;
+    EXPECT_EQ(failed[0]->status_message, "write refused");
+    EXPECT_EQ(failed[0]->attributes.at("sync.failed"), 1);
+}
+
+// Each connection (a run's, nasops-sync verify's) is a `sync connect` span;
+// a refused one is a failed span.
+TEST_F(SyncEngine, UnderATraceARefusedConnectionIsAFailedConnectSpan) {
+    const auto traces = dir / "traces.jsonl";
+    const Tracer tracer(SpanSink(traces, "sync", "cam-01", clock), std::nullopt);
+    Span parent(tracer, "sync verify");
+    TargetFactory refused = [&]() -> Result<std::unique_ptr<Target>> {
+        return fail(ExitCode::unavailable, "cannot connect to nas:22: connection refused");
+    };
+    EXPECT_FALSE(traced_connect(refused, &parent)());
+    ASSERT_TRUE(parent.end());
+    std::istringstream in(read_file(traces));
+    RecordReader reader(in);
+    auto first = reader.next();
+    ASSERT_TRUE(first && std::holds_alternative<Record>(*first));
+    const auto connect = parse_span(std::get<Record>(*first)).value();
+    EXPECT_EQ(connect.name, "sync connect");
+    EXPECT_EQ(connect.parent_span_id, parent.data().span_id);
+    EXPECT_EQ(connect.status, SpanStatus::error);
+    EXPECT_EQ(connect.status_message, "cannot connect to nas:22: connection refused");
+
+    // Without an active parent the factory is the one given: no span, no file.
+    const Tracer inactive;
+    Span none(inactive, "sync verify");
+    fs::remove(traces);
+    EXPECT_FALSE(traced_connect(refused, &none)());
+    EXPECT_FALSE(traced_connect(refused, nullptr)());
+    EXPECT_FALSE(fs::exists(traces));
 }

@@ -37,6 +37,7 @@ struct Context {
 
 Result<Context> prepare(Subcommand subcommand, const CliOptions& cli, const CommandEnv& env, LogFiles files) {
     TRY_ASSIGN(auto tool, start_tool(ToolStart{.tool = "capacity", .cli = cli.common, .files = files, .env = env.env}));
+    if (env.trace != nullptr) env.trace->start("capacity", tool.paths.log_dir, env.env, env.clock);
     TRY_ASSIGN(auto settings, resolve_settings(cli, tool.config, subcommand));
     return Context{std::move(tool.config), std::move(settings), std::move(tool.paths)};
 }
@@ -97,14 +98,37 @@ struct Collected {
     }
 };
 
+// Under a trace, each target's measurement is a span `measure <target>`.
+class MeasureSpan {
+public:
+    MeasureSpan(const CommandEnv& env, const std::string& target, SpanKind kind)
+        : m_span(child_span(env.trace != nullptr ? env.trace->span() : nullptr, "measure " + target, kind)) {
+        if (m_span) m_span->set_attribute("capacity.target", target);
+    }
+    void measured(const Sample& sample) {
+        if (!m_span) return;
+        m_span->set_attribute("capacity.used_bytes", sample.used);
+        m_span->set_attribute("capacity.total_bytes", sample.total);
+    }
+    void failed(const Error& error) {
+        if (m_span) m_span->set_error(error.message);
+    }
+
+private:
+    std::optional<Span> m_span;
+};
+
 Collected measure_all(const Context& ctx, const CommandEnv& env, std::int64_t now) {
     Collected c;
     for (const auto& path : local_targets(ctx)) {
+        MeasureSpan span(env, path.string(), SpanKind::internal);
         auto s = measure_local(path, now);
         if (!s) {
+            span.failed(s.error());
             c.failed(s.error());
             continue;
         }
+        span.measured(*s);
         c.samples.push_back(TargetSample{path.string(), *s});
     }
     if (!ctx.settings.nas) return c;
@@ -112,10 +136,13 @@ Collected measure_all(const Context& ctx, const CommandEnv& env, std::int64_t no
     if (!share) {
         c.failed(share.error());
     } else if (*share) {
+        MeasureSpan span(env, (*share)->target(), SpanKind::client);
         auto s = measure_nas(**share, now);
         if (!s) {
+            span.failed(s.error());
             c.failed(s.error());
         } else {
+            span.measured(s->sample);
             logger().debug("NAS {} measured by {}", (*share)->target(), s->how);
             c.samples.push_back(TargetSample{(*share)->target(), s->sample});
         }
@@ -419,9 +446,8 @@ Result<ExitCode> transfers(const CliOptions& cli, const CommandEnv& env) {
     return ExitCode::ok;
 }
 
-}  // namespace
 
-Result<ExitCode> execute(Subcommand subcommand, const CliOptions& cli, const CommandEnv& env) {
+Result<ExitCode> dispatch(Subcommand subcommand, const CliOptions& cli, const CommandEnv& env) {
     switch (subcommand) {
         case Subcommand::record: return record(cli, env);
         case Subcommand::forecast: return forecast_command(cli, env);
@@ -430,6 +456,30 @@ Result<ExitCode> execute(Subcommand subcommand, const CliOptions& cli, const Com
         case Subcommand::transfers: return transfers(cli, env);
     }
     return fail(ExitCode::software, "unknown subcommand");
+}
+
+std::string_view subcommand_name(Subcommand subcommand) {
+    switch (subcommand) {
+        case Subcommand::record: return "record";
+        case Subcommand::forecast: return "forecast";
+        case Subcommand::show: return "show";
+        case Subcommand::report: return "report";
+        case Subcommand::transfers: return "transfers";
+    }
+    return "?";
+}
+
+}  // namespace
+
+// Under a trace, the subcommand is a span `capacity <subcommand>`; prepare
+// starts it, as the log folder is known only then.
+Result<ExitCode> execute(Subcommand subcommand, const CliOptions& cli, const CommandEnv& env) {
+    CommandSpan trace(fmt::format("capacity {}", subcommand_name(subcommand)));
+    CommandEnv traced = env;
+    traced.trace = &trace;
+    auto outcome = dispatch(subcommand, cli, traced);
+    trace.end(outcome);
+    return outcome;
 }
 
 }  // namespace nasops::capacity

@@ -8,6 +8,7 @@
 
 #include "nasops/core/environment.hpp"
 #include "nasops/core/error.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/util/clock.hpp"
 #include "options.hpp"
 
@@ -20,6 +21,8 @@ struct CommandEnv {
     std::FILE* out = stdout;  // data: text, records, exposition
     int in_fd = 0;            // record --from-stdin reads this descriptor
     EnvLookup env = process_environment();
+    // The subcommand's span, started once its config is read; execute sets it.
+    CommandSpan* trace = nullptr;
 };
 
 Result<ExitCode> execute(Subcommand subcommand, const CliOptions& cli, const CommandEnv& env);

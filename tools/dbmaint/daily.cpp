@@ -37,14 +37,14 @@ public:
             summary(fmt::format("stopped at {}: {}", name, result.error().message));
             return m_reporter.emit(name, std::move(result), timer);
         }
-        if (m_reporter.json()) TRY(m_reporter.report(*result));
+        TRY(m_reporter.note(*result));
         m_done.push_back(brief(*result));
         m_worst = worst_state(m_worst, result->status);
         return result->status;
     }
     // A check that is not OK ends the round with its own status.
     Result<ExitCode> check(const StepReport& report) {
-        if (m_reporter.json()) TRY(m_reporter.report(report));
+        TRY(m_reporter.note(report));
         if (report.status != ExitCode::ok) {
             summary(fmt::format("stopped at check: {}: {}", exit_code_name(report.status), report.message));
             return report.status;

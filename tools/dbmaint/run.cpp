@@ -13,6 +13,7 @@
 #include "nasops/core/log.hpp"
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/trace.hpp"
 #include "purge.hpp"
 #include "restore.hpp"
 #include "retention.hpp"
@@ -72,14 +73,15 @@ Result<ExitCode> verify_backups(Reporter& reporter, const Settings& s) {
     return worst;
 }
 
-}  // namespace
-
-Result<ExitCode> run(Command command, const CliOptions& cli, const RunEnv& env) {
+// The command; under a trace it starts `trace`, and each step is its child.
+Result<ExitCode> run_command(Command command, const CliOptions& cli, const RunEnv& env, CommandSpan& trace) {
     const bool writes = changes_something(command) && !cli.dry_run;
     TRY_ASSIGN(auto tool, start_tool(ToolStart{
                               .tool = "dbmaint", .cli = cli.common, .files = writes ? LogFiles::yes : LogFiles::no}));
+    trace.start("dbmaint", tool.paths.log_dir, process_environment(), env.clock);
     TRY_ASSIGN(const auto s, resolve_settings(cli, tool.config, tool.paths));
     Reporter reporter(env.out, s.format, s.quiet, env.clock);
+    reporter.trace_under(trace.span());
     std::optional<LockFile> lock;
     if (writes) {
         TRY_ASSIGN(auto held, own_lock(s));
@@ -97,6 +99,7 @@ Result<ExitCode> run(Command command, const CliOptions& cli, const RunEnv& env) 
             if (reporter.json()) {
                 TRY(reporter.report(report));
             } else {
+                TRY(reporter.note(report));
                 reporter.print_text(stats_table(report));
             }
             return report.status;
@@ -128,11 +131,21 @@ Result<ExitCode> run(Command command, const CliOptions& cli, const RunEnv& env) 
                                                             .now = env.clock.now(),
                                                             .dry_run = s.dry_run});
             if (!restored || reporter.json()) return reporter.emit("restore", std::move(restored), timer);
+            TRY(reporter.note(*restored));
             reporter.print_text(restore_table(*restored));
             return restored->status;
         }
     }
     return fail(ExitCode::software, fmt::format("unknown subcommand '{}'", command_name(command)));
+}
+
+}  // namespace
+
+Result<ExitCode> run(Command command, const CliOptions& cli, const RunEnv& env) {
+    CommandSpan trace(fmt::format("dbmaint {}", command_name(command)));
+    auto outcome = run_command(command, cli, env, trace);
+    trace.end(outcome);
+    return outcome;
 }
 
 }  // namespace nasops::dbmaint

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "nasops/core/log.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 
 namespace nasops::dbmaint {
@@ -41,7 +43,34 @@ std::int64_t StepTimer::elapsed_ms() const {
 Reporter::Reporter(std::FILE* out, OutputFormat format, bool quiet, const Clock& clock)
     : m_out(out), m_format(format), m_quiet(quiet), m_clock(clock) {}
 
+// The step's span ends now and began its duration earlier (steps time
+// themselves: StepTimer); a failed write of it is a warning, not the step's failure.
+void Reporter::trace_step(const StepReport& r) const {
+    if (m_trace == nullptr || !m_trace->active()) return;
+    const auto end = m_clock.now();
+    SpanData span{.name = "step " + r.step, .start = end - std::chrono::milliseconds(r.duration_ms), .end = end};
+    span.attributes["dbmaint.step"] = r.step;
+    span.attributes["dbmaint.status"] = status_name(r.status);
+    if (r.rows) span.attributes["dbmaint.rows"] = *r.rows;
+    if (r.bytes_before) span.attributes["dbmaint.bytes_before"] = *r.bytes_before;
+    if (r.bytes_after) span.attributes["dbmaint.bytes_after"] = *r.bytes_after;
+    if (!r.path.empty()) span.attributes["file.path"] = r.path;
+    if (r.status != ExitCode::ok) {
+        span.status = SpanStatus::error;
+        span.status_message = r.message;
+    }
+    if (auto written = m_trace->record_child(std::move(span)); !written)
+        logger().warning("trace span 'step {}': {}", r.step, written.error().message);
+}
+
+Result<void> Reporter::note(const StepReport& r) {
+    if (m_format == OutputFormat::json) return report(r);
+    trace_step(r);
+    return {};
+}
+
 Result<void> Reporter::report(const StepReport& r) {
+    trace_step(r);
     if (m_format == OutputFormat::json) {
         RecordWriter writer(m_out, "dbmaint", local_hostname(), m_clock);
         return writer.write(RecordKind::maint, record_fields(r));
@@ -54,7 +83,7 @@ Result<void> Reporter::report(const StepReport& r) {
 
 Result<ExitCode> Reporter::emit(std::string_view step, Result<StepReport> result, const StepTimer& timer) {
     if (!result) {
-        if (json()) TRY(report(failed_step(step, result.error(), timer.elapsed_ms())));
+        TRY(note(failed_step(step, result.error(), timer.elapsed_ms())));
         return std::unexpected(result.error());
     }
     TRY(report(*result));

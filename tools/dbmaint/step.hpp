@@ -15,6 +15,10 @@
 #include "nasops/core/output.hpp"
 #include "nasops/util/clock.hpp"
 
+namespace nasops {
+class Span;
+}
+
 namespace nasops::dbmaint {
 
 struct StepReport {
@@ -56,6 +60,12 @@ public:
     Reporter(std::FILE* out, OutputFormat format, bool quiet, const Clock& clock);
 
     Result<void> report(const StepReport& report);
+    // A step of a round (daily): its span, and its record in json; in text
+    // the round says itself in one summary line.
+    Result<void> note(const StepReport& report);
+    // Under a trace, each step reported is a span `step <name>`, a child of
+    // `parent` (the command's span), with its rows, bytes and status.
+    void trace_under(const Span* parent) { m_trace = parent; }
     // The report of a step that returned one, and its status; for a step
     // that failed, its critical record (json only: in text, run_tool says it
     // on stderr) and then the Error.
@@ -66,10 +76,13 @@ public:
     bool quiet() const { return m_quiet; }
 
 private:
+    void trace_step(const StepReport& report) const;
+
     std::FILE* m_out;
     OutputFormat m_format;
     bool m_quiet;
     const Clock& m_clock;
+    const Span* m_trace = nullptr;
 };
 
 }  // namespace nasops::dbmaint

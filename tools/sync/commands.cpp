@@ -170,26 +170,24 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
     const bool json = ctx.settings.format == OutputFormat::json;
     std::optional<RecordWriter> records;
     if (json) records.emplace(env.out, "sync", local_hostname(), env.clock);
-    const RunOutputs outputs{.records = records ? &*records : nullptr,
-                             .progress = progress_enabled(stderr, ctx.settings.quiet ? Quiet::yes : Quiet::no),
-                             .interrupted = env.interrupted};
-    logger().info("run: {} source(s) to {}", ctx.settings.sources.size(), spec.display());
     // Under a trace context (nasops-trace exec), the run is a span; a run that
     // ends early on an error keeps the error status set here.
     const auto tracer = Tracer::from_environment("sync", ctx.paths.log_dir, process_environment(), env.clock);
     Span run_span(tracer, "sync run");
     run_span.set_error("the run ended on an error");
+    if (run_span.active()) run_span.set_attribute("sync.target", spec.display());
+    const RunOutputs outputs{.records = records ? &*records : nullptr,
+                             .progress = progress_enabled(stderr, ctx.settings.quiet ? Quiet::yes : Quiet::no),
+                             .interrupted = env.interrupted,
+                             .trace = &run_span};
+    logger().info("run: {} source(s) to {}", ctx.settings.sources.size(), spec.display());
     TRY_ASSIGN(auto summary, run_sync(run_options_of(ctx.settings), queue, env.clock, target_factory(spec), outputs));
     if (run_span.active()) {
         run_span.set_attribute("sync.uploaded", summary.uploaded);
         run_span.set_attribute("sync.bytes_uploaded", summary.bytes_uploaded);
         run_span.set_attribute("sync.failed_attempts", summary.failed_attempts);
         run_span.set_attribute("sync.left_pending", summary.left_pending);
-        const auto code = summary.exit_code();
-        if (code == ExitCode::ok)
-            run_span.set_status(SpanStatus::unset);
-        else
-            run_span.set_error(fmt::format("exit status {}", to_int(code)));
+        set_outcome(run_span, summary.exit_code());
     }
 
     const auto& s = summary;
@@ -377,12 +375,28 @@ Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
         writable.emplace(std::move(opened));
         db = &writable->store.db();
     }
+    // Under a trace context, the verify is a span; one that ends early on an
+    // error keeps the error status set here.
+    const auto tracer = Tracer::from_environment("sync", ctx.paths.log_dir, process_environment(), env.clock);
+    Span span(tracer, "sync verify");
+    span.set_error("the verify ended on an error");
+    if (span.active()) span.set_attribute("sync.target", spec.display());
     VerifySummary summary;
     if (db != nullptr) {
-        TRY_ASSIGN(auto target, target_factory(spec)());
+        const auto make_target = target_factory(spec);
+        TRY_ASSIGN(auto target, traced_connect(make_target, &span)());
         Queue queue(*db, env.clock, policy_of(ctx.settings));
         TRY_ASSIGN(auto checked, verify_completed(queue, *target, ctx.settings.verify, dry));
         summary = std::move(checked);
+    }
+    if (span.active()) {
+        span.set_attribute("sync.checked", summary.checked);
+        span.set_attribute("sync.hashed", summary.hashed);
+        span.set_attribute("sync.bad", summary.problems.size());
+        if (summary.problems.empty())
+            span.set_status(SpanStatus::unset);
+        else
+            span.set_error(fmt::format("{} copies on the target are bad", summary.problems.size()));
     }
     if (ctx.settings.format == OutputFormat::json) {
         RecordWriter records(env.out, "sync", local_hostname(), env.clock);

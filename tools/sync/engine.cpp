@@ -1,5 +1,7 @@
 #include "engine.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +12,7 @@
 
 #include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
+#include "nasops/obs/trace.hpp"
 #include "run_state.hpp"
 #include "scan_into_queue.hpp"
 #include "worker.hpp"
@@ -42,6 +45,43 @@ private:
 
 }  // namespace
 
+TargetFactory traced_connect(const TargetFactory& make_target, const Span* run_span) {
+    if (run_span == nullptr || !run_span->active()) return make_target;
+    return [&make_target, run_span]() -> Result<std::unique_ptr<Target>> {
+        Span span(*run_span, "sync connect", SpanKind::client);
+        auto target = make_target();
+        if (target)
+            span.set_attribute("sync.target", (*target)->describe());
+        else
+            span.set_error(target.error().message);
+        return target;
+    };
+}
+
+namespace {
+
+// The scan in a `sync scan` span under the run's.
+Result<ScanCounts> traced_scan(const RunOptions& options, Queue& queue, Reporter& reporter,
+                               const std::function<void()>& found_work, const Span* run_span) {
+    auto span = child_span(run_span, "sync scan");
+    auto scanned = scan_into_queue(options, queue, reporter, found_work);
+    if (!span) return scanned;
+    if (!scanned) {
+        span->set_error(scanned.error().message);
+        return scanned;
+    }
+    span->set_attribute("sync.sources", options.sources.size());
+    span->set_attribute("sync.scanned", scanned->scanned);
+    span->set_attribute("sync.added", scanned->added);
+    span->set_attribute("sync.changed", scanned->changed);
+    span->set_attribute("sync.source_errors", scanned->errors);
+    if (scanned->errors > 0)
+        span->set_error(fmt::format("{} sources or entries could not be read", scanned->errors));
+    return scanned;
+}
+
+}  // namespace
+
 ExitCode RunSummary::exit_code() const noexcept {
     if (interrupted) return ExitCode::interrupted;
     if (target_unavailable) return ExitCode::unavailable;
@@ -60,10 +100,12 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     if (recovered > 0) logger().info("{} transfers were interrupted by an earlier run; they will resume", recovered);
     run.summary.recovered = recovered;
 
-    FirstConnection connection(make_target);
+    const auto connect = traced_connect(make_target, outputs.trace);
+    FirstConnection connection(connect);
     TRY_ASSIGN(auto waiting_before, queue.count_eligible());
     if (waiting_before.files > 0) connection.start();
-    TRY_ASSIGN(auto scanned, scan_into_queue(options, queue, run.reporter, [&] { connection.start(); }));
+    TRY_ASSIGN(auto scanned,
+               traced_scan(options, queue, run.reporter, [&] { connection.start(); }, outputs.trace));
     run.summary.scanned = scanned.scanned;
     run.summary.added = scanned.added;
     run.summary.changed = scanned.changed;
@@ -90,7 +132,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
         std::condition_variable done;
         for (int i = 0; i < jobs; ++i) {
             threads.emplace_back([&, target = i == 0 ? std::move(first) : nullptr]() mutable {
-                run_worker(run, make_target, std::move(target));
+                run_worker(run, connect, std::move(target));
                 {
                     std::lock_guard lock(done_mutex);
                     --running;

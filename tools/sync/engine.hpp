@@ -29,6 +29,10 @@
 #include "scanner.hpp"
 #include "target.hpp"
 
+namespace nasops {
+class Span;
+}
+
 namespace nasops::sync {
 
 struct RunOptions {
@@ -49,6 +53,9 @@ struct RunOutputs {
     bool progress = false;            // a progress line on stderr
     // Set (by a SIGINT handler) to stop: uploads in flight are abandoned, resumable.
     const std::atomic<bool>* interrupted = nullptr;
+    // The run's span (active under TRACEPARENT): the scan, each connection,
+    // each batch of small files, each large file and each verify are its children.
+    const Span* trace = nullptr;
 };
 
 struct RunSummary {
@@ -77,6 +84,10 @@ struct RunSummary {
     // room; 74 failed attempts; 66 a source could not be read; else 0.
     ExitCode exit_code() const noexcept;
 };
+
+// `make_target` with each connection in a `sync connect` span under `parent`
+// (when there is one and it is active); `make_target` must outlive it.
+TargetFactory traced_connect(const TargetFactory& make_target, const Span* parent);
 
 // Scans and uploads. Errors are only those that stop the run as a whole (the
 // database failing); everything about one file is in the summary and the queue.

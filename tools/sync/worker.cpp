@@ -16,6 +16,7 @@
 #include "background_hasher.hpp"
 #include "copy_check.hpp"
 #include "nasops/core/log.hpp"
+#include "nasops/obs/trace.hpp"
 #include "nasops/util/sha256.hpp"
 #include "nasops/util/units.hpp"
 #include "scanner.hpp"
@@ -73,6 +74,34 @@ struct SmallFile {
     Timing timing;
 };
 
+// Under a trace, the span of the work in hand (a batch of small files, a
+// large file, a verify): its failed attempts mark it failed. For a scope,
+// `span` is in hand, and it ends with the scope.
+class SpanInHand {
+public:
+    SpanInHand(Span*& slot, std::optional<Span>& span)
+        : m_slot(slot), m_span(span), m_previous(std::exchange(slot, span ? &*span : nullptr)) {}
+    SpanInHand(const SpanInHand&) = delete;
+    SpanInHand& operator=(const SpanInHand&) = delete;
+    ~SpanInHand() {
+        m_slot = m_previous;
+        m_span.reset();
+    }
+
+private:
+    Span*& m_slot;
+    std::optional<Span>& m_span;
+    Span* m_previous;
+};
+
+// Marks the span in hand failed: its message is the first failure's, and
+// sync.failed counts them.
+void mark_failed(Span* span, std::string_view message) {
+    if (span == nullptr) return;
+    if (span->data().status != SpanStatus::error) span->set_error(message);
+    span->set_attribute("sync.failed", span->data().attributes.value("sync.failed", 0) + 1);
+}
+
 class Worker {
 public:
     // `target`: a connection made already (the first worker's), else one is made.
@@ -117,6 +146,7 @@ public:
         if (!m_target_lost) verify_and_commit();
         if (!m_target_lost) finish_verify();
         release_staged();
+        m_verify_span.reset();
         m_log.flush();
     }
 
@@ -134,6 +164,7 @@ private:
     // stopped, the target is gone); `reason` is said in its transfer record.
     void release_to_pending(const FileRow& row, std::string_view reason) {
         if (!saved_in_queue(m_run.queue.release(row.id))) return;
+        if (m_span_in_hand != nullptr) m_span_in_hand->set_attribute("sync.released", std::string(reason));
         m_run.reporter.transfer(row, FileState::pending, {{"reason", reason}});
     }
 
@@ -145,6 +176,7 @@ private:
     }
 
     void failed_attempt(const FileRow& row, const Error& error, const AttemptResult& attempt) {
+        mark_failed(m_span_in_hand, error.message);
         auto updated = m_run.queue.mark_failed_attempt(row.id, error.message, attempt);
         if (!updated) {
             m_run.fatal(updated.error());
@@ -180,6 +212,7 @@ private:
     bool target_gone(const Error& error) {
         if (!m_run.target_lost(error)) return false;
         m_target_lost = true;
+        mark_failed(m_span_in_hand, error.message);
         return true;
     }
 
@@ -356,6 +389,12 @@ private:
 
     // A large file, streamed: read in chunks, each hashed and written in the same pass.
     void upload(const FileRow& row) {
+        auto span = child_span(m_run.outputs.trace, "sync file");
+        const SpanInHand in_hand(m_span_in_hand, span);
+        if (span) {
+            span->set_attribute("file.path", local_path(row));
+            span->set_attribute("file.size", row.version.size);
+        }
         const std::string temp = temp_path(row);
 
         // An earlier attempt on this same version left a partial copy: resume it.
@@ -367,6 +406,7 @@ private:
                 offset = partial->size;
         }
 
+        if (span && offset > 0) span->set_attribute("sync.offset", offset);
         const auto started = start_attempt(row, offset);
         m_log.flush();  // the start of a long upload is logged at its start
         if (!started) return;
@@ -418,6 +458,7 @@ private:
             return;
         }
         note_mtime_refusal(*finished);
+        if (span) span->set_attribute("sync.bytes_sent", timing.attempt.bytes_sent);
         stage(row, temp, hash.hex_digest(), timing);
     }
 
@@ -494,6 +535,12 @@ private:
             drop_small();
             return;
         }
+        auto span = child_span(m_run.outputs.trace, "sync batch");
+        const SpanInHand in_hand(m_span_in_hand, span);
+        if (span) {
+            span->set_attribute("sync.files", m_small_rows.size());
+            span->set_attribute("sync.bytes", m_small_bytes);
+        }
         // The batch's bytes count as batched until read_small has counted them
         // as sent: never as neither, so --max-bytes is not overshot.
         const auto batched = std::exchange(m_small_bytes, 0);
@@ -516,6 +563,7 @@ private:
             }
             note_mtime_refusal(*written[i]);
             stage(f.row, std::move(f.temp), std::move(f.sha256), f.timing);
+            if (span) span->set_attribute("sync.written", span->data().attributes.value("sync.written", 0) + 1);
         }
     }
 
@@ -559,10 +607,16 @@ private:
         finish_verify();
         if (m_staged.empty() || m_target_lost) return;
         m_verifying = std::exchange(m_staged, {});
-        m_staged_bytes = 0;
+        const auto bytes = std::exchange(m_staged_bytes, 0);
+        if (auto span = child_span(m_run.outputs.trace, "sync verify batch")) {
+            m_verify_span.emplace(std::move(*span));
+            m_verify_span->set_attribute("sync.files", m_verifying.size());
+            m_verify_span->set_attribute("sync.bytes", bytes);
+        }
         if (!hashing()) return;
         auto asked = m_target->sha256(temp_names(m_verifying));
         if (!asked) {
+            const SpanInHand in_hand(m_span_in_hand, m_verify_span);
             fail_batch(asked.error());
             return;
         }
@@ -574,6 +628,7 @@ private:
     // names and records them completed.
     void finish_verify() {
         if (m_verifying.empty()) return;
+        const SpanInHand in_hand(m_span_in_hand, m_verify_span);
         const Verify mode = m_run.options.verify;
         std::vector<std::optional<std::string>> problems(m_verifying.size());
         std::string verified_by = std::string(verify_name(mode));
@@ -660,6 +715,10 @@ private:
                 release_staged();
                 return;
             }
+        }
+        if (m_verify_span) {
+            m_verify_span->set_attribute("sync.verified_by", verified_by);
+            m_verify_span->set_attribute("sync.completed", renamed.size());
         }
         for (auto i : renamed) complete(m_verifying[i], verified_by);
         if (m_target_lost) {
@@ -758,6 +817,10 @@ private:
     bool m_space_unknown = false;
     bool m_no_room_logged = false;
     bool m_target_lost = false;  // the target is gone (target_gone): this worker stops
+    // Under a trace: the span of the work in hand (SpanInHand), and that of
+    // the batch whose verify has begun, which ends when the verify does.
+    Span* m_span_in_hand = nullptr;
+    std::optional<Span> m_verify_span;
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "report.hpp"
+#include "span_inbox.hpp"
 
 namespace nasops::trace {
 
@@ -75,6 +76,17 @@ Result<ExitCode> exec(const CliOptions& cli, const CommandEnv& env) {
     auto span = new_span(s.name.empty() ? program : s.name, s.kind, parent);
     span.attributes = s.attributes;
     span.attributes["process.executable.name"] = program;
+    if (s.record_argv) span.attributes["process.command_args"] = s.command;
+
+    // Its inbox, for the events its command adds (event without --carrier);
+    // exec goes on without one rather than fail.
+    std::optional<SpanInbox> inbox;
+    auto run_dir = ensure_dir(ctx.paths.run_dir);
+    auto made = run_dir ? SpanInbox::create(inbox_path(*run_dir, span.span_id)) : std::unexpected(run_dir.error());
+    if (made)
+        inbox.emplace(std::move(*made));
+    else
+        logger().debug("no inbox for events: {}", made.error().message);
 
     span.start = env.clock.now();
     TRY_ASSIGN(const auto outcome, run_child(ChildRequest{.argv = s.command,
@@ -84,6 +96,10 @@ Result<ExitCode> exec(const CliOptions& cli, const CommandEnv& env) {
                                                           .keep_blocked = KeepSignalsBlocked::yes}));
     span.end = span.start + std::chrono::duration_cast<SystemTimePoint::duration>(outcome.elapsed);
     describe_outcome(span, outcome);
+    if (inbox) {
+        for (auto& event : inbox->events()) span.events.push_back(std::move(event));
+        inbox.reset();  // before a re-raised signal ends this process
+    }
     if (outcome.spawn_errno != 0) logger().error("{}", span.status_message);
     if (outcome.timed_out) logger().warning("'{}' timed out after {}", program, format_duration(*s.timeout));
     // The command's outcome matters more than its span: a span that cannot
@@ -132,7 +148,16 @@ Result<ExitCode> event(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, env));
     const auto& s = ctx.settings;
     if (s.name.empty()) return fail(ExitCode::usage, "event: --name is required");
-    if (s.carrier.empty()) return fail(ExitCode::usage, "event: --carrier is required");
+    if (s.carrier.empty()) {
+        // The span TRACEPARENT names, which the exec that set it holds open.
+        const auto context = inherited(env);
+        if (!context)
+            return fail(ExitCode::usage,
+                        "event: no span to add it to: give --carrier, or run it under a valid TRACEPARENT "
+                        "(inside nasops-trace exec)");
+        TRY(post_event(ctx.paths.run_dir, context->span_id, SpanEvent{s.name, env.clock.now(), s.attributes}));
+        return ExitCode::ok;
+    }
     TRY_ASSIGN(auto open, read_carrier(s.carrier));
     open.span.events.push_back(SpanEvent{s.name, env.clock.now(), s.attributes});
     TRY(update_carrier(s.carrier, open));

@@ -18,8 +18,10 @@ constexpr nasops::ToolInfo k_tool{
         "export to OpenTelemetry.",
     .examples = R"(  nasops-trace exec --name dbmaint -- nasops-dbmaint daily   # run a command in a span
   nasops-trace exec --timeout 1h --attr job=nightly -- backup.sh  # kill it after an hour
+  nasops-trace exec --record-argv -- rsync -a /srv/media nas:/backup  # keep the arguments too
   TRACEPARENT=$(nasops-trace start --carrier /tmp/b.span --name backup)  # in a shell script...
   nasops-trace end --carrier /tmp/b.span --status ok                     # ...and later
+  nasops-trace event --name copied --attr files=3   # inside exec: an event of exec's span
   nasops-trace ls --since 24h --errors             # the traces that failed today
   nasops-trace show 4bf92f3577b34da6a3ce929d0e0e4736  # one trace as a waterfall
   nasops-trace summary --format json               # p50/p95/p99 per operation, for nasops-alert
@@ -33,7 +35,7 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"exec", "Run a command inside a span; exits with the command's status"},
     nasops::SubcommandInfo{"span", "Record a span measured elsewhere (--start, --end)"},
     nasops::SubcommandInfo{"start", "Open a span in a carrier file; prints its TRACEPARENT"},
-    nasops::SubcommandInfo{"event", "Add an event to the span open in a carrier file"},
+    nasops::SubcommandInfo{"event", "Add an event to the span open in a carrier file, or to exec's span"},
     nasops::SubcommandInfo{"end", "End the span open in a carrier file and record it"},
     nasops::SubcommandInfo{"ls", "List recent traces: root, start, duration, status, spans"},
     nasops::SubcommandInfo{"show", "Show one trace as an indented waterfall"},
@@ -69,9 +71,13 @@ void add_status_options(CLI::App& sub, Parsed& p) {
         sub.add_option("--status-message", p.status_message.value, "Why the status is error")->type_name("TEXT"));
 }
 
-void add_carrier_option(CLI::App& sub, Parsed& p) {
+void add_carrier_option(CLI::App& sub, Parsed& p, bool required = true) {
     p.carrier.add(
-        sub.add_option("--carrier", p.carrier.value, "The file holding the open span")->type_name("FILE")->required());
+        sub.add_option("--carrier", p.carrier.value,
+                       required ? "The file holding the open span"
+                                : "The file holding the open span (default: the span of TRACEPARENT, held by exec)")
+            ->type_name("FILE")
+            ->required(required));
 }
 
 }  // namespace
@@ -91,6 +97,8 @@ int main(int argc, char** argv) {
     p.kill_after.add(exec->add_option("--kill-after", p.kill_after.value,
                                       "After --timeout, SIGKILL a command still running this long later (default 10s)")
                          ->type_name("DURATION"));
+    exec->add_flag("--record-argv", cli.record_argv,
+                   "Record the command's arguments (process.command_args); off by default, as they may hold secrets");
     exec->add_option("COMMAND", cli.command, "The command to run and its arguments (after --)")->required();
     exec->positionals_at_end();  // everything after COMMAND is its own: "exec ls -la" runs "ls -la"
 
@@ -111,7 +119,7 @@ int main(int argc, char** argv) {
 
     auto* event = app->get_subcommand("event");
     p.name.add(event->add_option("--name", p.name.value, "Event name")->type_name("NAME")->required());
-    add_carrier_option(*event, p);
+    add_carrier_option(*event, p, false);
     add_attr_option(*event, p);
 
     auto* end = app->get_subcommand("end");

@@ -82,6 +82,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& /*config*
         s.since = *since;
     }
     s.errors_only = cli.errors_only;
+    s.record_argv = cli.record_argv;
     if (cli.by) {
         if (*cli.by == "name")
             s.by = GroupBy::name;

@@ -30,6 +30,7 @@ struct CliOptions {
     std::optional<std::string> timeout;     // exec --timeout
     std::optional<std::string> kill_after;  // exec --kill-after
     std::vector<std::string> command;       // exec -- COMMAND [ARG...]
+    bool record_argv = false;               // exec --record-argv
     std::optional<std::string> start;       // span --start TS
     std::optional<std::string> end;         // span --end TS
     std::optional<std::string> status;      // span, end --status ok|error|unset
@@ -60,6 +61,7 @@ struct Settings {
     std::optional<Duration> timeout;
     Duration kill_after{std::chrono::seconds(10)};
     std::vector<std::string> command;
+    bool record_argv = false;  // the command's words as process.command_args (they may hold secrets)
     std::optional<SystemTimePoint> start;
     std::optional<SystemTimePoint> end;
     std::optional<SpanStatus> status;

@@ -149,8 +149,11 @@ json span_fields(const SpanData& span) {
     return fields;
 }
 
-Result<void> append_line(const std::filesystem::path& file, std::string_view line) {
-    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+Result<void> append_line(const std::filesystem::path& file, std::string_view line, IfMissing if_missing) {
+    const int create = if_missing == IfMissing::create ? O_CREAT : 0;
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | create, 0640));
+    if (!fd && errno == ENOENT && if_missing == IfMissing::fail)
+        return fail(ExitCode::no_input, fmt::format("{} does not exist", file.string()));
     if (!fd) return fail(ExitCode::cant_create, fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
     // One write(2): an O_APPEND write to a regular file is placed at the end
     // and written whole under the inode's lock, so concurrent appenders never
@@ -178,10 +181,11 @@ Result<void> SpanSink::write(const SpanData& span) const {
     TRY_ASSIGN(const auto line, format_record(RecordKind::span, span_fields(span), m_tool, m_host, span.end));
     auto appended = append_line(m_file, line);
     if (!appended && appended.error().code == ExitCode::cant_create && !m_file.parent_path().empty()) {
+        // The folder may be missing, or made a moment ago by another thread
+        // or process writing its first span: either way, try once more.
         std::error_code ec;
-        if (!std::filesystem::exists(m_file.parent_path(), ec) &&
-            std::filesystem::create_directories(m_file.parent_path(), ec))
-            return append_line(m_file, line);
+        std::filesystem::create_directories(m_file.parent_path(), ec);
+        if (!ec) return append_line(m_file, line);
     }
     return appended;
 }
@@ -273,6 +277,33 @@ Result<void> Span::record_child(SpanData child) const {
     child.span_id = new_span_id();
     child.end = std::max(child.end, child.start);
     return m_sink->write(child);
+}
+
+std::optional<Span> child_span(const Span* parent, std::string_view name, SpanKind kind) {
+    if (parent == nullptr || !parent->active()) return std::nullopt;
+    return std::optional<Span>(std::in_place, *parent, name, kind);
+}
+
+void set_outcome(Span& span, const Result<ExitCode>& outcome) {
+    if (!outcome)
+        span.set_error(outcome.error().message);
+    else if (*outcome == ExitCode::ok)
+        span.set_status(SpanStatus::unset);
+    else
+        span.set_error(fmt::format("exit status {}", to_int(*outcome)));
+}
+
+void CommandSpan::start(std::string_view tool, const std::filesystem::path& log_dir, const EnvLookup& env,
+                        const Clock& clock) {
+    if (m_span) return;
+    m_tracer = Tracer::from_environment(tool, log_dir, env, clock);
+    if (m_tracer.active()) m_span.emplace(m_tracer, m_name);
+}
+
+void CommandSpan::end(const Result<ExitCode>& outcome) {
+    if (!m_span) return;
+    set_outcome(*m_span, outcome);
+    m_span.reset();
 }
 
 }  // namespace nasops

@@ -94,8 +94,11 @@ Result<SpanData> parse_span_fields(const nlohmann::json& object);
 // Appends `line` (one record, ending in "\n") to `file` with a single
 // write(2) on a descriptor opened O_APPEND, so that any number of processes
 // appending at once never interleave their lines. Creates the file (mode
-// 0640) when missing. Errors: ExitCode::cant_create or io_error, naming it.
-Result<void> append_line(const std::filesystem::path& file, std::string_view line);
+// 0640) when missing, or with IfMissing::fail answers ExitCode::no_input.
+// Errors: ExitCode::cant_create or io_error, naming it.
+enum class IfMissing { create, fail };
+Result<void> append_line(const std::filesystem::path& file, std::string_view line,
+                         IfMissing if_missing = IfMissing::create);
 
 // Writes span records to one traces file, as one tool on one host; creates
 // the file's folder when it is missing.
@@ -181,6 +184,39 @@ private:
     std::uint8_t m_flags = 1;
     SpanData m_data;
     bool m_ended = false;
+};
+
+// A child of `parent` when there is one and it is active, else nullopt: for
+// spans on a hot path (a batch, a file), where an untraced run must pay this
+// branch and nothing else (an inactive Span still builds its empty data).
+std::optional<Span> child_span(const Span* parent, std::string_view name, SpanKind kind = SpanKind::internal);
+
+// Sets a span's status from a command's outcome: unset for ExitCode::ok,
+// error otherwise (the Error's message, or "exit status N").
+void set_outcome(Span& span, const Result<ExitCode>& outcome);
+
+// The span of one command of a tool ("capacity record", "dbmaint daily"),
+// for code that knows the log folder only once the command has started (its
+// config read): the caller that sees the outcome owns it, the command
+// starts it.
+class CommandSpan {
+public:
+    explicit CommandSpan(std::string name) : m_name(std::move(name)) {}
+    CommandSpan(const CommandSpan&) = delete;
+    CommandSpan& operator=(const CommandSpan&) = delete;
+
+    // Starts the span under `env`'s TRACEPARENT; without one, nothing.
+    void start(std::string_view tool, const std::filesystem::path& log_dir, const EnvLookup& env, const Clock& clock);
+    // The span, to start children from; nullptr when not started or inactive.
+    const Span* span() const noexcept { return m_span && m_span->active() ? &*m_span : nullptr; }
+    Span* span() noexcept { return m_span && m_span->active() ? &*m_span : nullptr; }
+    // Sets its status from `outcome` (set_outcome) and writes it.
+    void end(const Result<ExitCode>& outcome);
+
+private:
+    std::string m_name;
+    Tracer m_tracer;
+    std::optional<Span> m_span;
 };
 
 }  // namespace nasops
