@@ -1,23 +1,30 @@
 #!/bin/sh
 # nasops-dbmaint against sqlite3 on the same database, side by side:
 #
-#   bench/dbmaint.sh [BUILD_DIR] [ROWS]     (defaults: build, 1000000)
+#   bench/dbmaint.sh [BUILD_DIR] [ROWS] [PART]  (defaults: build, 1000000, all)
 #
 # Makes a sync database of ROWS completed media rows, each with 1 KiB of
-# payload (about 1.1 GiB for a million), then prints:
+# payload (about 1.1 GiB for a million), then prints (PART backup, purge or all):
 #   backup: nasops-dbmaint backup (copy, fsync, SHA-256 sidecar, read-only
-#           quick_check) vs sqlite3 .backup vs sqlite3 'VACUUM INTO', and the ratios;
-#   purge:  nasops-dbmaint purge (batches of 5,000) vs one DELETE statement,
-#           each on a fresh copy of the database while a writer (python3's
-#           sqlite3, as nasops-sync writes: one short IMMEDIATE transaction
-#           every 10 ms) runs, with the writer's longest wait for the lock
-#           (its whole transaction, so an auto-checkpoint it runs counts too) and p99.
+#           quick_check) vs sqlite3 .backup vs sqlite3 'VACUUM INTO', and
+#           backup --gzip vs sqlite3 .backup then gzip -1; wall time and CPU
+#           time (user + system) of each, and the ratios;
+#   purge:  nasops-dbmaint purge (batches of at most 5,000) vs one DELETE
+#           statement, each on a fresh copy of the database while a writer
+#           (python3's sqlite3, as nasops-sync writes: one short IMMEDIATE
+#           transaction every 10 ms) runs, with the writer's longest wait
+#           (its whole transaction, so an auto-checkpoint it runs counts too)
+#           and p99, then where its longest wait went: waiting for the lock
+#           (BEGIN IMMEDIATE) or in its COMMIT, and how many of its commits
+#           ran a checkpoint that had pages to copy.
 # Asserts nothing. The issue's goals: backup within 1.2x sqlite3 .backup, and
 # a writer's longest wait under 100 ms during the purge.
 # Needs sqlite3, python3 and /usr/bin/time; about 4x the database's size free in $TMPDIR.
 set -eu
 build=${1:-build}
 rows=${2:-1000000}
+part=${3:-all}
+case $part in backup | purge | all) ;; *) echo "bench/dbmaint.sh: PART is backup, purge or all" >&2; exit 64 ;; esac
 dbmaint=$build/tools/nasops-dbmaint
 sync=$build/tools/nasops-sync
 for t in "$dbmaint" "$sync"; do
@@ -52,36 +59,61 @@ SQL
 size=$(stat -c %s "$db")
 awk -v r="$rows" -v s="$size" 'BEGIN { printf "database: %d rows, %.0f MiB\n", r, s / 1048576 }'
 
-seconds() { # command...: wall-clock seconds of one run
-    /usr/bin/time -f '%e' -o "$work/time" "$@" > /dev/null
-    cat "$work/time"
+seconds() { # command...: "wall cpu" seconds of one run (cpu = user + system)
+    /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" > /dev/null
+    awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$work/time"
 }
 warm() { cat "$db" > /dev/null; sync; }
 
+if [ "$part" != purge ]; then
+mkdir -p "$work/out"
 warm; ours=$(seconds "$dbmaint" backup --quiet --config "$work/nasops.toml" --backup-dir "$work/out/ours")
 warm; dot=$(seconds sqlite3 "$db" ".backup '$work/out/dot.db'")
-sync
+rm -f "$work/out/dot.db"; sync
 warm; into=$(seconds sqlite3 "$db" "VACUUM INTO '$work/out/into.db'")
+rm -rf "$work/out"; mkdir -p "$work/out"; sync
+warm; ours_gz=$(seconds "$dbmaint" backup --gzip --quiet --config "$work/nasops.toml" --backup-dir "$work/out/ours")
+gz_bytes=$(stat -c %s "$work"/out/ours/nasops-*.db.gz)
+rm -rf "$work/out"; mkdir -p "$work/out"; sync
+warm; dot_gz=$(seconds sh -c "sqlite3 '$db' \".backup '$work/out/dot.db'\" && gzip -1 '$work/out/dot.db'")
 rm -rf "$work/out"
-awk -v o="$ours" -v d="$dot" -v v="$into" 'BEGIN {
-    printf "backup  nasops-dbmaint backup %6.2f s | sqlite3 .backup %6.2f s (x%.2f) | VACUUM INTO %6.2f s (x%.2f)\n", o, d, o / d, v, o / v }'
+echo "$ours $dot $into $ours_gz $dot_gz $gz_bytes $size" | awk '{
+    printf "backup  nasops-dbmaint backup   %6.2f s (cpu %6.2f s) | sqlite3 .backup   %6.2f s (cpu %6.2f s) | wall x%.2f, cpu x%.2f\n", $1, $2, $3, $4, $1 / $3, $2 / $4
+    printf "        nasops-dbmaint backup   %6.2f s (cpu %6.2f s) | VACUUM INTO       %6.2f s (cpu %6.2f s) | wall x%.2f, cpu x%.2f\n", $1, $2, $5, $6, $1 / $5, $2 / $6
+    printf "        nasops-dbmaint --gzip   %6.2f s (cpu %6.2f s) | .backup + gzip -1 %6.2f s (cpu %6.2f s) | wall x%.2f, cpu x%.2f; the .db.gz is %.0f%% of the database\n", $7, $8, $9, $10, $7 / $9, $8 / $10, 100 * $11 / $12 }'
 echo "        (nasops-dbmaint also fsyncs, hashes the copy for its sidecar and quick_checks it read-only)"
+fi
+[ "$part" = backup ] && exit 0
 
 cat > "$work/writer.py" <<'PY'
 import os, sqlite3, sys, time
 path, stop = sys.argv[1], sys.argv[2]
 db = sqlite3.connect(path, timeout=60, isolation_level=None)
-waits, n = [], 0
+waits, locks, commits, checkpointing, n = [], [], [], [], 0
+shm = None
 while not os.path.exists(stop):
     t = time.monotonic()
     db.execute("BEGIN IMMEDIATE")
+    t1 = time.monotonic()
     db.execute("INSERT INTO media_files (source, rel_path, state) VALUES ('/w', ?, 'pending')", ("w%d" % n,))
+    # The WAL's frames and how many of them are checkpointed, from the -shm
+    # header: a commit that leaves 1000 frames or more in the WAL runs a
+    # checkpoint (wal_autocheckpoint), which copies the frames not yet copied.
+    # The descriptor is never closed: closing one would drop SQLite's POSIX locks.
+    if shm is None:
+        shm = os.open(path + "-shm", os.O_RDONLY)
+    header = os.pread(shm, 100, 0)
+    frames, copied = int.from_bytes(header[16:20], "little"), int.from_bytes(header[96:100], "little")
     db.execute("COMMIT")
-    waits.append(time.monotonic() - t)
+    t2 = time.monotonic()
+    waits.append(t2 - t); locks.append(t1 - t); commits.append(t2 - t1)
+    checkpointing.append(frames + 1 >= 1000 and copied < frames + 1)
     n += 1
     time.sleep(0.01)
-waits.sort()
-print("%.1f %d %.1f" % (waits[-1] * 1000, n, waits[int(len(waits) * 0.99)] * 1000))
+worst = sorted(range(n), key=lambda i: waits[i])[-1]
+ck = [commits[i] for i in range(n) if checkpointing[i]]
+print("%.1f %d %.1f %.1f %.1f %d %.1f" % (waits[worst] * 1000, n, sorted(waits)[int(n * 0.99)] * 1000,
+      locks[worst] * 1000, commits[worst] * 1000, len(ck), max(ck or [0]) * 1000))
 PY
 
 purge_with_writer() { # label command...
@@ -96,8 +128,11 @@ purge_with_writer() { # label command...
     t=$(seconds "$@")
     touch "$work/stop"
     wait "$writer"
-    read -r worst writes p99 < "$work/writer.out"
-    printf '%-34s %7.2f s, writer: %5d writes, longest wait %8.1f ms, p99 %7.1f ms\n' "$label" "$t" "$writes" "$worst" "$p99"
+    read -r worst writes p99 lock commit ckpts ckpt_worst < "$work/writer.out"
+    printf '%-34s %7.2f s (cpu %5.2f s), writer: %5d writes, longest wait %8.1f ms, p99 %7.1f ms\n' "$label" \
+        ${t% *} ${t#* } "$writes" "$worst" "$p99"
+    printf '%-34s the longest: %.1f ms for the lock + %.1f ms in COMMIT; %d commits ran a checkpoint (longest %.1f ms)\n' \
+        "" "$lock" "$commit" "$ckpts" "$ckpt_worst"
     rm -rf "$work/copystate"
 }
 purge_with_writer "purge  nasops-dbmaint purge" "$dbmaint" purge --quiet --config "$work/copy.toml"

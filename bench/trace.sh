@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # bench/trace.sh: what tracing costs.
-#   1. nasops-trace exec around /bin/true, against /bin/true run directly and
-#      against timeout(1), the wrapper cron lines use without tracing;
+#   1. nasops-trace exec around /bin/true, against /bin/true run directly,
+#      against timeout(1), the wrapper cron lines use without tracing, and
+#      against `nasops-trace --version` (the binary's start-up alone): the
+#      median wall time of RUNS runs each, and the CPU time (user+sys) per run;
 #   2. a tool's run (nasops-health disk) with TRACEPARENT unset and set;
 #   3. export throughput of SPANS spans to a local OTLP receiver that accepts
-#      and discards (python3 http.server);
-#   4. nasops-trace summary over the same SPANS spans.
-# Prints times and ratios; asserts nothing.
+#      and discards (python3 http.server), with the CPU time of the exporter
+#      and of the receiver, so that a receiver that is the bottleneck shows;
+#   4. nasops-trace summary over the same SPANS spans: wall, CPU, peak RSS.
+# Prints times and ratios; asserts nothing. Wall times mean something only on
+# a quiet machine; CPU times are the figures to compare on a busy one.
 #
 #   bench/trace.sh [BUILD_DIR] [RUNS] [SPANS]     defaults: build, 200, 1000000
 #
@@ -53,15 +57,37 @@ time_runs() {
 per_run() { awk -v us="$1" -v n="$runs" 'BEGIN { printf "%.3f ms", us / n / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-echo "== 1. exec overhead ($runs runs each)"
-direct=$(time_runs /bin/true)
-wrapped_timeout=$(time_runs timeout 1h /bin/true)
-wrapped=$(time_runs "$trace" --config "$work/nasops.toml" exec -- /bin/true)
-printf '%-40s %s\n' "/bin/true" "$(per_run "$direct")"
-printf '%-40s %s\n' "timeout 1h /bin/true" "$(per_run "$wrapped_timeout")"
-printf '%-40s %s\n' "nasops-trace exec -- /bin/true" "$(per_run "$wrapped")"
-printf '%-40s %s over direct (goal < 2 ms), %s of timeout(1)\n' "exec overhead" \
-    "$(per_run $((wrapped - direct)))" "$(ratio "$wrapped" "$wrapped_timeout")"
+echo "== 1. exec overhead ($runs runs each; median wall, mean CPU user+sys)"
+# One process per run, timed by python3 around fork/exec/wait: the median
+# wall time, and the children's CPU time from getrusage.
+python3 - "$runs" "$trace" "$work/nasops.toml" <<'PY'
+import resource, statistics, subprocess, sys, time
+runs, trace, config = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+commands = [
+    ("/bin/true", ["/bin/true"]),
+    ("timeout 1h /bin/true", ["timeout", "1h", "/bin/true"]),
+    ("nasops-trace --version", [trace, "--version"]),
+    ("nasops-trace exec -- /bin/true", [trace, "--config", config, "exec", "--", "/bin/true"]),
+]
+results = {}
+for name, argv in commands:
+    walls = []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / runs
+    results[name] = (statistics.median(walls) * 1e3, cpu * 1e3)
+    print(f"{name:<40} median {results[name][0]:7.3f} ms   cpu {results[name][1]:7.3f} ms")
+direct, wrapped = results["/bin/true"], results["nasops-trace exec -- /bin/true"]
+startup, timeout = results["nasops-trace --version"], results["timeout 1h /bin/true"]
+print(f"{'exec overhead':<40} median {wrapped[0] - direct[0]:7.3f} ms   cpu {wrapped[1] - direct[1]:7.3f} ms"
+      f"   (goal < 2 ms; {wrapped[0] / timeout[0]:.2f}x timeout(1))")
+print(f"{'  of which start-up (--version)':<40} median {startup[0] - direct[0]:7.3f} ms   cpu {startup[1] - direct[1]:7.3f} ms")
+PY
+printf '%-40s %s\n' "shared libraries nasops-trace loads" "$(ldd "$trace" | grep -c '=>')"
 
 echo "== 2. a tool with TRACEPARENT unset and set ($runs runs each)"
 unset_us=$(time_runs "$health" --config "$work/nasops.toml" --no-cpu disk)
@@ -107,12 +133,20 @@ s.serve_forever()
 PY
 receiver=$!
 for _ in $(seq 100); do [[ -f $port_file ]] && break; sleep 0.1; done
-start=$(date +%s%N)
+# CPU seconds (user+sys) a process has used so far, from /proc.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+receiver_before=$(cpu_of "$receiver")
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$port_file")" \
+    /usr/bin/time -f '%e %U %S %M' -o "$work/export.time" \
     "$trace" --config "$work/nasops.toml" export --batch-size 2000
-end=$(date +%s%N)
-awk -v ns=$((end - start)) -v n="$spans" \
-    'BEGIN { printf "export: %.2f s, %.0f spans/s (goal >= 100000)\n", ns / 1e9, n / (ns / 1e9) }'
+receiver_after=$(cpu_of "$receiver")
+read -r wall user sys rss < "$work/export.time"
+awk -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss" -v n="$spans" \
+    -v recv="$(awk -v a="$receiver_before" -v b="$receiver_after" 'BEGIN { print b - a }')" 'BEGIN {
+    printf "export: %.2f s wall, %.0f spans/s (goal >= 100000); exporter cpu %.2f s (%.0f spans per cpu-second), peak %d KiB\n",
+        wall, n / wall, user + sys, n / (user + sys), rss
+    printf "receiver (python3 http.server) cpu during the export: %.2f s (%.0f%% of the wall time)\n",
+        recv, 100 * recv / wall }'
 start=$(date +%s%N)
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$port_file")" OTEL_EXPORTER_OTLP_COMPRESSION=none \
     "$trace" --config "$work/nasops.toml" export >/dev/null
@@ -120,7 +154,8 @@ end=$(date +%s%N)
 awk -v ns=$((end - start)) 'BEGIN { printf "export again (nothing new): %.3f s\n", ns / 1e9 }'
 
 echo "== 4. summary over $spans spans"
-start=$(date +%s%N)
-"$trace" --config "$work/nasops.toml" summary --since 100000d | head -3
-end=$(date +%s%N)
-awk -v ns=$((end - start)) 'BEGIN { printf "summary: %.2f s (goal < 2 s)\n", ns / 1e9 }'
+/usr/bin/time -f '%e %U %S %M' -o "$work/summary.time" \
+    "$trace" --config "$work/nasops.toml" summary --since 100000d | head -3
+read -r wall user sys rss < "$work/summary.time"
+awk -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss" \
+    'BEGIN { printf "summary: %.2f s wall (goal < 2 s), cpu %.2f s, peak %d KiB\n", wall, user + sys, rss }'

@@ -33,4 +33,5 @@ complete -c nasops-dbmaint -n '__fish_seen_subcommand_from purge daily' -l batch
 complete -c nasops-dbmaint -n '__fish_seen_subcommand_from backup verify daily' -l backup-dir -x -a '(__fish_complete_directories)' -d 'Folder of the backups'
 complete -c nasops-dbmaint -n '__fish_seen_subcommand_from backup daily' -l keep-last -x -d 'Keep the newest N backups'
 complete -c nasops-dbmaint -n '__fish_seen_subcommand_from backup daily' -l keep-days -x -d 'Keep backups younger than N days'
+complete -c nasops-dbmaint -n '__fish_seen_subcommand_from backup daily' -l gzip -d 'Compress the backup with gzip (.db.gz)'
 complete -c nasops-dbmaint -n '__fish_seen_subcommand_from verify restore' -F

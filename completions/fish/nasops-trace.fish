@@ -65,6 +65,8 @@ complete -c nasops-trace -n '__fish_seen_subcommand_from ls' -l errors -d 'Only 
 complete -c nasops-trace -n '__fish_seen_subcommand_from summary' -l by -x -a 'name tool' -d 'Group by'
 complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l batch-size -x -d 'Spans per request'
 complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l max-attempts -x -d 'Tries per batch in this run'
+complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l follow -d 'Keep shipping as the file grows, until SIGTERM'
+complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l flush-interval -x -d 'Longest wait for a batch to fill'
 complete -c nasops-trace -n '__fish_seen_subcommand_from logs' -l tool -x -a 'sync health alert capacity dbmaint trace' -d 'Only this tool'
 complete -c nasops-trace -n '__fish_seen_subcommand_from logs' -l level -x -a 'error warning info debug' -d 'This level or worse'
 complete -c nasops-trace -n '__fish_seen_subcommand_from logs' -l top -x -d 'Kinds of message to list'

@@ -35,20 +35,11 @@ namespace {
 struct ToolSpec {
     std::string name;
     int usage_exit = 64;
-    std::optional<int> issue;  // the issue that plans the tool's behaviour
     std::size_t commands = 0;  // the tool and its (nested) subcommands, each with its own --help
 };
 
 const std::vector<ToolSpec> k_tools{
-    {"sync", 64, 3, 6},      {"health", 3, 4, 1},     {"alert", 64, 5, 9},
-    {"capacity", 64, 16, 6}, {"dbmaint", 64, 15, 11}, {"trace", 64, 17, 11},
-};
-
-// Every invocation whose behaviour has not been built yet. Each must exit 70
-// with the honest message and print nothing on stdout; remove an entry when
-// the issue that implements it lands.
-const std::map<std::string, std::vector<std::vector<std::string>>> k_not_implemented{
-    {"sync", {}}, {"health", {}}, {"alert", {}}, {"capacity", {}}, {"dbmaint", {}}, {"trace", {}},
+    {"sync", 64, 6}, {"health", 3, 1}, {"alert", 64, 9}, {"capacity", 64, 6}, {"dbmaint", 64, 11}, {"trace", 64, 11},
 };
 
 const ToolSpec& spec(std::string_view name) {
@@ -410,10 +401,8 @@ TEST_P(DocsOptions, UnknownOptionIsAUsageError) {
 TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
     const auto& tool = GetParam();
     // Any invocation that parses; the format is checked before anything runs.
-    const auto& calls = k_not_implemented.at(tool.name);
     // A tool that needs a subcommand is given a harmless one.
-    auto args = !calls.empty()            ? calls.front()
-                : tool.name == "sync"     ? std::vector<std::string>{"status"}
+    auto args = tool.name == "sync"       ? std::vector<std::string>{"status"}
                 : tool.name == "capacity" ? std::vector<std::string>{"show"}
                 : tool.name == "dbmaint"  ? std::vector<std::string>{"check"}
                 : tool.name == "trace"    ? std::vector<std::string>{"ls"}
@@ -425,27 +414,6 @@ TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
     EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error: --format " + format + ": "), std::string::npos)
         << outcome.err;
     EXPECT_EQ(outcome.out, "");
-}
-
-TEST_P(DocsOptions, UnimplementedActionsExit70AndPrintNothing) {
-    const auto& tool = GetParam();
-    const auto calls = k_not_implemented.find(tool.name);
-    ASSERT_NE(calls, k_not_implemented.end());
-    for (const auto& args : calls->second) {
-        auto outcome = run_nasops(tool, args);
-        const auto what = "nasops-" + tool.name + (args.empty() ? "" : " " + join(args));
-        EXPECT_EQ(outcome.exit_code, 70) << what << ": " << outcome.err;
-        EXPECT_EQ(outcome.out, "") << what << " printed output for an action it does not do";
-        EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error: '"), std::string::npos)
-            << what << ": " << outcome.err;
-        EXPECT_NE(outcome.err.find("is not implemented yet"), std::string::npos) << what << ": " << outcome.err;
-        if (tool.issue) {
-            EXPECT_NE(outcome.err.find("(planned in issue #" + std::to_string(*tool.issue) + ")"), std::string::npos)
-                << what << ": " << outcome.err;
-        } else {
-            EXPECT_EQ(outcome.err.find("issue"), std::string::npos) << what << ": " << outcome.err;
-        }
-    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTools, DocsOptions, ::testing::ValuesIn(k_tools),

@@ -1,5 +1,6 @@
 // nasops-trace export against a real HTTP receiver that is down, then up,
-// then answers 503 with Retry-After, then 400, with traces.jsonl rotated by
+// then slower than the client's timeout, then answers 503 with Retry-After,
+// then 400, with traces.jsonl rotated by
 // the real logrotate (copytruncate, then create) between runs: every span is
 // accepted exactly once, except those of the batch refused as malformed.
 // What was sent is decoded with the OpenTelemetry project's OTLP definitions.
@@ -8,9 +9,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "fixtures/child_process.hpp"
 #include "fixtures/http_sink.hpp"
@@ -55,7 +58,7 @@ protected:
         return ids;
     }
 
-    CommandResult run_export(int port, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> export_argv(const std::vector<std::string>& extra) const {
         std::vector<std::string> argv{std::string(NASOPS_TOOLS_DIR) + "/nasops-trace",
                                       "--config",
                                       m_config.string(),
@@ -63,6 +66,11 @@ protected:
                                       "--batch-size",
                                       "10"};
         argv.insert(argv.end(), extra.begin(), extra.end());
+        return argv;
+    }
+
+    static nasops::testing::SpawnOptions export_options(int port,
+                                                        const std::vector<std::pair<std::string, std::string>>& env) {
         nasops::testing::SpawnOptions options;
         options.unset_env = {"NASOPS_CONFIG", "TRACEPARENT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
                              "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"};
@@ -70,15 +78,23 @@ protected:
                        {"OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20s3cret,x-tenant=edge"},
                        {"OTEL_SERVICE_NAME", "media-edge"},
                        {"OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test,site=hangar%202"}};
-        auto r = nasops::testing::run_command(argv, {}, 120s, options);
+        for (const auto& [name, value] : env) options.env[name] = value;
+        return options;
+    }
+
+    CommandResult run_export(int port, const std::vector<std::string>& extra = {},
+                             const std::vector<std::pair<std::string, std::string>>& env = {}) {
+        auto r = nasops::testing::run_command(export_argv(extra), {}, 120s, export_options(port, env));
         EXPECT_FALSE(r.timed_out);
         return r;
     }
 
-    void rotate(std::string_view mode) {
+    // `mode` is logrotate's create or copytruncate line; `compression` what
+    // the shipped rule says (compress, delaycompress) or nocompress.
+    void rotate(std::string_view mode, std::string_view compression = "nocompress") {
         const auto conf = m_dir / "logrotate.conf";
-        write_file(conf, fmt::format("{} {{\n    rotate 5\n    nocompress\n    missingok\n    {}\n}}\n",
-                                     m_traces.string(), mode));
+        write_file(conf, fmt::format("{} {{\n    rotate 5\n    {}\n    missingok\n    {}\n}}\n",
+                                     m_traces.string(), compression, mode));
         const auto r = nasops::testing::run_command(
             {"/usr/sbin/logrotate", "--force", "--state", (m_dir / "logrotate.state").string(), conf.string()});
         ASSERT_EQ(r.exit_code, 0) << "logrotate failed: " << r.err;
@@ -90,11 +106,17 @@ protected:
     std::vector<std::string> m_written;
 };
 
-// The span ids of each accepted request, in order.
+// A request the receiver answered too late for the client, which gave up
+// waiting and sent it again: the client never saw it accepted.
+bool abandoned(const json& request) {
+    return request.contains("delayed");
+}
+
+// The span ids of each request the client saw accepted, in order.
 std::vector<std::string> accepted_span_ids(const std::vector<json>& requests) {
     std::vector<std::string> ids;
     for (const auto& r : requests) {
-        if (r.at("status").get<int>() / 100 != 2) continue;
+        if (r.at("status").get<int>() / 100 != 2 || abandoned(r)) continue;
         const auto body = json::parse(r.at("body").get<std::string>());
         for (const auto& rs : body.at("resourceSpans"))
             for (const auto& ss : rs.at("scopeSpans"))
@@ -186,15 +208,31 @@ TEST_F(TraceExport, NothingLostNothingSentTwice) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(sink.requests().size(), 3u);
 
+    // Slow: the answer comes after OTEL_EXPORTER_OTLP_TIMEOUT; the client
+    // gives up on it, sends the same batch again and commits it once.
+    write_spans(5);
+    write_file(status_file, "200 sleep=4\n200\n");
+    r = run_export(port, {}, {{"OTEL_EXPORTER_OTLP_TIMEOUT", "1000"}});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("exported 5 spans in 1 batches"));
+    requests = sink.requests();
+    ASSERT_EQ(requests.size(), 5u);
+    EXPECT_TRUE(abandoned(requests[3]));
+    EXPECT_FALSE(abandoned(requests[4]));
+    EXPECT_EQ(requests[3].at("body"), requests[4].at("body"));
+    r = run_export(port);  // and not again
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(sink.requests().size(), 5u);
+
     // 503 with Retry-After: waits, then the same batch is accepted.
     write_spans(5);
     write_file(status_file, "503 1\n200\n");
     r = run_export(port);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     requests = sink.requests();
-    ASSERT_EQ(requests.size(), 5u);
-    EXPECT_EQ(statuses(requests, 3), (std::vector<json>{503, 200}));
-    EXPECT_EQ(requests[3].at("body"), requests[4].at("body"));
+    ASSERT_EQ(requests.size(), 7u);
+    EXPECT_EQ(statuses(requests, 5), (std::vector<json>{503, 200}));
+    EXPECT_EQ(requests[5].at("body"), requests[6].at("body"));
 
     // 400: the malformed batch is reported and passed over, the next one goes.
     const auto refused = write_spans(10);
@@ -205,11 +243,11 @@ TEST_F(TraceExport, NothingLostNothingSentTwice) {
     EXPECT_THAT(r.err, HasSubstr("refused a batch of 10 spans as malformed"));
     EXPECT_THAT(r.out, HasSubstr("10 spans in 1 batches refused"));
     requests = sink.requests();
-    ASSERT_EQ(requests.size(), 7u);
-    EXPECT_EQ(statuses(requests, 5), (std::vector<json>{400, 200}));
+    ASSERT_EQ(requests.size(), 9u);
+    EXPECT_EQ(statuses(requests, 7), (std::vector<json>{400, 200}));
     r = run_export(port);  // the refused batch is not sent again
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(sink.requests().size(), 7u);
+    EXPECT_EQ(sink.requests().size(), 9u);
 
     // Rotated with copytruncate between runs, spans before and after it.
     write_spans(7);
@@ -236,12 +274,14 @@ TEST_F(TraceExport, NothingLostNothingSentTwice) {
     ASSERT_EQ(decoded_out.exit_code, 0) << decoded_out.err << " (run: make -f Makefile.ops otlp-decode)";
     std::vector<json> decoded;
     for (const auto& line : split_lines(decoded_out.out)) decoded.push_back(json::parse(line));
-    ASSERT_EQ(decoded.size(), sink.requests().size());
+    const auto all_requests = sink.requests();
+    ASSERT_EQ(decoded.size(), all_requests.size());
     std::vector<std::string> decoded_ids;
-    for (const auto& d : decoded) {
+    for (std::size_t i = 0; i < decoded.size(); ++i) {
+        const auto& d = decoded[i];
         EXPECT_TRUE(d.at("problems").empty()) << d.at("problems").dump();
         ASSERT_FALSE(d.at("spans").empty());
-        if (d.at("status").get<int>() / 100 != 2) continue;
+        if (d.at("status").get<int>() / 100 != 2 || abandoned(all_requests[i])) continue;
         for (const auto& span : d.at("spans")) {
             EXPECT_EQ(span.at("traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
             EXPECT_EQ(span.at("parentSpanId"), "00f067aa0ba902b7");
@@ -260,6 +300,94 @@ TEST_F(TraceExport, NothingLostNothingSentTwice) {
         EXPECT_EQ(counted.count(id), refused_set.contains(id) ? 0u : 1u) << "span " << id;
     }
     EXPECT_EQ(accepted.size(), m_written.size() - refused.size());
+}
+
+TEST_F(TraceExport, ACollectorDownAcrossTwoRotationsLosesNothing) {
+    const int port = nasops::testing::free_port();
+    nasops::testing::HttpSink sink(m_dir / "sink", port);
+    write_spans(8);
+    auto r = run_export(port);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+
+    // Down for two days of the shipped rule (compress, delaycompress): the
+    // file the position is in is renamed to .1, then compressed to .2.gz.
+    sink.stop();
+    write_spans(6);
+    r = run_export(port, {"--max-attempts", "1"});
+    EXPECT_EQ(r.exit_code, 69) << r.err;
+    rotate("create 0640", "compress\n    delaycompress");
+    write_spans(5);
+    rotate("create 0640", "compress\n    delaycompress");
+    ASSERT_TRUE(fs::exists(m_dir / "log" / "traces.jsonl.2.gz"));
+    ASSERT_TRUE(fs::exists(m_dir / "log" / "traces.jsonl.1"));
+    write_spans(4);
+
+    sink.start();
+    r = run_export(port);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("exported 15 spans"));
+    EXPECT_EQ(accepted_span_ids(sink.requests()), m_written);
+
+    // Stopped in the middle of a file that is compressed before the next
+    // run: that run goes on from the middle of the compressed one.
+    write_spans(13);  // a batch of 10 goes, the next does not
+    write_file(m_dir / "sink" / "status", "200\n503\n");
+    r = run_export(port, {"--max-attempts", "1"});
+    EXPECT_EQ(r.exit_code, 69) << r.err;
+    rotate("create 0640", "compress\n    delaycompress");
+    write_spans(2);
+    rotate("create 0640", "compress\n    delaycompress");
+    ASSERT_TRUE(fs::exists(m_dir / "log" / "traces.jsonl.2.gz"));
+    write_file(m_dir / "sink" / "status", "200\n");
+    r = run_export(port);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(accepted_span_ids(sink.requests()), m_written);
+}
+
+// Polls `done` until it holds; false after a minute.
+template <typename F>
+bool eventually(F done) {
+    for (int i = 0; i < 600; ++i) {
+        if (done()) return true;
+        std::this_thread::sleep_for(100ms);
+    }
+    return done();
+}
+
+TEST_F(TraceExport, FollowShipsAsTheFileGrowsAndAcrossRotationsUntilSigterm) {
+    const int port = nasops::testing::free_port();
+    nasops::testing::HttpSink sink(m_dir / "sink", port);
+    write_spans(12);
+    auto options = export_options(port, {});
+    options.stdout_file = m_dir / "follow.out";
+    options.stderr_file = m_dir / "follow.err";
+    nasops::testing::ChildProcess shipper(export_argv({"--follow", "--flush-interval", "1s"}), options);
+    const auto accepted = [&] { return accepted_span_ids(sink.requests()).size(); };
+
+    ASSERT_TRUE(eventually([&] { return accepted() == 12; })) << accepted();  // a batch of 10, then the rest
+    write_spans(7);  // less than a batch: goes at the flush interval
+    ASSERT_TRUE(eventually([&] { return accepted() == 19; })) << accepted();
+    write_spans(5);
+    rotate("create 0640");
+    write_spans(4);
+    ASSERT_TRUE(eventually([&] { return accepted() == 28; })) << accepted();
+    write_spans(3);
+    rotate("copytruncate");
+    write_spans(6);
+    ASSERT_TRUE(eventually([&] { return accepted() == 37; })) << accepted();
+    write_spans(3);  // sent before it stops, or on its way out
+    shipper.signal(SIGTERM);
+    const auto status = shipper.wait_for(60s);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(*status, 0) << read_file(m_dir / "follow.err");
+    EXPECT_THAT(read_file(m_dir / "follow.out"), HasSubstr("exported 40 spans"));
+
+    // Span by span: each written span accepted once, in the order written.
+    EXPECT_EQ(accepted_span_ids(sink.requests()), m_written);
+    const auto before = sink.requests().size();
+    const auto r = run_export(port);  // a cron run after it: nothing left to send
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(sink.requests().size(), before);
 }
 
 TEST_F(TraceExport, ConfigurationErrorsAreNamed) {

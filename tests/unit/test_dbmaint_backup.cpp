@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "dbmaint/backup.hpp"
 #include "dbmaint/database.hpp"
@@ -55,10 +57,16 @@ TEST(DbmaintBackupName, NamesCarryTheUtcSecond) {
     EXPECT_FALSE(parse_backup_file_name("nasops-20261322T031509Z.db"));
     EXPECT_FALSE(parse_backup_file_name("nasops-2026112T031509Z.db"));
     EXPECT_FALSE(parse_backup_file_name("other-20261122T031509Z.db"));
+    EXPECT_EQ(backup_file_name(at("2026-11-22T03:15:09Z"), Compression::gzip), "nasops-20261122T031509Z.db.gz");
+    EXPECT_EQ(parse_backup_file_name("nasops-20261122T031509Z.db.gz"), at("2026-11-22T03:15:09Z"));
+    EXPECT_FALSE(parse_backup_file_name("nasops-20261122T031509Z.db.gz.sha256"));
+    EXPECT_FALSE(parse_backup_file_name("nasops-20261122T031509Z.gz"));
+    EXPECT_TRUE(is_gzip_backup("/b/nasops-20261122T031509Z.db.gz"));
+    EXPECT_FALSE(is_gzip_backup("/b/nasops-20261122T031509Z.db"));
 }
 
 TEST_F(DbmaintBackup, ABackupIsPrivateHasASha256sumSidecarAndTheSameRows) {
-    const auto r = backup_database(db, backups, now, false).value();
+    const auto r = backup_database(db, backups, now, Compression::none, false).value();
     const auto file = backups / "nasops-20261122T031500Z.db";
     EXPECT_EQ(r.path, file.string());
     ASSERT_TRUE(fs::exists(file));
@@ -84,16 +92,16 @@ TEST_F(DbmaintBackup, ABackupSeesRowsStillInTheWal) {
     writer.exec("PRAGMA journal_mode = WAL");
     writer.exec("INSERT INTO media_files (source, rel_path, state) VALUES ('/s', 'only-in-wal', 'pending')");
     ASSERT_GT(file_bytes(wal_path(db)), 0U);
-    const auto r = backup_database(db, backups, now, false).value();
+    const auto r = backup_database(db, backups, now, Compression::none, false).value();
     EXPECT_EQ(nasops::testing::dump_query(r.path, "SELECT count(*) FROM media_files WHERE rel_path = 'only-in-wal'"),
               "1\n");
 }
 
 TEST_F(DbmaintBackup, DryRunWritesNothingAndAMissingDatabaseIsNoInput) {
-    const auto r = backup_database(db, backups, now, true).value();
+    const auto r = backup_database(db, backups, now, Compression::none, true).value();
     EXPECT_TRUE(contains(r.message, "would back up")) << r.message;
     EXPECT_FALSE(fs::exists(backups));
-    auto missing = backup_database(dir / "none.db", backups, now, false);
+    auto missing = backup_database(dir / "none.db", backups, now, Compression::none, false);
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, ExitCode::no_input);
 }
@@ -101,15 +109,25 @@ TEST_F(DbmaintBackup, DryRunWritesNothingAndAMissingDatabaseIsNoInput) {
 TEST_F(DbmaintBackup, LeftoversOfAKilledBackupAreRemovedAndASecondInTheSameSecondIsRefused) {
     fs::create_directories(backups);
     write_file(backups / ".nasops-20261122T031400Z.db.tmp", "half a copy");
-    ASSERT_TRUE(backup_database(db, backups, now, false));
+    write_file(backups / ".nasops-20261122T031400Z.db.gz.tmp", "half a compressed copy");
+    // A verify's decompressed .db.gz: left while its process runs (this one), removed once it is gone.
+    const auto in_use = scratch_path(backups / "nasops-20261122T031400Z.db.gz");
+    write_file(in_use, "being checked");
+    const auto gone =
+        backups / ".nasops-20261122T031400Z.db.gz.2147483646.tmp";  // no process has it: above any pid_max
+    write_file(gone, "left by a killed verify");
+    ASSERT_TRUE(backup_database(db, backups, now, Compression::none, false));
     EXPECT_FALSE(fs::exists(backups / ".nasops-20261122T031400Z.db.tmp"));
-    auto again = backup_database(db, backups, now, false);
+    EXPECT_FALSE(fs::exists(backups / ".nasops-20261122T031400Z.db.gz.tmp"));
+    EXPECT_TRUE(fs::exists(in_use));
+    EXPECT_FALSE(fs::exists(gone));
+    auto again = backup_database(db, backups, now, Compression::none, false);
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().code, ExitCode::cant_create);
 }
 
 TEST_F(DbmaintBackup, VerifyRefusesTamperedTruncatedAndUnpairedBackups) {
-    const auto file = fs::path(backup_database(db, backups, now, false).value().path);
+    const auto file = fs::path(backup_database(db, backups, now, Compression::none, false).value().path);
     const auto good = read_file(file);
 
     auto tampered = good;
@@ -137,7 +155,7 @@ TEST_F(DbmaintBackup, VerifyRefusesTamperedTruncatedAndUnpairedBackups) {
 }
 
 TEST_F(DbmaintBackup, VerifyRefusesACopyWhoseSidecarMatchesButWhosePagesAreBroken) {
-    const auto file = fs::path(backup_database(db, backups, now, false).value().path);
+    const auto file = fs::path(backup_database(db, backups, now, Compression::none, false).value().path);
     nasops::testing::corrupt_pages(file);
     ASSERT_TRUE(write_sidecar(file, sha256_file(file).value()));
     auto r = verify_backup_file(file);
@@ -173,8 +191,9 @@ TEST(DbmaintRetention, KeepsTheNewestAndTheYoungAndNeverTheOnlyGoodOne) {
 }
 
 TEST_F(DbmaintBackup, RetentionDeletesOldBackupsWithTheirSidecars) {
-    for (int day = 1; day <= 5; ++day) ASSERT_TRUE(backup_database(db, backups, now - 24h * day * 10, false));
-    ASSERT_TRUE(backup_database(db, backups, now, false));
+    for (int day = 1; day <= 5; ++day)
+        ASSERT_TRUE(backup_database(db, backups, now - 24h * day * 10, Compression::none, false));
+    ASSERT_TRUE(backup_database(db, backups, now, Compression::none, false));
     ASSERT_EQ(list_backups(backups).size(), 6U);
     write_file(backups / "notes.txt", "not a backup");
 
@@ -191,4 +210,88 @@ TEST_F(DbmaintBackup, RetentionDeletesOldBackupsWithTheirSidecars) {
     EXPECT_EQ(left[2].taken, now - 24h * 20);
     EXPECT_FALSE(fs::exists(sidecar_path(backups / backup_file_name(now - 24h * 30))));
     EXPECT_TRUE(fs::exists(backups / "notes.txt"));
+}
+
+TEST_F(DbmaintBackup, AGzipBackupIsPrivateItsSidecarIsTheGzFilesAndItHoldsTheSameRows) {
+    const auto r = backup_database(db, backups, now, Compression::gzip, false).value();
+    const auto file = backups / "nasops-20261122T031500Z.db.gz";
+    EXPECT_EQ(r.path, file.string());
+    EXPECT_EQ(r.details.at("compression"), "gzip");
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+    EXPECT_EQ(read_file(sidecar_path(file)), sha256_file(file).value() + "  nasops-20261122T031500Z.db.gz\n");
+    EXPECT_EQ(verify_backup_file(file).value(), sha256_file(file).value());
+    const auto plain = dir / "unpacked.db";
+    ASSERT_TRUE(unpack_backup(file, plain, sha256_file(file).value(), CheckDepth::full, Durability::none));
+    const std::string dump = "SELECT rel_path || ' ' || state FROM media_files ORDER BY id";
+    EXPECT_EQ(nasops::testing::dump_query(plain, dump), nasops::testing::dump_query(db, dump));
+    // Neither the uncompressed copy nor the read-back's file is left beside it.
+    std::vector<std::string> entries;
+    for (const auto& e : fs::directory_iterator(backups)) entries.push_back(e.path().filename().string());
+    std::ranges::sort(entries);
+    EXPECT_EQ(entries,
+              (std::vector<std::string>{"nasops-20261122T031500Z.db.gz", "nasops-20261122T031500Z.db.gz.sha256"}));
+    // One backup per second, whichever kind came first.
+    auto again = backup_database(db, backups, now, Compression::none, false);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ExitCode::cant_create);
+}
+
+TEST_F(DbmaintBackup, VerifyRefusesATamperedOrTruncatedGzipBackupAndLeavesNoScratch) {
+    const auto file = fs::path(backup_database(db, backups, now, Compression::gzip, false).value().path);
+    const auto good = read_file(file);
+    for (const auto& bytes : nasops::testing::damaged_copies(good)) {
+        write_file(file, bytes);
+        auto r = verify_backup_file(file);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, ExitCode::data_error);
+        EXPECT_TRUE(contains(r.error().message, "does not match")) << r.error().message;
+    }
+    // A broken stream whose sidecar was made to match is refused for the stream.
+    write_file(file, good.substr(0, good.size() / 2));
+    ASSERT_TRUE(write_sidecar(file, sha256_file(file).value()));
+    auto r = verify_backup_file(file);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::data_error);
+    EXPECT_TRUE(contains(r.error().message, "truncated")) << r.error().message;
+    int entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(backups)) ++entries;
+    EXPECT_EQ(entries, 2);
+}
+
+TEST_F(DbmaintBackup, RetentionCountsPlainAndGzipBackupsTogether) {
+    for (int day = 1; day <= 4; ++day)
+        ASSERT_TRUE(backup_database(db, backups, now - 24h * day * 10,
+                                    day % 2 == 0 ? Compression::gzip : Compression::none, false));
+    const auto written = backups / backup_file_name(now, Compression::gzip);
+    ASSERT_TRUE(backup_database(db, backups, now, Compression::gzip, false));
+    ASSERT_EQ(list_backups(backups).size(), 5U);
+    auto r = apply_retention(backups, {.keep_last = 2, .keep_days = 0}, now, written, false).value();
+    EXPECT_EQ(r.rows, 3);
+    const auto left = list_backups(backups);
+    ASSERT_EQ(left.size(), 2U);
+    EXPECT_EQ(left[0].path, written);
+    EXPECT_EQ(left[1].path, backups / backup_file_name(now - 24h * 10, Compression::none));
+    EXPECT_FALSE(fs::exists(sidecar_path(backups / backup_file_name(now - 24h * 20, Compression::gzip))));
+}
+
+TEST_F(DbmaintBackup, WithoutANewBackupRetentionKeepsTheNewestThatVerifiesNotTheNewestWithASidecar) {
+    for (int day = 1; day <= 3; ++day)
+        ASSERT_TRUE(backup_database(db, backups, now - 24h * day * 10, Compression::none, false));
+    const auto newest = backups / backup_file_name(now - 24h * 10);
+    const auto second = backups / backup_file_name(now - 24h * 20);
+    auto changed = read_file(newest);
+    changed[changed.size() / 2] = static_cast<char>(changed[changed.size() / 2] ^ 0x01);
+    write_file(newest, changed);  // its sidecar no longer matches it
+    EXPECT_EQ(newest_verified_backup(list_backups(backups)), second);
+
+    auto r = apply_retention(backups, {.keep_last = 1, .keep_days = 0}, now, {}, false).value();
+    EXPECT_EQ(r.rows, 1);
+    const auto left = list_backups(backups);
+    ASSERT_EQ(left.size(), 2U);
+    EXPECT_EQ(left[0].path, newest);  // keep_last 1
+    EXPECT_EQ(left[1].path, second);  // the last good one, whatever the policy says
+    write_file(second, "truncated");
+    EXPECT_EQ(newest_verified_backup(list_backups(backups)), fs::path());
 }

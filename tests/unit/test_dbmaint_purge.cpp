@@ -126,3 +126,14 @@ TEST_F(DbmaintPurge, ADatabaseWithoutDeclarationsHasNothingToPurge) {
     EXPECT_TRUE(contains(r.message, "no table is declared")) << r.message;
     EXPECT_EQ(purge_database(dir / "none.db", {}, PurgeOptions{.now = now}).error().code, ExitCode::no_input);
 }
+
+TEST(DbmaintPurgeBatch, TheNextBatchFitsTheTargetAtTheLastRateAndGrowsAtMostTwofold) {
+    const PurgeOptions options{.batch = 5000, .target = 20ms};
+    EXPECT_EQ(next_batch_size(1000, 40ms, options), 500);                // twice too slow: half
+    EXPECT_EQ(next_batch_size(1000, 200ms, options), 100);               // ten times: a tenth
+    EXPECT_EQ(next_batch_size(250, 5ms, options), 500);                  // fast: twice, not four times
+    EXPECT_EQ(next_batch_size(4000, 1ms, options), 5000);                // never over batch
+    EXPECT_EQ(next_batch_size(100, 2000ms, options), k_min_batch);       // never under the floor
+    EXPECT_EQ(next_batch_size(100, 0ms, options), 200);                  // a batch too quick to time
+    EXPECT_EQ(next_batch_size(5, 1000ms, PurgeOptions{.batch = 5}), 5);  // a batch under the floor stays
+}

@@ -37,7 +37,7 @@ class DbmaintRestore : public ::testing::Test {
 protected:
     DbmaintRestore() {
         nasops::testing::make_database(db, sync::migrations(), {.completed_old = 10, .pending_old = 3}, now);
-        backup = backup_database(db, dir / "backups", now, false).value().path;
+        backup = backup_database(db, dir / "backups", now, Compression::none, false).value().path;
         backed_up = dump_query(db, k_dump);
         // The live database moves on after the backup.
         SQLite::Database raw(db.string(), SQLite::OPEN_READWRITE);
@@ -130,4 +130,35 @@ TEST_F(DbmaintRestore, ACorruptLiveDatabaseIsReplacedAndKeptAsItWas) {
     ASSERT_TRUE(restore_database(request()));
     EXPECT_EQ(dump_query(db, k_dump), backed_up);
     EXPECT_EQ(read_file(dir / "nasops.db.before-restore-20261122T031500Z").size(), corrupt.size());
+}
+
+TEST_F(DbmaintRestore, AGzipBackupIsRestoredWithItsRowsAndATamperedOneIsRefused) {
+    // The live database is as after the fixture's backup; back it up compressed, change it, restore.
+    const auto later = now + std::chrono::seconds(1);
+    const auto live = dump_query(db, k_dump);
+    const fs::path gz = backup_database(db, dir / "backups", later, Compression::gzip, false).value().path;
+    {
+        SQLite::Database raw(db.string(), SQLite::OPEN_READWRITE);
+        raw.exec("DELETE FROM media_files");
+    }
+    const auto good = read_file(gz);
+    for (const auto& bytes : nasops::testing::damaged_copies(good)) {
+        write_file(gz, bytes);
+        auto q = request();
+        q.backup = gz;
+        auto r = restore_database(q);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, ExitCode::data_error);
+        EXPECT_TRUE(contains(r.error().message, "does not match")) << r.error().message;
+        EXPECT_EQ(dump_query(db, k_dump), "");
+        EXPECT_FALSE(fs::exists(dir / ".nasops.db.restore-tmp"));
+    }
+    write_file(gz, good);
+    auto q = request();
+    q.backup = gz;
+    q.now = later;
+    const auto r = restore_database(q).value();
+    EXPECT_EQ(dump_query(db, k_dump), live);
+    EXPECT_EQ(r.details.at("tables").at("media_files").at("after").get<int>(), 11);
+    EXPECT_FALSE(fs::exists(dir / ".nasops.db.restore-tmp"));
 }

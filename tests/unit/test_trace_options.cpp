@@ -81,6 +81,22 @@ TEST(TraceOptionsTest, BadValuesNameTheirOption) {
     cli = {};
     cli.since = "forever";
     EXPECT_EQ(error_of(cli).rfind("--since", 0), 0u);
+    cli = {};
+    cli.flush_interval = "2s";  // without --follow
+    EXPECT_EQ(error_of(cli).rfind("--flush-interval", 0), 0u);
+    cli.follow = true;
+    cli.flush_interval = "0s";
+    EXPECT_EQ(error_of(cli).rfind("--flush-interval", 0), 0u);
+}
+
+TEST(TraceOptionsTest, FollowTakesAFlushInterval) {
+    CliOptions cli;
+    cli.follow = true;
+    EXPECT_EQ(resolve_settings(cli, no_config()).value().flush_interval, 5s);
+    cli.flush_interval = "250ms";
+    const auto s = resolve_settings(cli, no_config()).value();
+    EXPECT_TRUE(s.follow);
+    EXPECT_EQ(s.flush_interval, 250ms);
 }
 
 TEST(TraceCarrierTest, OpensAddsEventsAndReadsBack) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <map>
+
 #include "fixtures/temp_dir.hpp"
 #include "nasops/core/config.hpp"
 #include "trace/export.hpp"
@@ -150,4 +152,36 @@ TEST(TraceExportPositionTest, StoredAndReplaced) {
     EXPECT_EQ(back->offset, 450u);
     EXPECT_EQ(back->inode, 2u);
     EXPECT_EQ(back->head, "abc");
+}
+
+TEST(TraceOtlpTest, RequestJsonEscapesTextAndKeepsValueTypes) {
+    TracedSpan a{.span = {.name = "say \"hi\"\n\xc3\xa9",
+                          .trace_id = std::string(32, 'a'),
+                          .span_id = std::string(16, '1'),
+                          .parent_span_id = std::string(16, '2'),
+                          .start = SystemTimePoint{} + 1s,
+                          .end = SystemTimePoint{} + 3s,
+                          .attributes = {{"ratio", 0.25}, {"big", -7}, {"list", {1, 2}}, {"s", "t\\u"}},
+                          .events = {SpanEvent{"half", SystemTimePoint{} + 2s, {{"k", true}}}}},
+                 .tool = "trace",
+                 .host = "h\"1"};
+    const auto body = nlohmann::json::parse(otlp_request_json({a}, OtlpSettings{.service_name = "edge"}));
+    const auto& resource = body.at("resourceSpans").at(0).at("resource").at("attributes");
+    EXPECT_EQ(resource.at(1), (nlohmann::json{{"key", "host.name"}, {"value", {{"stringValue", "h\"1"}}}}));
+    const auto& span = body.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").at(0);
+    EXPECT_EQ(span.at("name"), a.span.name);
+    EXPECT_EQ(span.at("parentSpanId"), std::string(16, '2'));
+    EXPECT_EQ(span.at("endTimeUnixNano"), "3000000000");
+    std::map<std::string, nlohmann::json> values;
+    for (const auto& kv : span.at("attributes")) values[kv.at("key")] = kv.at("value");
+    EXPECT_EQ(values.at("ratio"), (nlohmann::json{{"doubleValue", 0.25}}));
+    EXPECT_EQ(values.at("big"), (nlohmann::json{{"intValue", "-7"}}));
+    EXPECT_EQ(values.at("list"), (nlohmann::json{{"stringValue", "[1,2]"}}));
+    EXPECT_EQ(values.at("s"), (nlohmann::json{{"stringValue", "t\\u"}}));
+    const auto& event = span.at("events").at(0);
+    EXPECT_EQ(event.at("name"), "half");
+    EXPECT_EQ(event.at("timeUnixNano"), "2000000000");
+    EXPECT_EQ(event.at("attributes").at(0), (nlohmann::json{{"key", "k"}, {"value", {{"boolValue", true}}}}));
+    EXPECT_EQ(span.at("status"), (nlohmann::json{{"code", 0}}));
+    EXPECT_EQ(nlohmann::json::parse(otlp_request_json({}, OtlpSettings{})), (nlohmann::json{{"resourceSpans", nlohmann::json::array()}}));
 }

@@ -43,18 +43,6 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"silence", "Manage silences that mute matching alerts", k_silence},
 };
 
-nasops::alert::Action action_of(const std::string& chosen) {
-    using nasops::alert::Action;
-    if (chosen == "ls") return Action::ls;
-    if (chosen == "history") return Action::history;
-    if (chosen == "flush") return Action::flush;
-    if (chosen == "test") return Action::test;
-    if (chosen == "silence add") return Action::silence_add;
-    if (chosen == "silence ls") return Action::silence_ls;
-    if (chosen == "silence rm") return Action::silence_rm;
-    return Action::evaluate;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,7 +71,15 @@ int main(int argc, char** argv) {
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         TRY_ASSIGN(const auto settings, nasops::resolve_common(common, k_formats));
-        opts.action = action_of(nasops::chosen_subcommand(*app));
+        using nasops::alert::Action;
+        TRY_ASSIGN(opts.action, nasops::chosen_of<Action>(*app, {{"", Action::evaluate},
+                                                                {"ls", Action::ls},
+                                                                {"history", Action::history},
+                                                                {"flush", Action::flush},
+                                                                {"test", Action::test},
+                                                                {"silence add", Action::silence_add},
+                                                                {"silence ls", Action::silence_ls},
+                                                                {"silence rm", Action::silence_rm}}));
         opts.config_path = common.config_path;
         opts.format = settings.format;
         opts.quiet = settings.quiet;

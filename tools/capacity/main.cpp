@@ -55,12 +55,9 @@ void add_forecast_options(CLI::App& sub, Parsed& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto app = nasops::make_app(k_tool);
     Parsed p;
     auto& cli = p.cli;
-    nasops::add_common_options(*app, cli.common, k_formats);
-    app->require_subcommand(1);
-    nasops::add_subcommands(*app, k_subcommands);
+    auto app = nasops::make_app(k_tool, cli.common, k_formats, k_subcommands);
 
     auto* record = app->get_subcommand("record");
     nasops::add_dry_run_option(*record, cli.dry_run);
@@ -98,11 +95,7 @@ int main(int argc, char** argv) {
     p.days.add(transfers->add_option("--days", p.days.value, "Predict the daily load this many days ahead (default 7)")
                    ->type_name("N"));
 
-    for (auto* sub : {record, forecast, show, report, transfers}) {
-        for (auto* option : sub->get_options()) {
-            if (option->get_expected_min() > 0) option->default_str("");
-        }
-    }
+    nasops::hide_placeholder_defaults(*app);
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         cli.window = p.window.get();
@@ -114,12 +107,12 @@ int main(int argc, char** argv) {
         cli.html = p.html.get();
         TRY(cli.common.output_format(k_formats));
         using nasops::capacity::Subcommand;
-        const std::string chosen = nasops::chosen_subcommand(*app);
-        const Subcommand subcommand = chosen == "record"      ? Subcommand::record
-                                      : chosen == "forecast"  ? Subcommand::forecast
-                                      : chosen == "report"    ? Subcommand::report
-                                      : chosen == "transfers" ? Subcommand::transfers
-                                                              : Subcommand::show;
+        TRY_ASSIGN(const Subcommand subcommand,
+                   nasops::chosen_of<Subcommand>(*app, {{"record", Subcommand::record},
+                                                        {"forecast", Subcommand::forecast},
+                                                        {"report", Subcommand::report},
+                                                        {"transfers", Subcommand::transfers},
+                                                        {"show", Subcommand::show}}));
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
         return nasops::capacity::execute(subcommand, cli, nasops::capacity::CommandEnv{.clock = clock});

@@ -5,8 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
+#include "nasops/ssh/nas_config.hpp"
 #include "nasops/ssh/remote_df.hpp"
 
 namespace nasops::capacity {
@@ -36,38 +36,11 @@ std::string NasShare::target() const {
 }
 
 Result<std::optional<NasShare>> nas_share(const Config& config, const EnvLookup& env) {
-    const auto& nas = config.section("nas");
     NasShare share;
-    share.ssh.host = nas.get_string("host");
+    TRY_ASSIGN(share.ssh, nas_ssh_options(config, env));
     if (share.ssh.host.empty()) return std::optional<NasShare>{};
-    share.ssh.user = nas.get_string("user");
-    if (share.ssh.user.empty()) return std::unexpected(nas.error_at("user", "no user to log in to the NAS as"));
-    share.ssh.port = static_cast<int>(nas.get_int("port"));
-    share.ssh.identity_file = nas.get_path("identity_file");
-    share.ssh.known_hosts = nas.get_path("known_hosts");
-    if (share.ssh.known_hosts.empty()) {
-        const auto home = non_empty_env(env, "HOME");
-        if (!home) return std::unexpected(nas.error_at("known_hosts", "no known_hosts file (and $HOME is not set)"));
-        share.ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
-    }
-    if (const auto file = nas.get_path("passphrase_file"); !file.empty()) {
-        struct stat st {};
-        if (::stat(file.c_str(), &st) != 0)
-            return std::unexpected(nas.error_at(
-                "passphrase_file", fmt::format("cannot open {}: {}", file.string(), std::strerror(errno))));
-        if ((st.st_mode & 077) != 0)
-            return std::unexpected(nas.error_at(
-                "passphrase_file",
-                fmt::format("{} is readable by others (mode {:o}); chmod 600 it", file.string(), st.st_mode & 0777)));
-        std::ifstream in(file);
-        std::string line;
-        std::getline(in, line);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        share.ssh.passphrase = std::move(line);
-    }
-    share.ssh.accept_new_host_key = nas.get_bool("accept_new_host_key");
-    share.ssh.connect_timeout = nas.get_duration("connect_timeout");
-    share.path = nas.get_path("remote_root").string();
+    TRY(require_nas_login(config, share.ssh));
+    share.path = config.section("nas").get_path("remote_root").string();
     if (share.path.empty()) share.path = ".";
     return std::optional<NasShare>(std::move(share));
 }

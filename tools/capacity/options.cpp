@@ -8,16 +8,6 @@
 
 namespace nasops::capacity {
 
-namespace {
-
-std::filesystem::path absolute_from_cwd(const std::string& text) {
-    std::error_code ec;
-    auto p = std::filesystem::absolute(text, ec);
-    return (ec ? std::filesystem::path(text) : p).lexically_normal();
-}
-
-}  // namespace
-
 Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, Subcommand subcommand) {
     static constexpr std::array k_formats{OutputFormat::text, OutputFormat::json, OutputFormat::prom};
     const auto& section = config.section("capacity");

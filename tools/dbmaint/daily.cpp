@@ -71,19 +71,23 @@ private:
     ExitCode m_worst = ExitCode::ok;
 };
 
+Result<StepReport> backup_step(const Settings& s, SystemTimePoint now) {
+    return backup_database(s.database, s.backup_dir, now, s.compression, s.dry_run);
+}
+
+// Retention after a backup: the one just written is kept whatever the policy says.
+Result<StepReport> retention_step(const Settings& s, SystemTimePoint now) {
+    return apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days}, now,
+                           s.backup_dir / backup_file_name(now, s.compression), s.dry_run);
+}
+
 }  // namespace
 
 Result<ExitCode> backup_and_prune(Reporter& reporter, const Settings& s, SystemTimePoint now) {
     StepTimer timer;
-    TRY_ASSIGN(const auto status,
-               reporter.emit("backup", backup_database(s.database, s.backup_dir, now, s.dry_run), timer));
+    TRY_ASSIGN(const auto status, reporter.emit("backup", backup_step(s, now), timer));
     StepTimer pruning;
-    TRY_ASSIGN(
-        const auto pruned,
-        reporter.emit("retention",
-                      apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days},
-                                      now, s.backup_dir / backup_file_name(now), s.dry_run),
-                      pruning));
+    TRY_ASSIGN(const auto pruned, reporter.emit("retention", retention_step(s, now), pruning));
     return worst_state(status, pruned);
 }
 
@@ -114,15 +118,11 @@ Result<ExitCode> run_daily(Reporter& reporter, const Settings& s, SystemTimePoin
     }
     {
         StepTimer t;
-        TRY(round.step("backup", backup_database(s.database, s.backup_dir, now, s.dry_run), t));
+        TRY(round.step("backup", backup_step(s, now), t));
     }
     {
         StepTimer t;
-        TRY(round.step(
-            "retention",
-            apply_retention(s.backup_dir, RetentionPolicy{.keep_last = s.keep_last, .keep_days = s.keep_days}, now,
-                            s.backup_dir / backup_file_name(now), s.dry_run),
-            t));
+        TRY(round.step("retention", retention_step(s, now), t));
     }
     round.finish();
     return round.worst();

@@ -49,6 +49,11 @@ std::filesystem::path shm_path(const std::filesystem::path& database);
 using TableRows = std::vector<std::pair<std::string, std::int64_t>>;
 Result<TableRows> table_rows(SQLite::Database& db, const std::filesystem::path& path);
 
+// The most of a database file SQLite maps into memory when asked (PRAGMA
+// mmap_size; SQLite's own limit is 2 GiB): reading pages from the mapping
+// instead of with one read(2) each costs about a third less CPU.
+inline constexpr std::int64_t k_mmap_bytes = std::int64_t{2} << 30;
+
 // SQL text quoted as an identifier ("a""b").
 std::string quote_identifier(std::string_view name);
 

@@ -22,6 +22,7 @@ constexpr nasops::ToolInfo k_tool{
   nasops-dbmaint vacuum --force                    # rebuild the file now
   nasops-dbmaint purge --dry-run                   # rows past their retention, per table
   nasops-dbmaint backup --backup-dir /mnt/usb/nasops
+  nasops-dbmaint backup --gzip                     # nasops-<time>.db.gz, which gunzip and zcat read
   nasops-dbmaint verify                            # every backup's checksum and integrity
   nasops-dbmaint restore /var/lib/nasops/backups/nasops-20261122T031500Z.db --lock-timeout 2m
 )",
@@ -66,6 +67,7 @@ void add_backup_options(CLI::App& sub, Parsed& p) {
         sub.add_option("--keep-last", p.keep_last.value, "Keep the newest N backups (default 7)")->type_name("N"));
     p.keep_days.add(sub.add_option("--keep-days", p.keep_days.value, "Keep backups younger than N days (default 30)")
                         ->type_name("N"));
+    sub.add_flag("--gzip", p.cli.gzip, "Compress the backup with gzip: nasops-<time>.db.gz (default: [dbmaint] gzip)");
 }
 
 void add_freelist_ratio(CLI::App& sub, Parsed& p) {
@@ -75,19 +77,16 @@ void add_freelist_ratio(CLI::App& sub, Parsed& p) {
 }
 
 void add_batch(CLI::App& sub, Parsed& p) {
-    p.batch.add(
-        sub.add_option("--batch", p.batch.value, "Rows deleted per transaction (default 5000)")->type_name("N"));
+    p.batch.add(sub.add_option("--batch", p.batch.value, "Rows deleted per transaction, at most (default 5000)")
+                    ->type_name("N"));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto app = nasops::make_app(k_tool);
     Parsed p;
     auto& cli = p.cli;
-    nasops::add_common_options(*app, cli.common, k_formats);
-    app->require_subcommand(1);
-    nasops::add_subcommands(*app, k_subcommands);
+    auto app = nasops::make_app(k_tool, cli.common, k_formats, k_subcommands);
     const auto sub = [&](std::string_view name) { return app->get_subcommand(std::string(name)); };
     constexpr std::string_view k_own_lock = "Wait this long for another dbmaint run's lock (default 0s)";
 

@@ -21,12 +21,6 @@ constexpr std::array k_command_names{
     std::pair{Command::restore, "restore"},       std::pair{Command::daily, "daily"},
 };
 
-std::filesystem::path absolute_from_cwd(const std::string& text) {
-    std::error_code ec;
-    auto p = std::filesystem::absolute(text, ec);
-    return (ec ? std::filesystem::path(text) : p).lexically_normal();
-}
-
 }  // namespace
 
 std::string_view command_name(Command command) noexcept {
@@ -76,6 +70,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, c
     s.keep_last = static_cast<int>(keep_last);
     TRY_ASSIGN(const auto keep_days, int_setting(cli.keep_days, "--keep-days", section, "keep_days", 0, 36500));
     s.keep_days = static_cast<int>(keep_days);
+    s.compression = cli.gzip || section.get_bool("gzip") ? Compression::gzip : Compression::none;
     TRY_ASSIGN(const auto batch, int_setting(cli.batch, "--batch", section, "purge_batch", 1, 1000000));
     s.batch = static_cast<int>(batch);
     if (cli.freelist_ratio) {

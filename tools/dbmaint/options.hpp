@@ -26,6 +26,7 @@ std::string_view command_name(Command command) noexcept;  // "check", ...
 
 enum class CheckDepth : bool { quick, full };
 enum class Force : bool { no, yes };
+enum class Compression : bool { none, gzip };  // of a new backup
 
 // What the command line says; nullopt means "not given": the configuration's
 // value applies. Durations and ratios are kept as typed so that errors name
@@ -39,6 +40,7 @@ struct CliOptions {
     std::optional<std::string> backup_dir;      // backup, verify, daily --backup-dir
     std::optional<std::int64_t> keep_last;      // backup, daily
     std::optional<std::int64_t> keep_days;      // backup, daily
+    bool gzip = false;                          // backup, daily --gzip (else [dbmaint] gzip)
     std::optional<std::string> freelist_ratio;  // vacuum, daily --freelist-ratio
     std::optional<std::int64_t> batch;          // purge, daily --batch
     std::optional<std::string> lock_timeout;    // --lock-timeout
@@ -58,6 +60,7 @@ struct Settings {
     std::filesystem::path backup_dir;  // [dbmaint] backup_dir, else <state>/backups
     int keep_last = 7;
     int keep_days = 30;
+    Compression compression = Compression::none;
     double freelist_ratio = 0.2;
     int batch = 5000;
     Duration lock_timeout{0};

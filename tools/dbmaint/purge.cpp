@@ -29,6 +29,15 @@ std::string purgeable(const PurgeDeclaration& d) {
 
 }  // namespace
 
+int next_batch_size(int size, std::chrono::microseconds took, const PurgeOptions& options) {
+    const auto floor = std::min(k_min_batch, options.batch);
+    const auto ceiling = std::min(options.batch, size * 2);
+    const auto took_us = std::max<std::int64_t>(took.count(), 1);
+    const auto target_us = std::chrono::duration_cast<std::chrono::microseconds>(options.target).count();
+    const auto fits = static_cast<std::int64_t>(size) * target_us / took_us;
+    return static_cast<int>(std::clamp<std::int64_t>(fits, floor, std::max(floor, ceiling)));
+}
+
 Result<std::vector<PurgeDeclaration>> read_declarations(SQLite::Database& db, const fs::path& path,
                                                         const RetentionOverrides& overrides) {
     std::vector<PurgeDeclaration> found;
@@ -75,6 +84,11 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
     StepTimer timer;
     TRY_ASSIGN(auto db, open_database(database, Access::read_write));
     TRY_ASSIGN(const auto declarations, read_declarations(*db, database, overrides));
+    try {
+        db->exec("PRAGMA synchronous = NORMAL");
+    } catch (const std::exception& e) {
+        return std::unexpected(sqlite_error(e, database, "purge"));
+    }
     StepReport report{.step = "purge", .path = database.string()};
     report.bytes_before = file_bytes(database) + file_bytes(wal_path(database));
     nlohmann::json tables = nlohmann::json::object();
@@ -95,7 +109,7 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
                 SQLite::Statement del(*db, fmt::format("DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} WHERE "
                                                        "{1} LIMIT ?2)",
                                                        quote_identifier(d.table), purgeable(d)));
-                int size = options.batch;
+                int size = std::clamp(options.first_batch, 1, options.batch);
                 for (;;) {
                     const auto started = std::chrono::steady_clock::now();
                     auto batch = in_transaction(*db, [&]() -> Result<int> {
@@ -105,13 +119,16 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
                         return del.exec();
                     });
                     TRY(batch);
-                    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - started);
                     deleted += *batch;
+                    // Copy the batch's pages into the database now, outside the
+                    // lock: else the writer whose commit passes 1000 WAL frames
+                    // copies them all itself, inside its commit.
+                    db->exec("PRAGMA wal_checkpoint(PASSIVE)");
                     if (*batch < size) break;
-                    if (took > options.target && size > 100) size /= 2;
-                    if (took < options.target / 2 && size < options.batch) size = std::min(size * 2, options.batch);
-                    std::this_thread::sleep_for(std::max(options.pause, took / 2));
+                    size = next_batch_size(size, took, options);
+                    std::this_thread::sleep_for(std::max<std::chrono::microseconds>(options.pause, took / 2));
                 }
             }
             tables[d.table] = deleted;

@@ -1,15 +1,12 @@
 #include "restore.hpp"
 
 #include <SQLiteCpp/Statement.h>
-#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <map>
 #include <set>
@@ -17,10 +14,9 @@
 #include "backup.hpp"
 #include "database.hpp"
 #include "nasops/core/lock.hpp"
-#include "nasops/util/sha256.hpp"
-#include "nasops/util/unique_fd.hpp"
 #include "nasops/util/units.hpp"
 #include "sidecar.hpp"
+#include "stream_copy.hpp"
 
 namespace nasops::dbmaint {
 
@@ -35,35 +31,6 @@ std::string compact_utc(SystemTimePoint t) {
     std::tm tm{};
     ::gmtime_r(&seconds, &tm);
     return fmt::format("{:%Y%m%dT%H%M%S}Z", tm);
-}
-
-// Copies `from` to a new file `to` (mode 0600) and fsyncs it; removes `to` on failure.
-Result<void> copy_file_synced(const fs::path& from, const fs::path& to) {
-    const auto fail_io = [&](ExitCode code, std::string_view what) {
-        const int saved = errno;
-        std::error_code ec;
-        fs::remove(to, ec);
-        return fail(code, fmt::format("{}: {}", what, std::strerror(saved)));
-    };
-    UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in) return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", from.string(), std::strerror(errno)));
-    UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!out) return fail_io(ExitCode::cant_create, "cannot create " + to.string());
-    std::vector<char> buf(1 << 20);
-    for (;;) {
-        const auto n = ::read(in.get(), buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_io(ExitCode::io_error, "cannot read " + from.string());
-        if (n == 0) break;
-        for (ssize_t done = 0; done < n;) {
-            const auto w = ::write(out.get(), buf.data() + done, static_cast<std::size_t>(n - done));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) return fail_io(ExitCode::io_error, "cannot write " + to.string());
-            done += w;
-        }
-    }
-    if (::fsync(out.get()) != 0) return fail_io(ExitCode::io_error, "cannot sync " + to.string());
-    return {};
 }
 
 std::map<std::string, std::int64_t> rows_of(const fs::path& path, Access access) {
@@ -114,64 +81,61 @@ std::vector<fs::path> tool_locks(const fs::path& state_dir) {
 
 Result<StepReport> restore_database(const RestoreRequest& r) {
     StepTimer timer;
-    TRY_ASSIGN(const auto hex, verify_backup_file(r.backup, CheckDepth::full));
+    std::error_code ec;
+    if (!fs::is_regular_file(r.backup, ec))
+        return fail(ExitCode::no_input, fmt::format("no backup at {}", r.backup.string()));
+    TRY_ASSIGN(const auto hex, read_sidecar(r.backup));
+    // The database the backup holds, copied (or decompressed) next to the live
+    // one and checked there: the bytes renamed into place are the bytes checked.
+    RemovedAtExit temp(r.database.parent_path() / ".nasops.db.restore-tmp");
+    TRY(unpack_backup(r.backup, temp.path(), hex, CheckDepth::full, r.dry_run ? Durability::none : Durability::fsync));
 
     std::vector<LockFile> held;
     for (const auto& lock : tool_locks(r.state_dir)) {
         TRY_ASSIGN(auto taken, LockFile::acquire(lock, r.lock_timeout));
         held.push_back(std::move(taken));
     }
-    std::error_code ec;
     const bool had_database = fs::exists(r.database, ec);
     const auto before = had_database ? rows_of(r.database, Access::read_only) : std::map<std::string, std::int64_t>{};
     StepReport report{.step = "restore", .path = r.backup.string()};
     report.bytes_before = file_bytes(r.database) + file_bytes(wal_path(r.database));
     const fs::path aside = r.database.string() + ".before-restore-" + compact_utc(r.now);
+    const auto copy_aside = [](const fs::path& from, const fs::path& to) -> Result<void> {
+        TRY(stream_copy(from, to, Transform::copy, Hash::none, Durability::fsync));
+        return {};
+    };
     if (!r.dry_run) {
         // A corrupt database (the usual reason to restore) cannot be read
         // through SQLite: its files are then kept aside as they are.
         bool corrupt = false;
         if (had_database) {
-            if (auto copied = online_copy(r.database, aside); !copied) {
+            if (auto copied = online_copy(r.database, aside, Durability::fsync); !copied) {
                 if (copied.error().code != ExitCode::data_error) return std::unexpected(copied.error());
                 corrupt = true;
-                TRY(copy_file_synced(r.database, aside));
-                if (fs::exists(wal_path(r.database), ec)) TRY(copy_file_synced(wal_path(r.database), wal_path(aside)));
+                TRY(copy_aside(r.database, aside));
+                if (fs::exists(wal_path(r.database), ec)) TRY(copy_aside(wal_path(r.database), wal_path(aside)));
             }
         }
-        const fs::path temp = r.database.parent_path() / ".nasops.db.restore-tmp";
-        fs::remove(temp, ec);
-        TRY(copy_file_synced(r.backup, temp));
         // The tools that read the database (health, as another user) keep their access.
         if (struct stat st{}; had_database && ::stat(r.database.c_str(), &st) == 0) {
             // Best effort: a non-root run cannot give a file away, and keeps it 0600.
-            [[maybe_unused]] const int owned = ::chown(temp.c_str(), st.st_uid, st.st_gid);
-            [[maybe_unused]] const int moded = ::chmod(temp.c_str(), st.st_mode & 07777);
-        }
-        TRY_ASSIGN(const auto copied, sha256_file(temp));
-        if (copied != hex) {
-            fs::remove(temp, ec);
-            return fail(ExitCode::io_error,
-                        fmt::format("{}: the copy of {} reads back differently", temp.string(), r.backup.string()));
+            [[maybe_unused]] const int owned = ::chown(temp.path().c_str(), st.st_uid, st.st_gid);
+            [[maybe_unused]] const int moded = ::chmod(temp.path().c_str(), st.st_mode & 07777);
         }
         if (corrupt) {
             fs::remove(wal_path(r.database), ec);
             fs::remove(shm_path(r.database), ec);
         } else if (had_database) {
-            if (auto retired = retire_wal(r.database); !retired) {
-                fs::remove(temp, ec);
-                return std::unexpected(retired.error());
-            }
+            TRY(retire_wal(r.database));
         }
-        fs::rename(temp, r.database, ec);
-        if (ec) {
-            fs::remove(temp, ec);
-            return fail(ExitCode::cant_create,
-                        fmt::format("cannot rename {} to {}: {}", temp.string(), r.database.string(), ec.message()));
-        }
+        fs::rename(temp.path(), r.database, ec);
+        if (ec)
+            return fail(ExitCode::cant_create, fmt::format("cannot rename {} to {}: {}", temp.path().string(),
+                                                           r.database.string(), ec.message()));
+        temp.keep();
         TRY(sync_dir(r.database.parent_path()));
     }
-    const auto after = rows_of(r.dry_run ? r.backup : r.database, Access::read_only);
+    const auto after = rows_of(r.dry_run ? temp.path() : r.database, Access::read_only);
     nlohmann::json tables = nlohmann::json::object();
     std::set<std::string> names;
     for (const auto& [n, c] : before) names.insert(n);
@@ -184,7 +148,7 @@ Result<StepReport> restore_database(const RestoreRequest& r) {
         total += a;
     }
     report.rows = total;
-    report.bytes_after = r.dry_run ? file_bytes(r.backup) : file_bytes(r.database);
+    report.bytes_after = file_bytes(r.dry_run ? temp.path() : r.database);
     report.details = {{"tables", tables}, {"sha256", hex}};
     if (had_database) report.details["before_restore"] = aside.string();
     report.message = r.dry_run ? fmt::format("would restore {} over {}", r.backup.string(), r.database.string())

@@ -2,12 +2,14 @@
 
 // `restore FILE`: put a verified backup in place of the live database.
 //
-// The backup is checked (sidecar, integrity_check) before anything else; then
-// every tool's lock is taken, so that no cron run writes meanwhile; the live
-// database (WAL included) is copied aside as nasops.db.before-restore-<ts>;
-// the backup is copied next to it under a temporary name and fsync'd; the
-// live WAL is folded in and removed; and one rename puts the new file in
-// place. A kill at any moment leaves the old database or the new one.
+// First the backup is copied (a .db.gz one decompressed) next to the live
+// database under a temporary name, hashed in that pass against its sidecar,
+// fsync'd and integrity_checked; then every tool's lock is taken, so that no
+// cron run writes meanwhile; the live database (WAL included) is copied aside
+// as nasops.db.before-restore-<ts>; the live WAL is folded in and removed; and
+// one rename puts the checked copy in place. A kill at any moment leaves the
+// old database or the new one. A dry run checks the backup the same way and
+// removes the copy.
 
 #include <filesystem>
 #include <string>

@@ -6,6 +6,7 @@
 
 #include "backup.hpp"
 #include "database.hpp"
+#include "nasops/util/sha256.hpp"
 #include "sidecar.hpp"
 
 namespace nasops::dbmaint {
@@ -41,11 +42,22 @@ std::vector<BackupFile> expired_backups(const std::vector<BackupFile>& all, cons
     return expired;
 }
 
+fs::path newest_verified_backup(const std::vector<BackupFile>& all) {
+    for (const auto& b : all) {
+        if (!b.has_sidecar) continue;
+        auto recorded = read_sidecar(b.path);
+        auto actual = sha256_file(b.path);
+        if (recorded && actual && *recorded == *actual) return b.path;
+    }
+    return {};
+}
+
 Result<StepReport> apply_retention(const fs::path& dir, const RetentionPolicy& policy, SystemTimePoint now,
                                    const fs::path& keep, bool dry_run) {
     StepTimer timer;
     const auto all = list_backups(dir);
-    const auto expired = expired_backups(all, policy, now, keep);
+    // The one just written was checked moments ago: only without it is a backup hashed again.
+    const auto expired = expired_backups(all, policy, now, keep.empty() ? newest_verified_backup(all) : keep);
     StepReport report{.step = "retention", .path = dir.string()};
     std::uint64_t before = 0;
     for (const auto& b : all) before += file_bytes(b.path);

@@ -2,8 +2,9 @@
 
 // Which backups to keep: the newest keep_last, and every one younger than
 // keep_days; the others are deleted with their sidecars. The backup just
-// written, and the newest backup that has a sidecar, are never deleted, so a
-// folder never loses its only good backup.
+// written (or, when there is none, the newest backup that verifies), and the
+// newest backup that has a sidecar, are never deleted, so a folder never
+// loses its only good backup.
 
 #include <filesystem>
 #include <vector>
@@ -32,7 +33,16 @@ struct RetentionPolicy {
 std::vector<BackupFile> expired_backups(const std::vector<BackupFile>& all, const RetentionPolicy& policy,
                                         SystemTimePoint now, const std::filesystem::path& keep);
 
-// Deletes the expired backups of `dir` (or says which with dry_run).
+// The newest of `all` (newest first) whose file matches the SHA-256 its
+// sidecar records, hashing them newest first until one does; empty when none
+// does. A sidecar alone does not make a backup good: its file may have been
+// changed or truncated since.
+std::filesystem::path newest_verified_backup(const std::vector<BackupFile>& all);
+
+// Deletes the expired backups of `dir` (or says which with dry_run). `keep`
+// is the backup just written and checked; without one, the newest backup
+// that verifies (newest_verified_backup) is kept in its place, so that
+// retention never deletes the last good backup.
 Result<StepReport> apply_retention(const std::filesystem::path& dir, const RetentionPolicy& policy, SystemTimePoint now,
                                    const std::filesystem::path& keep, bool dry_run);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "backup.hpp"
 #include "check.hpp"
 #include "database.hpp"
 #include "nasops/util/atomic_file.hpp"
@@ -55,23 +56,59 @@ Result<std::string> read_sidecar(const fs::path& backup) {
     return hex;
 }
 
+namespace {
+
+Result<void> same_digest(const fs::path& backup, std::string_view actual, std::string_view expected) {
+    if (actual == expected) return {};
+    return fail(ExitCode::data_error,
+                fmt::format("{}: SHA-256 {} does not match its sidecar's {}: the file was changed or truncated",
+                            backup.string(), actual, expected));
+}
+
+}  // namespace
+
+Result<void> check_pages(const fs::path& file, std::string_view label, CheckDepth depth, Reading reading) {
+    auto db = open_database(file, Access::read_only);
+    if (!db) return fail(ExitCode::data_error, db.error().message);
+    try {
+        if (reading == Reading::mapped) (*db)->exec(fmt::format("PRAGMA mmap_size = {}", k_mmap_bytes));
+    } catch (const std::exception& e) {
+        return std::unexpected(sqlite_error(e, file, "mmap_size"));
+    }
+    TRY_ASSIGN(const auto lines, integrity_lines(**db, file, depth));
+    if (lines.size() != 1 || lines.front() != "ok")
+        return fail(ExitCode::data_error,
+                    fmt::format("{}: {}: {}", label, depth == CheckDepth::full ? "integrity_check" : "quick_check",
+                                lines.empty() ? "no answer" : lines.front()));
+    return {};
+}
+
+Result<void> unpack_backup(const fs::path& backup, const fs::path& dest, std::string_view expected, CheckDepth depth,
+                           Durability durability) {
+    RemovedAtExit unpacked(dest);
+    const auto transform = is_gzip_backup(backup) ? Transform::gunzip : Transform::copy;
+    TRY_ASSIGN(const auto streamed, stream_copy(backup, dest, transform, Hash::input, durability));
+    TRY(same_digest(backup, streamed.sha256, expected));
+    if (streamed.damage) return fail(ExitCode::data_error, fmt::format("{}: {}", backup.string(), *streamed.damage));
+    TRY(check_pages(dest, fmt::format("{} (unpacked to {})", backup.string(), dest.string()), depth, Reading::mapped));
+    unpacked.keep();
+    return {};
+}
+
 Result<std::string> verify_backup_file(const fs::path& backup, CheckDepth depth) {
     std::error_code ec;
     if (!fs::is_regular_file(backup, ec))
         return fail(ExitCode::no_input, fmt::format("no backup at {}", backup.string()));
-    TRY_ASSIGN(const auto expected, read_sidecar(backup));
+    TRY_ASSIGN(auto expected, read_sidecar(backup));
+    if (is_gzip_backup(backup)) {
+        // Its pages can be checked only decompressed: beside it, gone after.
+        RemovedAtExit scratch(scratch_path(backup));
+        TRY(unpack_backup(backup, scratch.path(), expected, depth, Durability::none));
+        return expected;
+    }
     TRY_ASSIGN(const auto actual, sha256_file(backup));
-    if (actual != expected)
-        return fail(ExitCode::data_error,
-                    fmt::format("{}: SHA-256 {} does not match its sidecar's {}: the file was changed or truncated",
-                                backup.string(), actual, expected));
-    auto db = open_database(backup, Access::read_only);
-    if (!db) return fail(ExitCode::data_error, db.error().message);
-    TRY_ASSIGN(const auto lines, integrity_lines(**db, backup, depth));
-    if (lines.size() != 1 || lines.front() != "ok")
-        return fail(ExitCode::data_error, fmt::format("{}: {}: {}", backup.string(),
-                                                      depth == CheckDepth::full ? "integrity_check" : "quick_check",
-                                                      lines.empty() ? "no answer" : lines.front()));
+    TRY(same_digest(backup, actual, expected));
+    TRY(check_pages(backup, backup.string(), depth));
     return actual;
 }
 

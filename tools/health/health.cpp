@@ -16,6 +16,7 @@
 #include "nasops/obs/metrics.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
+#include "nasops/ssh/nas_config.hpp"
 
 namespace nasops::health {
 
@@ -131,28 +132,9 @@ std::vector<std::string> automatic_checks(const Config& config, const Paths& pat
 
 // The SSH options of [nas], or why the NAS checks cannot run.
 Result<SshOptions> nas_options(const Config& config, const Deps& deps) {
-    const auto& nas = config.section("nas");
-    SshOptions ssh;
-    ssh.host = nas.get_string("host");
+    TRY_ASSIGN(auto ssh, nas_ssh_options(config, deps.env));
     if (ssh.host.empty()) return fail(ExitCode::config, "no NAS configured ([nas] host is empty)");
-    ssh.user = nas.get_string("user");
-    if (ssh.user.empty()) return fail(ExitCode::config, "no NAS user configured ([nas] user is empty)");
-    ssh.port = static_cast<int>(nas.get_int("port"));
-    ssh.identity_file = nas.get_path("identity_file");
-    ssh.known_hosts = nas.get_path("known_hosts");
-    if (ssh.known_hosts.empty()) {
-        const auto home = non_empty_env(deps.env, "HOME");
-        if (!home) return fail(ExitCode::config, "no known_hosts file: [nas] known_hosts is empty and $HOME is unset");
-        ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
-    }
-    if (const auto passphrase_file = nas.get_path("passphrase_file"); !passphrase_file.empty()) {
-        auto text = read_small_file(passphrase_file);
-        if (!text) return fail(ExitCode::config, fmt::format("[nas] passphrase_file: {}", text.error().message));
-        while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
-        ssh.passphrase = std::move(*text);
-    }
-    ssh.accept_new_host_key = nas.get_bool("accept_new_host_key");
-    ssh.connect_timeout = nas.get_duration("connect_timeout");
+    TRY(require_nas_login(config, ssh));
     return ssh;
 }
 

@@ -63,12 +63,9 @@ void add_target_options(CLI::App& sub, Parsed& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto app = nasops::make_app(k_tool);
     Parsed p;
     auto& cli = p.cli;
-    nasops::add_common_options(*app, cli.common, k_formats);
-    app->require_subcommand(1);
-    nasops::add_subcommands(*app, k_subcommands);
+    auto app = nasops::make_app(k_tool, cli.common, k_formats, k_subcommands);
 
     auto* run = app->get_subcommand("run");
     nasops::add_dry_run_option(*run, cli.dry_run);
@@ -119,11 +116,7 @@ int main(int argc, char** argv) {
 
     // Their defaults are the configuration's: --help must not show the
     // placeholders as if they were the defaults.
-    for (auto* sub : {run, verify}) {
-        for (auto* option : sub->get_options()) {
-            if (option->get_expected_min() > 0) option->default_str("");
-        }
-    }
+    nasops::hide_placeholder_defaults(*app);
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         cli.target = p.target.get();
@@ -139,12 +132,11 @@ int main(int argc, char** argv) {
         TRY(cli.common.output_format(k_formats));
 
         using nasops::sync::Command;
-        const std::string chosen = nasops::chosen_subcommand(*app);
-        const Command command = chosen == "run"      ? Command::run
-                                : chosen == "status" ? Command::status
-                                : chosen == "ls"     ? Command::ls
-                                : chosen == "retry"  ? Command::retry
-                                                     : Command::verify;
+        TRY_ASSIGN(const Command command, nasops::chosen_of<Command>(*app, {{"run", Command::run},
+                                                                          {"status", Command::status},
+                                                                          {"ls", Command::ls},
+                                                                          {"retry", Command::retry},
+                                                                          {"verify", Command::verify}}));
         struct sigaction action {};
         action.sa_handler = on_sigint;
         sigemptyset(&action.sa_mask);

@@ -1,18 +1,13 @@
 #include "options.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 
 #include "nasops/core/environment.hpp"
 #include "nasops/core/settings.hpp"
-#include "nasops/util/unique_fd.hpp"
+#include "nasops/ssh/nas_config.hpp"
 
 namespace nasops::sync {
 
@@ -20,42 +15,10 @@ namespace {
 
 constexpr std::array k_formats{OutputFormat::text, OutputFormat::json};
 
-std::filesystem::path absolute_from_cwd(const std::string& text) {
-    std::error_code ec;
-    auto p = std::filesystem::absolute(text, ec);
-    return (ec ? std::filesystem::path(text) : p).lexically_normal();
-}
-
 // A trailing '/' on a folder changes nothing but the row key: drop it.
 std::filesystem::path clean_folder(const std::filesystem::path& p) {
     auto text = p.lexically_normal().string();
     while (text.size() > 1 && text.back() == '/') text.pop_back();
-    return text;
-}
-
-Result<std::string> read_passphrase(const std::filesystem::path& path, const ConfigTable& nas) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return std::unexpected(
-            nas.error_at("passphrase_file", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno))));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || (st.st_mode & 077) != 0)
-        return std::unexpected(nas.error_at(
-            "passphrase_file", fmt::format("{} is readable by others (mode {:o}); chmod 600 it, as ssh wants of keys",
-                                           path.string(), st.st_mode & 0777)));
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            return std::unexpected(nas.error_at(
-                "passphrase_file", fmt::format("cannot read {}: {}", path.string(), std::strerror(errno))));
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    if (const auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
-    if (!text.empty() && text.back() == '\r') text.pop_back();
     return text;
 }
 
@@ -208,18 +171,9 @@ Result<TargetSpec> resolve_target(const CliOptions& cli, const Config& config) {
 
     TargetSpec defaults;
     defaults.kind = TargetSpec::Kind::sftp;
-    defaults.ssh.host = nas.get_string("host");
-    defaults.ssh.port = static_cast<int>(nas.get_int("port"));
-    defaults.ssh.user = nas.get_string("user");
-    defaults.ssh.identity_file = nas.get_path("identity_file");
-    defaults.ssh.known_hosts = nas.get_path("known_hosts");
-    defaults.ssh.connect_timeout = nas.get_duration("connect_timeout");
-    defaults.ssh.accept_new_host_key = cli.accept_new_host_key || nas.get_bool("accept_new_host_key");
+    TRY_ASSIGN(defaults.ssh, nas_ssh_options(config, process_environment()));
+    defaults.ssh.accept_new_host_key = defaults.ssh.accept_new_host_key || cli.accept_new_host_key;
     defaults.remote_root = nas.get_path("remote_root").string();
-    if (defaults.ssh.known_hosts.empty()) {
-        if (auto home = non_empty_env(process_environment(), "HOME"))
-            defaults.ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
-    }
 
     TargetSpec spec;
     if (!text.empty()) {
@@ -234,16 +188,10 @@ Result<TargetSpec> resolve_target(const CliOptions& cli, const Config& config) {
         if (spec.ssh.host.empty())
             return std::unexpected(nas.error_at(
                 "host", "no target: set [sync] target to a folder or an sftp:// URL, or [nas] host, or pass --target"));
-        if (spec.ssh.user.empty()) return std::unexpected(nas.error_at("user", "no user to log in to the NAS as"));
         if (spec.remote_root.empty())
             return std::unexpected(nas.error_at("remote_root", "no folder on the NAS to upload to"));
     }
-    if (spec.ssh.known_hosts.empty())
-        return std::unexpected(nas.error_at("known_hosts", "no known_hosts file (and $HOME is not set)"));
-    if (const auto pass = nas.get_path("passphrase_file"); !pass.empty()) {
-        TRY_ASSIGN(auto phrase, read_passphrase(pass, nas));
-        spec.ssh.passphrase = std::move(phrase);
-    }
+    TRY(require_nas_login(config, spec.ssh));
     return spec;
 }
 

@@ -159,7 +159,7 @@ Result<ExitCode> end(const CliOptions& cli, const CommandEnv& env) {
 Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, env));
     const auto& s = ctx.settings;
-    TRY_ASSIGN(auto spans, read_spans(traces_file(ctx.paths), env.clock.now() - s.since));
+    TRY_ASSIGN(auto spans, read_spans(traces_file(ctx.paths), env.clock.now() - s.since, {}, SpanDetail::timing));
     auto traces = list_traces(spans, TraceFilter{.name = s.name, .errors_only = s.errors_only});
     print(env.out, s.format == OutputFormat::json ? traces_json(traces) : traces_text(traces));
     return ExitCode::ok;
@@ -183,8 +183,10 @@ Result<ExitCode> show(const CliOptions& cli, const CommandEnv& env) {
 Result<ExitCode> summary(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, env));
     const auto& s = ctx.settings;
-    TRY_ASSIGN(auto spans, read_spans(traces_file(ctx.paths), env.clock.now() - s.since));
-    const auto stats = summarise(spans, s.by);
+    OperationSummary operations(s.by);
+    TRY(for_each_span(traces_file(ctx.paths), SpanFilter{.since = env.clock.now() - s.since}, SpanDetail::timing,
+                      [&](const TracedSpan& span) { operations.add(span); }));
+    const auto stats = std::move(operations).finish();
     if (s.format == OutputFormat::json) {
         TRY_ASSIGN(auto text, summary_records(stats, s.by, local_hostname(), env.clock.now()));
         print(env.out, text);
@@ -206,9 +208,18 @@ Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto store, Store::open(database_path(ctx.paths), migrations()));
     CurlHttpClient client;
     const ExportLimits limits{.batch_spans = s.batch_size, .max_attempts = s.max_attempts};
-    TRY_ASSIGN(const auto report, export_spans(
-                                      traces_file(ctx.paths), store, client, otlp, limits,
-                                      [](Duration d) { std::this_thread::sleep_for(d); }, env.clock));
+    ExportReport report;
+    if (s.follow) {
+        TRY_ASSIGN(auto stop, StopSignals::block());
+        TRY_ASSIGN(report, follow_spans(traces_file(ctx.paths), store, client, otlp, limits,
+                                        FollowSettings{.flush_interval = s.flush_interval}, *stop, env.clock));
+    } else {
+        const RetryWait sleep = [](Duration d) {
+            std::this_thread::sleep_for(d);
+            return true;
+        };
+        TRY_ASSIGN(report, export_spans(traces_file(ctx.paths), store, client, otlp, limits, sleep, env.clock));
+    }
     if (s.format == OutputFormat::json) {
         TRY_ASSIGN(auto line, format_record(RecordKind::event,
                                             {{"name", "trace_export"},

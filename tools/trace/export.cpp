@@ -15,14 +15,13 @@
 
 #include "nasops/core/log.hpp"
 #include "nasops/util/sha256.hpp"
-#include "nasops/util/unique_fd.hpp"
+#include "span_reader.hpp"
 
 namespace nasops::trace {
 
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 constexpr Migration k_migrations[] = {
     {"trace", 1,
@@ -33,62 +32,6 @@ constexpr Migration k_migrations[] = {
      " offset INTEGER NOT NULL,"
      " head TEXT NOT NULL,"
      " updated_at TEXT NOT NULL)"},
-};
-
-// An open file read line by line from an offset, each line with the offset
-// just after it. A last line without its newline is not read: its writer
-// may not have finished it.
-class LineFile {
-public:
-    static Result<LineFile> open(const fs::path& path, std::uint64_t offset) {
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd)
-            return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
-        LineFile f;
-        f.m_path = path;
-        f.m_fd = std::move(fd);
-        f.m_offset = offset;
-        return f;
-    }
-
-    // The next complete line (without "\n"), nullopt at the end.
-    Result<std::optional<std::string_view>> next() {
-        for (;;) {
-            const auto nl = std::find(m_buf.begin() + static_cast<std::ptrdiff_t>(m_pos), m_buf.end(), '\n');
-            if (nl != m_buf.end()) {
-                const auto begin = m_pos;
-                const auto length = static_cast<std::size_t>(nl - m_buf.begin()) - begin;
-                m_pos = begin + length + 1;
-                m_offset += length + 1;
-                return std::optional<std::string_view>(std::string_view(m_buf.data() + begin, length));
-            }
-            if (m_eof) return std::optional<std::string_view>();
-            m_buf.erase(m_buf.begin(), m_buf.begin() + static_cast<std::ptrdiff_t>(m_pos));
-            m_pos = 0;
-            const auto old = m_buf.size();
-            m_buf.resize(old + k_chunk);
-            const auto n = ::pread(m_fd.get(), m_buf.data() + old, k_chunk, static_cast<off_t>(m_offset + old));
-            if (n < 0) {
-                m_buf.resize(old);
-                if (errno == EINTR) continue;
-                return fail(ExitCode::io_error,
-                            fmt::format("cannot read {}: {}", m_path.string(), std::strerror(errno)));
-            }
-            m_buf.resize(old + static_cast<std::size_t>(n));
-            if (n == 0) m_eof = true;
-        }
-    }
-
-    std::uint64_t offset() const noexcept { return m_offset; }
-
-private:
-    static constexpr std::size_t k_chunk = std::size_t{1} << 20;
-    fs::path m_path;
-    UniqueFd m_fd;
-    std::vector<char> m_buf;
-    std::size_t m_pos = 0;
-    std::uint64_t m_offset = 0;  // of the byte at m_buf[m_pos]
-    bool m_eof = false;
 };
 
 struct FileIdentity {
@@ -109,7 +52,7 @@ Result<std::optional<FileIdentity>> identify(const fs::path& path) {
                     static_cast<std::uint64_t>(st.st_ino),
                     static_cast<std::uint64_t>(st.st_size),
                     {}};
-    TRY_ASSIGN(auto file, LineFile::open(path, 0));
+    TRY_ASSIGN(auto file, LineFile::open(path, 0, LastLine::wait));
     TRY_ASSIGN(auto first, file.next());
     if (first) id.head = sha256_hex(*first);
     return std::optional<FileIdentity>(std::move(id));
@@ -118,6 +61,14 @@ Result<std::optional<FileIdentity>> identify(const fs::path& path) {
 bool same_file(const FileIdentity& id, const ExportPosition& pos) {
     return id.device == pos.device && id.inode == pos.inode && id.size >= pos.offset &&
            (pos.offset == 0 || id.head == pos.head);
+}
+
+// Whether the rotated file `id` (at `path`) is the one the position is in:
+// the same first line (renamed, copied or compressed since), or, at offset 0
+// where no line was read yet, the same inode.
+bool holds_position(const fs::path& path, const FileIdentity& id, const ExportPosition& pos) {
+    if (pos.offset == 0) return id.device == pos.device && id.inode == pos.inode;
+    return id.head == pos.head && (is_gz(path) || id.size >= pos.offset);
 }
 
 // Where to read this run: (path, offset) in order.
@@ -133,23 +84,40 @@ Result<std::vector<std::pair<fs::path, std::uint64_t>>> plan_sources(const fs::p
         plan.emplace_back(file, saved->offset);
         return plan;
     }
-    // Rotated since the last run: the rest of the old file is in file.1,
-    // renamed (same inode) or copied (same first line).
-    fs::path rotated = file;
-    rotated += ".1";
-    TRY_ASSIGN(const auto old, identify(rotated));
-    const bool renamed = old && old->device == saved->device && old->inode == saved->inode;
-    const bool copied = old && old->head == saved->head && old->size >= saved->offset;
-    if (old && (renamed || copied) && old->size >= saved->offset) {
-        plan.emplace_back(rotated, saved->offset);
+    // Rotated since the last run: the rest of the file the position is in
+    // is among the rotations, renamed (create), copied (copytruncate) or
+    // compressed since; it is read from the position, then every newer one.
+    const auto rotated = rotations_of(file);
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < rotated.size() && !found; ++i) {
+        TRY_ASSIGN(const auto old, identify(rotated[i]));
+        if (old && holds_position(rotated[i], *old, *saved)) found = i;
+    }
+    if (found) {
+        plan.emplace_back(rotated[*found], saved->offset);
+        for (auto i = *found; i-- > 0;) plan.emplace_back(rotated[i], 0);
     } else if (saved->offset > 0) {
         logger().warning(
-            "{} was rotated and its old content is not in {} (compressed, or removed): "
+            "{} was rotated and its old content is in none of its rotations (removed?): "
             "spans written after the last export and before the rotation may be missing",
-            file.string(), rotated.string());
+            file.string());
     }
     if (current) plan.emplace_back(file, 0);
     return plan;
+}
+
+// How many bytes of `file` are past the stored position; nullopt when it is
+// no longer the file the position is in (rotated, or truncated).
+Result<std::optional<std::uint64_t>> unsent_bytes(SQLite::Database& db, const fs::path& file) {
+    TRY_ASSIGN(const auto saved, load_position(db, file));
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return std::optional<std::uint64_t>(0);  // not created again yet
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (!saved) return std::optional<std::uint64_t>(size);
+    if (saved->device != static_cast<std::uint64_t>(st.st_dev) || saved->inode != static_cast<std::uint64_t>(st.st_ino) ||
+        size < saved->offset)
+        return std::optional<std::uint64_t>();
+    return std::optional<std::uint64_t>(size - saved->offset);
 }
 
 bool accepted(long status) {
@@ -172,18 +140,18 @@ struct Sender {
     HttpClient& client;
     const OtlpSettings& otlp;
     const ExportLimits& limits;
-    const std::function<void(Duration)>& sleep;
+    const RetryWait& wait;
     const Clock& clock;
     ExportReport& report;
 
-    Result<BatchOutcome> send(const std::vector<TracedSpan>& spans) {
+    Result<BatchOutcome> send(const OtlpRequest& batch) {
         HttpRequest request;
         request.method = "POST";
         request.url = otlp.url;
         request.timeout = otlp.timeout;
         request.headers = otlp.headers;
         request.headers.push_back({"Content-Type", "application/json"});
-        request.body = otlp_request_json(spans, otlp);
+        request.body = batch.body();
         if (otlp.gzip) {
             TRY_ASSIGN(request.body, gzip_compress(request.body));
             request.headers.push_back({"Content-Encoding", "gzip"});
@@ -192,7 +160,7 @@ struct Sender {
         for (int attempt = 1;; ++attempt) {
             auto response = client.send(request);
             std::string why;
-            std::optional<Duration> wait;
+            std::optional<Duration> asked;  // by Retry-After
             if (!response) {
                 if (response.error().code != ExitCode::unavailable) {
                     report.stopped = response.error();
@@ -203,18 +171,18 @@ struct Sender {
                 return BatchOutcome::accepted;
             } else if (response->status == 400) {
                 logger().warning("{}: the collector refused a batch of {} spans as malformed (400: {}); skipped",
-                                 redact_url(otlp.url), spans.size(), snippet(response->body));
+                                 redact_url(otlp.url), batch.spans(), snippet(response->body));
                 return BatchOutcome::rejected;
             } else if (retryable(response->status)) {
                 why = fmt::format("{} answered {}", redact_url(otlp.url), response->status);
-                wait = retry_after(*response, clock.now());
+                asked = retry_after(*response, clock.now());
             } else {
                 report.stopped = Error{
                     fmt::format("{} answered {}: {}", redact_url(otlp.url), response->status, snippet(response->body)),
                     ExitCode::unavailable};
                 return BatchOutcome::stopped;
             }
-            const Duration delay = wait.value_or(backoff);
+            const Duration delay = asked.value_or(backoff);
             if (attempt >= limits.max_attempts || delay > limits.max_backoff) {
                 report.stopped = Error{
                     fmt::format("{} (after {} attempt(s){}); the spans stay for the next run", why, attempt,
@@ -225,7 +193,11 @@ struct Sender {
             }
             logger().info("{}; retrying in {}", why, format_duration(delay));
             ++report.retries;
-            sleep(delay);
+            if (!wait(delay)) {
+                report.stopped = Error{fmt::format("{}; stopped before a retry: the spans stay for the next run", why),
+                                       ExitCode::unavailable};
+                return BatchOutcome::stopped;
+            }
             backoff = std::min(backoff * 2, limits.max_backoff);
         }
     }
@@ -289,12 +261,11 @@ std::optional<Duration> retry_after(const HttpResponse& response, SystemTimePoin
 }
 
 Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient& client, const OtlpSettings& otlp,
-                                  const ExportLimits& limits, const std::function<void(Duration)>& sleep,
-                                  const Clock& clock) {
+                                  const ExportLimits& limits, const RetryWait& wait, const Clock& clock) {
     ExportReport report;
     TRY_ASSIGN(const auto saved, load_position(store.db(), file));
     TRY_ASSIGN(const auto plan, plan_sources(file, saved));
-    Sender sender{client, otlp, limits, sleep, clock, report};
+    Sender sender{client, otlp, limits, wait, clock, report};
 
     for (const auto& [path, start] : plan) {
         TRY_ASSIGN(const auto identity, identify(path));
@@ -304,14 +275,13 @@ Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient
             // Past the rotated file: from now on the new file is the one to follow.
             TRY(save_position(store.db(), file, position));
         }
-        TRY_ASSIGN(auto lines, LineFile::open(path, start));
-        std::vector<TracedSpan> batch;
-        std::size_t batch_bytes = 0;
+        TRY_ASSIGN(auto reader, SpanReader::open(path, start, LastLine::wait, SpanDetail::full));
+        OtlpRequest batch(otlp);
 
         const auto flush = [&]() -> Result<bool> {
-            if (batch.empty()) {
-                if (lines.offset() != position.offset) {  // only skipped lines: move past them
-                    position.offset = lines.offset();
+            if (batch.spans() == 0) {
+                if (reader.offset() != position.offset) {  // only skipped lines: move past them
+                    position.offset = reader.offset();
                     TRY(save_position(store.db(), file, position));
                 }
                 return true;
@@ -319,36 +289,31 @@ Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient
             TRY_ASSIGN(const auto outcome, sender.send(batch));
             if (outcome == BatchOutcome::stopped) return false;
             if (outcome == BatchOutcome::accepted) {
-                report.spans_sent += batch.size();
+                report.spans_sent += batch.spans();
                 ++report.batches_sent;
             } else {
-                report.spans_rejected += batch.size();
+                report.spans_rejected += batch.spans();
                 ++report.batches_rejected;
             }
-            position.offset = lines.offset();
+            position.offset = reader.offset();
             if (position.head.empty()) {  // the file was empty when the run began
                 TRY_ASSIGN(const auto now, identify(path));
                 if (now) position.head = now->head;
             }
             TRY(save_position(store.db(), file, position));
             batch.clear();
-            batch_bytes = 0;
             return true;
         };
 
         for (;;) {
-            TRY_ASSIGN(const auto line, lines.next());
-            if (!line) break;
-            const auto object = json::parse(*line, nullptr, false);
-            const bool is_span = object.is_object() && object.value("kind", "") == "span";
-            auto span = is_span ? parse_span_fields(object) : Result<SpanData>(std::unexpected(Error{}));
-            if (!span) {
-                if (line->find_first_not_of(" \t\r") != std::string_view::npos) ++report.lines_skipped;
+            TRY_ASSIGN(const auto verdict, reader.next());
+            if (!verdict) break;
+            if (*verdict != LineVerdict::span) {
+                ++report.lines_skipped;
                 continue;
             }
-            batch.push_back(TracedSpan{std::move(*span), object.value("tool", ""), object.value("host", "")});
-            batch_bytes += line->size();
-            if (batch.size() >= limits.batch_spans || batch_bytes >= limits.batch_bytes) {
+            batch.add(reader.span());
+            if (batch.spans() >= limits.batch_spans || batch.bytes() >= limits.batch_bytes) {
                 TRY_ASSIGN(const bool go_on, flush());
                 if (!go_on) return report;
             }
@@ -357,6 +322,43 @@ Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient
         if (!go_on) return report;
     }
     return report;
+}
+
+Result<ExportReport> follow_spans(const fs::path& file, Store& store, HttpClient& client, const OtlpSettings& otlp,
+                                  const ExportLimits& limits, const FollowSettings& follow, StopSignals& stop,
+                                  const Clock& clock) {
+    ExportReport total;
+    const RetryWait wait = [&](Duration d) { return !stop.wait(d); };
+    for (;;) {
+        TRY_ASSIGN(const auto pass, export_spans(file, store, client, otlp, limits, wait, clock));
+        total.spans_sent += pass.spans_sent;
+        total.batches_sent += pass.batches_sent;
+        total.spans_rejected += pass.spans_rejected;
+        total.batches_rejected += pass.batches_rejected;
+        total.lines_skipped += pass.lines_skipped;
+        total.retries += pass.retries;
+        total.stopped = pass.stopped;
+        if (stop.requested()) return total;
+        if (pass.stopped) {
+            logger().warning("{}; trying again in {}", pass.stopped->message, format_duration(limits.max_backoff));
+            stop.wait(limits.max_backoff);
+            continue;
+        }
+        // Until there is a reason for another pass.
+        constexpr auto k_nothing_waits = std::chrono::steady_clock::time_point::max();
+        auto waiting_since = k_nothing_waits;  // when unsent lines were first seen
+        while (!stop.wait(follow.poll_interval)) {
+            TRY_ASSIGN(const auto unsent, unsent_bytes(store.db(), file));
+            if (!unsent) break;  // rotated
+            if (*unsent == 0) {
+                waiting_since = k_nothing_waits;
+                continue;
+            }
+            const auto now = std::chrono::steady_clock::now();
+            waiting_since = std::min(waiting_since, now);
+            if (*unsent >= limits.batch_bytes || now - waiting_since >= follow.flush_interval) break;
+        }
+    }
 }
 
 }  // namespace nasops::trace

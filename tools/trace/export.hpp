@@ -9,9 +9,11 @@
 // accepted. A collector that is down keeps the position where it is, so the
 // next run sends the same spans again; a batch the collector refuses as
 // malformed (400) is reported and passed over, never retried forever.
-// A file rotated between runs is found by its identity: renamed to file.1
-// (logrotate's create) by its inode, copied to file.1 and truncated
-// (copytruncate) by its first line; the rest of it is sent before the new file.
+// A file rotated between runs is found among its rotations (file.1,
+// file.2.gz, ...) by its first line, whether it was renamed (logrotate's
+// create), copied and truncated (copytruncate) or compressed since (a
+// collector down for longer than the rotation interval); the rest of it is
+// sent, then every newer rotation, then the new file.
 
 #include <cstdint>
 #include <filesystem>
@@ -23,6 +25,7 @@
 #include "nasops/db/store.hpp"
 #include "nasops/net/http.hpp"
 #include "otlp.hpp"
+#include "stop_signals.hpp"
 
 namespace nasops::trace {
 
@@ -42,7 +45,7 @@ Result<void> save_position(SQLite::Database& db, const std::filesystem::path& fi
 
 struct ExportLimits {
     std::size_t batch_spans = 512;
-    std::size_t batch_bytes = std::size_t{1} << 20;  // of JSON, before compression
+    std::size_t batch_bytes = std::size_t{1} << 20;  // of OTLP JSON, before compression
     int max_attempts = 5;                            // per batch, in one run
     Duration initial_backoff{1'000};
     Duration max_backoff{30'000};  // a longer Retry-After ends the run: the next one goes on
@@ -58,14 +61,33 @@ struct ExportReport {
     std::optional<Error> stopped;  // why the run ended before the end of the file
 };
 
+// Waits between attempts; false when the wait was cut short because the run
+// must stop (the batch then stays for the next run).
+using RetryWait = std::function<bool(Duration)>;
+
 // Sends what `file` (and its rotation, see above) holds past the stored
 // position, and stores the new position after each accepted batch. Waits
-// through `sleep` between attempts. An Error is a failure of the export
+// through `wait` between attempts. An Error is a failure of the export
 // itself (the database); a collector that cannot take the spans is a report
 // with `stopped` set.
 Result<ExportReport> export_spans(const std::filesystem::path& file, Store& store, HttpClient& client,
+                                  const OtlpSettings& otlp, const ExportLimits& limits, const RetryWait& wait,
+                                  const Clock& clock);
+
+struct FollowSettings {
+    Duration flush_interval{5'000};  // the longest a complete line waits to be sent
+    Duration poll_interval{200};     // how often the file is looked at
+};
+
+// export --follow: export_spans, then again whenever the file has grown by a
+// batch's worth of bytes (ExportLimits::batch_bytes), was rotated, or has
+// held unsent lines for flush_interval; a collector that cannot take the
+// spans is tried again after max_backoff. When `stop` fires it makes a last
+// pass (which does not wait for a collector that is down) and returns the
+// totals of every pass; `stopped` tells whether spans were left unsent.
+Result<ExportReport> follow_spans(const std::filesystem::path& file, Store& store, HttpClient& client,
                                   const OtlpSettings& otlp, const ExportLimits& limits,
-                                  const std::function<void(Duration)>& sleep, const Clock& clock);
+                                  const FollowSettings& follow, StopSignals& stop, const Clock& clock);
 
 // The delay a Retry-After header asks for (delta-seconds or an HTTP-date),
 // nullopt when absent or unreadable.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <regex>
 
+#include "gz_file.hpp"
 #include "nasops/record/record.hpp"
 
 namespace nasops::trace {
@@ -18,18 +19,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using std::chrono::hours;
 
-// A gzFile closed at scope exit; zlib reads plain files through it unchanged.
-struct GzCloser {
-    void operator()(gzFile_s* f) const { gzclose(f); }
-};
-using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
-
 // Calls `each` with every line of `path`, plain or gzipped.
 template <class F>
 Result<void> each_line(const fs::path& path, F&& each) {
-    GzFile file(gzopen(path.c_str(), "rb"));
+    const auto file = open_gz(path);
     if (!file) return fail(ExitCode::no_input, fmt::format("cannot open {}", path.string()));
-    gzbuffer(file.get(), 1 << 17);
     std::string line;
     char buf[8192];
     while (gzgets(file.get(), buf, sizeof buf) != nullptr) {
@@ -262,7 +256,7 @@ Result<LogAnalysis> analyse_logs(const fs::path& log_dir, const LogFilter& filte
         return x.level != y.level ? x.level < y.level : x.count > y.count;
     });
 
-    TRY_ASSIGN(auto spans, read_spans(log_dir / k_traces_file, filter.since));
+    TRY_ASSIGN(auto spans, read_spans(log_dir / k_traces_file, filter.since, {}, SpanDetail::timing));
     std::sort(spans.begin(), spans.end(),
               [](const auto& x, const auto& y) { return (x.span.end - x.span.start) > (y.span.end - y.span.start); });
     if (!filter.tool.empty()) std::erase_if(spans, [&](const auto& s) { return s.tool != filter.tool; });

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <csignal>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +23,7 @@ constexpr nasops::ToolInfo k_tool{
   nasops-trace ls --since 24h --errors             # the traces that failed today
   nasops-trace show 4bf92f3577b34da6a3ce929d0e0e4736  # one trace as a waterfall
   nasops-trace summary --format json               # p50/p95/p99 per operation, for nasops-alert
+  nasops-trace export --follow --flush-interval 2s  # a long-running shipper to an OTLP collector
 )",
 };
 
@@ -77,12 +77,9 @@ void add_carrier_option(CLI::App& sub, Parsed& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto app = nasops::make_app(k_tool);
     Parsed p;
     auto& cli = p.cli;
-    nasops::add_common_options(*app, cli.common, k_formats);
-    app->require_subcommand(1);
-    nasops::add_subcommands(*app, k_subcommands);
+    auto app = nasops::make_app(k_tool, cli.common, k_formats, k_subcommands);
 
     auto* exec = app->get_subcommand("exec");
     p.name.add(
@@ -147,6 +144,14 @@ int main(int argc, char** argv) {
                                       "Tries per batch in this run before leaving it for the next (default 5)")
                          ->type_name("N"));
 
+    nasops::CliOptional<std::string> flush_interval;
+    export_->add_flag("--follow", cli.follow,
+                      "Keep running: ship spans as the file grows and is rotated, until SIGTERM or SIGINT");
+    flush_interval.add(export_
+                           ->add_option("--flush-interval", flush_interval.value,
+                                        "With --follow, the longest a span waits for its batch to fill (default 5s)")
+                           ->type_name("DURATION"));
+
     auto* logs = app->get_subcommand("logs");
     nasops::CliOptional<std::string> tool, level;
     nasops::CliOptional<std::int64_t> top;
@@ -173,23 +178,26 @@ int main(int argc, char** argv) {
         cli.trace_id = p.trace_id.get();
         cli.batch_size = batch_size.get();
         cli.max_attempts = max_attempts.get();
+        cli.flush_interval = flush_interval.get();
         cli.tool = tool.get();
         cli.level = level.get();
         cli.top = top.get();
         TRY(cli.common.output_format(k_formats));
 
         using nasops::trace::Command;
-        static const std::map<std::string, Command, std::less<>> k_commands{
-            {"exec", Command::exec},   {"span", Command::span},       {"start", Command::start},
-            {"event", Command::event}, {"end", Command::end},         {"ls", Command::ls},
-            {"show", Command::show},   {"summary", Command::summary}, {"export", Command::export_},
-            {"logs", Command::logs}};
-        const std::string chosen = nasops::chosen_subcommand(*app);
-        const auto command = k_commands.find(chosen);
-        if (command == k_commands.end())
-            return nasops::fail(nasops::ExitCode::software, "unknown subcommand " + chosen);
+        TRY_ASSIGN(const Command command,
+                   nasops::chosen_of<Command>(*app, {{"exec", Command::exec},
+                                                     {"span", Command::span},
+                                                     {"start", Command::start},
+                                                     {"event", Command::event},
+                                                     {"end", Command::end},
+                                                     {"ls", Command::ls},
+                                                     {"show", Command::show},
+                                                     {"summary", Command::summary},
+                                                     {"export", Command::export_},
+                                                     {"logs", Command::logs}}));
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
-        return nasops::trace::execute(command->second, cli, nasops::trace::CommandEnv{.clock = clock});
+        return nasops::trace::execute(command, cli, nasops::trace::CommandEnv{.clock = clock});
     });
 }

@@ -101,6 +101,15 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& /*config*
             return std::unexpected(option_error("--batch-size", "must be between 1 and 100000"));
         s.batch_size = static_cast<std::size_t>(*cli.batch_size);
     }
+    s.follow = cli.follow;
+    if (cli.flush_interval) {
+        if (!cli.follow) return std::unexpected(option_error("--flush-interval", "is for --follow"));
+        auto interval = parse_duration(*cli.flush_interval);
+        if (!interval) return std::unexpected(option_error("--flush-interval", interval.error().message));
+        if (*interval <= Duration(0))
+            return std::unexpected(option_error("--flush-interval", "must be longer than 0s"));
+        s.flush_interval = *interval;
+    }
     if (cli.max_attempts) {
         if (*cli.max_attempts < 1 || *cli.max_attempts > 100)
             return std::unexpected(option_error("--max-attempts", "must be between 1 and 100"));

@@ -41,6 +41,8 @@ struct CliOptions {
     std::optional<std::string> trace_id;       // show TRACE_ID
     std::optional<std::int64_t> batch_size;    // export --batch-size
     std::optional<std::int64_t> max_attempts;  // export --max-attempts
+    bool follow = false;                       // export --follow
+    std::optional<std::string> flush_interval;  // export --flush-interval
     std::optional<std::string> tool;           // logs --tool
     std::optional<std::string> level;          // logs --level
     std::optional<std::int64_t> top;           // logs --top
@@ -69,6 +71,8 @@ struct Settings {
     std::string trace_id;
     std::size_t batch_size = 512;
     int max_attempts = 5;
+    bool follow = false;
+    Duration flush_interval{std::chrono::seconds(5)};
     std::string tool;
     LogLevel level = LogLevel::info;
     std::size_t top = 10;

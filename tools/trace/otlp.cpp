@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <charconv>
-#include <map>
+#include <iterator>
+#include <tuple>
+
+#include "nasops/record/json_fast.hpp"
 
 #include "nasops/version.hpp"
 
@@ -43,28 +47,59 @@ std::optional<std::string> percent_decode(std::string_view text) {
     return out;
 }
 
-json any_value(const json& value) {
-    if (value.is_boolean()) return {{"boolValue", value.get<bool>()}};
-    if (value.is_number_integer()) return {{"intValue", std::to_string(value.get<std::int64_t>())}};
-    if (value.is_number_unsigned()) return {{"intValue", std::to_string(value.get<std::uint64_t>())}};
-    if (value.is_number_float()) return {{"doubleValue", value.get<double>()}};
-    if (value.is_string()) return {{"stringValue", value.get<std::string>()}};
-    return {{"stringValue", value.dump()}};
+void append_any_value(std::string& out, const json& value) {
+    if (value.is_boolean()) {
+        out += value.get<bool>() ? R"({"boolValue":true})" : R"({"boolValue":false})";
+    } else if (value.is_number_integer()) {
+        out += R"({"intValue":")";
+        out += std::to_string(value.get<std::int64_t>());
+        out += "\"}";
+    } else if (value.is_number_float()) {
+        out += R"({"doubleValue":)";
+        out += value.dump();
+        out += '}';
+    } else {
+        out += R"({"stringValue":)";
+        append_json_string(out, value.is_string() ? value.get_ref<const std::string&>() : value.dump());
+        out += '}';
+    }
 }
 
-json key_values(const json& attributes) {
-    json out = json::array();
-    if (!attributes.is_object()) return out;
-    for (const auto& [key, value] : attributes.items()) out.push_back({{"key", key}, {"value", any_value(value)}});
-    return out;
+void append_key_value(std::string& out, std::string_view key) {
+    out += R"({"key":)";
+    append_json_string(out, key);
+    out += R"(,"value":)";
 }
 
-json string_attribute(std::string_view key, std::string_view value) {
-    return {{"key", key}, {"value", {{"stringValue", value}}}};
+void append_attributes(std::string& out, const json& attributes) {
+    out += '[';
+    if (attributes.is_object()) {
+        bool first = true;
+        for (const auto& [key, value] : attributes.items()) {
+            if (!first) out += ',';
+            first = false;
+            append_key_value(out, key);
+            append_any_value(out, value);
+            out += '}';
+        }
+    }
+    out += ']';
 }
 
-std::string unix_nanos(SystemTimePoint t) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+void append_string_attribute(std::string& out, std::string_view key, std::string_view value) {
+    append_key_value(out, key);
+    out += R"({"stringValue":)";
+    append_json_string(out, value);
+    out += "}}";
+}
+
+void append_unix_nanos(std::string& out, SystemTimePoint t) {
+    char digits[24];
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), ns);
+    out += '"';
+    out.append(digits, end);
+    out += '"';
 }
 
 int kind_number(SpanKind kind) {
@@ -87,25 +122,47 @@ int status_number(SpanStatus status) {
     return 0;
 }
 
-json otlp_span(const SpanData& s) {
-    json span = {{"traceId", s.trace_id},
-                 {"spanId", s.span_id},
-                 {"name", s.name},
-                 {"kind", kind_number(s.kind)},
-                 {"startTimeUnixNano", unix_nanos(s.start)},
-                 {"endTimeUnixNano", unix_nanos(s.end)},
-                 {"attributes", key_values(s.attributes)},
-                 {"status", {{"code", status_number(s.status)}}}};
-    if (!s.parent_span_id.empty()) span["parentSpanId"] = s.parent_span_id;
-    if (!s.status_message.empty()) span["status"]["message"] = s.status_message;
-    if (!s.events.empty()) {
-        json events = json::array();
-        for (const auto& e : s.events)
-            events.push_back(
-                {{"timeUnixNano", unix_nanos(e.time)}, {"name", e.name}, {"attributes", key_values(e.attributes)}});
-        span["events"] = std::move(events);
+void append_span(std::string& out, const SpanData& s) {
+    out += R"({"traceId":)";
+    append_json_string(out, s.trace_id);
+    out += R"(,"spanId":)";
+    append_json_string(out, s.span_id);
+    if (!s.parent_span_id.empty()) {
+        out += R"(,"parentSpanId":)";
+        append_json_string(out, s.parent_span_id);
     }
-    return span;
+    out += R"(,"name":)";
+    append_json_string(out, s.name);
+    out += R"(,"kind":)";
+    out += static_cast<char>('0' + kind_number(s.kind));
+    out += R"(,"startTimeUnixNano":)";
+    append_unix_nanos(out, s.start);
+    out += R"(,"endTimeUnixNano":)";
+    append_unix_nanos(out, s.end);
+    out += R"(,"attributes":)";
+    append_attributes(out, s.attributes);
+    if (!s.events.empty()) {
+        out += R"(,"events":[)";
+        for (std::size_t i = 0; i < s.events.size(); ++i) {
+            const auto& e = s.events[i];
+            if (i > 0) out += ',';
+            out += R"({"timeUnixNano":)";
+            append_unix_nanos(out, e.time);
+            out += R"(,"name":)";
+            append_json_string(out, e.name);
+            out += R"(,"attributes":)";
+            append_attributes(out, e.attributes);
+            out += '}';
+        }
+        out += ']';
+    }
+    out += R"(,"status":{"code":)";
+    out += static_cast<char>('0' + status_number(s.status));
+    if (!s.status_message.empty()) {
+        out += R"(,"message":)";
+        append_json_string(out, s.status_message);
+    }
+    out += "}}";
 }
 
 }  // namespace
@@ -180,32 +237,75 @@ Result<OtlpSettings> otlp_settings(const EnvLookup& env, const Config& config) {
     return s;
 }
 
-std::string otlp_request_json(const std::vector<TracedSpan>& spans, const OtlpSettings& settings) {
-    // host -> tool -> spans, in order of appearance within each.
-    std::map<std::string, std::map<std::string, json>> grouped;
-    for (const auto& s : spans) {
-        auto& list = grouped[s.host][s.tool];
-        if (list.is_null()) list = json::array();
-        list.push_back(otlp_span(s.span));
+void OtlpRequest::add(const TracedSpan& span) {
+    if (m_last >= m_scopes.size() || m_scopes[m_last].host != span.host || m_scopes[m_last].tool != span.tool) {
+        const auto same = std::find_if(m_scopes.begin(), m_scopes.end(),
+                                       [&](const Scope& s) { return s.host == span.host && s.tool == span.tool; });
+        m_last = static_cast<std::size_t>(same - m_scopes.begin());
+        if (same == m_scopes.end()) m_scopes.push_back(Scope{span.host, span.tool, {}});
     }
-    json resource_spans = json::array();
-    for (auto& [host, tools] : grouped) {
-        json attributes = json::array({string_attribute("service.name", settings.service_name)});
-        bool has_host = false;
-        for (const auto& [k, v] : settings.resource_attributes) {
-            if (k == "service.name") continue;
-            if (k == "host.name") has_host = true;
-            attributes.push_back(string_attribute(k, v));
+    auto& out = m_scopes[m_last].spans;
+    const auto before = out.size();
+    if (!out.empty()) out += ',';
+    append_span(out, span.span);
+    m_bytes += out.size() - before;
+    ++m_spans;
+}
+
+std::string OtlpRequest::body() const {
+    std::vector<const Scope*> scopes;
+    for (const auto& s : m_scopes) scopes.push_back(&s);
+    std::sort(scopes.begin(), scopes.end(),
+              [](const Scope* a, const Scope* b) { return std::tie(a->host, a->tool) < std::tie(b->host, b->tool); });
+    std::string out;
+    out.reserve(m_bytes + 512 * (m_scopes.size() + 1));
+    out += R"({"resourceSpans":[)";
+    for (std::size_t i = 0; i < scopes.size(); ++i) {
+        const auto& host = scopes[i]->host;
+        const bool new_host = i == 0 || scopes[i - 1]->host != host;
+        if (new_host) {
+            if (i > 0) out += "]},";
+            out += R"({"resource":{"attributes":[)";
+            append_string_attribute(out, "service.name", m_settings->service_name);
+            bool has_host = false;
+            for (const auto& [k, v] : m_settings->resource_attributes) {
+                if (k == "service.name") continue;
+                if (k == "host.name") has_host = true;
+                out += ',';
+                append_string_attribute(out, k, v);
+            }
+            if (!has_host) {
+                out += ',';
+                append_string_attribute(out, "host.name", host);
+            }
+            out += R"(]},"scopeSpans":[)";
+        } else {
+            out += ',';
         }
-        if (!has_host) attributes.push_back(string_attribute("host.name", host));
-        json scopes = json::array();
-        for (auto& [tool, list] : tools)
-            scopes.push_back(
-                {{"scope", {{"name", "nasops-" + tool}, {"version", k_version}}}, {"spans", std::move(list)}});
-        resource_spans.push_back(
-            {{"resource", {{"attributes", std::move(attributes)}}}, {"scopeSpans", std::move(scopes)}});
+        out += R"({"scope":{"name":)";
+        append_json_string(out, "nasops-" + scopes[i]->tool);
+        out += R"(,"version":)";
+        append_json_string(out, k_version);
+        out += R"(},"spans":[)";
+        out += scopes[i]->spans;
+        out += "]}";
     }
-    return json{{"resourceSpans", std::move(resource_spans)}}.dump();
+    if (!scopes.empty()) out += "]}";
+    out += "]}";
+    return out;
+}
+
+void OtlpRequest::clear() {
+    m_scopes.clear();
+    m_last = 0;
+    m_spans = 0;
+    m_bytes = 0;
+}
+
+std::string otlp_request_json(const std::vector<TracedSpan>& spans, const OtlpSettings& settings) {
+    OtlpRequest request(settings);
+    for (const auto& s : spans) request.add(s);
+    return request.body();
 }
 
 Result<std::string> gzip_compress(std::string_view data) {

@@ -13,7 +13,7 @@
 #include "nasops/core/environment.hpp"
 #include "nasops/core/error.hpp"
 #include "nasops/net/http.hpp"
-#include "report.hpp"
+#include "span_reader.hpp"
 
 namespace nasops::trace {
 
@@ -39,9 +39,34 @@ Result<OtlpSettings> otlp_settings(const EnvLookup& env, const Config& config);
 Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(std::string_view text,
                                                                           std::string_view variable);
 
-// The ExportTraceServiceRequest holding `spans`: one resource per host
-// (service.name, host.name and the resource attributes), one scope per tool
-// ("nasops-<tool>").
+// An ExportTraceServiceRequest built one span at a time, written straight
+// as JSON text (no DOM): one resource per host (service.name, host.name and
+// the resource attributes), one scope per tool ("nasops-<tool>").
+class OtlpRequest {
+public:
+    explicit OtlpRequest(const OtlpSettings& settings) : m_settings(&settings) {}
+    void add(const TracedSpan& span);
+    std::size_t spans() const noexcept { return m_spans; }
+    // The size of the spans' JSON so far.
+    std::size_t bytes() const noexcept { return m_bytes; }
+    // The request body, resources by host, scopes by tool, spans as added.
+    std::string body() const;
+    void clear();
+
+private:
+    struct Scope {
+        std::string host;
+        std::string tool;
+        std::string spans;  // span objects separated by commas
+    };
+    const OtlpSettings* m_settings;
+    std::vector<Scope> m_scopes;
+    std::size_t m_last = 0;  // the scope of the last span: consecutive spans share one
+    std::size_t m_spans = 0;
+    std::size_t m_bytes = 0;
+};
+
+// The request holding `spans`, as OtlpRequest writes it.
 std::string otlp_request_json(const std::vector<TracedSpan>& spans, const OtlpSettings& settings);
 
 // `data` compressed as gzip (RFC 1952), at zlib's fastest level: span JSON

@@ -1,6 +1,5 @@
 #include "report.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -15,8 +14,8 @@
 
 #include "nasops/core/log.hpp"
 #include "nasops/record/record.hpp"
-#include "nasops/util/unique_fd.hpp"
 #include "nasops/util/units.hpp"
+#include "span_reader.hpp"
 
 namespace nasops::trace {
 
@@ -26,53 +25,29 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using std::chrono::nanoseconds;
 
-constexpr std::string_view k_span_fields[] = {"name",           "trace_id",   "span_id", "parent_span_id",
-                                              "span_kind",      "start",      "end",     "status",
-                                              "status_message", "attributes", "events"};
-
-// file, file.1, file.2, ... as they exist, oldest first.
-std::vector<fs::path> rotations(const fs::path& file) {
-    std::vector<fs::path> out;
-    std::error_code ec;
-    for (int n = 1;; ++n) {
-        fs::path rotated = file;
-        rotated += "." + std::to_string(n);
-        if (!fs::exists(rotated, ec)) break;
-        out.push_back(rotated);
-    }
+// file's rotations and file, oldest first.
+std::vector<fs::path> oldest_first(const fs::path& file) {
+    auto out = rotations_of(file);
     std::reverse(out.begin(), out.end());
     out.push_back(file);
     return out;
 }
 
-Result<void> read_one(const fs::path& file, std::optional<SystemTimePoint> since, std::string_view trace_id,
-                      std::vector<TracedSpan>& out) {
-    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT) return {};
-        return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
-    }
-    RecordReader reader(fd.get());
-    reader.keep_fields({k_span_fields, k_span_fields + std::size(k_span_fields)});
+Result<void> read_one(const fs::path& file, const SpanFilter& filter, SpanDetail detail,
+                      const std::function<void(TracedSpan&)>& each) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return {};
+    TRY_ASSIGN(auto reader, SpanReader::open(file, 0, LastLine::read, detail, filter));
     std::size_t problems = 0;
     std::string first_problem;
-    while (auto item = reader.next()) {
-        if (const auto* problem = std::get_if<ReadProblem>(&*item)) {
-            if (problem->kind == ReadProblemKind::read_error)
-                return fail(ExitCode::io_error, fmt::format("{}: {}", file.string(), problem->message));
-            if (problems++ == 0) first_problem = problem->message;
-            continue;
+    for (;;) {
+        TRY_ASSIGN(const auto verdict, reader.next());
+        if (!verdict) break;
+        if (*verdict == LineVerdict::span) {
+            each(reader.span());
+        } else if (*verdict == LineVerdict::malformed && problems++ == 0) {
+            first_problem = reader.problem();
         }
-        auto& record = std::get<Record>(*item);
-        if (record.kind != RecordKind::span) continue;
-        if (since && record.time < *since) continue;  // ts is the span's end
-        if (!trace_id.empty() && record.object.value("trace_id", "") != trace_id) continue;
-        auto span = parse_span(record);
-        if (!span) {
-            if (problems++ == 0) first_problem = fmt::format("line {}: {}", reader.line_number(), span.error().message);
-            continue;
-        }
-        out.push_back(TracedSpan{std::move(*span), std::move(record.tool), std::move(record.host)});
     }
     if (problems > 0) logger().warning("{}: {} line(s) skipped, the first: {}", file.string(), problems, first_problem);
     return {};
@@ -95,10 +70,17 @@ std::string attribute_text(const json& value) {
 
 }  // namespace
 
+Result<void> for_each_span(const fs::path& file, const SpanFilter& filter, SpanDetail detail,
+                           const std::function<void(TracedSpan&)>& each) {
+    for (const auto& f : oldest_first(file)) TRY(read_one(f, filter, detail, each));
+    return {};
+}
+
 Result<std::vector<TracedSpan>> read_spans(const fs::path& file, std::optional<SystemTimePoint> since,
-                                           std::string_view trace_id) {
+                                           std::string_view trace_id, SpanDetail detail) {
     std::vector<TracedSpan> out;
-    for (const auto& f : rotations(file)) TRY(read_one(f, since, trace_id, out));
+    TRY(for_each_span(file, SpanFilter{since, std::string(trace_id)}, detail,
+                      [&](TracedSpan& span) { out.push_back(std::move(span)); }));
     return out;
 }
 
@@ -248,31 +230,33 @@ nanoseconds percentile(const std::vector<nanoseconds>& sorted, double p) {
     return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
-std::vector<OperationStats> summarise(const std::vector<TracedSpan>& spans, GroupBy by) {
-    struct Group {
-        std::vector<nanoseconds> durations;
-        std::vector<std::pair<std::string, nanoseconds>> traces;  // the slowest spans' traces
-        std::size_t errors = 0;
-    };
-    std::map<std::string, Group> groups;
-    for (const auto& s : spans) {
-        auto& g = groups[by == GroupBy::name ? s.span.name : s.tool];
-        const auto d = std::chrono::duration_cast<nanoseconds>(s.span.end - s.span.start);
-        g.durations.push_back(d);
-        if (s.span.status == SpanStatus::error) ++g.errors;
-        // Keep the three slowest, one entry per trace.
-        auto same =
-            std::find_if(g.traces.begin(), g.traces.end(), [&](const auto& t) { return t.first == s.span.trace_id; });
-        if (same != g.traces.end()) {
-            same->second = std::max(same->second, d);
-        } else {
-            g.traces.emplace_back(s.span.trace_id, d);
-        }
-        std::sort(g.traces.begin(), g.traces.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-        if (g.traces.size() > 3) g.traces.pop_back();
+void OperationSummary::add(const TracedSpan& s) {
+    const std::string& key = m_by == GroupBy::name ? s.span.name : s.tool;
+    auto group = m_groups.find(key);
+    if (group == m_groups.end()) group = m_groups.emplace(key, Group{}).first;
+    auto& g = group->second;
+    const auto d = std::chrono::duration_cast<nanoseconds>(s.span.end - s.span.start);
+    g.durations.push_back(d);
+    if (s.span.status == SpanStatus::error) ++g.errors;
+    // The three slowest traces, each with its slowest span; of equals, the first seen.
+    auto& slowest = g.slowest;
+    auto same = std::find_if(slowest.begin(), slowest.end(), [&](const auto& t) { return t.first == s.span.trace_id; });
+    if (same != slowest.end()) {
+        if (d <= same->second) return;
+        same->second = d;
+    } else if (slowest.size() < 3) {
+        slowest.emplace_back(s.span.trace_id, d);
+    } else if (d > slowest.back().second) {
+        slowest.back() = {s.span.trace_id, d};
+    } else {
+        return;
     }
+    std::stable_sort(slowest.begin(), slowest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+}
+
+std::vector<OperationStats> OperationSummary::finish() && {
     std::vector<OperationStats> out;
-    for (auto& [key, g] : groups) {
+    for (auto& [key, g] : m_groups) {
         std::sort(g.durations.begin(), g.durations.end());
         out.push_back(OperationStats{.key = key,
                                      .count = g.durations.size(),
@@ -281,9 +265,15 @@ std::vector<OperationStats> summarise(const std::vector<TracedSpan>& spans, Grou
                                      .p95 = percentile(g.durations, 0.95),
                                      .p99 = percentile(g.durations, 0.99),
                                      .max = g.durations.back(),
-                                     .slowest = std::move(g.traces)});
+                                     .slowest = std::move(g.slowest)});
     }
     return out;
+}
+
+std::vector<OperationStats> summarise(const std::vector<TracedSpan>& spans, GroupBy by) {
+    OperationSummary summary(by);
+    for (const auto& s : spans) summary.add(s);
+    return std::move(summary).finish();
 }
 
 std::string summary_text(const std::vector<OperationStats>& stats, GroupBy by) {

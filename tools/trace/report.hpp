@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,22 +17,20 @@
 #include "nasops/core/error.hpp"
 #include "nasops/obs/trace.hpp"
 #include "options.hpp"
+#include "span_reader.hpp"
 
 namespace nasops::trace {
 
-struct TracedSpan {
-    SpanData span;
-    std::string tool;
-    std::string host;
-};
-
-// The spans of `file` and of its rotations beside it (file.1, file.2, ...
-// plain; compressed ones are not read), oldest first: those that ended at or
-// after `since` when given, of trace `trace_id` when not empty. Lines that are
-// not span records are reported once as a warning, with their file and line,
-// and skipped. A missing file is no spans.
+// Calls `each` with every span of `file` and of its rotations beside it
+// (file.1, file.2.gz, ..., compressed ones read decompressed), oldest first,
+// that `filter` lets through, built to `detail`. Lines that are not span
+// records are reported once per file as a warning, with their line, and
+// skipped. A missing file is no spans.
+Result<void> for_each_span(const std::filesystem::path& file, const SpanFilter& filter, SpanDetail detail,
+                           const std::function<void(TracedSpan&)>& each);
+// The same spans, collected.
 Result<std::vector<TracedSpan>> read_spans(const std::filesystem::path& file, std::optional<SystemTimePoint> since,
-                                           std::string_view trace_id = {});
+                                           std::string_view trace_id = {}, SpanDetail detail = SpanDetail::full);
 
 // One line of ls.
 struct TraceRow {
@@ -73,6 +73,25 @@ struct OperationStats {
 
 // The nearest-rank percentile (0 < p <= 1) of sorted `values`.
 std::chrono::nanoseconds percentile(const std::vector<std::chrono::nanoseconds>& sorted, double p);
+
+// Exact statistics per operation, one span at a time: memory grows with the
+// number of spans by one duration each, not by the spans.
+class OperationSummary {
+public:
+    explicit OperationSummary(GroupBy by) : m_by(by) {}
+    void add(const TracedSpan& span);
+    // Operations sorted by key.
+    std::vector<OperationStats> finish() &&;
+
+private:
+    struct Group {
+        std::vector<std::chrono::nanoseconds> durations;
+        std::vector<std::pair<std::string, std::chrono::nanoseconds>> slowest;  // one per trace, longest first
+        std::size_t errors = 0;
+    };
+    GroupBy m_by;
+    std::map<std::string, Group, std::less<>> m_groups;
+};
 
 // Operations sorted by key.
 std::vector<OperationStats> summarise(const std::vector<TracedSpan>& spans, GroupBy by);

@@ -110,11 +110,20 @@ std::string chosen_subcommand(const CLI::App& app) {
     return path;
 }
 
-Error not_implemented(const ToolInfo& tool, std::string_view subcommand, std::optional<int> issue) {
-    auto what =
-        subcommand.empty() ? fmt::format("nasops-{}", tool.name) : fmt::format("nasops-{} {}", tool.name, subcommand);
-    auto plan = issue ? fmt::format(" (planned in issue #{})", *issue) : std::string();
-    return Error{fmt::format("'{}' is not implemented yet{}", what, plan), ExitCode::software};
+std::unique_ptr<CLI::App> make_app(const ToolInfo& tool, CommonOptions& opts, std::span<const OutputFormat> formats,
+                                   std::span<const SubcommandInfo> subcommands) {
+    auto app = make_app(tool);
+    add_common_options(*app, opts, formats);
+    app->require_subcommand(1);
+    add_subcommands(*app, subcommands);
+    return app;
+}
+
+void hide_placeholder_defaults(CLI::App& app) {
+    for (auto* option : app.get_options()) {
+        if (option->get_expected_min() > 0) option->default_str("");
+    }
+    for (auto* sub : app.get_subcommands({})) hide_placeholder_defaults(*sub);
 }
 
 }  // namespace nasops

@@ -142,6 +142,7 @@ constexpr KeySpec k_dbmaint[] = {
     {.name = "backup_dir", .type = path},
     {.name = "keep_last", .type = integer, .default_value = "7", .min = 1, .max = 10000},
     {.name = "keep_days", .type = integer, .default_value = "30", .min = 0, .max = 36500},
+    {.name = "gzip", .type = boolean, .default_value = "false"},
     // "0.2" or "20%": a TOML string, as the schema has no fractional type.
     {.name = "vacuum_freelist_ratio", .type = string, .default_value = R"("0.2")"},
     {.name = "purge_batch", .type = integer, .default_value = "5000", .min = 1, .max = 1000000},

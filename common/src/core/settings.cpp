@@ -74,6 +74,12 @@ std::vector<std::string> list_setting(const std::vector<std::string>& typed, con
     return typed.empty() ? section.get_string_list(key) : typed;
 }
 
+std::filesystem::path absolute_from_cwd(const std::string& text) {
+    std::error_code ec;
+    auto p = std::filesystem::absolute(text, ec);
+    return (ec ? std::filesystem::path(text) : p).lexically_normal();
+}
+
 Result<std::optional<Duration>> typed_duration(const std::optional<std::string>& typed, std::string_view option) {
     if (!typed || typed->empty()) return std::nullopt;
     TRY_ASSIGN(auto d, named(parse_duration(*typed), option));

@@ -55,27 +55,6 @@ std::string random_hex(std::size_t n) {
     return out;
 }
 
-Error bad_field(std::string_view field, std::string_view why) {
-    return Error{fmt::format("span record: '{}' {}", field, why), ExitCode::data_error};
-}
-
-Result<std::string> string_field(const json& object, std::string_view field, bool required = true) {
-    const auto it = object.find(field);
-    if (it == object.end()) {
-        if (required) return std::unexpected(bad_field(field, "is missing"));
-        return std::string();
-    }
-    if (!it->is_string()) return std::unexpected(bad_field(field, "is not a string"));
-    return it->get<std::string>();
-}
-
-Result<SystemTimePoint> time_field(const json& object, std::string_view field) {
-    TRY_ASSIGN(const auto text, string_field(object, field));
-    auto parsed = parse_rfc3339(text);
-    if (!parsed) return std::unexpected(bad_field(field, parsed.error().message));
-    return *parsed;
-}
-
 }  // namespace
 
 std::optional<TraceContext> parse_traceparent(std::string_view text) {
@@ -146,17 +125,6 @@ std::optional<SpanStatus> parse_span_status(std::string_view name) noexcept {
     return std::nullopt;
 }
 
-std::string rfc3339_nanos(SystemTimePoint t) {
-    using namespace std::chrono;
-    const auto ns = floor<nanoseconds>(t);
-    const auto day = floor<days>(ns);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{ns - day};
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(ymd.year()),
-                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                       hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
-}
-
 json span_fields(const SpanData& span) {
     json fields = json::object();
     fields["name"] = span.name;
@@ -178,57 +146,6 @@ json span_fields(const SpanData& span) {
         fields["events"] = std::move(events);
     }
     return fields;
-}
-
-Result<SpanData> parse_span_fields(const json& object) {
-    SpanData span;
-    TRY_ASSIGN(span.name, string_field(object, "name"));
-    TRY_ASSIGN(span.trace_id, string_field(object, "trace_id"));
-    if (!valid_trace_id(span.trace_id)) return std::unexpected(bad_field("trace_id", "is not 32 lowercase hex digits"));
-    TRY_ASSIGN(span.span_id, string_field(object, "span_id"));
-    if (!valid_span_id(span.span_id)) return std::unexpected(bad_field("span_id", "is not 16 lowercase hex digits"));
-    TRY_ASSIGN(span.parent_span_id, string_field(object, "parent_span_id", false));
-    if (!span.parent_span_id.empty() && !valid_span_id(span.parent_span_id))
-        return std::unexpected(bad_field("parent_span_id", "is not 16 lowercase hex digits"));
-    TRY_ASSIGN(const auto kind, string_field(object, "span_kind", false));
-    if (!kind.empty()) {
-        const auto k = parse_span_kind(kind);
-        if (!k) return std::unexpected(bad_field("span_kind", fmt::format("'{}' is not a span kind", kind)));
-        span.kind = *k;
-    }
-    TRY_ASSIGN(span.start, time_field(object, "start"));
-    TRY_ASSIGN(span.end, time_field(object, "end"));
-    if (span.end < span.start) return std::unexpected(bad_field("end", "is before 'start'"));
-    TRY_ASSIGN(const auto status, string_field(object, "status", false));
-    if (!status.empty()) {
-        const auto s = parse_span_status(status);
-        if (!s) return std::unexpected(bad_field("status", fmt::format("'{}' is not unset, ok or error", status)));
-        span.status = *s;
-    }
-    TRY_ASSIGN(span.status_message, string_field(object, "status_message", false));
-    if (const auto it = object.find("attributes"); it != object.end()) {
-        if (!it->is_object()) return std::unexpected(bad_field("attributes", "is not an object"));
-        span.attributes = *it;
-    }
-    if (const auto it = object.find("events"); it != object.end()) {
-        if (!it->is_array()) return std::unexpected(bad_field("events", "is not an array"));
-        for (const auto& e : *it) {
-            if (!e.is_object()) return std::unexpected(bad_field("events", "holds something that is not an object"));
-            SpanEvent event;
-            TRY_ASSIGN(event.name, string_field(e, "name"));
-            TRY_ASSIGN(event.time, time_field(e, "time"));
-            if (const auto a = e.find("attributes"); a != e.end() && a->is_object()) event.attributes = *a;
-            span.events.push_back(std::move(event));
-        }
-    }
-    return span;
-}
-
-Result<SpanData> parse_span(const Record& record) {
-    if (record.kind != RecordKind::span)
-        return fail(ExitCode::data_error,
-                    fmt::format("a '{}' record is not a span record", record_kind_name(record.kind)));
-    return parse_span_fields(record.object);
 }
 
 Result<void> append_line(const std::filesystem::path& file, std::string_view line) {

@@ -1,4 +1,4 @@
-#include "json_fast.hpp"
+#include "nasops/record/json_fast.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <system_error>
 
-namespace nasops::detail {
+namespace nasops {
 
 namespace {
 
@@ -48,6 +48,35 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     }
 }
 
+// The length of the multi-byte UTF-8 sequence at p, as RFC 3629 allows it
+// (no overlong forms, no surrogates, nothing above U+10FFFF); 0 when it is none.
+std::size_t utf8_length(const char* begin, const char* end) {
+    const auto* p = reinterpret_cast<const unsigned char*>(begin);
+    const auto left = end - begin;
+    const unsigned char lead = p[0];
+    int length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        if (lead == 0xe0) low = 0xa0;
+        if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        if (lead == 0xf0) low = 0x90;
+        if (lead == 0xf4) high = 0x8f;
+    } else {
+        return 0;
+    }
+    if (left < length || p[1] < low || p[1] > high) return 0;
+    for (int i = 2; i < length; ++i) {
+        if (!is_continuation(p[i])) return 0;
+    }
+    return static_cast<std::size_t>(length);
+}
+
 // Recursive descent over a byte range. Every member function returns false as
 // soon as the text is not one it accepts; a null `slot` checks a value without
 // building it.
@@ -63,7 +92,69 @@ public:
         return m_p == m_end;
     }
 
+    // The whole text is one object: its top-level members, values checked but not built.
+    bool members(std::vector<JsonMember>& out) {
+        out.clear();
+        skip_whitespace();
+        if (m_p == m_end || *m_p != '{') return false;
+        ++m_p;
+        skip_whitespace();
+        if (m_p < m_end && *m_p == '}') return end_of_object();
+        while (true) {
+            if (m_p == m_end || *m_p != '"') return false;
+            JsonMember member;
+            const char* key = ++m_p;
+            m_escaped = false;
+            if (!string(nullptr)) return false;
+            member.key = std::string_view(key, static_cast<std::size_t>(m_p - 1 - key));
+            member.key_escaped = m_escaped;
+            skip_whitespace();
+            if (m_p == m_end || *m_p != ':') return false;
+            ++m_p;
+            skip_whitespace();
+            if (m_p == m_end) return false;
+            const char* start = m_p;
+            member.kind = kind_at(*m_p);
+            m_escaped = false;
+            if (!value(nullptr, 1)) return false;
+            if (member.kind == JsonKind::string) {
+                member.value = std::string_view(start + 1, static_cast<std::size_t>(m_p - 1 - (start + 1)));
+                member.value_escaped = m_escaped;
+            } else {
+                member.value = std::string_view(start, static_cast<std::size_t>(m_p - start));
+            }
+            out.push_back(member);
+            skip_whitespace();
+            if (m_p == m_end) return false;
+            if (*m_p == '}') return end_of_object();
+            if (*m_p != ',') return false;
+            ++m_p;
+            skip_whitespace();
+        }
+    }
+
+    // After an opening quote: the string's unescaped text.
+    bool unquote(std::string& out) { return string(&out); }
+
 private:
+    static JsonKind kind_at(char c) {
+        switch (c) {
+            case '{': return JsonKind::object;
+            case '[': return JsonKind::array;
+            case '"': return JsonKind::string;
+            case 't':
+            case 'f': return JsonKind::boolean;
+            case 'n': return JsonKind::null;
+            default: return JsonKind::number;
+        }
+    }
+
+    bool end_of_object() {
+        ++m_p;  // '}'
+        skip_whitespace();
+        return m_p == m_end;
+    }
+
     void skip_whitespace() {
         while (m_p < m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\n' || *m_p == '\r')) ++m_p;
     }
@@ -195,38 +286,16 @@ private:
                 continue;
             }
             if (text != nullptr) text->append(run, m_p);
+            m_escaped = true;
             ++m_p;  // '\\'
             if (!escape(text)) return false;
             run = m_p;
         }
     }
 
-    // One multi-byte UTF-8 sequence as RFC 3629 allows it: no overlong forms,
-    // no surrogates, nothing above U+10FFFF.
     bool utf8_sequence() {
-        const auto* p = reinterpret_cast<const unsigned char*>(m_p);
-        const auto left = m_end - m_p;
-        const unsigned char lead = p[0];
-        int length = 0;
-        unsigned char low = 0x80;
-        unsigned char high = 0xbf;
-        if (lead >= 0xc2 && lead <= 0xdf) {
-            length = 2;
-        } else if (lead >= 0xe0 && lead <= 0xef) {
-            length = 3;
-            if (lead == 0xe0) low = 0xa0;
-            if (lead == 0xed) high = 0x9f;
-        } else if (lead >= 0xf0 && lead <= 0xf4) {
-            length = 4;
-            if (lead == 0xf0) low = 0x90;
-            if (lead == 0xf4) high = 0x8f;
-        } else {
-            return false;
-        }
-        if (left < length || p[1] < low || p[1] > high) return false;
-        for (int i = 2; i < length; ++i) {
-            if (!is_continuation(p[i])) return false;
-        }
+        const auto length = utf8_length(m_p, m_end);
+        if (length == 0) return false;
         m_p += length;
         return true;
     }
@@ -334,6 +403,7 @@ private:
     const char* m_p;
     const char* m_end;
     const std::vector<std::string>* m_keep;
+    bool m_escaped = false;  // the last string read had a backslash escape
 };
 
 }  // namespace
@@ -343,4 +413,62 @@ bool parse_json_fast(const char* begin, const char* end, nlohmann::json& out, co
     return parser.document(out);
 }
 
-}  // namespace nasops::detail
+
+bool scan_json_object(const char* begin, const char* end, std::vector<JsonMember>& members) {
+    Parser parser(begin, end, nullptr);
+    return parser.members(members);
+}
+
+void unescape_json_string(std::string_view escaped, std::string& out) {
+    // Only called on text a scan accepted, so the parse cannot fail.
+    std::string quoted;
+    quoted.reserve(escaped.size() + 1);
+    quoted.append(escaped).push_back('"');
+    out.clear();
+    Parser parser(quoted.data(), quoted.data() + quoted.size(), nullptr);
+    static_cast<void>(parser.unquote(out));
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+    static constexpr std::string_view k_hex = "0123456789abcdef";
+    out.push_back('"');
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const char* run = p;  // start of the bytes not yet appended
+    while (p < end) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            ++p;
+            continue;
+        }
+        if (c >= 0x80) {
+            if (const auto length = utf8_length(p, end); length > 0) {
+                p += length;
+                continue;
+            }
+        }
+        out.append(run, p);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out.push_back(k_hex[c >> 4]);
+                    out.push_back(k_hex[c & 0xf]);
+                } else {
+                    out += "\xef\xbf\xbd";  // U+FFFD for a byte that is not UTF-8
+                }
+        }
+        run = ++p;
+    }
+    out.append(run, p);
+    out.push_back('"');
+}
+
+}  // namespace nasops

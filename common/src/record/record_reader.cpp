@@ -10,8 +10,9 @@
 #include <iterator>
 #include <utility>
 
-#include "json_fast.hpp"
+#include "nasops/record/json_fast.hpp"
 #include "nasops/record/record.hpp"
+#include "nasops/record/record_line.hpp"
 
 namespace nasops {
 
@@ -227,9 +228,17 @@ bool RecordReader::fill() {
 }
 
 std::optional<ReadItem> RecordReader::decode(const char* begin, const char* end) {
+    return decode_record_line(std::string_view(begin, static_cast<std::size_t>(end - begin)), m_line,
+                              m_keep.empty() ? nullptr : &m_keep);
+}
+
+std::optional<ReadItem> decode_record_line(std::string_view line, std::uint64_t line_number,
+                                           const std::vector<std::string>* keep) {
+    const char* begin = line.data();
+    const char* end = begin + line.size();
     if (end > begin && end[-1] == '\r') --end;
     auto problem = [&](ReadProblemKind kind, std::string_view text) -> ReadItem {
-        return ReadProblem{kind, m_line, fmt::format("line {}: {}", m_line, text)};
+        return ReadProblem{kind, line_number, fmt::format("line {}: {}", line_number, text)};
     };
     if (static_cast<std::size_t>(end - begin) > k_max_record_line) {
         return problem(ReadProblemKind::too_long, "longer than 1 MiB, skipped");
@@ -237,8 +246,7 @@ std::optional<ReadItem> RecordReader::decode(const char* begin, const char* end)
     if (is_blank(begin, end)) return std::nullopt;
 
     json object;
-    const auto* keep = m_keep.empty() ? nullptr : &m_keep;
-    if (!detail::parse_json_fast(begin, end, object, keep)) {
+    if (!parse_json_fast(begin, end, object, keep)) {
         // nlohmann has the last word, and the words of the error message.
         try {
             object = json::parse(begin, end);

@@ -24,15 +24,30 @@ void ManualClock::advance(std::chrono::system_clock::duration d) {
     m_ticks.fetch_add(d.count(), std::memory_order_relaxed);
 }
 
-std::string rfc3339_millis(SystemTimePoint t) {
+namespace {
+
+// UTC, floored to 10^-digits of a second, `digits` fraction digits (1 to 9).
+std::string rfc3339_with_fraction(SystemTimePoint t, int digits) {
     using namespace std::chrono;
-    const auto ms = floor<milliseconds>(t);
-    const auto day = floor<days>(ms);
+    const auto ns = floor<nanoseconds>(t);
+    const auto day = floor<days>(ns);
     const year_month_day ymd{day};
-    const hh_mm_ss hms{ms - day};
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
+    const hh_mm_ss hms{ns - day};
+    long long fraction = hms.subseconds().count();
+    for (int i = digits; i < 9; ++i) fraction /= 10;
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:0{}}Z", static_cast<int>(ymd.year()),
                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                       hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+                       hms.minutes().count(), hms.seconds().count(), fraction, digits);
+}
+
+}  // namespace
+
+std::string rfc3339_millis(SystemTimePoint t) {
+    return rfc3339_with_fraction(t, 3);
+}
+
+std::string rfc3339_nanos(SystemTimePoint t) {
+    return rfc3339_with_fraction(t, 9);
 }
 
 namespace {

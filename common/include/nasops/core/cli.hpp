@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,6 +54,11 @@ struct SubcommandInfo {
 
 // Adds --config, --format, --json, --quiet and --verbose to `app`.
 void add_common_options(CLI::App& app, CommonOptions& opts, std::span<const OutputFormat> formats);
+// The app of a tool that requires one subcommand: make_app, the common
+// options and the subcommand table.
+std::unique_ptr<CLI::App> make_app(const ToolInfo& tool, CommonOptions& opts, std::span<const OutputFormat> formats,
+                                   std::span<const SubcommandInfo> subcommands);
+
 // Adds --dry-run, for the subcommands that change something.
 void add_dry_run_option(CLI::App& app, bool& dry_run);
 
@@ -64,6 +70,29 @@ void add_subcommands(CLI::App& app, std::span<const SubcommandInfo> subcommands)
 // The subcommands chosen on the command line under `app`, joined by spaces
 // ("silence add"); empty when none was (the tool's default action).
 std::string chosen_subcommand(const CLI::App& app);
+
+// Clears the default CLI11 would print for every option taking a value, in
+// `app` and its subcommands: for options whose real default comes from the
+// configuration, the placeholder value must not read as the default.
+void hide_placeholder_defaults(CLI::App& app);
+
+// One subcommand's name, as chosen_subcommand returns it, and the value the
+// tool dispatches on.
+template <class E>
+struct Choice {
+    std::string_view name;
+    E value;
+};
+
+// The value of the chosen subcommand in `choices` (a name "" stands for no
+// subcommand); ExitCode::software when the table misses it.
+template <class E>
+Result<E> chosen_of(const CLI::App& app, std::initializer_list<Choice<E>> choices) {
+    const std::string chosen = chosen_subcommand(app);
+    for (const auto& choice : choices)
+        if (choice.name == chosen) return choice.value;
+    return std::unexpected(Error{"no action for subcommand '" + chosen + "'", ExitCode::software});
+}
 
 // A value that CLI11 fills, read back as std::optional: nullopt unless one of
 // its options was given on the command line. Several subcommands may each add
@@ -86,11 +115,5 @@ struct CliOptional {
 // "nasops-<tool>: error: ...". Returns the process exit code.
 int run_tool(const ToolInfo& tool, CLI::App& app, int argc, char** argv,
              const std::function<Result<ExitCode>()>& dispatch);
-
-// The honest answer of a subcommand whose behaviour has not been built yet:
-// "'nasops-alert silence add' is not implemented yet (planned in issue #5)",
-// exit 70. An empty `subcommand` names the tool's default action; without an
-// issue the message says only "is not implemented yet".
-Error not_implemented(const ToolInfo& tool, std::string_view subcommand, std::optional<int> issue = std::nullopt);
 
 }  // namespace nasops

@@ -13,6 +13,7 @@
 // names file:line:column and key (exit 78).
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,6 +61,10 @@ Result<std::int64_t> int_setting(std::optional<std::int64_t> typed, std::string_
 // A list given on the command line replaces the config's whole list.
 std::vector<std::string> list_setting(const std::vector<std::string>& typed, const ConfigTable& section,
                                       std::string_view key);
+
+// A path typed on the command line, made absolute against the folder the
+// command was typed in (a tool may change folder later) and normalised.
+std::filesystem::path absolute_from_cwd(const std::string& text);
 
 // A duration typed on the command line that no config key backs, such as
 // --timeout of a single run: nullopt when not typed, an error when not > 0.

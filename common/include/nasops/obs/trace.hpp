@@ -82,10 +82,6 @@ struct SpanData {
     std::vector<SpanEvent> events;
 };
 
-// "2026-11-22T04:16:40.123456789Z": UTC with nine fraction digits, the
-// precision span times are kept and exported with.
-std::string rfc3339_nanos(SystemTimePoint t);
-
 // The record's fields (without the envelope):
 //   name, trace_id, span_id, [parent_span_id], span_kind, start, end,
 //   duration_ms, status, [status_message], attributes, [events]

@@ -46,6 +46,9 @@ private:
 // "2026-11-22T04:16:40.123Z": UTC, always three fraction digits, the time
 // truncated (floored) to the millisecond.
 std::string rfc3339_millis(SystemTimePoint t);
+// "2026-11-22T04:16:40.123456789Z": the same with nine fraction digits, as
+// span records carry (OTLP counts in nanoseconds).
+std::string rfc3339_nanos(SystemTimePoint t);
 
 // Parses an RFC 3339 date-time: "2026-11-22T04:16:40Z", "…40.123Z",
 // "…40.123456789+02:00" ('t' and 'z' may be lower case; "-00:00" means UTC).
