@@ -92,3 +92,17 @@ TEST(CapacitySamples, MediaCountsOfTheSyncQueue) {
     auto alone = open_store(other);
     EXPECT_FALSE(read_media_counts(alone.db(), k_t0).value());
 }
+
+TEST(CapacitySamples, ADatabaseFailureNamesTheFileAndWhatWasDone) {
+    nasops::testing::TempDir dir;
+    auto store = open_store(dir);
+    store.db().exec("DROP TABLE capacity_samples");
+    SampleStore s(store.db());
+    const auto r = s.samples("/srv/media");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::io_error);
+    EXPECT_NE(
+        r.error().message.find("database " + (dir / "nasops.db").string() + ": reading the samples of /srv/media: "),
+        std::string::npos)
+        << r.error().message;
+}

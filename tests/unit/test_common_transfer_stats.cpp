@@ -87,6 +87,7 @@ TEST_F(TransferStats, TheQueueCountsStatesBytesAndTheOldestPendingFile) {
     EXPECT_EQ(queue->failed, 1u);
     EXPECT_EQ(queue->queued(), 3u);
     EXPECT_EQ(queue->bytes_queued, 3400u);
+    EXPECT_EQ(queue->bytes_completed, 7u);
     EXPECT_EQ(queue->oldest_pending_age, Duration(30min));
     EXPECT_EQ(queue->last_success, rfc3339_millis(k_now - 2h));
 }
@@ -124,6 +125,27 @@ TEST_F(TransferStats, AWindowCountsAttemptsFinishedWithinIt) {
         EXPECT_DOUBLE_EQ(w->average_seconds.value(), c.average) << format_duration(c.span);
     }
     EXPECT_FALSE(read_transfer_window(db(), k_now - 1min)->success_ratio());
+    // Up to 30 minutes ago: the three 3 s uploads only.
+    const auto early = read_transfer_window(db(), k_now - 1h, k_now - 30min);
+    ASSERT_TRUE(early) << early.error().message;
+    EXPECT_EQ(early->completed, 3u);
+    EXPECT_EQ(early->failed, 0u);
+    EXPECT_DOUBLE_EQ(early->bytes_per_second().value(), 10e6);
+}
+
+TEST_F(TransferStats, CompletedUploadsAreListedOldestFirstWithinTheRange) {
+    attempt(file("completed", 50min), "completed", 40min, 300, 3.0);
+    attempt(file("pending", 20min), "failed", 10min, 1000, 1.0);  // not completed
+    attempt(file("completed", 5h), "completed", 4h, 1, 100.0);
+    attempt(file("completed", 5min), "completed", 1min, 7, 0.5);  // at `until`: not in
+    const auto list = read_completed_uploads(db(), k_now - 5h, k_now - 1min);
+    ASSERT_TRUE(list) << list.error().message;
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].finished, k_now - 4h);
+    EXPECT_EQ((*list)[0].bytes, 1u);
+    EXPECT_DOUBLE_EQ((*list)[0].seconds, 100.0);
+    EXPECT_EQ((*list)[1].finished, k_now - 40min);
+    EXPECT_EQ((*list)[1].bytes, 300u);
 }
 
 TEST_F(TransferStats, WithoutAttemptsTheFilesFinalStatesCount) {
@@ -148,15 +170,24 @@ TEST_F(TransferStats, WithoutAttemptsTheFilesFinalStatesCount) {
     EXPECT_EQ(w->failed, 1u);
     EXPECT_DOUBLE_EQ(w->bytes_per_second().value(), 5e6);
     EXPECT_EQ(read_transfer_queue(db(), k_now)->last_success, rfc3339_millis(k_now - 30min));
+    // The same rows are the completed uploads.
+    const auto list = read_completed_uploads(db(), k_now - 1h, k_now);
+    ASSERT_TRUE(list) << list.error().message;
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].finished, k_now - 40min);
+    EXPECT_EQ((*list)[1].bytes, 50'000'000u);
 }
 
 TEST_F(TransferStats, MissingColumnsAreNamedAndAMissingTableIsNone) {
     EXPECT_EQ(missing_transfer_columns(db()), std::vector<std::string>{});
+    EXPECT_TRUE(has_transfer_tables(db()).value());
     SQLite::Database other((m_dir / "other.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     EXPECT_EQ(missing_transfer_columns(other), std::nullopt);
+    EXPECT_FALSE(has_transfer_tables(other).value());
     other.exec("CREATE TABLE media_files(id INTEGER PRIMARY KEY, state TEXT, discovered_at TEXT)");
     EXPECT_EQ(missing_transfer_columns(other),
               (std::vector<std::string>{"started_at", "completed_at", "bytes_sent", "seconds"}));
+    EXPECT_FALSE(has_transfer_tables(other).value());
 }
 
 TEST_F(TransferStats, WithoutASizeColumnNothingIsCountedAsBytesQueued) {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,23 +11,14 @@
 
 namespace nasops::capacity {
 
-Sample sample_of(const RemoteFsStat& fs, std::int64_t ts) {
+Sample sample_of(const FsStat& fs, std::int64_t ts) {
     const std::uint64_t used = fs.total_bytes - std::min(fs.free_bytes, fs.total_bytes);
     return Sample{.ts = ts, .used = used, .total = used + fs.available_bytes};
 }
 
 Result<Sample> measure_local(const std::filesystem::path& path, std::int64_t ts) {
-    struct statvfs st {};
-    if (::statvfs(path.c_str(), &st) != 0) {
-        const int err = errno;
-        return fail(err == ENOENT ? ExitCode::no_input : ExitCode::io_error,
-                    fmt::format("statvfs {}: {}", path.string(), std::strerror(err)));
-    }
-    const std::uint64_t unit = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
-    return sample_of(
-        RemoteFsStat{
-            .total_bytes = st.f_blocks * unit, .free_bytes = st.f_bfree * unit, .available_bytes = st.f_bavail * unit},
-        ts);
+    TRY_ASSIGN(const auto fs, local_fs_stat(path));
+    return sample_of(fs, ts);
 }
 
 Result<std::uint64_t> device_of(const std::filesystem::path& path) {

@@ -18,9 +18,9 @@ namespace nasops::capacity {
 
 // used = total - free, total = used + available: the figures df's Use% is
 // computed from (the blocks reserved for root are not room a user has).
-Sample sample_of(const RemoteFsStat& fs, std::int64_t ts);
+Sample sample_of(const FsStat& fs, std::int64_t ts);
 
-// statvfs(3) of `path` (ExitCode::no_input when it is missing, io_error otherwise).
+// local_fs_stat of `path`, as a sample.
 Result<Sample> measure_local(const std::filesystem::path& path, std::int64_t ts);
 
 // The device of `path`'s file system, to sample each file system once.

@@ -1,9 +1,14 @@
 #include "samples.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <chrono>
+#include <memory>
+
+#include "nasops/db/transfer_stats.hpp"
 
 namespace nasops::capacity {
 
@@ -27,10 +32,6 @@ constexpr Migration k_migrations[] = {
 
 constexpr std::int64_t k_raw_for = 86400;          // every sample for a day
 constexpr std::int64_t k_hourly_for = 30 * 86400;  // then one an hour for 30 days
-
-Error db_error(std::string_view what, const std::exception& e) {
-    return Error{fmt::format("capacity samples: {}: {}", what, e.what()), ExitCode::io_error};
-}
 
 // Deletes the samples older than `before` that a later sample of the same
 // target shares a `bucket`-second bucket with.
@@ -95,40 +96,34 @@ Pruned prune(SQLite::Database& db, std::int64_t now, Duration retention) {
 }  // namespace
 
 Result<std::size_t> SampleStore::add(std::span<const TargetSample> samples) {
-    try {
+    return db_guard(*m_db, "storing the capacity samples", [&]() -> Result<std::size_t> {
         return in_transaction(*m_db, [&]() -> Result<std::size_t> {
             insert_samples(*m_db, samples);
             return samples.size();
         });
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error("cannot store samples", e));
-    }
+    });
 }
 
 Result<Pruned> SampleStore::downsample(std::int64_t now, Duration retention) {
-    try {
+    return db_guard(*m_db, "downsampling the capacity samples", [&]() -> Result<Pruned> {
         return in_transaction(*m_db, [&]() -> Result<Pruned> { return prune(*m_db, now, retention); });
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error("cannot downsample", e));
-    }
+    });
 }
 
 Result<Pruned> SampleStore::add_and_downsample(std::span<const TargetSample> samples,
                                                const std::optional<MediaCounts>& media, std::int64_t now,
                                                Duration retention) {
-    try {
+    return db_guard(*m_db, "storing the capacity samples", [&]() -> Result<Pruned> {
         return in_transaction(*m_db, [&]() -> Result<Pruned> {
             insert_samples(*m_db, samples);
             if (media) insert_media(*m_db, *media);
             return prune(*m_db, now, retention);
         });
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error("cannot store samples", e));
-    }
+    });
 }
 
 Result<std::vector<MediaCounts>> SampleStore::media(std::int64_t since) {
-    try {
+    return db_guard(*m_db, "reading the recorded media counts", [&]() -> Result<std::vector<MediaCounts>> {
         std::vector<MediaCounts> out;
         SQLite::Statement q(*m_db,
                             "SELECT ts, pending_files, pending_bytes, completed_files, completed_bytes"
@@ -139,63 +134,60 @@ Result<std::vector<MediaCounts>> SampleStore::media(std::int64_t since) {
             out.push_back(MediaCounts{q.getColumn(0).getInt64(), u(1), u(2), u(3), u(4)});
         }
         return out;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error("cannot read the media counts", e));
-    }
+    });
 }
 
 Result<std::optional<MediaCounts>> read_media_counts(SQLite::Database& db, std::int64_t ts) {
-    try {
-        if (!db.tableExists("media_files")) return std::optional<MediaCounts>{};
-        MediaCounts m{.ts = ts};
-        SQLite::Statement q(db,
-                            "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM media_files"
-                            " WHERE state IN ('pending', 'transferring', 'completed') GROUP BY state");
-        while (q.executeStep()) {
-            const auto state = q.getColumn(0).getString();
-            const auto files = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
-            const auto bytes = static_cast<std::uint64_t>(q.getColumn(2).getInt64());
-            if (state == "completed") {
-                m.completed_files += files;
-                m.completed_bytes += bytes;
-            } else {
-                m.pending_files += files;
-                m.pending_bytes += bytes;
-            }
-        }
-        return std::optional<MediaCounts>(m);
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error("cannot count nasops-sync's media files", e));
-    }
+    TRY_ASSIGN(const bool synced, has_transfer_tables(db));
+    if (!synced) return std::optional<MediaCounts>{};
+    TRY_ASSIGN(const auto queue, read_transfer_queue(db, SystemTimePoint{std::chrono::seconds{ts}}));
+    return MediaCounts{.ts = ts,
+                       .pending_files = queue.queued(),
+                       .pending_bytes = queue.bytes_queued,
+                       .completed_files = queue.completed,
+                       .completed_bytes = queue.bytes_completed};
 }
 
 Result<std::vector<std::string>> SampleStore::targets() {
-    try {
+    return db_guard(*m_db, "listing the capacity targets", [&]() -> Result<std::vector<std::string>> {
         std::vector<std::string> out;
-        SQLite::Statement q(*m_db, "SELECT DISTINCT target FROM capacity_samples ORDER BY target");
+        // A skip-scan of the primary key, one look-up per target: DISTINCT
+        // would read every sample (175,200 for 20 targets over a year).
+        SQLite::Statement q(*m_db,
+                            "WITH RECURSIVE t(target) AS (SELECT MIN(target) FROM capacity_samples UNION ALL"
+                            " SELECT (SELECT MIN(target) FROM capacity_samples WHERE target > t.target) FROM t"
+                            " WHERE t.target IS NOT NULL)"
+                            " SELECT target FROM t WHERE target IS NOT NULL");
         while (q.executeStep()) out.push_back(q.getColumn(0).getString());
         return out;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error("cannot list targets", e));
-    }
+    });
 }
 
 Result<std::vector<Sample>> SampleStore::samples(const std::string& target, std::int64_t since) {
-    try {
+    return db_guard(*m_db, fmt::format("reading the samples of {}", target), [&]() -> Result<std::vector<Sample>> {
+        // SQLite's C API here: forecast reads a year of hourly samples per
+        // target, and SQLiteCpp's Column (a shared_ptr copy per value) was a
+        // fifth of its time.
+        sqlite3* db = m_db->getHandle();
+        sqlite3_stmt* raw = nullptr;
+        if (const int rc = sqlite3_prepare_v2(
+                db, "SELECT ts, used, total FROM capacity_samples WHERE target = ? AND ts >= ? ORDER BY ts", -1, &raw,
+                nullptr);
+            rc != SQLITE_OK)
+            throw SQLite::Exception(db, rc);
+        const std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> q(raw, &sqlite3_finalize);
+        sqlite3_bind_text(q.get(), 1, target.data(), static_cast<int>(target.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(q.get(), 2, since);
         std::vector<Sample> out;
-        SQLite::Statement q(*m_db,
-                            "SELECT ts, used, total FROM capacity_samples WHERE target = ? AND ts >= ? ORDER BY ts");
-        q.bind(1, target);
-        q.bind(2, since);
-        while (q.executeStep()) {
-            out.push_back(Sample{.ts = q.getColumn(0).getInt64(),
-                                 .used = static_cast<std::uint64_t>(q.getColumn(1).getInt64()),
-                                 .total = static_cast<std::uint64_t>(q.getColumn(2).getInt64())});
+        int rc = 0;
+        while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+            out.push_back(Sample{.ts = sqlite3_column_int64(q.get(), 0),
+                                 .used = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 1)),
+                                 .total = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 2))});
         }
+        if (rc != SQLITE_DONE) throw SQLite::Exception(db, rc);
         return out;
-    } catch (const std::exception& e) {
-        return std::unexpected(db_error(fmt::format("cannot read the samples of {}", target), e));
-    }
+    });
 }
 
 }  // namespace nasops::capacity

@@ -31,7 +31,7 @@ struct TargetSample {
     Sample sample;
 };
 
-// nasops-sync's queue at one time, from media_files in the same database:
+// nasops-sync's queue at one time, from read_transfer_queue (nasops/db/transfer_stats.hpp):
 // the files (and their bytes) still to upload (pending or transferring) and
 // those uploaded.
 struct MediaCounts {
@@ -42,8 +42,8 @@ struct MediaCounts {
     std::uint64_t completed_bytes = 0;
 };
 
-// The counts of `db`'s media_files now (stamped `ts`); nullopt when the
-// database has no nasops-sync tables.
+// nasops-sync's queue in `db` now (stamped `ts`); nullopt when the database
+// has no nasops-sync tables.
 Result<std::optional<MediaCounts>> read_media_counts(SQLite::Database& db, std::int64_t ts);
 
 struct Pruned {

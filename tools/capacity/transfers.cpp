@@ -8,6 +8,7 @@
 #include <cmath>
 #include <span>
 
+#include "nasops/db/transfer_stats.hpp"
 #include "nasops/util/clock.hpp"
 #include "regression.hpp"
 
@@ -22,49 +23,32 @@ constexpr int k_max_jobs = 64;  // nasops-sync's --jobs limit
 
 Result<TransferHistory> read_transfer_history(SQLite::Database& db, std::int64_t since, std::int64_t now) {
     TransferHistory h;
-    try {
-        if (!db.tableExists("sync_attempts")) return h;
-        const auto iso = [](std::int64_t ts) { return rfc3339_millis(SystemTimePoint{std::chrono::seconds{ts}}); };
-        SQLite::Statement q(db,
-                            "SELECT finished_at, bytes, seconds FROM sync_attempts"
-                            " WHERE outcome = 'completed' AND finished_at >= ? AND finished_at < ?"
-                            " ORDER BY finished_at");
-        // Whole days only: today's uploads so far would read as a slow day.
-        const std::int64_t last_day = now / k_day - 1;
-        q.bind(1, iso(since));
-        q.bind(2, iso((last_day + 1) * k_day));
-        h.first_day = last_day;
-        struct Row {
-            std::int64_t ts;
-            double bytes;
-            double seconds;
-        };
-        std::vector<Row> rows;
-        while (q.executeStep()) {
-            auto t = parse_rfc3339(q.getColumn(0).getString());
-            if (!t) continue;
-            const auto ts = std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
-            rows.push_back(Row{ts, static_cast<double>(q.getColumn(1).getInt64()), q.getColumn(2).getDouble()});
-        }
-        if (rows.empty()) return h;
-        h.first_day = rows.front().ts / k_day;
-        const auto n = static_cast<std::size_t>(last_day - h.first_day + 1);
-        h.files.assign(n, 0);
-        h.bytes.assign(n, 0);
-        for (const auto& r : rows) {
-            const auto i = static_cast<std::size_t>(r.ts / k_day - h.first_day);
-            h.files[i] += 1;
-            h.bytes[i] += r.bytes;
-            h.files_by_hour[static_cast<std::size_t>((r.ts % k_day) / 3600)] += 1;
-            if (r.seconds > 0) {
-                h.seconds += r.seconds;
-                h.uploaded_bytes += r.bytes;
-            }
-        }
-        return h;
-    } catch (const std::exception& e) {
-        return fail(ExitCode::io_error, fmt::format("reading nasops-sync's history: {}", e.what()));
+    TRY_ASSIGN(const bool synced, has_transfer_tables(db));
+    if (!synced) return h;
+    // Whole days only: today's uploads so far would read as a slow day.
+    const std::int64_t last_day = now / k_day - 1;
+    h.first_day = last_day;
+    const auto from = SystemTimePoint{std::chrono::seconds{since}};
+    const auto until = SystemTimePoint{std::chrono::seconds{(last_day + 1) * k_day}};
+    TRY_ASSIGN(const auto uploads, read_completed_uploads(db, from, until));
+    if (uploads.empty()) return h;
+    TRY_ASSIGN(const auto window, read_transfer_window(db, from, until));
+    h.job_bytes_per_second = window.bytes_per_second();
+    const auto seconds_of = [](const CompletedUpload& u) {
+        return std::chrono::duration_cast<std::chrono::seconds>(u.finished.time_since_epoch()).count();
+    };
+    h.first_day = seconds_of(uploads.front()) / k_day;
+    const auto n = static_cast<std::size_t>(last_day - h.first_day + 1);
+    h.files.assign(n, 0);
+    h.bytes.assign(n, 0);
+    for (const auto& u : uploads) {
+        const auto ts = seconds_of(u);
+        const auto i = static_cast<std::size_t>(ts / k_day - h.first_day);
+        h.files[i] += 1;
+        h.bytes[i] += static_cast<double>(u.bytes);
+        h.files_by_hour[static_cast<std::size_t>((ts % k_day) / 3600)] += 1;
     }
+    return h;
 }
 
 TransferForecast forecast_transfers(const TransferHistory& history, int horizon_days) {
@@ -95,7 +79,7 @@ TransferForecast forecast_transfers(const TransferHistory& history, int horizon_
     f.predicted_daily_bytes = std::max(0.0, bytes_fit->at(at));
     const double busiest = *std::ranges::max_element(history.files_by_hour);
     f.peak_multiplier = total_files > 0 ? busiest / (total_files / 24.0) : 1.0;
-    if (history.seconds > 0) f.job_bytes_per_second = history.uploaded_bytes / history.seconds;
+    f.job_bytes_per_second = history.job_bytes_per_second;
     if (f.job_bytes_per_second && *f.job_bytes_per_second > 0) {
         // The peak hour's bytes must go within the hour.
         const double peak_rate = f.predicted_daily_bytes / 24.0 * f.peak_multiplier / 3600.0;

@@ -19,17 +19,16 @@
 namespace nasops::capacity {
 
 struct TransferHistory {
-    std::int64_t first_day = 0;              // Unix day number (seconds / 86400) of files[0]
-    std::vector<double> files;               // completed uploads per day, days without any included
-    std::vector<double> bytes;               // bytes uploaded per day
-    std::array<double, 24> files_by_hour{};  // completed uploads by hour of the day (UTC)
-    double seconds = 0;                      // time the uploads took, summed over the uploads
-    double uploaded_bytes = 0;               // bytes of the uploads whose time is known
+    std::int64_t first_day = 0;                  // Unix day number (seconds / 86400) of files[0]
+    std::vector<double> files;                   // completed uploads per day, days without any included
+    std::vector<double> bytes;                   // bytes uploaded per day
+    std::array<double, 24> files_by_hour{};      // completed uploads by hour of the day (UTC)
+    std::optional<double> job_bytes_per_second;  // TransferWindow::bytes_per_second over the same days
 };
 
-// The completed uploads of sync_attempts finished from `since` to the end of
-// yesterday (UTC; today is not over), by day and hour. A database without
-// nasops-sync's tables gives an empty history.
+// The completed uploads (read_completed_uploads, nasops/db/transfer_stats.hpp)
+// finished from `since` to the end of yesterday (UTC; today is not over), by
+// day and hour. A database without nasops-sync's tables gives an empty history.
 Result<TransferHistory> read_transfer_history(SQLite::Database& db, std::int64_t since, std::int64_t now);
 
 struct TransferForecast {

@@ -49,11 +49,11 @@ public:
         auto session = SshSession::connect(bounded(m_ssh, context.timeout));
         if (!session) return unknown(session.error().message);
         std::string how = "SFTP statvfs";
-        std::optional<RemoteFsStat> fs;
+        std::optional<FsStat> fs;
         std::string sftp_problem;
         {
             auto sftp = session->sftp();
-            auto st = sftp ? sftp->statvfs(m_path) : Result<RemoteFsStat>(std::unexpected(sftp.error()));
+            auto st = sftp ? sftp->statvfs(m_path) : Result<FsStat>(std::unexpected(sftp.error()));
             if (st) fs = *st;
             if (!st) sftp_problem = st.error().message;
         }

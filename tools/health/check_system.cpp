@@ -1,15 +1,12 @@
 // The local checks that read the kernel's own figures: disk, memory, load, cpu, fds.
 
 #include <fmt/format.h>
-#include <sys/statvfs.h>
 
-#include <cerrno>
-#include <cstring>
 #include <thread>
 
 #include "health/checks.hpp"
 #include "health/procfs.hpp"
-#include "nasops/ssh/fs_stat.hpp"
+#include "nasops/util/fs_stat.hpp"
 
 namespace nasops::health {
 
@@ -31,12 +28,10 @@ public:
         : Check("disk", path.string()), m_path(std::move(path)), m_thresholds(std::move(thresholds)) {}
 
     CheckResult run(const CheckContext&) override {
-        struct statvfs fs {};
-        if (::statvfs(m_path.c_str(), &fs) != 0) {
-            return unknown(fmt::format("cannot statvfs {}: {}", m_path.string(), std::strerror(errno)));
-        }
+        const auto fs = local_fs_stat(m_path);
+        if (!fs) return unknown(fs.error().message);
         auto result = blank();
-        result.message = judge_filesystem(result, *m_thresholds, "disk", fs_stat_of(fs));
+        result.message = judge_filesystem(result, *m_thresholds, "disk", *fs);
         return result;
     }
 
@@ -203,7 +198,7 @@ std::shared_ptr<Check> make_fds_check(std::filesystem::path proc_root, Threshold
 }
 
 std::string judge_filesystem(CheckResult& result, const Thresholds& thresholds, std::string_view prefix,
-                             const RemoteFsStat& fs) {
+                             const FsStat& fs) {
     const double total = static_cast<double>(fs.total_bytes);
     const double used = static_cast<double>(fs.total_bytes - std::min(fs.free_bytes, fs.total_bytes));
     const double available = static_cast<double>(fs.available_bytes);

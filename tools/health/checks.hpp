@@ -16,6 +16,7 @@
 #include "health/check.hpp"
 #include "health/thresholds.hpp"
 #include "nasops/ssh/ssh_session.hpp"
+#include "nasops/util/fs_stat.hpp"
 
 namespace nasops::health {
 
@@ -31,7 +32,7 @@ std::shared_ptr<Check> make_unconfigured_check(std::string name, std::string tar
 // inodes) and <prefix>_free to `result`, judged by `thresholds`, and returns
 // the message that sums them up. Shared by disk and nas-disk.
 std::string judge_filesystem(CheckResult& result, const Thresholds& thresholds, std::string_view prefix,
-                             const RemoteFsStat& fs);
+                             const FsStat& fs);
 
 std::shared_ptr<Check> make_disk_check(std::filesystem::path path, ThresholdsPtr thresholds);
 

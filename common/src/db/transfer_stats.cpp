@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <set>
+#include <string>
 #include <string_view>
 
 #include "nasops/db/store.hpp"
@@ -31,28 +32,48 @@ bool has_attempts_table(SQLite::Database& db) {
                                [&](std::string_view c) { return columns.contains(c); });
 }
 
+// The finished uploads as rows (finished_at, outcome, bytes, seconds): per
+// attempt, or per file where there is no sync_attempts table. The window and
+// the list of completed uploads both read them through here.
+std::string finished_uploads(bool per_attempt) {
+    return per_attempt ? "SELECT finished_at, outcome, bytes, seconds FROM sync_attempts"
+                       : "SELECT COALESCE(completed_at, started_at, discovered_at) AS finished_at,"
+                         " state AS outcome, bytes_sent AS bytes, seconds"
+                         " FROM media_files WHERE state IN ('completed', 'failed')";
+}
+
+// ?1 since, ?2 until (NULL: no end).
+constexpr const char* k_within = " WHERE finished_at >= ?1 AND (?2 IS NULL OR finished_at < ?2)";
+
 // One row: completed, failed, bytes and seconds of the completed uploads that
 // took time, average seconds of the completed ones.
-constexpr const char* k_attempts_window =
-    "SELECT"
-    " COALESCE(SUM(outcome = 'completed'), 0),"
-    " COALESCE(SUM(outcome = 'failed'), 0),"
-    " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN bytes END), 0),"
-    " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN seconds END), 0),"
-    " AVG(CASE WHEN outcome = 'completed' THEN seconds END)"
-    " FROM sync_attempts WHERE finished_at >= ?";
-constexpr const char* k_files_window =
-    "SELECT"
-    " COALESCE(SUM(state = 'completed'), 0),"
-    " COALESCE(SUM(state = 'failed'), 0),"
-    " COALESCE(SUM(CASE WHEN state = 'completed' AND seconds > 0 THEN bytes_sent END), 0),"
-    " COALESCE(SUM(CASE WHEN state = 'completed' AND seconds > 0 THEN seconds END), 0),"
-    " AVG(CASE WHEN state = 'completed' THEN seconds END)"
-    " FROM media_files WHERE state IN ('completed', 'failed')"
-    " AND COALESCE(completed_at, started_at, discovered_at) >= ?";
+std::string window_query(bool per_attempt) {
+    return "SELECT"
+           " COALESCE(SUM(outcome = 'completed'), 0),"
+           " COALESCE(SUM(outcome = 'failed'), 0),"
+           " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN bytes END), 0),"
+           " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN seconds END), 0),"
+           " AVG(CASE WHEN outcome = 'completed' THEN seconds END)"
+           " FROM (" +
+           finished_uploads(per_attempt) + ")" + k_within;
+}
+
+std::string completed_query(bool per_attempt) {
+    return "SELECT finished_at, bytes, seconds FROM (" + finished_uploads(per_attempt) + ")" + k_within +
+           " AND outcome = 'completed' ORDER BY finished_at";
+}
 
 std::uint64_t count(const SQLite::Column& column) {
     return static_cast<std::uint64_t>(column.getInt64());
+}
+
+void bind_range(SQLite::Statement& q, SystemTimePoint since, std::optional<SystemTimePoint> until) {
+    q.bind(1, rfc3339_millis(since));
+    if (until) {
+        q.bind(2, rfc3339_millis(*until));
+    } else {
+        q.bind(2);
+    }
 }
 
 }  // namespace
@@ -77,6 +98,13 @@ std::optional<std::vector<std::string>> missing_transfer_columns(SQLite::Databas
     return missing;
 }
 
+Result<bool> has_transfer_tables(SQLite::Database& db) {
+    return db_guard(db, "reading nasops-sync's tables", [&]() -> Result<bool> {
+        const auto missing = missing_transfer_columns(db);
+        return missing && missing->empty();
+    });
+}
+
 Result<TransferQueue> read_transfer_queue(SQLite::Database& db, SystemTimePoint now) {
     return db_guard(db, "reading the transfer queue", [&]() -> Result<TransferQueue> {
         TransferQueue out;
@@ -95,6 +123,7 @@ Result<TransferQueue> read_transfer_queue(SQLite::Database& db, SystemTimePoint 
                 out.bytes_queued += count(states.getColumn(2));
             } else if (state == "completed") {
                 out.completed = n;
+                out.bytes_completed = count(states.getColumn(2));
             } else if (state == "failed") {
                 out.failed = n;
             }
@@ -112,18 +141,34 @@ Result<TransferQueue> read_transfer_queue(SQLite::Database& db, SystemTimePoint 
     });
 }
 
-Result<TransferWindow> read_transfer_window(SQLite::Database& db, SystemTimePoint since) {
+Result<TransferWindow> read_transfer_window(SQLite::Database& db, SystemTimePoint since,
+                                            std::optional<SystemTimePoint> until) {
     return db_guard(db, "reading the finished transfers", [&]() -> Result<TransferWindow> {
         TransferWindow out;
         out.per_attempt = has_attempts_table(db);
-        SQLite::Statement q(db, out.per_attempt ? k_attempts_window : k_files_window);
-        q.bind(1, rfc3339_millis(since));
+        SQLite::Statement q(db, window_query(out.per_attempt));
+        bind_range(q, since, until);
         q.executeStep();
         out.completed = count(q.getColumn(0));
         out.failed = count(q.getColumn(1));
         out.bytes = count(q.getColumn(2));
         out.seconds = q.getColumn(3).getDouble();
         if (!q.getColumn(4).isNull()) out.average_seconds = q.getColumn(4).getDouble();
+        return out;
+    });
+}
+
+Result<std::vector<CompletedUpload>> read_completed_uploads(SQLite::Database& db, SystemTimePoint since,
+                                                            SystemTimePoint until) {
+    return db_guard(db, "reading the completed transfers", [&]() -> Result<std::vector<CompletedUpload>> {
+        std::vector<CompletedUpload> out;
+        SQLite::Statement q(db, completed_query(has_attempts_table(db)));
+        bind_range(q, since, until);
+        while (q.executeStep()) {
+            const auto finished = parse_rfc3339(q.getColumn(0).getString());
+            if (!finished) continue;  // not written by nasops-sync
+            out.push_back(CompletedUpload{*finished, count(q.getColumn(1)), q.getColumn(2).getDouble()});
+        }
         return out;
     });
 }

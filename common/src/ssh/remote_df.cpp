@@ -8,7 +8,7 @@
 
 namespace nasops {
 
-std::optional<RemoteFsStat> parse_df_output(std::string_view text) {
+std::optional<FsStat> parse_df_output(std::string_view text) {
     const auto first_nl = text.find('\n');
     if (first_nl == std::string_view::npos) return std::nullopt;
     auto line = text.substr(first_nl + 1);
@@ -34,7 +34,7 @@ std::optional<RemoteFsStat> parse_df_output(std::string_view text) {
         const auto used = number(words[i - 2]);
         const auto available = number(words[i - 1]);
         if (!blocks || !used || !available) continue;
-        RemoteFsStat st;
+        FsStat st;
         st.total_bytes = *blocks * 1024;
         st.available_bytes = *available * 1024;
         st.free_bytes = st.total_bytes >= *used * 1024 ? st.total_bytes - *used * 1024 : 0;
@@ -43,7 +43,7 @@ std::optional<RemoteFsStat> parse_df_output(std::string_view text) {
     return std::nullopt;
 }
 
-Result<RemoteFsStat> remote_df(SshSession& session, std::string_view path) {
+Result<FsStat> remote_df(SshSession& session, std::string_view path) {
     const std::vector<std::string> argv{"df", "-P", "-k", "--", std::string(path)};
     TRY_ASSIGN(auto run, session.exec(argv));
     if (run.exit_status == 0) {

@@ -6,7 +6,6 @@
 #include <limits>
 #include <utility>
 
-#include "nasops/ssh/fs_stat.hpp"
 #include "ssh_internal.hpp"
 
 namespace nasops {
@@ -159,7 +158,7 @@ Result<void> Sftp::set_mtime(std::string_view path, std::chrono::sys_seconds mti
     return {};
 }
 
-Result<RemoteFsStat> Sftp::statvfs(std::string_view path) {
+Result<FsStat> Sftp::statvfs(std::string_view path) {
     const std::string p(path);
     LIBSSH2_SFTP_STATVFS st{};
     if (const int rc = libssh2_sftp_statvfs(m_sftp.get(), p.c_str(), p.size(), &st); rc != 0)

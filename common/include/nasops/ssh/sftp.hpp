@@ -13,6 +13,7 @@
 
 #include "nasops/core/error.hpp"
 #include "nasops/ssh/ssh_library.hpp"
+#include "nasops/util/fs_stat.hpp"
 
 namespace nasops {
 
@@ -23,16 +24,6 @@ struct RemoteStat {
     std::uint64_t size = 0;
     std::chrono::sys_seconds mtime{};
     std::uint32_t permissions = 0;  // st_mode bits, file type included
-};
-
-// statvfs(3) of a remote file system, in bytes and inodes.
-struct RemoteFsStat {
-    std::uint64_t total_bytes = 0;
-    std::uint64_t free_bytes = 0;       // free for root
-    std::uint64_t available_bytes = 0;  // free for unprivileged users
-    std::uint64_t total_inodes = 0;
-    std::uint64_t free_inodes = 0;
-    std::uint64_t available_inodes = 0;
 };
 
 // The SFTP subsystem of one SshSession (SshSession::sftp()); destroy it before the session.
@@ -64,7 +55,7 @@ public:
 
     // statvfs@openssh.com on the file system holding `path`; an Error when the
     // server lacks the extension.
-    Result<RemoteFsStat> statvfs(std::string_view path);
+    Result<FsStat> statvfs(std::string_view path);
 
 private:
     friend class SshSession;
