@@ -176,7 +176,8 @@ TEST(TraceOtlpTest, RequestJsonEscapesTextAndKeepsValueTypes) {
     for (const auto& kv : span.at("attributes")) values[kv.at("key")] = kv.at("value");
     EXPECT_EQ(values.at("ratio"), (nlohmann::json{{"doubleValue", 0.25}}));
     EXPECT_EQ(values.at("big"), (nlohmann::json{{"intValue", "-7"}}));
-    EXPECT_EQ(values.at("list"), (nlohmann::json{{"stringValue", "[1,2]"}}));
+    EXPECT_EQ(values.at("list"),
+              (nlohmann::json{{"arrayValue", {{"values", {{{"intValue", "1"}}, {{"intValue", "2"}}}}}}}));
     EXPECT_EQ(values.at("s"), (nlohmann::json{{"stringValue", "t\\u"}}));
     const auto& event = span.at("events").at(0);
     EXPECT_EQ(event.at("name"), "half");

@@ -58,6 +58,13 @@ void append_any_value(std::string& out, const json& value) {
         out += R"({"doubleValue":)";
         out += value.dump();
         out += '}';
+    } else if (value.is_array()) {
+        out += R"({"arrayValue":{"values":[)";
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            if (i > 0) out += ',';
+            append_any_value(out, value[i]);
+        }
+        out += "]}}";
     } else {
         out += R"({"stringValue":)";
         append_json_string(out, value.is_string() ? value.get_ref<const std::string&>() : value.dump());
