@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "nasops/util/atomic_file.hpp"
+#include "nasops/util/utf8.hpp"
 
 namespace nasops {
 
@@ -109,26 +110,8 @@ void append_escaped(std::string& out, std::string_view text, bool quote) {
             ++i;
             continue;
         }
-        // Length and lowest valid second byte range of a multi-byte sequence (RFC 3629).
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0) lo = 0xa0;
-            if (c == 0xed) hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0) lo = 0x90;
-            if (c == 0xf4) hi = 0x8f;
-        }
-        bool valid = len > 0 && i + len <= text.size();
-        for (std::size_t k = 1; valid && k < len; ++k) {
-            const auto b = static_cast<unsigned char>(text[i + k]);
-            valid = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
-        }
-        if (valid) {
+        const std::size_t len = utf8_length(text.data() + i, text.data() + text.size());
+        if (len > 0) {
             out.append(text.substr(i, len));
             i += len;
         } else {

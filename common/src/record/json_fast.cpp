@@ -7,6 +7,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "nasops/util/utf8.hpp"
+
 namespace nasops {
 
 namespace {
@@ -17,10 +19,6 @@ constexpr int k_max_depth = 256;
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
-}
-
-bool is_continuation(unsigned char c) {
-    return (c & 0xc0) == 0x80;
 }
 
 int hex_digit(char c) {
@@ -46,35 +44,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
         out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
         out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
     }
-}
-
-// The length of the multi-byte UTF-8 sequence at p, as RFC 3629 allows it
-// (no overlong forms, no surrogates, nothing above U+10FFFF); 0 when it is none.
-std::size_t utf8_length(const char* begin, const char* end) {
-    const auto* p = reinterpret_cast<const unsigned char*>(begin);
-    const auto left = end - begin;
-    const unsigned char lead = p[0];
-    int length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3;
-        if (lead == 0xe0) low = 0xa0;
-        if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4;
-        if (lead == 0xf0) low = 0x90;
-        if (lead == 0xf4) high = 0x8f;
-    } else {
-        return 0;
-    }
-    if (left < length || p[1] < low || p[1] > high) return 0;
-    for (int i = 2; i < length; ++i) {
-        if (!is_continuation(p[i])) return 0;
-    }
-    return static_cast<std::size_t>(length);
 }
 
 // Recursive descent over a byte range. Every member function returns false as
@@ -412,7 +381,6 @@ bool parse_json_fast(const char* begin, const char* end, nlohmann::json& out, co
     Parser parser(begin, end, keep);
     return parser.document(out);
 }
-
 
 bool scan_json_object(const char* begin, const char* end, std::vector<JsonMember>& members) {
     Parser parser(begin, end, nullptr);
