@@ -112,6 +112,54 @@ TEST(Store, ReadOnlyOpenOfMissingFileIsNoInput) {
     EXPECT_EQ(store.error().code, ExitCode::no_input);
 }
 
+// One wording and one exit-code rule for every tool's SQLite failures, from
+// the error SQLite really raised.
+TEST(Store, DbErrorNamesTheFileAndTakesItsCodeFromSqlite) {
+    nasops::testing::TempDir dir;
+    auto store = Store::open(dir / "nasops.db", k_migrations);
+    ASSERT_TRUE(store);
+    auto raised = [&](auto&& body) -> Error {
+        try {
+            body();
+        } catch (const std::exception& e) {
+            return db_error(store->db(), "doing it", e);
+        }
+        ADD_FAILURE() << "nothing was raised";
+        return Error{};
+    };
+
+    const auto busy = raised([&] {
+        SQLite::Database other((dir / "nasops.db").string(), SQLite::OPEN_READWRITE);
+        store->db().exec("BEGIN IMMEDIATE");
+        try {
+            other.exec("BEGIN IMMEDIATE");  // no busy_timeout: SQLITE_BUSY at once
+        } catch (...) {
+            store->db().exec("ROLLBACK");
+            throw;
+        }
+    });
+    EXPECT_EQ(busy.code, ExitCode::temp_failure) << busy.message;
+    EXPECT_EQ(busy.message.rfind("database " + (dir / "nasops.db").string() + ": doing it: database is locked", 0),
+              0u)
+        << busy.message;
+
+    const auto constraint = raised([&] {
+        store->db().exec("INSERT INTO items(name) VALUES('a')");
+        store->db().exec("INSERT INTO items(name) VALUES('a')");
+    });
+    EXPECT_EQ(constraint.code, ExitCode::io_error) << constraint.message;
+
+    nasops::testing::write_file(dir / "other.db", std::string(4096, 'x'));
+    SQLite::Database not_a_db((dir / "other.db").string(), SQLite::OPEN_READONLY);
+    try {
+        not_a_db.exec("SELECT count(*) FROM sqlite_schema");
+        ADD_FAILURE() << "a file of x read as a database";
+    } catch (const std::exception& e) {
+        EXPECT_EQ(sqlite_exit_code(e), ExitCode::data_error) << e.what();
+    }
+    EXPECT_EQ(sqlite_exit_code(std::runtime_error("not SQLite's")), ExitCode::io_error);
+}
+
 TEST(Store, TransactionRollsBackOnError) {
     nasops::testing::TempDir dir;
     auto store = Store::open(dir / "nasops.db", k_migrations);

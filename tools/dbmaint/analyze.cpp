@@ -24,7 +24,7 @@ Result<StepReport> analyze_database(const fs::path& database, bool dry_run) {
             db->exec("ANALYZE");
             db->exec("PRAGMA optimize");
         } catch (const std::exception& e) {
-            return std::unexpected(sqlite_error(e, database, "ANALYZE"));
+            return std::unexpected(db_error(database, "ANALYZE", e));
         }
         report.message = fmt::format("refreshed the planner's statistics of {}", database.string());
     }
@@ -64,7 +64,7 @@ Result<StepReport> checkpoint_database(const fs::path& database, bool dry_run) {
                                          format_size(wal_before > wal_after ? wal_before - wal_after : 0));
         }
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, database, "wal_checkpoint"));
+        return std::unexpected(db_error(database, "wal_checkpoint", e));
     }
     report.duration_ms = timer.elapsed_ms();
     return report;

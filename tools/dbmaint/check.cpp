@@ -19,7 +19,7 @@ Result<std::vector<std::string>> integrity_lines(SQLite::Database& db, const fs:
         while (q.executeStep()) lines.push_back(q.getColumn(0).getString());
         return lines;
     } catch (const std::exception& e) {
-        auto error = sqlite_error(e, path, pragma);
+        auto error = db_error(path, pragma, e);
         error.code = ExitCode::data_error;
         return std::unexpected(error);
     }
@@ -37,7 +37,7 @@ Result<std::vector<std::string>> foreign_key_problems(SQLite::Database& db, cons
                                         q.getColumn(1).getInt64(), q.getColumn(2).getString()));
         return lines;
     } catch (const std::exception& e) {
-        auto error = sqlite_error(e, path, "foreign_key_check");
+        auto error = db_error(path, "foreign_key_check", e);
         error.code = ExitCode::data_error;
         return std::unexpected(error);
     }

@@ -15,25 +15,6 @@ namespace nasops::dbmaint {
 
 namespace fs = std::filesystem;
 
-Error sqlite_error(const std::exception& e, const fs::path& path, std::string_view what) {
-    ExitCode code = ExitCode::software;
-    if (const auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
-        switch (se->getErrorCode()) {
-            case SQLITE_NOTADB:
-            case SQLITE_CORRUPT: code = ExitCode::data_error; break;
-            case SQLITE_IOERR:
-            case SQLITE_FULL: code = ExitCode::io_error; break;
-            case SQLITE_CANTOPEN: code = ExitCode::cant_create; break;
-            case SQLITE_BUSY:
-            case SQLITE_LOCKED: code = ExitCode::temp_failure; break;
-            case SQLITE_READONLY:
-            case SQLITE_PERM: code = ExitCode::no_input; break;
-            default: break;
-        }
-    }
-    return Error{fmt::format("{}: {}: {}", path.string(), what, e.what()), code};
-}
-
 Result<std::unique_ptr<SQLite::Database>> open_database(const fs::path& path, Access access) {
     std::error_code ec;
     if (!fs::exists(path, ec)) return fail(ExitCode::no_input, fmt::format("no database at {}", path.string()));
@@ -46,7 +27,7 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const fs::path& path, Ac
         probe.executeStep();
         return db;
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, path, "cannot open database"));
+        return std::unexpected(db_error(path, "cannot open database", e));
     }
 }
 
@@ -74,7 +55,7 @@ Result<DbFacts> read_facts(SQLite::Database& db, const fs::path& path) {
         facts.wal_bytes = file_bytes(wal_path(path));
         return facts;
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, path, "cannot read its size"));
+        return std::unexpected(db_error(path, "cannot read its size", e));
     }
 }
 
@@ -99,7 +80,7 @@ Result<TableRows> table_rows(SQLite::Database& db, const fs::path& path) {
             rows.emplace_back(name, db.execAndGet("SELECT count(*) FROM " + quote_identifier(name)).getInt64());
         return rows;
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, path, "cannot count rows"));
+        return std::unexpected(db_error(path, "cannot count rows", e));
     }
 }
 

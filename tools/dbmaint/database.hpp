@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nasops/core/error.hpp"
+#include "nasops/db/store.hpp"
 
 namespace nasops::dbmaint {
 
@@ -22,10 +23,6 @@ enum class Access { read_only, read_write };
 // A missing file is ExitCode::no_input ("no database at ..."); a file that is
 // not a database, or is corrupt, ExitCode::data_error with SQLite's message.
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path, Access access);
-
-// The Error for an SQLite exception while doing `what` on `path`: data_error
-// for a corrupt or non-database file, io_error for the disk, software else.
-Error sqlite_error(const std::exception& e, const std::filesystem::path& path, std::string_view what);
 
 struct DbFacts {
     std::uint64_t file_bytes = 0;

@@ -62,7 +62,7 @@ Result<std::vector<PurgeDeclaration>> read_declarations(SQLite::Database& db, co
             }
         }
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, path, "cannot read purge_declarations"));
+        return std::unexpected(db_error(path, "cannot read purge_declarations", e));
     }
     for (const auto& [table, retention] : overrides) {
         auto it = std::ranges::find(found, table, &PurgeDeclaration::table);
@@ -87,7 +87,7 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
     try {
         db->exec("PRAGMA synchronous = NORMAL");
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, database, "purge"));
+        return std::unexpected(db_error(database, "purge", e));
     }
     StepReport report{.step = "purge", .path = database.string()};
     report.bytes_before = file_bytes(database) + file_bytes(wal_path(database));
@@ -136,7 +136,7 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
             summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", d.table, deleted);
         }
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, database, "purge"));
+        return std::unexpected(db_error(database, "purge", e));
     }
     report.rows = total;
     report.bytes_after = file_bytes(database) + file_bytes(wal_path(database));

@@ -55,7 +55,7 @@ Result<void> retire_wal(const fs::path& database) {
                             fmt::format("{}: a reader keeps the WAL from being folded in; stop it and try again",
                                         database.string()));
         } catch (const std::exception& e) {
-            return std::unexpected(sqlite_error(e, database, "wal_checkpoint"));
+            return std::unexpected(db_error(database, "wal_checkpoint", e));
         }
     }
     if (file_bytes(wal_path(database)) > 0)

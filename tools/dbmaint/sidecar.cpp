@@ -73,7 +73,7 @@ Result<void> check_pages(const fs::path& file, std::string_view label, CheckDept
     try {
         if (reading == Reading::mapped) (*db)->exec(fmt::format("PRAGMA mmap_size = {}", k_mmap_bytes));
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, file, "mmap_size"));
+        return std::unexpected(db_error(file, "mmap_size", e));
     }
     TRY_ASSIGN(const auto lines, integrity_lines(**db, file, depth));
     if (lines.size() != 1 || lines.front() != "ok")

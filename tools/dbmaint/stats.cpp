@@ -38,7 +38,7 @@ Result<StepReport> database_stats(const fs::path& database) {
             while (q.executeStep()) states[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
             report.details["media_files_by_state"] = states;
         } catch (const std::exception& e) {
-            return std::unexpected(sqlite_error(e, database, "media_files by state"));
+            return std::unexpected(db_error(database, "media_files by state", e));
         }
     }
     report.message =

@@ -53,7 +53,7 @@ Result<StepReport> vacuum_into(SQLite::Database& db, const fs::path& database, c
         q.exec();
     } catch (const std::exception& e) {
         fs::remove(temp, ec);
-        return std::unexpected(sqlite_error(e, into, "VACUUM INTO"));
+        return std::unexpected(db_error(into, "VACUUM INTO", e));
     }
     if (auto synced = sync_file(temp); !synced) {
         fs::remove(temp, ec);
@@ -107,7 +107,7 @@ Result<StepReport> vacuum_database(const fs::path& database, const VacuumRequest
         db->exec("VACUUM");
         db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch (const std::exception& e) {
-        return std::unexpected(sqlite_error(e, database, "VACUUM"));
+        return std::unexpected(db_error(database, "VACUUM", e));
     }
     report.bytes_after = file_bytes(database) + file_bytes(wal_path(database));
     report.message = fmt::format("rebuilt {}: {} -> {} ({})", database.string(), format_size(*report.bytes_before),

@@ -11,8 +11,26 @@
 
 namespace nasops {
 
+ExitCode sqlite_exit_code(const std::exception& e) {
+    const auto* se = dynamic_cast<const SQLite::Exception*>(&e);
+    switch (se ? se->getErrorCode() : SQLITE_ERROR) {
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT: return ExitCode::data_error;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED: return ExitCode::temp_failure;
+        case SQLITE_CANTOPEN: return ExitCode::cant_create;
+        case SQLITE_READONLY:
+        case SQLITE_PERM: return ExitCode::no_input;
+        default: return ExitCode::io_error;
+    }
+}
+
+Error db_error(const std::filesystem::path& file, std::string_view doing, const std::exception& e) {
+    return Error{fmt::format("database {}: {}: {}", file.string(), doing, e.what()), sqlite_exit_code(e)};
+}
+
 Error db_error(const SQLite::Database& db, std::string_view doing, const std::exception& e) {
-    return Error{fmt::format("database {}: {}: {}", db.getFilename(), doing, e.what()), ExitCode::io_error};
+    return db_error(std::filesystem::path(db.getFilename()), doing, e);
 }
 
 namespace detail {
@@ -113,9 +131,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
             TRY(apply_migrations(*db, path, migrations));
         }
     } catch (const SQLite::Exception& e) {
-        const bool corrupt = e.getErrorCode() == SQLITE_NOTADB || e.getErrorCode() == SQLITE_CORRUPT;
-        return fail(corrupt ? ExitCode::data_error : ExitCode::io_error,
-                    fmt::format("database {}: {}", path.string(), e.what()));
+        return fail(sqlite_exit_code(e), fmt::format("database {}: {}", path.string(), e.what()));
     }
     return Store(std::move(db), path);
 }

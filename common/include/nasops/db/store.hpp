@@ -70,10 +70,15 @@ private:
 template <class F>
 auto in_transaction(SQLite::Database& db, F&& body) -> decltype(body());
 
-// A failure while `doing` something with the database `db` ("reading the
+// A failure while `doing` something with the database `file` ("reading the
 // queue", "saving the run"), in one wording for every tool:
-// "database <file>: <doing>: <SQLite's words>", ExitCode::io_error.
+// "database <file>: <doing>: <SQLite's words>", with the exit code its SQLite
+// error code deserves: a file that is not a database or is corrupt is bad data
+// (65), a lock another process holds is temporary (75), a file SQLite cannot
+// open 73, a read-only file or one it may not read 66, anything else 74.
+Error db_error(const std::filesystem::path& file, std::string_view doing, const std::exception& e);
 Error db_error(const SQLite::Database& db, std::string_view doing, const std::exception& e);
+ExitCode sqlite_exit_code(const std::exception& e);
 
 // Runs `body`, which returns a Result, and turns an exception it throws
 // (SQLite's, or a JSON column that will not encode) into db_error(db, doing, e).
