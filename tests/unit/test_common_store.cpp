@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 
 #include "fixtures/temp_dir.hpp"
 #include "nasops/db/store.hpp"
@@ -194,7 +195,10 @@ TEST(Store, TwoProcessesWritingAtOnceLoseNothing) {
             int code = 0;
             try {
                 auto store = Store::open(path, k_migrations);  // both may race to create the schema
-                if (!store) ::_exit(10);
+                if (!store) {
+                    std::fprintf(stderr, "child %d: %s\n", c, store.error().message.c_str());
+                    ::_exit(10);
+                }
                 for (int i = 0; i < k_rows; ++i) {
                     auto ok = in_transaction(store->db(), [&]() -> Result<void> {
                         SQLite::Statement ins(store->db(), "INSERT INTO items(name) VALUES(?)");

@@ -5,8 +5,10 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace nasops {
@@ -120,20 +122,29 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
         return fail(mode == OpenMode::read_only ? ExitCode::no_input : ExitCode::cant_create,
                     fmt::format("cannot open database {}: {}", path.string(), e.what()));
     }
-    try {
-        // The first read of a file that is not a database fails here, with SQLite's own words.
-        db->exec("PRAGMA foreign_keys = ON");
-        if (mode == OpenMode::read_write) {
-            db->exec("PRAGMA journal_mode = WAL");
-            db->exec("PRAGMA synchronous = NORMAL");
-            db->exec(std::string(k_version_table));
-            db->exec(std::string(k_purge_table));
-            TRY(apply_migrations(*db, path, migrations));
+    // Two tools creating the database at once can meet in SQLite's deadlock
+    // guard: a statement that read, then wants to write (the switch to WAL,
+    // CREATE TABLE IF NOT EXISTS) gets SQLITE_BUSY at once, without waiting
+    // busy_timeout. Every step here is idempotent, so it is tried again.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+    for (;;) {
+        try {
+            // The first read of a file that is not a database fails here, with SQLite's own words.
+            db->exec("PRAGMA foreign_keys = ON");
+            if (mode == OpenMode::read_write) {
+                db->exec("PRAGMA journal_mode = WAL");
+                db->exec("PRAGMA synchronous = NORMAL");
+                db->exec(std::string(k_version_table));
+                db->exec(std::string(k_purge_table));
+                TRY(apply_migrations(*db, path, migrations));
+            }
+            return Store(std::move(db), path);
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline)
+                return fail(sqlite_exit_code(e), fmt::format("database {}: {}", path.string(), e.what()));
         }
-    } catch (const SQLite::Exception& e) {
-        return fail(sqlite_exit_code(e), fmt::format("database {}: {}", path.string(), e.what()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    return Store(std::move(db), path);
 }
 
 int Store::schema_version(std::string_view component) {
