@@ -18,7 +18,7 @@ complete -c nasops-alert -n $in_silence -a rm -d 'Remove a silence before it exp
 
 # Common options, before or after the subcommand.
 complete -c nasops-alert -s h -l help -d 'Print help and exit'
-complete -c nasops-alert -l version -d 'Print the version and exit'
+complete -c nasops-alert -s V -l version -d 'Print the version and exit'
 complete -c nasops-alert -l config -r -F -d 'Config file'
 complete -c nasops-alert -l format -x -a 'text json' -d 'Output format'
 complete -c nasops-alert -l json -d 'Short for --format json'

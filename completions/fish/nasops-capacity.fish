@@ -23,7 +23,7 @@ complete -c nasops-capacity -n '__fish_seen_subcommand_from report' -l html -r -
 
 # Common options, before or after the subcommand.
 complete -c nasops-capacity -s h -l help -d 'Print help and exit'
-complete -c nasops-capacity -l version -d 'Print the version and exit'
+complete -c nasops-capacity -s V -l version -d 'Print the version and exit'
 complete -c nasops-capacity -l config -r -F -d 'Config file'
 complete -c nasops-capacity -l format -x -a 'text json prom' -d 'Output format'
 complete -c nasops-capacity -l json -d 'Short for --format json'

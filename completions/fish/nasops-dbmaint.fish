@@ -16,7 +16,7 @@ complete -c nasops-dbmaint -n "not __fish_seen_subcommand_from $subcommands" -a 
 
 # Common options, before or after the subcommand.
 complete -c nasops-dbmaint -s h -l help -d 'Print help and exit'
-complete -c nasops-dbmaint -l version -d 'Print the version and exit'
+complete -c nasops-dbmaint -s V -l version -d 'Print the version and exit'
 complete -c nasops-dbmaint -l config -r -F -d 'Config file'
 complete -c nasops-dbmaint -l format -x -a 'text json' -d 'Output format'
 complete -c nasops-dbmaint -l json -d 'Short for --format json'

@@ -19,7 +19,7 @@ complete -c nasops-health -a tls -d 'Days until TLS certificates expire'
 complete -c nasops-health -a transfer -d 'Age and size of the transfer queue'
 
 complete -c nasops-health -s h -l help -d 'Print help and exit'
-complete -c nasops-health -l version -d 'Print the version and exit'
+complete -c nasops-health -s V -l version -d 'Print the version and exit'
 complete -c nasops-health -l config -r -F -d 'Config file'
 complete -c nasops-health -l format -x -a 'text json nagios prom' -d 'Output format'
 complete -c nasops-health -l json -d 'Short for --format json'

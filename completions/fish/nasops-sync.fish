@@ -11,7 +11,7 @@ complete -c nasops-sync -n "not __fish_seen_subcommand_from $subcommands" -a ver
 
 # Common options, before or after the subcommand.
 complete -c nasops-sync -s h -l help -d 'Print help and exit'
-complete -c nasops-sync -l version -d 'Print the version and exit'
+complete -c nasops-sync -s V -l version -d 'Print the version and exit'
 complete -c nasops-sync -l config -r -F -d 'Config file'
 complete -c nasops-sync -l format -x -a 'text json' -d 'Output format'
 complete -c nasops-sync -l json -d 'Short for --format json'

@@ -16,7 +16,7 @@ complete -c nasops-trace -n "not __fish_seen_subcommand_from $subcommands" -a ex
 
 # Common options, before or after the subcommand.
 complete -c nasops-trace -s h -l help -d 'Print help and exit'
-complete -c nasops-trace -l version -d 'Print the version and exit'
+complete -c nasops-trace -s V -l version -d 'Print the version and exit'
 complete -c nasops-trace -l config -r -F -d 'Config file'
 complete -c nasops-trace -l format -x -a 'text json' -d 'Output format'
 complete -c nasops-trace -l json -d 'Short for --format json'

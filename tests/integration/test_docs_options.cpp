@@ -373,11 +373,22 @@ TEST_P(DocsOptions, ManPageHasEverySectionAndIsBuilt) {
     EXPECT_NE(read_file(built).find(".TH"), std::string::npos) << built << " is not a roff page";
 }
 
+// -V as well as --version, as monitoring-plugins' plugins answer; and the
+// short form is in the man page and the zsh and fish completions.
 TEST_P(DocsOptions, VersionPrintsNameAndVersion) {
     const auto& tool = GetParam();
-    auto outcome = run_nasops(tool, {"--version"});
-    EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
-    EXPECT_EQ(outcome.out, "nasops-" + tool.name + " " + nasops::k_version + "\n");
+    for (const auto* flag : {"--version", "-V"}) {
+        auto outcome = run_nasops(tool, {flag});
+        EXPECT_EQ(outcome.exit_code, 0) << flag << ": " << outcome.err;
+        EXPECT_EQ(outcome.out, "nasops-" + tool.name + " " + nasops::k_version + "\n") << flag;
+    }
+    const fs::path root = NASOPS_SOURCE_DIR;
+    EXPECT_NE(read_file(root / "man" / ("nasops-" + tool.name + ".1.scd")).find("*-V*, *--version*"),
+              std::string::npos);
+    EXPECT_NE(read_file(root / "completions/zsh" / ("_nasops-" + tool.name)).find("{-V,--version}"),
+              std::string::npos);
+    EXPECT_NE(read_file(root / "completions/fish" / ("nasops-" + tool.name + ".fish")).find("-s V -l version"),
+              std::string::npos);
 }
 
 TEST_P(DocsOptions, UnknownOptionIsAUsageError) {
