@@ -86,7 +86,7 @@ TEST(HealthCli, JsonRecordsOfTheAutomaticSetAndTheWorstExitCode) {
 
 TEST(HealthCli, TextFormatIsAlignedAndUncolouredInAPipe) {
     nasops::testing::TempDir dir;
-    auto r = health({"--config", write_config(dir).string(), "fds", "memory"});
+    auto r = health({"--config", write_config(dir).string(), "fds", "memory"}, {{"LANG", "C.UTF-8"}});
     EXPECT_EQ(r.out.find('\033'), std::string::npos);
     std::istringstream lines(r.out);
     std::string fds_line;
@@ -96,6 +96,10 @@ TEST(HealthCli, TextFormatIsAlignedAndUncolouredInAPipe) {
     EXPECT_THAT(fds_line,
                 ::testing::MatchesRegex("(✓ OK      |⚠ WARNING |✗ CRITICAL) fds     .* file handles in use.*"));
     EXPECT_THAT(memory_line, ::testing::MatchesRegex("(✓ OK      |⚠ WARNING |✗ CRITICAL) memory  .* used, .*"));
+
+    // LC_ALL=C wins over LANG, as setlocale(3) has it: plain ASCII symbols.
+    auto plain = health({"--config", write_config(dir).string(), "fds"}, {{"LANG", "C.UTF-8"}, {"LC_ALL", "C"}});
+    EXPECT_THAT(plain.out, ::testing::MatchesRegex("(\\+ OK      |! WARNING |x CRITICAL) fds  .* file handles in use.*\n"));
 }
 
 TEST(HealthCli, NagiosLineUnder80WithCLocalePerfdata) {

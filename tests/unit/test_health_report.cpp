@@ -8,6 +8,7 @@
 
 #include "health/report.hpp"
 #include "health/thresholds.hpp"
+#include "nasops/core/environment.hpp"
 #include "nasops/record/record.hpp"
 
 using namespace nasops;
@@ -62,6 +63,26 @@ TEST(HealthReport, TextIsAlignedWithSymbols) {
     EXPECT_THAT(coloured, HasSubstr("\033[32m\u2713 OK      \033[0m memory"));
     EXPECT_EQ(overall_status(results), Status::critical);
     EXPECT_EQ(overall_status({}), Status::ok);
+}
+
+TEST(HealthReport, TextOutsideAUtf8LocaleIsAscii) {
+    const auto text = render_text(sample_results(), false, Symbols::ascii);
+    EXPECT_EQ(text.substr(0, text.find('\n')),
+              "x CRITICAL disk     /srv/media           91.0% used (critical: disk_used 91.0% above 90.0%)");
+    EXPECT_THAT(text, HasSubstr("\n+ OK       memory"));
+    EXPECT_THAT(text, HasSubstr("\n! WARNING  tls"));
+    EXPECT_TRUE(std::ranges::all_of(text, [](char c) { return static_cast<unsigned char>(c) < 0x80; })) << text;
+}
+
+TEST(HealthReport, Utf8LocaleIsReadAsSetlocaleWould) {
+    EXPECT_TRUE(locale_is_utf8(fixed_environment({{"LANG", "en_US.UTF-8"}})));
+    EXPECT_TRUE(locale_is_utf8(fixed_environment({{"LC_CTYPE", "C.utf8"}, {"LANG", "C"}})));
+    EXPECT_TRUE(locale_is_utf8(fixed_environment({{"LANG", "de_DE.utf8@euro"}})));
+    EXPECT_FALSE(locale_is_utf8(fixed_environment({})));  // cron's environment
+    EXPECT_FALSE(locale_is_utf8(fixed_environment({{"LC_ALL", "C"}, {"LANG", "en_US.UTF-8"}})));
+    EXPECT_FALSE(locale_is_utf8(fixed_environment({{"LC_ALL", "POSIX"}})));
+    EXPECT_FALSE(locale_is_utf8(fixed_environment({{"LANG", "de_DE.ISO-8859-1"}})));
+    EXPECT_TRUE(locale_is_utf8(fixed_environment({{"LC_ALL", ""}, {"LANG", "en_GB.UTF-8"}})));  // empty = unset
 }
 
 TEST(HealthReport, JsonIsOneCheckRecordPerCheck) {
@@ -124,8 +145,8 @@ TEST(HealthReport, NagiosLineAndPerfdata) {
     const auto status = first.substr(0, bar);
     EXPECT_LT(status.size(), 80u);
     EXPECT_EQ(status, nagios_status_line(results));
-    EXPECT_EQ(status.rfind("HEALTH CRITICAL - 1 critical, 1 warning, 1 unknown, 1 ok: disk /srv/media: ", 0), 0u)
-        << status;
+    // The tally gives way to why the worst check alerted.
+    EXPECT_EQ(status, "HEALTH CRITICAL - disk /srv/media: critical: disk_used 91.0% above 90.0%");
     const auto perf = first.substr(bar + 3);
     EXPECT_EQ(perf,
               "'disk_used /srv/media'=91%;80;90;0;100 'disk_free /srv/media'=9000000000B;;;0;100000000000 "
@@ -162,6 +183,31 @@ TEST(HealthReport, NagiosSingleCheckIsNamedAndCut) {
 
     CheckResult pipe{.name = "logs", .message = "a | b"};
     EXPECT_EQ(nagios_status_line(std::vector<CheckResult>{pipe}), "LOGS OK - a / b");
+}
+
+// Cutting the status line must never cut why it alerted: the description
+// before the reason is what gets shortened.
+TEST(HealthReport, NagiosLineShortensTheDescriptionNeverTheReason) {
+    const auto t = Thresholds::defaults();
+    CheckResult load{.name = "load", .message = "load 9.61 9.20 8.75 on 4 CPUs (2.40 2.30 2.19 per CPU)"};
+    load.metrics.push_back(t.metric("load1_per_core", 2.40));
+    evaluate(load);
+    ASSERT_EQ(load.reason, " (critical: load1_per_core 2.40 above 2)");
+    const std::vector<CheckResult> one{load};
+    const auto line = nagios_status_line(one);
+    EXPECT_LE(line.size(), 79u) << line;
+    EXPECT_EQ(line.rfind("LOAD CRITICAL - load 9.61 9.20", 0), 0u) << line;
+    EXPECT_TRUE(line.ends_with("... (critical: load1_per_core 2.40 above 2)")) << line;
+
+    // The same in the many-checks line, whose reason is the worst check's.
+    CheckResult memory{.name = "memory", .message = "40.0% used"};
+    memory.metrics.push_back(t.metric("memory_used", 0.4));
+    evaluate(memory);
+    const std::vector<CheckResult> two{memory, load};
+    const auto many = nagios_status_line(two);
+    EXPECT_LE(many.size(), 79u) << many;
+    EXPECT_EQ(many.rfind("HEALTH CRITICAL - load: load 9.61", 0), 0u) << many;
+    EXPECT_TRUE(many.ends_with("... (critical: load1_per_core 2.40 above 2)")) << many;
 }
 
 TEST(HealthReport, PerfdataLabelsAreQuoted) {

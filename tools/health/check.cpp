@@ -253,7 +253,8 @@ void evaluate(CheckResult& result) {
         why += fmt::format("{}: {} {} {}", status_word(m->status), m->name, format_quantity(m->value, m->quantity),
                            describe_violation(range, m->value, m->quantity));
     }
-    result.message += result.message.empty() ? why : fmt::format(" ({})", why);
+    result.reason = result.message.empty() ? why : fmt::format(" ({})", why);
+    result.message += result.reason;
 }
 
 CheckResult Check::unknown(std::string message) const {

@@ -89,6 +89,10 @@ struct CheckResult {
     // running is critical); evaluate() makes it the worst of this and the metrics.
     Status status = Status::ok;
     std::string message;          // one line for a human
+    // What evaluate() appended to `message` when a threshold made the status
+    // worse (" (critical: load1 3.20 above 2.00)"): the part a shortened
+    // status line must keep.
+    std::string reason;
     std::vector<Metric> metrics;  // the first one is the check's headline value
     std::map<std::string, std::string, std::less<>> labels;
     std::chrono::milliseconds duration{0};

@@ -297,7 +297,8 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
     Result<void> printed;
     switch (options.format) {
         case OutputFormat::text:
-            printed = print(render_text(report.results, deps.out_is_tty_colour && !options.quiet));
+            printed = print(render_text(report.results, deps.out_is_tty_colour && !options.quiet,
+                                        locale_is_utf8(deps.env) ? Symbols::unicode : Symbols::ascii));
             break;
         case OutputFormat::json: {
             RecordWriter writer(deps.out, "health", host, *deps.clock);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "health/thresholds.hpp"
 #include "nasops/obs/metrics.hpp"
@@ -12,11 +13,12 @@ namespace nasops::health {
 
 namespace {
 
-std::string_view symbol(Status s) {
+std::string_view symbol(Status s, Symbols symbols) {
+    const bool unicode = symbols == Symbols::unicode;
     switch (s) {
-        case Status::ok: return "\u2713";        // ✓
-        case Status::warning: return "\u26a0";   // ⚠
-        case Status::critical: return "\u2717";  // ✗
+        case Status::ok: return unicode ? "\u2713" : "+";        // ✓
+        case Status::warning: return unicode ? "\u26a0" : "!";   // ⚠
+        case Status::critical: return unicode ? "\u2717" : "x";  // ✗
         case Status::unknown: return "?";
     }
     return "?";
@@ -64,6 +66,40 @@ std::string fit(std::string text, std::size_t limit) {
     return text + "...";
 }
 
+// What one line of a Nagios status shows.
+constexpr std::size_t k_status_line_bytes = 79;
+
+// The pieces of a status line, most important last: "HEALTH CRITICAL - ",
+// "1 critical, 3 ok: ", "disk /srv/media: ", "91.0% used", and the reason a
+// threshold alerted, " (critical: disk_used 91.0% above 90.0%)".
+struct StatusLine {
+    std::string head;
+    std::string tally;
+    std::string title;
+    std::string description;
+    std::string reason;
+};
+
+// The line cut to k_status_line_bytes without ever cutting the reason: the
+// description is shortened first, then the tally dropped, then the
+// description; only a reason too long for any line is cut itself.
+std::string fit_status_line(StatusLine l) {
+    for (auto* part : {&l.head, &l.tally, &l.title, &l.description, &l.reason}) *part = plugin_safe(*part);
+    constexpr std::size_t k_least_description = 8;  // "91.0%..." still says something
+    auto with = [&](bool tally) -> std::optional<std::string> {
+        const auto fixed = l.head.size() + (tally ? l.tally.size() : 0) + l.title.size() + l.reason.size();
+        if (fixed > k_status_line_bytes) return std::nullopt;
+        const auto left = k_status_line_bytes - fixed;
+        if (l.description.size() > left && left < k_least_description) return std::nullopt;
+        return l.head + (tally ? l.tally : "") + l.title + fit(l.description, left) + l.reason;
+    };
+    if (auto line = with(true)) return *line;
+    if (auto line = with(false)) return *line;
+    auto reason = l.reason;
+    if (reason.starts_with(" (") && reason.ends_with(')')) reason = reason.substr(2, reason.size() - 3);
+    return fit(l.head + l.title + reason, k_status_line_bytes);
+}
+
 struct PerfUnit {
     double divisor;  // base units per perfdata unit
     std::string_view uom;
@@ -108,7 +144,7 @@ Status overall_status(std::span<const CheckResult> results) {
     return s;
 }
 
-std::string render_text(std::span<const CheckResult> results, bool colour) {
+std::string render_text(std::span<const CheckResult> results, bool colour, Symbols symbols) {
     std::size_t name_width = 0;
     std::size_t target_width = 0;
     for (const auto& r : results) {
@@ -119,9 +155,9 @@ std::string render_text(std::span<const CheckResult> results, bool colour) {
     for (const auto& r : results) {
         const auto state = pad(status_name(r.status), 8);
         if (colour) {
-            out += fmt::format("{}{} {}\033[0m", colour_of(r.status), symbol(r.status), state);
+            out += fmt::format("{}{} {}\033[0m", colour_of(r.status), symbol(r.status, symbols), state);
         } else {
-            out += fmt::format("{} {}", symbol(r.status), state);
+            out += fmt::format("{} {}", symbol(r.status, symbols), state);
         }
         out += " " + pad(r.name, name_width);
         if (target_width > 0) out += "  " + pad(r.target, target_width);
@@ -178,14 +214,20 @@ Result<void> write_records(RecordWriter& writer, std::span<const CheckResult> re
 
 std::string nagios_status_line(std::span<const CheckResult> results) {
     const Status overall = overall_status(results);
-    std::string line;
+    StatusLine line;
+    auto describe = [&](const CheckResult& r, std::string title) {
+        line.title = std::move(title);
+        line.description = r.message.ends_with(r.reason) ? r.message.substr(0, r.message.size() - r.reason.size())
+                                                         : r.message;
+        line.reason = r.message.ends_with(r.reason) ? r.reason : "";
+    };
     if (results.size() == 1) {
         const auto& r = results.front();
         std::string title = r.name;
         std::ranges::transform(title, title.begin(),
                                [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; });
-        line = fmt::format("{} {} - {}{}", title, status_name(r.status), r.target.empty() ? "" : r.target + ": ",
-                           r.message);
+        line.head = fmt::format("{} {} - ", title, status_name(r.status));
+        describe(r, r.target.empty() ? "" : r.target + ": ");
     } else {
         std::array<std::size_t, 4> counts{};
         const CheckResult* worst = nullptr;
@@ -200,10 +242,17 @@ std::string nagios_status_line(std::span<const CheckResult> results) {
             if (counts[static_cast<std::size_t>(index)] == 0) continue;
             tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", counts[static_cast<std::size_t>(index)], status);
         }
-        line = fmt::format("HEALTH {} - {}", status_name(overall), results.empty() ? "no checks" : tally);
-        if (worst != nullptr) line += fmt::format(": {}: {}", check_title(*worst), worst->message);
+        line.head = fmt::format("HEALTH {} - ", status_name(overall));
+        if (results.empty()) {
+            line.tally = "no checks";
+        } else if (worst == nullptr) {
+            line.tally = tally;
+        } else {
+            line.tally = tally + ": ";
+            describe(*worst, check_title(*worst) + ": ");
+        }
     }
-    return fit(plugin_safe(line), 79);
+    return fit_status_line(std::move(line));
 }
 
 std::string render_nagios(std::span<const CheckResult> results) {

@@ -16,9 +16,13 @@ namespace nasops::health {
 // The worst status of `results` (OK when there are none).
 Status overall_status(std::span<const CheckResult> results);
 
-// One aligned line per check: symbol (✓ ⚠ ✗ ?), status, name, target, message;
-// the symbol and status in ANSI colour when `colour`.
-std::string render_text(std::span<const CheckResult> results, bool colour);
+// The status symbols of the text output: ✓ ⚠ ✗ ? in a UTF-8 locale, else
+// + ! x ? (a terminal or mail reader in "C" shows the others as garbage).
+enum class Symbols { unicode, ascii };
+
+// One aligned line per check: symbol, status, name, target, message; the
+// symbol and status in ANSI colour when `colour`.
+std::string render_text(std::span<const CheckResult> results, bool colour, Symbols symbols = Symbols::unicode);
 
 // The fields of a check record (nasops-records(7)): name, target, status,
 // value, unit, warn, crit, message, duration_ms, labels, and "metrics" with

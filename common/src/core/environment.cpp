@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "nasops/util/text.hpp"
+
 namespace nasops {
 
 EnvLookup process_environment() {
@@ -25,6 +27,19 @@ std::optional<std::string> non_empty_env(const EnvLookup& env, std::string_view 
     auto value = env(name);
     if (!value || value->empty()) return std::nullopt;
     return value;
+}
+
+bool locale_is_utf8(const EnvLookup& env) {
+    for (const auto* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+        const auto value = non_empty_env(env, name);
+        if (!value) continue;
+        // "en_US.UTF-8", "C.UTF-8", "de_DE.utf8@euro": the codeset follows the dot.
+        const auto dot = value->find('.');
+        if (dot == std::string::npos) return false;
+        const auto codeset = lower(value->substr(dot + 1, value->find('@', dot) - dot - 1));
+        return codeset == "utf-8" || codeset == "utf8";
+    }
+    return false;
 }
 
 }  // namespace nasops

@@ -25,4 +25,10 @@ EnvLookup fixed_environment(std::map<std::string, std::string, std::less<>> vars
 // $XDG_STATE_HOME or $NASOPS_CONFIG means "not set" by convention.
 std::optional<std::string> non_empty_env(const EnvLookup& env, std::string_view name);
 
+// Whether the locale's character set is UTF-8, decided as setlocale(3) would
+// (the first non-empty of LC_ALL, LC_CTYPE, LANG) without changing the
+// process's locale: "C", "POSIX", unset (cron's usual environment) and
+// latin-1 locales are not, so text meant for them stays ASCII.
+bool locale_is_utf8(const EnvLookup& env);
+
 }  // namespace nasops
