@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -144,6 +145,42 @@ TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75) {
     EXPECT_NE(second.err.find(std::to_string(first.pid())), std::string::npos) << second.err;
     EXPECT_EQ(first.wait(), 0) << read_file(dir / "first.err");
     EXPECT_TRUE(fs::exists(nas / "slow.bin"));
+}
+
+// systemd and timeout(1) stop a run with SIGTERM: it must end as cleanly as
+// on ^C (no row left 'transferring', the upload resumed by the next run) and
+// die of the signal it got.
+TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
+    for (const int signal : {SIGTERM, SIGINT}) {
+        SCOPED_TRACE(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        const std::string name = fmt::format("slow-{}.bin", signal);
+        const auto content = random_bytes(4 * 1024 * 1024, static_cast<unsigned>(signal));
+        add(name, content);
+        SpawnOptions options;
+        options.stderr_file = dir / "stopped.err";
+        ChildProcess run({k_tool.string(), "run", "--bwlimit", "1M", "--config", config.string()}, options);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!fs::exists(dir / "log/audit.log") ||
+               read_file(dir / "log/audit.log").find("TRANSFER_STARTED") == std::string::npos ||
+               read_file(dir / "log/audit.log").find(name) == std::string::npos) {
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the upload never started";
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // some bytes sent
+        run.signal(signal);
+        const auto status = run.wait_for(std::chrono::seconds(20));
+        ASSERT_TRUE(status.has_value()) << "the run outlived its signal";
+        EXPECT_EQ(*status, 128 + signal) << read_file(dir / "stopped.err");
+
+        auto states = run_command({"sqlite3", (dir / "state/nasops.db").string(),
+                                   "SELECT state FROM media_files WHERE rel_path = '" + name + "'"});
+        EXPECT_EQ(states.out, "pending\n") << states.err;
+        EXPECT_FALSE(fs::exists(nas / name)) << "a partial upload got the final name";
+
+        auto again = sync({"run"});
+        ASSERT_EQ(again.exit_code, 0) << again.err;
+        EXPECT_EQ(read_file(nas / name), content);
+    }
 }
 
 TEST_F(SyncLocal, BadConfigExits78WithFileLineColumn) {

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 
 #include "commands.hpp"
 #include "nasops/core/cli.hpp"
@@ -33,10 +34,14 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"verify", "Re-check completed files on the NAS"},
 };
 
-// The one piece of state a signal handler may touch.
+// The only state the signal handler touches: SIGINT (a terminal's ^C) and
+// SIGTERM (systemd, timeout(1), kill) both stop the run cleanly, uploads in
+// progress left to resume, and the process then dies of the same signal.
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_stop_signal{0};
 
-void on_sigint(int /*signal*/) {
+void on_stop_signal(int signal) {
+    g_stop_signal.store(signal);
     g_interrupted.store(true);
 }
 
@@ -118,7 +123,7 @@ int main(int argc, char** argv) {
     // placeholders as if they were the defaults.
     nasops::hide_placeholder_defaults(*app);
 
-    return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
+    const int code = nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         cli.target = p.target.get();
         cli.min_age = p.min_age.get();
         cli.verify = p.verify.get();
@@ -138,12 +143,22 @@ int main(int argc, char** argv) {
                                                                             {"retry", Command::retry},
                                                                             {"verify", Command::verify}}));
         struct sigaction action {};
-        action.sa_handler = on_sigint;
+        action.sa_handler = on_stop_signal;
         sigemptyset(&action.sa_mask);
         ::sigaction(SIGINT, &action, nullptr);
+        ::sigaction(SIGTERM, &action, nullptr);
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
         const nasops::sync::CommandEnv env{.clock = clock, .out = stdout, .interrupted = &g_interrupted};
         return nasops::sync::execute(command, cli, env);
     });
+    if (const int signal = g_stop_signal.load();
+        signal != 0 && code == static_cast<int>(nasops::ExitCode::interrupted)) {
+        // Die of it, as the shell or systemd that sent it expects: $? is 130
+        // for SIGINT and 143 for SIGTERM, and a shell loop stops on ^C.
+        std::fflush(nullptr);
+        ::signal(signal, SIG_DFL);
+        ::raise(signal);
+    }
+    return code;
 }
