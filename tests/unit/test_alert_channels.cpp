@@ -24,7 +24,7 @@ nlohmann::json payload(std::string_view severity = "critical", std::string_view 
         {"annotations", {{"summary", "Storage /srv at 93.0%"}}},
         {"starts_at", "2026-11-22T04:00:00.000Z"},
         {"value", 0.93},
-        {"generator_url", "nasops://edge/alert/disk"},
+        {"generator_url", "https://grafana.example/d/nasops"},
     };
     if (status == "resolved") alert["ends_at"] = "2026-11-22T05:00:00.000Z";
     return {{"group_key", "{alertname=\"disk\"}"},
@@ -72,7 +72,7 @@ TEST(AlertChannels, WebhookIsAlertmanagerV4) {
     EXPECT_EQ(body["truncatedAlerts"], 0);
     EXPECT_EQ(body["commonLabels"]["instance"], "cam-01");
     EXPECT_EQ(body["alerts"][0]["endsAt"], "2026-11-22T05:00:00.000Z");
-    EXPECT_EQ(body["alerts"][0]["generatorURL"], "nasops://edge/alert/disk");
+    EXPECT_EQ(body["alerts"][0]["generatorURL"], "https://grafana.example/d/nasops");
     EXPECT_EQ(body["alerts"][0]["fingerprint"], "0123456789abcdef");
 }
 

@@ -52,7 +52,7 @@ nlohmann::json payload(std::string_view group) {
                          {"labels", {{"alertname", "disk_full"}, {"severity", "critical"}}},
                          {"annotations", nlohmann::json::object()},
                          {"starts_at", "2026-11-22T04:00:00.000Z"},
-                         {"generator_url", "nasops://edge/alert/disk_full"}};
+                         {"generator_url", "https://grafana.example/d/nasops"}};
     return {{"group_key", group},
             {"group_labels", {{"alertname", "disk_full"}}},
             {"status", "firing"},

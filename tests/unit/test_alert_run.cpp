@@ -124,6 +124,7 @@ TEST_F(AlertRun, WithoutRulesCheckRecordsFireAndResolve) {
     EXPECT_EQ(body["alerts"][0]["labels"]["instance"], "cam-01");
     EXPECT_EQ(body["alerts"][0]["labels"]["severity"], "critical");
     EXPECT_EQ(body["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+    EXPECT_EQ(body["alerts"][0]["generatorURL"], "") << "no [alert] external_url: no link";
     bool has_header = false;
     for (const auto& h : http.requests[0].headers)
         has_header = has_header || (h.name == "X-Source" && h.value == "edge");
@@ -518,6 +519,25 @@ TEST_F(AlertRun, JsonOutputIsAlertRecords) {
     EXPECT_EQ(again.out, "");
 }
 
+// The out-of-the-box config has no channel: the operator is told once per
+// run, and by ls, that the alerts go nowhere; --quiet keeps cron's mail empty.
+TEST_F(AlertRun, NoChannelConfiguredIsSaidOncePerRunAndByLs) {
+    config("[alert]\n");
+    const std::string k_said = "no [[alert.channel]] is configured: alerts are recorded but sent nowhere";
+    auto fired = evaluate(check("disk", "critical", 0.96));
+    ASSERT_TRUE(fired.code) << fired.code.error().message;
+    EXPECT_NE(fired.out.find("FIRING"), std::string::npos) << "still recorded";
+    const auto at = fired.err.find(k_said);
+    EXPECT_NE(at, std::string::npos) << fired.err;
+    EXPECT_EQ(fired.err.find(k_said, at + 1), std::string::npos) << "said more than once:\n" << fired.err;
+    EXPECT_NE(action(alert::Action::ls).err.find(k_said), std::string::npos);
+    auto quiet = run(alert::Options{.quiet = true}, check("disk", "critical", 0.97));
+    EXPECT_EQ(quiet.err.find(k_said), std::string::npos) << quiet.err;
+
+    config(k_webhook);
+    EXPECT_EQ(evaluate(check("disk", "critical", 0.98)).err.find(k_said), std::string::npos);
+}
+
 TEST_F(AlertRun, DryRunChangesNothing) {
     config(k_webhook);
     auto dry = run(alert::Options{.dry_run = true}, check("disk", "critical", 0.96));
@@ -540,7 +560,8 @@ TEST_F(AlertRun, StaleAlertsResolveByThemselves) {
 }
 
 TEST_F(AlertRun, AlertmanagerChannelResendsFiringAndResolvedForResolveTimeout) {
-    config(one_channel("am", "alertmanager", "url = \"http://127.0.0.1:9093/\"\n"));
+    config(one_channel("am", "alertmanager", "url = \"http://127.0.0.1:9093/\"\n",
+                       "external_url = \"https://grafana.example/d/nasops\"\n"));
     evaluate(check("disk", "critical", 0.96));
     clock.advance(5min);
     evaluate(check("disk", "critical", 0.96));
@@ -552,7 +573,7 @@ TEST_F(AlertRun, AlertmanagerChannelResendsFiringAndResolvedForResolveTimeout) {
     EXPECT_EQ(firing[0]["startsAt"], "2026-11-22T04:00:00.000Z");
     EXPECT_EQ(firing[0]["endsAt"], "2026-11-22T04:20:00.000Z");
     EXPECT_EQ(firing[0]["annotations"]["value"], "0.96");
-    EXPECT_TRUE(firing[0]["generatorURL"].get<std::string>().starts_with("nasops://edge-01/alert/"));
+    EXPECT_EQ(firing[0]["generatorURL"], "https://grafana.example/d/nasops");
 
     clock.advance(1min);
     evaluate(check("disk", "ok", 0.5));

@@ -266,7 +266,8 @@ std::unique_ptr<Notifier> make_notifier(const ChannelConfig& channel, const Aler
     return nullptr;
 }
 
-nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::string_view channel) {
+nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::string_view channel,
+                            std::string_view external_url) {
     const auto ts = rfc3339_millis(now);
     nlohmann::json alert{
         {"fingerprint", "0000000000000000"},
@@ -275,8 +276,8 @@ nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::str
         {"annotations",
          {{"summary", fmt::format("Test notification from nasops-alert on {} through channel {}", host, channel)}}},
         {"starts_at", ts},
-        {"generator_url", fmt::format("nasops://{}/alert/test", host)},
     };
+    if (!external_url.empty()) alert["generator_url"] = external_url;
     return nlohmann::json{{"group_key", "{alertname=\"nasops_test\"}"},
                           {"group_labels", {{"alertname", "nasops_test"}}},
                           {"status", "firing"},
@@ -394,8 +395,8 @@ nlohmann::json alertmanager_body(const nlohmann::json& payload, Duration resolve
             {"labels", a.value("labels", nlohmann::json::object())},
             {"annotations", std::move(annotations)},
             {"startsAt", str(a, "starts_at")},
-            {"generatorURL", str(a, "generator_url")},
         };
+        if (a.contains("generator_url")) item["generatorURL"] = str(a, "generator_url");
         if (a.contains("ends_at")) {
             item["endsAt"] = str(a, "ends_at");
         } else if (created) {

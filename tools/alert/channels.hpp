@@ -45,7 +45,8 @@ std::unique_ptr<Notifier> make_notifier(const ChannelConfig& channel, const Aler
                                         NotifierDeps& deps);
 
 // A notification with one firing alert named nasops_test, for `test --channel`.
-nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::string_view channel);
+nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::string_view channel,
+                            std::string_view external_url);
 
 // The Alertmanager webhook body (version 4) for `receiver`.
 nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view receiver, std::string_view external_url);

@@ -444,19 +444,16 @@ nlohmann::json alert_fields(const AlertState& alert) {
     return out;
 }
 
-nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings, std::string_view host) {
+nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings) {
     auto out = alert_fields(alert);
     out["status"] = alert.phase == AlertPhase::resolved ? "resolved" : "firing";
-    out["generator_url"] =
-        settings.external_url.empty()
-            ? fmt::format("nasops://{}/alert/{}", host.empty() ? "localhost" : host, url_encode(alert.rule))
-            : settings.external_url;
+    // A link only when there is one a browser can open: [alert] external_url.
+    if (!settings.external_url.empty()) out["generator_url"] = settings.external_url;
     return out;
 }
 
 std::vector<PlannedNotification> plan_notifications(const AlertSettings& settings, const AlertMap& alerts,
-                                                    const Muting& muting, NotifyStates& states, SystemTimePoint now,
-                                                    std::string_view host) {
+                                                    const Muting& muting, NotifyStates& states, SystemTimePoint now) {
     // Deterministic order: by fingerprint.
     std::vector<const AlertState*> ordered;
     for (const auto& [fp, alert] : alerts) ordered.push_back(&alert);
@@ -534,7 +531,7 @@ std::vector<PlannedNotification> plan_notifications(const AlertSettings& setting
                 const bool needed = std::ranges::find(group.needing, alert) != group.needing.end();
                 if (!firing && !needed) continue;
                 any_firing = any_firing || firing;
-                list.push_back(alert_payload(*alert, settings, host));
+                list.push_back(alert_payload(*alert, settings));
                 auto& state = states[{alert->fingerprint, channel.name}];
                 if (firing) {
                     state.last_sent = now;

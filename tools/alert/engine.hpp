@@ -173,8 +173,8 @@ struct PlannedNotification {
 nlohmann::json alert_fields(const AlertState& alert);
 
 // The alert as it travels in a notification payload: alert_fields, its status
-// (firing or resolved) and a generator URL.
-nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings, std::string_view host);
+// (firing or resolved) and, with [alert] external_url, a generator URL.
+nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& settings);
 
 // Groups what needs notifying, per channel, by the group_by labels (one group
 // per alert for exec channels) and updates `states`. A firing alert is sent
@@ -183,7 +183,6 @@ nlohmann::json alert_payload(const AlertState& alert, const AlertSettings& setti
 // firing. Alertmanager channels get every firing alert on every run, and
 // resolved ones for resolve_timeout, as Alertmanager's clients must.
 std::vector<PlannedNotification> plan_notifications(const AlertSettings& settings, const AlertMap& alerts,
-                                                    const Muting& muting, NotifyStates& states, SystemTimePoint now,
-                                                    std::string_view host);
+                                                    const Muting& muting, NotifyStates& states, SystemTimePoint now);
 
 }  // namespace nasops::alert

@@ -51,6 +51,15 @@ struct Context {
     NotifierDeps notifier_deps() { return NotifierDeps{deps.http, deps.mail, deps.commands, deps.clock, host}; }
 
     void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), deps.out); }
+
+    // Out of the box alerts are recorded and go nowhere: say so once per run,
+    // on stderr, rather than let an operator believe someone was told.
+    void warn_if_no_channel() const {
+        if (settings.channels.empty() && !options.quiet)
+            std::fprintf(deps.err,
+                         "nasops-alert: no [[alert.channel]] is configured: alerts are recorded but sent nowhere "
+                         "(see nasops.toml(5), [alert])\n");
+    }
 };
 
 Result<Context> make_context(const Options& options, Deps& deps) {
@@ -97,6 +106,7 @@ Result<ExitCode> evaluate(Context& ctx) {
         lock.emplace(std::move(locked));
     }
     TRY_ASSIGN(auto store, ctx.open_store());
+    ctx.warn_if_no_channel();
     TRY_ASSIGN(auto alerts, (store)->load_alerts());
 
     // Under a trace context (nasops-trace exec), the evaluation is a span and
@@ -160,7 +170,7 @@ Result<ExitCode> evaluate(Context& ctx) {
     TRY_ASSIGN(auto notify_states, (store)->load_notify_states());
     TRY_ASSIGN(auto silences, (store)->load_silences(now));
     const auto muting = compute_muting(ctx.settings, current, silences, now);
-    auto planned = plan_notifications(ctx.settings, current, muting, notify_states, now, ctx.host);
+    auto planned = plan_notifications(ctx.settings, current, muting, notify_states, now);
 
     if (!ctx.options.dry_run) {
         std::set<std::string> alertmanager_channels;
@@ -290,6 +300,7 @@ Result<ExitCode> list_alerts(Context& ctx) {
         }
         return worst;
     }
+    ctx.warn_if_no_channel();
     if (active.empty()) {
         if (!ctx.options.quiet) std::fprintf(ctx.deps.err, "nasops-alert: no alert is firing or pending\n");
         return worst;
@@ -400,7 +411,7 @@ Result<ExitCode> test_channels(Context& ctx) {
     ExitCode outcome = ExitCode::ok;
     RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
     for (const auto* channel : chosen) {
-        const auto payload = test_payload(now, ctx.host, channel->name);
+        const auto payload = test_payload(now, ctx.host, channel->name, ctx.settings.external_url);
         if (ctx.options.dry_run) {
             ctx.print(fmt::format("would send a test notification to {} ({})\n", channel->name,
                                   channel_type_name(channel->type)));
