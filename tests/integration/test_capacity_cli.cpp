@@ -293,6 +293,24 @@ TEST(CapacityCli, ExpositionPassesPromtool) {
     EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
 }
 
+// An operator's nasops.toml of the release before ratios: refused as bad
+// configuration, naming the line and the key to write instead.
+TEST(CapacityCli, APercentKeyOfAnEarlierReleaseNamesItsRatioKey) {
+    TempDir dir;
+    const auto config = write_config(dir, "[capacity]\nwarning_percent = 80\n");
+    const auto r = capacity({"forecast", "--config", config.string()});
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find(config.string() + ":"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("unknown key 'capacity.warning_percent' (renamed 'warning_ratio'"), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+
+    write_file(config, nasops::testing::paths_config(dir.path()) + "[capacity]\nwarning_ratio = 1.5\n");
+    const auto bad = capacity({"forecast", "--config", config.string()});
+    EXPECT_EQ(bad.exit_code, 78) << bad.err;
+    EXPECT_NE(bad.err.find("'capacity.warning_ratio' must be a ratio from 0 to 1"), std::string::npos) << bad.err;
+}
+
 TEST(CapacityCli, ReportChartIsXmlThatRsvgDraws) {
     TempDir dir;
     const auto config = write_config(dir, "");

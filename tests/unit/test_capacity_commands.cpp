@@ -92,13 +92,14 @@ TEST(CapacityOptions, DefaultsComeFromTheSchema) {
 
 TEST(CapacityOptions, CommandLineOverConfig) {
     const auto config = config_of(
-        "[capacity]\nwindow = \"7d\"\nhorizon_days = 14\nwarning_percent = 70\ncritical_percent = 85\n"
-        "reset_drop_percent = 25\n");
+        "[capacity]\nwindow = \"7d\"\nhorizon_days = 14\nwarning_ratio = 0.7\ncritical_ratio = \"85%\"\n"
+        "reset_drop_ratio = 0.25\n");
     auto s = resolve_settings(CliOptions{}, config, Subcommand::forecast).value();
     EXPECT_EQ(s.forecast.window, std::chrono::seconds(7 * 86400));
     EXPECT_EQ(s.forecast.horizon_days, 14);
     EXPECT_DOUBLE_EQ(s.forecast.warning_ratio, 0.7);
     EXPECT_DOUBLE_EQ(s.forecast.reset_drop_ratio, 0.25);
+    EXPECT_DOUBLE_EQ(s.forecast.critical_ratio, 0.85);
     CliOptions cli;
     cli.window = "2d";
     cli.days = 3;
@@ -127,10 +128,21 @@ TEST(CapacityOptions, BadValuesNameTheOptionOrKey) {
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("forecast only"), std::string::npos);
     const auto inverted = resolve_settings(
-        CliOptions{}, config_of("[capacity]\nwarning_percent = 95\ncritical_percent = 90\n"), Subcommand::forecast);
+        CliOptions{}, config_of("[capacity]\nwarning_ratio = 0.95\ncritical_ratio = 0.9\n"), Subcommand::forecast);
     ASSERT_FALSE(inverted);
     EXPECT_EQ(inverted.error().code, ExitCode::config);
     EXPECT_NE(inverted.error().message.find("test.toml:3"), std::string::npos) << inverted.error().message;
+    EXPECT_NE(inverted.error().message.find("capacity.critical_ratio"), std::string::npos) << inverted.error().message;
+    const auto zero =
+        resolve_settings(CliOptions{}, config_of("[capacity]\nreset_drop_ratio = 0\n"), Subcommand::forecast);
+    ASSERT_FALSE(zero);
+    EXPECT_EQ(zero.error().code, ExitCode::config);
+    EXPECT_NE(zero.error().message.find("test.toml:2"), std::string::npos) << zero.error().message;
+    EXPECT_NE(zero.error().message.find("reset_drop_ratio"), std::string::npos) << zero.error().message;
+    const auto no_level =
+        resolve_settings(CliOptions{}, config_of("[capacity]\nwarning_ratio = \"0%\"\n"), Subcommand::forecast);
+    ASSERT_FALSE(no_level);
+    EXPECT_NE(no_level.error().message.find("capacity.warning_ratio"), std::string::npos) << no_level.error().message;
 }
 
 TEST(CapacityCommands, RecordFromStdinThenForecastAsRecords) {
