@@ -1,7 +1,8 @@
 // nasops-capacity as cron runs it, against real components: the fixture sshd
 // as the NAS (SFTP statvfs, and df -P when the server refuses statvfs),
 // nasops-health's records piped in, nasops-alert firing a webhook on the HTTP
-// sink, promtool on the exposition, and rsvg-convert drawing the chart.
+// sink, promtool on the exposition, rsvg-convert drawing the chart and
+// headless chromium drawing the HTML page.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -10,7 +11,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "fixtures/child_process.hpp"
 #include "fixtures/http_sink.hpp"
@@ -74,8 +78,13 @@ std::string disk_history(const std::string& target, int hours, double per_day, d
 }
 
 // A PNG's pixels, decoded by python3 (zlib, the five PNG filters): prints the
-// number of pixels and of those that are not the background (the top-left
-// pixel's colour).
+// number of pixels, of those that are not the background (the top-left
+// pixel's colour) and of distinct colours (alpha ignored), then the number of
+// blue, amber and red pixels: the chart's fitted line and forecast (#3070c0),
+// its 80% and 90% lines (#e0a000, #e05000), its 100% line and reset marks
+// (#c00000), told by hue so that antialiased edges count too. The page around
+// the chart is black, white and grey, so in a screenshot of the HTML page they
+// count the chart alone.
 const char* const k_png_stats = R"py(
 import struct, sys, zlib
 data = open(sys.argv[1], 'rb').read()
@@ -98,7 +107,7 @@ pixels = []
 for y in range(h):
     f = raw[y * (stride + 1)]
     line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
+    for i in range(stride if f else 0):
         a = line[i - bpp] if i >= bpp else 0
         b = prev[i]
         c = prev[i - bpp] if i >= bpp else 0
@@ -109,10 +118,34 @@ for y in range(h):
             p = a + b - c
             pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
             line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    pixels += [bytes(line[i:i + bpp]) for i in range(0, stride, bpp)]
+    pixels += [bytes(line[i:i + 3]) for i in range(0, stride, bpp)]
     prev = line
-print(len(pixels), sum(1 for p in pixels if p != pixels[0]), len(set(pixels)))
+counts = {}
+for p in pixels:
+    counts[p] = counts.get(p, 0) + 1
+hues = {
+    'blue': lambda r, g, b: b - r > 40 and b - g > 20,
+    'amber': lambda r, g, b: r - b > 60 and g - b > 25,
+    'red': lambda r, g, b: r - g > 60 and r - b > 60 and abs(g - b) < 25,
+}
+print(len(pixels), len(pixels) - counts[pixels[0]], len(counts),
+      *(sum(n for p, n in counts.items() if test(*p)) for test in hues.values()))
 )py";
+
+// What k_png_stats says of a PNG.
+struct PngStats {
+    std::size_t pixels = 0, drawn = 0, colours = 0, blue = 0, amber = 0, red = 0;
+};
+
+PngStats png_stats(const fs::path& png) {
+    const auto r = run_command({"/usr/bin/python3", "-c", k_png_stats, png.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream in(r.out);
+    PngStats s;
+    in >> s.pixels >> s.drawn >> s.colours >> s.blue >> s.amber >> s.red;
+    EXPECT_TRUE(in) << "k_png_stats printed: " << r.out;
+    return s;
+}
 
 const char* const k_xml_check = R"py(
 import sys, xml.etree.ElementTree as ET
@@ -293,7 +326,25 @@ TEST(CapacityCli, ExpositionPassesPromtool) {
     EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
 }
 
-TEST(CapacityCli, ReportChartIsXmlThatRsvgDraws) {
+// An operator's nasops.toml of the release before ratios: refused as bad
+// configuration, naming the line and the key to write instead.
+TEST(CapacityCli, APercentKeyOfAnEarlierReleaseNamesItsRatioKey) {
+    TempDir dir;
+    const auto config = write_config(dir, "[capacity]\nwarning_percent = 80\n");
+    const auto r = capacity({"forecast", "--config", config.string()});
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find(config.string() + ":"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("unknown key 'capacity.warning_percent' (renamed 'warning_ratio'"), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+
+    write_file(config, nasops::testing::paths_config(dir.path()) + "[capacity]\nwarning_ratio = 1.5\n");
+    const auto bad = capacity({"forecast", "--config", config.string()});
+    EXPECT_EQ(bad.exit_code, 78) << bad.err;
+    EXPECT_NE(bad.err.find("'capacity.warning_ratio' must be a ratio from 0 to 1"), std::string::npos) << bad.err;
+}
+
+TEST(CapacityCli, ReportChartIsXmlThatRsvgAndChromiumDraw) {
     TempDir dir;
     const auto config = write_config(dir, "");
     // Two panels: one filling with a cleanup three days ago, one flat.
@@ -332,16 +383,35 @@ TEST(CapacityCli, ReportChartIsXmlThatRsvgDraws) {
     // The chart, and the one inside the page, drawn by a real renderer: not a blank image.
     const auto inline_svg = dir / "inline.svg";
     write_file(inline_svg, page.substr(page.find("<svg"), page.find("</svg>") + 6 - page.find("<svg")));
+    PngStats alone;
     for (const auto& file : {svg, inline_svg}) {
         const auto png = dir / (file.stem().string() + ".png");
         const auto drawn = run_command({"rsvg-convert", "-o", png.string(), file.string()});
         ASSERT_EQ(drawn.exit_code, 0) << drawn.err;
-        const auto stats = run_command({"/usr/bin/python3", "-c", k_png_stats, png.string()});
-        ASSERT_EQ(stats.exit_code, 0) << stats.err;
-        std::size_t pixels = 0, drawn_pixels = 0, colours = 0;
-        ASSERT_EQ(std::sscanf(stats.out.c_str(), "%zu %zu %zu", &pixels, &drawn_pixels, &colours), 3) << stats.out;
-        EXPECT_EQ(pixels, 860u * 620u);                     // two panels
-        EXPECT_GT(drawn_pixels, pixels / 50) << stats.out;  // lines, text and band, not an empty canvas
-        EXPECT_GT(colours, 10u) << stats.out;
+        const auto stats = png_stats(png);
+        EXPECT_EQ(stats.pixels, 860u * 620u);       // two panels
+        EXPECT_GT(stats.drawn, stats.pixels / 50);  // lines, text and band, not an empty canvas
+        EXPECT_GT(stats.colours, 10u);
+        alone = stats;
+    }
+
+    // The page itself, as a browser shows it: chromium must draw the charts
+    // inside it as rsvg-convert drew them alone (`alone`, the last drawn),
+    // both panels of them (one missing would leave about half of each hue).
+    const auto shot = dir / "page.png";
+    const auto browser =
+        run_command({"chromium-headless-shell", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                     "--user-data-dir=" + (dir / "chromium").string(), "--window-size=960,1200",
+                     "--screenshot=" + shot.string(), "file://" + html.string()});
+    ASSERT_EQ(browser.exit_code, 0) << browser.err;
+    const auto in_page = png_stats(shot);
+    EXPECT_EQ(in_page.pixels, 960u * 1200u);
+    for (const auto& [hue, drawn_alone, drawn_in_page] :
+         {std::tuple{"blue", alone.blue, in_page.blue}, std::tuple{"amber", alone.amber, in_page.amber},
+          std::tuple{"red", alone.red, in_page.red}}) {
+        SCOPED_TRACE(hue);
+        EXPECT_GT(drawn_alone, 300u);
+        EXPECT_GT(drawn_in_page * 3, drawn_alone * 2);
+        EXPECT_LT(drawn_in_page * 2, drawn_alone * 3);
     }
 }

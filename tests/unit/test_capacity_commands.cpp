@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "capacity/commands.hpp"
 #include "capacity/options.hpp"
@@ -92,13 +93,14 @@ TEST(CapacityOptions, DefaultsComeFromTheSchema) {
 
 TEST(CapacityOptions, CommandLineOverConfig) {
     const auto config = config_of(
-        "[capacity]\nwindow = \"7d\"\nhorizon_days = 14\nwarning_percent = 70\ncritical_percent = 85\n"
-        "reset_drop_percent = 25\n");
+        "[capacity]\nwindow = \"7d\"\nhorizon_days = 14\nwarning_ratio = 0.7\ncritical_ratio = \"85%\"\n"
+        "reset_drop_ratio = 0.25\n");
     auto s = resolve_settings(CliOptions{}, config, Subcommand::forecast).value();
     EXPECT_EQ(s.forecast.window, std::chrono::seconds(7 * 86400));
     EXPECT_EQ(s.forecast.horizon_days, 14);
     EXPECT_DOUBLE_EQ(s.forecast.warning_ratio, 0.7);
     EXPECT_DOUBLE_EQ(s.forecast.reset_drop_ratio, 0.25);
+    EXPECT_DOUBLE_EQ(s.forecast.critical_ratio, 0.85);
     CliOptions cli;
     cli.window = "2d";
     cli.days = 3;
@@ -126,11 +128,18 @@ TEST(CapacityOptions, BadValuesNameTheOptionOrKey) {
     bad = resolve_settings(cli, Config::defaults(), Subcommand::show);
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("forecast only"), std::string::npos);
-    const auto inverted = resolve_settings(
-        CliOptions{}, config_of("[capacity]\nwarning_percent = 95\ncritical_percent = 90\n"), Subcommand::forecast);
-    ASSERT_FALSE(inverted);
-    EXPECT_EQ(inverted.error().code, ExitCode::config);
-    EXPECT_NE(inverted.error().message.find("test.toml:3"), std::string::npos) << inverted.error().message;
+    // A [capacity] value the forecast cannot use: exit 78 naming where and which key.
+    for (const auto& [text, where] : {
+             std::pair{"[capacity]\nwarning_ratio = 0.95\ncritical_ratio = 0.9\n",
+                       "test.toml:3:18: capacity.critical_ratio"},
+             std::pair{"[capacity]\nreset_drop_ratio = 0\n", "test.toml:2:20: capacity.reset_drop_ratio"},
+             std::pair{"[capacity]\nwarning_ratio = \"0%\"\n", "test.toml:2:17: capacity.warning_ratio"},
+         }) {
+        const auto refused = resolve_settings(CliOptions{}, config_of(text), Subcommand::forecast);
+        ASSERT_FALSE(refused) << text;
+        EXPECT_EQ(refused.error().code, ExitCode::config);
+        EXPECT_NE(refused.error().message.find(where), std::string::npos) << refused.error().message;
+    }
 }
 
 TEST(CapacityCommands, RecordFromStdinThenForecastAsRecords) {

@@ -79,7 +79,8 @@ TEST(ConfigSearch, NoFileAnywhereGivesTheBuiltInDefaults) {
     EXPECT_EQ(config->get_int("capacity", "horizon_days"), 30);
     EXPECT_EQ(config->get_int("dbmaint", "keep_last"), 7);
     EXPECT_EQ(config->get_int("dbmaint", "keep_days"), 30);
-    EXPECT_EQ(config->get_string("dbmaint", "vacuum_freelist_ratio"), "0.2");
+    EXPECT_DOUBLE_EQ(config->section("dbmaint").get_ratio("vacuum_freelist_ratio"), 0.2);
+    EXPECT_DOUBLE_EQ(config->section("capacity").get_ratio("reset_drop_ratio"), 0.1);
     EXPECT_EQ(config->get_int("dbmaint", "purge_batch"), 5000);
     EXPECT_TRUE(config->get_string_map("dbmaint", "retention").empty());
     EXPECT_EQ(config->get_string("trace", "service_name"), "nasops");
@@ -290,6 +291,45 @@ TEST(ConfigErrors, IntegersOutOfRange) {
     ASSERT_TRUE(edges) << edges.error().message;
     EXPECT_EQ(edges->get_int("sync", "jobs"), 64);
     EXPECT_EQ(edges->get_int("nas", "port"), 1);
+}
+
+TEST(ConfigErrors, RatiosAreNumbersOrPercentStringsFromZeroToOne) {
+    TempDir dir;
+    const auto path = (dir / "nasops.toml").string();
+    auto good = load_text(dir, "[capacity]\nreset_drop_ratio = 0.25\nwarning_ratio = \"75%\"\ncritical_ratio = 1\n");
+    ASSERT_TRUE(good) << good.error().message;
+    EXPECT_DOUBLE_EQ(good->section("capacity").get_ratio("reset_drop_ratio"), 0.25);
+    EXPECT_DOUBLE_EQ(good->section("capacity").get_ratio("warning_ratio"), 0.75);
+    EXPECT_DOUBLE_EQ(good->section("capacity").get_ratio("critical_ratio"), 1.0);
+    EXPECT_EQ(message_of(load_text(dir, "[capacity]\nreset_drop_ratio = 1.5\n")),
+              path + R"(:2:20: 'capacity.reset_drop_ratio' must be a ratio from 0 to 1 such as 0.2 or "20%", not 1.5)");
+    EXPECT_EQ(
+        message_of(load_text(dir, "[capacity]\nreset_drop_ratio = -0.1\n")),
+        path + R"(:2:20: 'capacity.reset_drop_ratio' must be a ratio from 0 to 1 such as 0.2 or "20%", not -0.1)");
+    EXPECT_EQ(
+        message_of(load_text(dir, "[capacity]\nreset_drop_ratio = 10\n")),
+        path +
+            R"(:2:20: 'capacity.reset_drop_ratio' must be a ratio from 0 to 1 such as 0.2 or "20%", not 10 (10% is 0.1 or "10%"))");
+    EXPECT_THAT(message_of(load_text(dir, "[capacity]\nreset_drop_ratio = \"abc\"\n")),
+                StartsWith(path + ":2:20: invalid value for 'capacity.reset_drop_ratio': 'abc' is not a ratio"));
+    EXPECT_EQ(
+        message_of(load_text(dir, "[dbmaint]\nvacuum_freelist_ratio = true\n")),
+        path +
+            R"(:2:25: 'dbmaint.vacuum_freelist_ratio' must be a ratio from 0 to 1 such as 0.2 or "20%", not a boolean)");
+}
+
+TEST(ConfigErrors, AKeyOfAnEarlierReleaseNamesItsNewName) {
+    TempDir dir;
+    const auto path = (dir / "nasops.toml").string();
+    const auto config = load_text(dir, "[capacity]\nwarning_percent = 80\ncritical_percent = 90\n");
+    ASSERT_FALSE(config);
+    EXPECT_EQ(config.error().code, ExitCode::config);
+    const auto lines = lines_of(config.error().message);
+    ASSERT_EQ(lines.size(), 2u) << config.error().message;
+    EXPECT_EQ(lines[0], path + R"(:2:1: unknown key 'capacity.warning_percent' (renamed 'warning_ratio', a ratio )"
+                               R"(from 0 to 1 such as 0.2 or "20%"))");
+    EXPECT_EQ(lines[1], path + R"(:3:1: unknown key 'capacity.critical_percent' (renamed 'critical_ratio', a ratio )"
+                               R"(from 0 to 1 such as 0.2 or "20%"))");
 }
 
 // --- secrets ------------------------------------------------------------------

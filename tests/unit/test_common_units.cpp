@@ -69,6 +69,18 @@ TEST(Rate, AcceptsPerSecondSuffix) {
     EXPECT_FALSE(parse_rate("fast"));
 }
 
+TEST(Ratio, TakesFractionsAndPercentagesFromZeroToOne) {
+    EXPECT_DOUBLE_EQ(parse_ratio("0.2").value(), 0.2);
+    EXPECT_DOUBLE_EQ(parse_ratio("25%").value(), 0.25);
+    EXPECT_DOUBLE_EQ(parse_ratio("1").value(), 1.0);
+    EXPECT_FALSE(parse_ratio("1.5"));
+    EXPECT_FALSE(parse_ratio("-0.1"));
+    EXPECT_FALSE(parse_ratio("abc"));
+    EXPECT_FALSE(parse_ratio(""));
+    EXPECT_FALSE(parse_ratio("%"));
+    EXPECT_NE(parse_ratio("20 %").error().message.find("'20 %'"), std::string::npos);
+}
+
 // The five forms of the monitoring-plugins guidelines, at and around their edges.
 TEST(Range, PlainNumberAlertsOutsideZeroToN) {
     auto r = parse_range("10").value();

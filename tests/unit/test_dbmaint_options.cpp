@@ -21,18 +21,6 @@ const Paths k_paths{.state_dir = "/var/lib/nasops", .log_dir = "/var/log/nasops"
 
 }  // namespace
 
-TEST(DbmaintOptions, ParseRatioTakesFractionsAndPercentages) {
-    EXPECT_DOUBLE_EQ(parse_ratio("0.2").value(), 0.2);
-    EXPECT_DOUBLE_EQ(parse_ratio("25%").value(), 0.25);
-    EXPECT_DOUBLE_EQ(parse_ratio("1").value(), 1.0);
-    EXPECT_FALSE(parse_ratio("1.5"));
-    EXPECT_FALSE(parse_ratio("-0.1"));
-    EXPECT_FALSE(parse_ratio("abc"));
-    EXPECT_FALSE(parse_ratio(""));
-    EXPECT_FALSE(parse_ratio("%"));
-    EXPECT_NE(parse_ratio("20 %").error().message.find("'20 %'"), std::string::npos);
-}
-
 TEST(DbmaintOptions, DefaultsComeFromTheSchemaAndTheStateFolder) {
     const auto s = resolve_settings(CliOptions{}, Config::defaults(), k_paths).value();
     EXPECT_EQ(s.database, "/var/lib/nasops/nasops.db");
@@ -110,13 +98,18 @@ TEST(DbmaintOptions, BadOptionsAreUsageErrorsNamingTheOption) {
 }
 
 TEST(DbmaintOptions, BadFileValuesAreConfigErrorsNamingTheLine) {
-    auto s = resolve_settings(CliOptions{}, config_of("[dbmaint]\nvacuum_freelist_ratio = \"half\"\n"), k_paths);
-    ASSERT_FALSE(s);
-    EXPECT_EQ(s.error().code, ExitCode::config);
-    EXPECT_NE(s.error().message.find("test.toml:2:"), std::string::npos) << s.error().message;
-    EXPECT_NE(s.error().message.find("vacuum_freelist_ratio"), std::string::npos);
+    // A ratio is checked when nasops.toml is read, as every key of the schema's types.
+    const auto ratio = parse_config("[dbmaint]\nvacuum_freelist_ratio = \"half\"\n", "test.toml");
+    ASSERT_FALSE(ratio);
+    EXPECT_EQ(ratio.error().code, ExitCode::config);
+    EXPECT_NE(ratio.error().message.find("test.toml:2:25:"), std::string::npos) << ratio.error().message;
+    EXPECT_NE(ratio.error().message.find("vacuum_freelist_ratio"), std::string::npos);
+    // The string of earlier releases is still read.
+    EXPECT_DOUBLE_EQ(resolve_settings(CliOptions{}, config_of("[dbmaint]\nvacuum_freelist_ratio = \"0.3\"\n"), k_paths)
+                         ->freelist_ratio,
+                     0.3);
 
-    s = resolve_settings(CliOptions{}, config_of("[dbmaint.retention]\nmedia_files = \"soon\"\n"), k_paths);
+    auto s = resolve_settings(CliOptions{}, config_of("[dbmaint.retention]\nmedia_files = \"soon\"\n"), k_paths);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code, ExitCode::config);
     EXPECT_NE(s.error().message.find("media_files"), std::string::npos) << s.error().message;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <utility>
 
 #include "nasops/core/settings.hpp"
 
@@ -35,11 +36,15 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, S
         TRY_ASSIGN(const auto days, int_setting(cli.days, "--days", section, "horizon_days", 1, 3650));
         s.forecast.horizon_days = static_cast<int>(days);
     }
-    s.forecast.reset_drop_ratio = static_cast<double>(section.get_int("reset_drop_percent")) / 100.0;
-    s.forecast.warning_ratio = static_cast<double>(section.get_int("warning_percent")) / 100.0;
-    s.forecast.critical_ratio = static_cast<double>(section.get_int("critical_percent")) / 100.0;
+    // 0 would make every drop a cleanup, and "days until 0%" no forecast at all.
+    for (const auto& [key, ratio] : {std::pair{"reset_drop_ratio", &s.forecast.reset_drop_ratio},
+                                     std::pair{"warning_ratio", &s.forecast.warning_ratio},
+                                     std::pair{"critical_ratio", &s.forecast.critical_ratio}}) {
+        *ratio = section.get_ratio(key);
+        if (*ratio == 0) return std::unexpected(section.error_at(key, "must be more than 0"));
+    }
     if (s.forecast.critical_ratio < s.forecast.warning_ratio)
-        return std::unexpected(section.error_at("critical_percent", "is below warning_percent"));
+        return std::unexpected(section.error_at("critical_ratio", "is below warning_ratio"));
     s.retention = section.get_duration("retention");
     if (s.retention < std::chrono::hours(24 * 30))
         return std::unexpected(section.error_at("retention", "must be at least 30d (hourly samples are kept 30 days)"));

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <charconv>
 
 #include "nasops/core/settings.hpp"
 
@@ -27,20 +26,6 @@ std::string_view command_name(Command command) noexcept {
     for (const auto& [c, name] : k_command_names)
         if (c == command) return name;
     return "check";
-}
-
-Result<double> parse_ratio(std::string_view text) {
-    std::string_view number = text;
-    const bool percent = number.ends_with('%');
-    if (percent) number.remove_suffix(1);
-    double value = 0;
-    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-    if (number.empty() || ec != std::errc{} || end != number.data() + number.size())
-        return fail(ExitCode::usage, fmt::format("'{}' is not a ratio such as \"0.2\" or \"20%\"", text));
-    if (percent) value /= 100.0;
-    if (value < 0.0 || value > 1.0)
-        return fail(ExitCode::usage, fmt::format("'{}' is not between 0 and 1 (0% and 100%)", text));
-    return value;
 }
 
 Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, const Paths& paths) {
@@ -73,15 +58,8 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, c
     s.compression = cli.gzip || section.get_bool("gzip") ? Compression::gzip : Compression::none;
     TRY_ASSIGN(const auto batch, int_setting(cli.batch, "--batch", section, "purge_batch", 1, 1000000));
     s.batch = static_cast<int>(batch);
-    if (cli.freelist_ratio) {
-        auto ratio = parse_ratio(*cli.freelist_ratio);
-        if (!ratio) return std::unexpected(option_error("--freelist-ratio", ratio.error().message));
-        s.freelist_ratio = *ratio;
-    } else {
-        auto ratio = parse_ratio(section.get_string("vacuum_freelist_ratio"));
-        if (!ratio) return std::unexpected(section.error_at("vacuum_freelist_ratio", ratio.error().message));
-        s.freelist_ratio = *ratio;
-    }
+    TRY_ASSIGN(s.freelist_ratio,
+               ratio_setting(cli.freelist_ratio, "--freelist-ratio", section, "vacuum_freelist_ratio"));
     TRY_ASSIGN(s.lock_timeout, duration_setting(cli.lock_timeout, "--lock-timeout", section, "lock_timeout"));
     for (const auto& [table, text] : section.get_string_map("retention")) {
         auto d = parse_duration(text);

@@ -69,9 +69,6 @@ struct Settings {
     std::vector<std::filesystem::path> files;
 };
 
-// "0.2" or "20%": a ratio in [0, 1]. Errors say what was expected.
-Result<double> parse_ratio(std::string_view text);
-
 // Merges the command line over `config` and the folders. Bad option values
 // are usage errors naming the option (exit 64); bad file values name
 // file:line:column and the key (exit 78).

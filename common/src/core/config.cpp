@@ -67,6 +67,7 @@ std::string expected_phrase(ValueType type) {
         case ValueType::duration: return R"(a duration such as "30s", "5m" or "1h30m")";
         case ValueType::size: return R"(a size such as "10M" or "1.5GiB")";
         case ValueType::rate: return R"(a rate such as "10M" or "10MiB/s")";
+        case ValueType::ratio: return R"(a ratio from 0 to 1 such as 0.2 or "20%")";
         case ValueType::string_list: return "an array of strings";
         case ValueType::path_list: return "an array of absolute paths";
         case ValueType::string_map: return "a table of strings";
@@ -246,6 +247,36 @@ struct ConfigBuilder {
         return ConfigValue(*parsed);
     }
 
+    // A TOML number, or a string for parse_ratio ("20%").
+    std::optional<ConfigValue> convert_ratio(const toml::node& node, const KeySpec& spec,
+                                             const std::string& qualified) {
+        double value = 0;
+        if (node.is_floating_point()) {
+            value = node.as_floating_point()->get();
+        } else if (node.is_integer()) {
+            value = static_cast<double>(node.as_integer()->get());
+        } else if (node.is_string()) {
+            auto parsed = parse_ratio(node.as_string()->get());
+            if (!parsed) {
+                problem(position_of(node.source()),
+                        fmt::format("invalid value for '{}': {}", qualified, parsed.error().message));
+                return std::nullopt;
+            }
+            value = *parsed;
+        } else {
+            return type_problem(node, spec, qualified);
+        }
+        if (!(value >= 0.0 && value <= 1.0)) {
+            auto message = fmt::format("'{}' must be {}, not {}", qualified, expected_phrase(spec.type), value);
+            // A whole number up to 100 is most likely a percent, as the *_percent keys this type replaced took.
+            if (node.is_integer() && value > 1.0 && value <= 100.0)
+                message += fmt::format(R"( ({0}% is {1} or "{0}%"))", value, value / 100.0);
+            problem(position_of(node.source()), std::move(message));
+            return std::nullopt;
+        }
+        return ConfigValue(value);
+    }
+
     std::optional<ConfigValue> convert_list(const toml::node& node, const KeySpec& spec, const std::string& qualified) {
         const auto* array = node.as_array();
         if (array == nullptr) return type_problem(node, spec, qualified);
@@ -325,6 +356,7 @@ struct ConfigBuilder {
             case ValueType::duration:
             case ValueType::size:
             case ValueType::rate: return convert_unit(node, spec, qualified);
+            case ValueType::ratio: return convert_ratio(node, spec, qualified);
             case ValueType::string_list:
             case ValueType::path_list: return convert_list(node, spec, qualified);
             case ValueType::string_map: return convert_map(node, spec, qualified);
@@ -336,6 +368,11 @@ struct ConfigBuilder {
     std::string unknown_key_message(std::string_view table_name, std::string_view key,
                                     std::span<const KeySpec> specs) const {
         auto message = fmt::format("unknown key '{}.{}'", table_name, key);
+        for (const auto& spec : specs) {
+            if (!spec.former_name.empty() && spec.former_name == key) {
+                return message + fmt::format(" (renamed '{}', {})", spec.name, expected_phrase(spec.type));
+            }
+        }
         if (auto near = did_you_mean(key, specs, &KeySpec::name)) {
             return message + fmt::format(" (did you mean '{}'?)", *near);
         }
@@ -571,6 +608,10 @@ bool ConfigTable::get_bool(std::string_view key) const {
 
 std::int64_t ConfigTable::get_int(std::string_view key) const {
     return required_of<std::int64_t>(slot(key, {ValueType::integer}, "get_int").value, qualified(key), "is_set");
+}
+
+double ConfigTable::get_ratio(std::string_view key) const {
+    return required_of<double>(slot(key, {ValueType::ratio}, "get_ratio").value, qualified(key), "is_set");
 }
 
 Duration ConfigTable::get_duration(std::string_view key) const {

@@ -132,9 +132,9 @@ constexpr KeySpec k_capacity[] = {
     {.name = "targets", .type = path_list, .default_value = "[]"},
     {.name = "window", .type = duration, .default_value = R"("30d")"},
     {.name = "horizon_days", .type = integer, .default_value = "30", .min = 1, .max = 3650},
-    {.name = "reset_drop_percent", .type = integer, .default_value = "10", .min = 1, .max = 100},
-    {.name = "warning_percent", .type = integer, .default_value = "80", .min = 1, .max = 100},
-    {.name = "critical_percent", .type = integer, .default_value = "90", .min = 1, .max = 100},
+    {.name = "reset_drop_ratio", .type = ratio, .default_value = "0.1", .former_name = "reset_drop_percent"},
+    {.name = "warning_ratio", .type = ratio, .default_value = "0.8", .former_name = "warning_percent"},
+    {.name = "critical_ratio", .type = ratio, .default_value = "0.9", .former_name = "critical_percent"},
     {.name = "retention", .type = duration, .default_value = R"("730d")"},
 };
 
@@ -143,8 +143,7 @@ constexpr KeySpec k_dbmaint[] = {
     {.name = "keep_last", .type = integer, .default_value = "7", .min = 1, .max = 10000},
     {.name = "keep_days", .type = integer, .default_value = "30", .min = 0, .max = 36500},
     {.name = "gzip", .type = boolean, .default_value = "false"},
-    // "0.2" or "20%": a TOML string, as the schema has no fractional type.
-    {.name = "vacuum_freelist_ratio", .type = string, .default_value = R"("0.2")"},
+    {.name = "vacuum_freelist_ratio", .type = ratio, .default_value = "0.2"},
     {.name = "purge_batch", .type = integer, .default_value = "5000", .min = 1, .max = 1000000},
     {.name = "lock_timeout", .type = duration, .default_value = R"("0s")"},
     {.name = "retention", .type = string_map},
@@ -193,6 +192,7 @@ std::string_view value_type_name(ValueType type) noexcept {
         case duration: return "duration";
         case size: return "size";
         case rate: return "rate";
+        case ratio: return "ratio";
         case string_list: return "array of strings";
         case path_list: return "array of paths";
         case string_map: return "table of strings";

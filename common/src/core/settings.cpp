@@ -61,6 +61,12 @@ Result<std::optional<std::uint64_t>> optional_rate_setting(const std::optional<s
     return rate;
 }
 
+Result<double> ratio_setting(const std::optional<std::string>& typed, std::string_view option,
+                             const ConfigTable& section, std::string_view key) {
+    if (typed) return named(parse_ratio(*typed), option);
+    return section.get_ratio(key);
+}
+
 Result<std::int64_t> int_setting(std::optional<std::int64_t> typed, std::string_view option, const ConfigTable& section,
                                  std::string_view key, std::int64_t min, std::int64_t max) {
     if (!typed) return section.get_int(key);

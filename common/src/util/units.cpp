@@ -153,6 +153,20 @@ Result<std::uint64_t> parse_rate(std::string_view text) {
     return size;
 }
 
+Result<double> parse_ratio(std::string_view text) {
+    std::string_view number = text;
+    const bool percent = number.ends_with('%');
+    if (percent) number.remove_suffix(1);
+    double value = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (number.empty() || ec != std::errc{} || end != number.data() + number.size())
+        return fail(ExitCode::usage, fmt::format("'{}' is not a ratio such as \"0.2\" or \"20%\"", text));
+    if (percent) value /= 100.0;
+    if (!(value >= 0.0 && value <= 1.0))
+        return fail(ExitCode::usage, fmt::format("'{}' is not between 0 and 1 (0% and 100%)", text));
+    return value;
+}
+
 bool ThresholdRange::alerts(double value) const noexcept {
     const bool above_start = start_infinite || value >= start;
     const bool below_end = end_infinite || value <= end;

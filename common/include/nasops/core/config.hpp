@@ -48,7 +48,7 @@ class ConfigTable;
 
 namespace detail {
 struct ConfigBuilder;
-using ConfigValue = std::variant<std::monostate, std::string, bool, std::int64_t, Duration, std::uint64_t,
+using ConfigValue = std::variant<std::monostate, std::string, bool, std::int64_t, Duration, std::uint64_t, double,
                                  std::vector<std::string>, StringMap, std::vector<ConfigTable>>;
 }  // namespace detail
 
@@ -84,6 +84,8 @@ public:
     // Bytes per second.
     std::uint64_t get_rate(std::string_view key) const;
     std::optional<std::uint64_t> get_optional_rate(std::string_view key) const;
+    // ratio keys: a share in [0, 1].
+    double get_ratio(std::string_view key) const;
     // string_list and path_list keys.
     const std::vector<std::string>& get_string_list(std::string_view key) const;
     const StringMap& get_string_map(std::string_view key) const;

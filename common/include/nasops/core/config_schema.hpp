@@ -20,6 +20,7 @@ enum class ValueType {
     duration,     // "30s", "5m", "1h30m" (parse_duration), or an integer number of seconds
     size,         // "10M", "1.5GiB" (parse_size), or an integer number of bytes
     rate,         // "10M", "10MiB/s" (parse_rate), or an integer number of bytes per second
+    ratio,        // a share in [0, 1]: a number (0.2, 1) or a string ("0.2", "20%", parse_ratio)
     string_list,  // ["a", "b"]
     path_list,    // ["/srv/a", "/srv/b"]: absolute paths
     string_map,   // { key = "value", ... }: free-form keys with string values
@@ -48,6 +49,9 @@ struct KeySpec {
     std::int64_t max = std::numeric_limits<std::int64_t>::max();
     // table_list: the keys of each entry.
     std::span<const KeySpec> fields = {};
+    // The name an earlier release gave this key: a file that still uses it is
+    // an error that names this key, as the value's form may have changed too.
+    std::string_view former_name = {};
 };
 
 struct SectionSpec {

@@ -55,6 +55,8 @@ Result<std::optional<std::uint64_t>> optional_size_setting(const std::optional<s
 Result<std::optional<std::uint64_t>> optional_rate_setting(const std::optional<std::string>& typed,
                                                            std::string_view option, const ConfigTable& section,
                                                            std::string_view key);
+Result<double> ratio_setting(const std::optional<std::string>& typed, std::string_view option,
+                             const ConfigTable& section, std::string_view key);
 // An integer within [min, max]; a typed value outside it is a usage error.
 Result<std::int64_t> int_setting(std::optional<std::int64_t> typed, std::string_view option, const ConfigTable& section,
                                  std::string_view key, std::int64_t min, std::int64_t max);

@@ -30,6 +30,9 @@ std::string format_size(std::uint64_t bytes);
 // Bytes per second: a size, optionally followed by "/s" ("10M", "10MiB/s").
 Result<std::uint64_t> parse_rate(std::string_view text);
 
+// A share in [0, 1]: "0.2" or "20%". Errors say what was expected.
+Result<double> parse_ratio(std::string_view text);
+
 // A monitoring-plugins threshold range (Nagios plugin development guidelines):
 //   "10"     alert outside 0..10        "10:"  alert below 10
 //   "~:10"   alert above 10             "10:20" alert outside 10..20
