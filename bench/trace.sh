@@ -2,8 +2,10 @@
 # bench/trace.sh: what tracing costs.
 #   1. nasops-trace exec around /bin/true, against /bin/true run directly,
 #      against timeout(1), the wrapper cron lines use without tracing, and
-#      against `nasops-trace --version` (the binary's start-up alone): the
-#      median wall time of RUNS runs each, and the CPU time (user+sys) per run;
+#      against `nasops-trace --version` (the binary's start-up alone), taking
+#      turns: the median wall time of RUNS runs each, the median and mean CPU
+#      time (user+sys, children included) per run, and how many shared
+#      libraries nasops-trace loads;
 #   2. a tool's run (nasops-health disk) with TRACEPARENT unset and set, and
 #      nasops-sync run of SYNC_FILES small files (and 4 large ones) to a local
 #      folder with TRACEPARENT unset and set (wall and CPU time, spans written);
@@ -61,37 +63,47 @@ time_runs() {
 per_run() { awk -v us="$1" -v n="$runs" 'BEGIN { printf "%.3f ms", us / n / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-echo "== 1. exec overhead ($runs runs each; median wall, mean CPU user+sys)"
-# One process per run, timed by python3 around fork/exec/wait: the median
-# wall time, and the children's CPU time from getrusage.
+echo "== 1. exec overhead ($runs runs each, taken in turns; median wall, median and mean CPU user+sys)"
+# One process per run, started by python3 with posix_spawn and reaped with
+# wait4: the wall time around both, and the CPU time of the process and its
+# children from wait4's rusage. The commands take turns run after run, so
+# that a machine busy with something else weighs on all of them alike.
 python3 - "$runs" "$trace" "$work/nasops.toml" <<'PY'
-import resource, statistics, subprocess, sys, time
+import os, shutil, statistics, sys, time
 runs, trace, config = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 commands = [
     ("/bin/true", ["/bin/true"]),
-    ("timeout 1h /bin/true", ["timeout", "1h", "/bin/true"]),
+    ("timeout 1h /bin/true", [shutil.which("timeout"), "1h", "/bin/true"]),
     ("nasops-trace --version", [trace, "--version"]),
     ("nasops-trace exec -- /bin/true", [trace, "--config", config, "exec", "--", "/bin/true"]),
 ]
-results = {}
-for name, argv in commands:
-    walls = []
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for _ in range(runs):
+null = os.open(os.devnull, os.O_RDWR)
+quiet = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+walls = {name: [] for name, _ in commands}
+cpus = {name: [] for name, _ in commands}
+for _ in range(runs):
+    for name, argv in commands:
         t0 = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        walls.append(time.perf_counter() - t0)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / runs
-    results[name] = (statistics.median(walls) * 1e3, cpu * 1e3)
-    print(f"{name:<40} median {results[name][0]:7.3f} ms   cpu {results[name][1]:7.3f} ms")
+        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
+        _, status, usage = os.wait4(pid, 0)
+        walls[name].append(time.perf_counter() - t0)
+        cpus[name].append(usage.ru_utime + usage.ru_stime)
+        if status != 0:
+            sys.exit(f"bench/trace.sh: {name} failed (wait status {status})")
+results = {}
+for name, _ in commands:
+    results[name] = (statistics.median(walls[name]) * 1e3, statistics.median(cpus[name]) * 1e3,
+                     statistics.mean(cpus[name]) * 1e3)
+    wall, cpu, cpu_mean = results[name]
+    print(f"{name:<40} median {wall:7.3f} ms   cpu median {cpu:7.3f} ms, mean {cpu_mean:7.3f} ms")
 direct, wrapped = results["/bin/true"], results["nasops-trace exec -- /bin/true"]
 startup, timeout = results["nasops-trace --version"], results["timeout 1h /bin/true"]
-print(f"{'exec overhead':<40} median {wrapped[0] - direct[0]:7.3f} ms   cpu {wrapped[1] - direct[1]:7.3f} ms"
-      f"   (goal < 2 ms; {wrapped[0] / timeout[0]:.2f}x timeout(1))")
-print(f"{'  of which start-up (--version)':<40} median {startup[0] - direct[0]:7.3f} ms   cpu {startup[1] - direct[1]:7.3f} ms")
+print(f"{'exec overhead':<40} median {wrapped[0] - direct[0]:7.3f} ms   cpu median {wrapped[1] - direct[1]:7.3f} ms"
+      f"   (goal < 2 ms; {wrapped[0] / timeout[0]:.2f}x timeout(1) wall, {wrapped[1] / timeout[1]:.2f}x CPU)")
+print(f"{'  of which start-up (--version)':<40} median {startup[0] - direct[0]:7.3f} ms   cpu median {startup[1] - direct[1]:7.3f} ms")
 PY
-printf '%-40s %s\n' "shared libraries nasops-trace loads" "$(ldd "$trace" | grep -c '=>')"
+printf '%-40s %s (timeout(1): %s)\n' "shared libraries nasops-trace loads" \
+    "$(ldd "$trace" | grep -c '=>')" "$(ldd "$(command -v timeout)" | grep -c '=>')"
 
 echo "== 2. a tool with TRACEPARENT unset and set ($runs runs each)"
 unset_us=$(time_runs "$health" --config "$work/nasops.toml" --no-cpu disk)

@@ -106,28 +106,29 @@ private:
         if (host.empty() || port <= 0 || port > 65535) {
             return unknown(fmt::format("'{}' is not host:port or an absolute path to a PEM file", m_target));
         }
-        auto curl = make_curl_easy(timeout, timeout);
+        const CurlApi& api = linked_curl();
+        auto curl = make_curl_easy(api, timeout, timeout);
         if (!curl) return unknown("libcurl cannot make a handle");
         const auto url = fmt::format("https://{}:{}/", host, port);
         char error[CURL_ERROR_SIZE] = {};
-        curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-        curl_easy_setopt(curl.get(), CURLOPT_CONNECT_ONLY, 1L);
+        api.easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+        api.easy_setopt(curl.get(), CURLOPT_CONNECT_ONLY, 1L);
         // The expiry matters even for a certificate this host does not trust.
-        curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 0L);
-        curl_easy_setopt(curl.get(), CURLOPT_CERTINFO, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
-        const CURLcode rc = curl_easy_perform(curl.get());
+        api.easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 0L);
+        api.easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 0L);
+        api.easy_setopt(curl.get(), CURLOPT_CERTINFO, 1L);
+        api.easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
+        const CURLcode rc = api.easy_perform(curl.get());
         if (rc != CURLE_OK) {
             auto result = blank();
             result.status = Status::critical;
             result.message = fmt::format("cannot complete a TLS handshake with {}:{}: {}", host, port,
-                                         error[0] != 0 ? error : curl_easy_strerror(rc));
+                                         error[0] != 0 ? error : api.easy_strerror(rc));
             return result;
         }
         // The leaf certificate as PEM, from the handshake libcurl made.
         curl_certinfo* info = nullptr;
-        if (curl_easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info) != CURLE_OK || info == nullptr ||
+        if (api.easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info) != CURLE_OK || info == nullptr ||
             info->num_of_certs < 1) {
             return unknown(fmt::format("{}:{} sent no certificate", host, port));
         }

@@ -12,6 +12,7 @@
 #include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/net/curl_api.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "report.hpp"
@@ -231,19 +232,23 @@ Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
     // One export at a time: two would send the same spans.
     TRY_ASSIGN(auto lock, LockFile::acquire(ctx.paths.state_dir / "trace-export.lock", Duration{0}));
     TRY_ASSIGN(auto store, Store::open(database_path(ctx.paths), migrations()));
-    CurlHttpClient client;
+    // Loaded now rather than linked, so that exec starts without them.
+    TRY_ASSIGN(const auto curl, load_curl());
+    TRY_ASSIGN(const auto crypto, load_sha256());
+    CurlHttpClient client(curl.api);
     const ExportLimits limits{.batch_spans = s.batch_size, .max_attempts = s.max_attempts};
     ExportReport report;
     if (s.follow) {
         TRY_ASSIGN(auto stop, StopSignals::block());
-        TRY_ASSIGN(report, follow_spans(traces_file(ctx.paths), store, client, otlp, limits,
+        TRY_ASSIGN(report, follow_spans(traces_file(ctx.paths), store, client, crypto.api, otlp, limits,
                                         FollowSettings{.flush_interval = s.flush_interval}, *stop, env.clock));
     } else {
         const RetryWait sleep = [](Duration d) {
             std::this_thread::sleep_for(d);
             return true;
         };
-        TRY_ASSIGN(report, export_spans(traces_file(ctx.paths), store, client, otlp, limits, sleep, env.clock));
+        TRY_ASSIGN(report,
+                   export_spans(traces_file(ctx.paths), store, client, crypto.api, otlp, limits, sleep, env.clock));
     }
     if (s.format == OutputFormat::json) {
         TRY_ASSIGN(auto line, format_record(RecordKind::event,

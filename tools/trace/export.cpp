@@ -42,7 +42,7 @@ struct FileIdentity {
 };
 
 // The identity of `path`; nullopt when it does not exist.
-Result<std::optional<FileIdentity>> identify(const fs::path& path) {
+Result<std::optional<FileIdentity>> identify(const fs::path& path, const Sha256Api& crypto) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return std::optional<FileIdentity>();
@@ -54,7 +54,7 @@ Result<std::optional<FileIdentity>> identify(const fs::path& path) {
                     {}};
     TRY_ASSIGN(auto file, LineFile::open(path, 0, LastLine::wait));
     TRY_ASSIGN(auto first, file.next());
-    if (first) id.head = sha256_hex(*first);
+    if (first) id.head = sha256_hex(*first, crypto);
     return std::optional<FileIdentity>(std::move(id));
 }
 
@@ -73,9 +73,10 @@ bool holds_position(const fs::path& path, const FileIdentity& id, const ExportPo
 
 // Where to read this run: (path, offset) in order.
 Result<std::vector<std::pair<fs::path, std::uint64_t>>> plan_sources(const fs::path& file,
-                                                                     const std::optional<ExportPosition>& saved) {
+                                                                     const std::optional<ExportPosition>& saved,
+                                                                     const Sha256Api& crypto) {
     std::vector<std::pair<fs::path, std::uint64_t>> plan;
-    TRY_ASSIGN(const auto current, identify(file));
+    TRY_ASSIGN(const auto current, identify(file, crypto));
     if (!saved) {
         if (current) plan.emplace_back(file, 0);
         return plan;
@@ -90,7 +91,7 @@ Result<std::vector<std::pair<fs::path, std::uint64_t>>> plan_sources(const fs::p
     const auto rotated = rotations_of(file);
     std::optional<std::size_t> found;
     for (std::size_t i = 0; i < rotated.size() && !found; ++i) {
-        TRY_ASSIGN(const auto old, identify(rotated[i]));
+        TRY_ASSIGN(const auto old, identify(rotated[i], crypto));
         if (old && holds_position(rotated[i], *old, *saved)) found = i;
     }
     if (found) {
@@ -114,8 +115,8 @@ Result<std::optional<std::uint64_t>> unsent_bytes(SQLite::Database& db, const fs
     if (::stat(file.c_str(), &st) != 0) return std::optional<std::uint64_t>(0);  // not created again yet
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (!saved) return std::optional<std::uint64_t>(size);
-    if (saved->device != static_cast<std::uint64_t>(st.st_dev) || saved->inode != static_cast<std::uint64_t>(st.st_ino) ||
-        size < saved->offset)
+    if (saved->device != static_cast<std::uint64_t>(st.st_dev) ||
+        saved->inode != static_cast<std::uint64_t>(st.st_ino) || size < saved->offset)
         return std::optional<std::uint64_t>();
     return std::optional<std::uint64_t>(size - saved->offset);
 }
@@ -260,15 +261,16 @@ std::optional<Duration> retry_after(const HttpResponse& response, SystemTimePoin
     return std::nullopt;
 }
 
-Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient& client, const OtlpSettings& otlp,
-                                  const ExportLimits& limits, const RetryWait& wait, const Clock& clock) {
+Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient& client, const Sha256Api& crypto,
+                                  const OtlpSettings& otlp, const ExportLimits& limits, const RetryWait& wait,
+                                  const Clock& clock) {
     ExportReport report;
     TRY_ASSIGN(const auto saved, load_position(store.db(), file));
-    TRY_ASSIGN(const auto plan, plan_sources(file, saved));
+    TRY_ASSIGN(const auto plan, plan_sources(file, saved, crypto));
     Sender sender{client, otlp, limits, wait, clock, report};
 
     for (const auto& [path, start] : plan) {
-        TRY_ASSIGN(const auto identity, identify(path));
+        TRY_ASSIGN(const auto identity, identify(path, crypto));
         if (!identity) continue;
         ExportPosition position{identity->device, identity->inode, start, identity->head};
         if (path == file && (!saved || saved->inode != position.inode || saved->device != position.device)) {
@@ -297,7 +299,7 @@ Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient
             }
             position.offset = reader.offset();
             if (position.head.empty()) {  // the file was empty when the run began
-                TRY_ASSIGN(const auto now, identify(path));
+                TRY_ASSIGN(const auto now, identify(path, crypto));
                 if (now) position.head = now->head;
             }
             TRY(save_position(store.db(), file, position));
@@ -324,13 +326,13 @@ Result<ExportReport> export_spans(const fs::path& file, Store& store, HttpClient
     return report;
 }
 
-Result<ExportReport> follow_spans(const fs::path& file, Store& store, HttpClient& client, const OtlpSettings& otlp,
-                                  const ExportLimits& limits, const FollowSettings& follow, StopSignals& stop,
-                                  const Clock& clock) {
+Result<ExportReport> follow_spans(const fs::path& file, Store& store, HttpClient& client, const Sha256Api& crypto,
+                                  const OtlpSettings& otlp, const ExportLimits& limits, const FollowSettings& follow,
+                                  StopSignals& stop, const Clock& clock) {
     ExportReport total;
     const RetryWait wait = [&](Duration d) { return !stop.wait(d); };
     for (;;) {
-        TRY_ASSIGN(const auto pass, export_spans(file, store, client, otlp, limits, wait, clock));
+        TRY_ASSIGN(const auto pass, export_spans(file, store, client, crypto, otlp, limits, wait, clock));
         total.spans_sent += pass.spans_sent;
         total.batches_sent += pass.batches_sent;
         total.spans_rejected += pass.spans_rejected;

@@ -24,6 +24,7 @@
 
 #include "nasops/db/store.hpp"
 #include "nasops/net/http.hpp"
+#include "nasops/util/sha256.hpp"
 #include "otlp.hpp"
 #include "stop_signals.hpp"
 
@@ -67,12 +68,12 @@ using RetryWait = std::function<bool(Duration)>;
 
 // Sends what `file` (and its rotation, see above) holds past the stored
 // position, and stores the new position after each accepted batch. Waits
-// through `wait` between attempts. An Error is a failure of the export
-// itself (the database); a collector that cannot take the spans is a report
-// with `stopped` set.
+// through `wait` between attempts; hashes first lines through `crypto`. An
+// Error is a failure of the export itself (the database); a collector that
+// cannot take the spans is a report with `stopped` set.
 Result<ExportReport> export_spans(const std::filesystem::path& file, Store& store, HttpClient& client,
-                                  const OtlpSettings& otlp, const ExportLimits& limits, const RetryWait& wait,
-                                  const Clock& clock);
+                                  const Sha256Api& crypto, const OtlpSettings& otlp, const ExportLimits& limits,
+                                  const RetryWait& wait, const Clock& clock);
 
 struct FollowSettings {
     Duration flush_interval{5'000};  // the longest a complete line waits to be sent
@@ -86,7 +87,7 @@ struct FollowSettings {
 // pass (which does not wait for a collector that is down) and returns the
 // totals of every pass; `stopped` tells whether spans were left unsent.
 Result<ExportReport> follow_spans(const std::filesystem::path& file, Store& store, HttpClient& client,
-                                  const OtlpSettings& otlp, const ExportLimits& limits,
+                                  const Sha256Api& crypto, const OtlpSettings& otlp, const ExportLimits& limits,
                                   const FollowSettings& follow, StopSignals& stop, const Clock& clock);
 
 // The delay a Retry-After header asks for (delta-seconds or an HTTP-date),

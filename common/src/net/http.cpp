@@ -2,8 +2,6 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -55,9 +53,9 @@ bool transient_curl_error(CURLcode code) {
     }
 }
 
-std::string curl_message(CURLcode code, const char* buffer) {
+std::string curl_message(const CurlApi& curl, CURLcode code, const char* buffer) {
     if (buffer != nullptr && buffer[0] != '\0') return buffer;
-    return curl_easy_strerror(code);
+    return curl.easy_strerror(code);
 }
 
 bool sensitive_name(std::string_view name) {
@@ -82,49 +80,50 @@ bool retryable_status(long status) noexcept {
 }
 
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
-    auto easy = make_curl_easy(request.timeout, request.connect_timeout);
+    const CurlApi& curl = *m_curl;
+    auto easy = make_curl_easy(curl, request.timeout, request.connect_timeout);
     if (!easy) return fail(ExitCode::software, "cannot create a libcurl handle");
     CURL* h = easy.get();
     const auto shown = fmt::format("{} {}", request.method, redact_url(request.url));
 
     Capture capture;
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
-    CurlSlist headers;
+    auto headers = make_curl_slist(curl);
     for (const auto& header : request.headers) curl_slist_push(headers, header.name + ": " + header.value);
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
         curl_slist_push(headers, "Expect:");  // no 100-continue round trip
     }
 
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &capture);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, write_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &capture);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    if (!request.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
+    curl.easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl.easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
+    curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
+    curl.easy_setopt(h, CURLOPT_WRITEDATA, &capture);
+    curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, write_header);
+    curl.easy_setopt(h, CURLOPT_HEADERDATA, &capture);
+    curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    if (!request.ca_file.empty()) curl.easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
     if (!request.username.empty()) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, request.username.c_str());
-        curl_easy_setopt(h, CURLOPT_PASSWORD, request.password.c_str());
+        curl.easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl.easy_setopt(h, CURLOPT_USERNAME, request.username.c_str());
+        curl.easy_setopt(h, CURLOPT_PASSWORD, request.password.c_str());
     }
     if (request.method == "GET") {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        curl.easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+        curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
 
-    const CURLcode code = curl_easy_perform(h);
+    const CURLcode code = curl.easy_perform(h);
     if (code != CURLE_OK) {
         const auto exit = transient_curl_error(code) ? ExitCode::unavailable : ExitCode::config;
-        return fail(exit, fmt::format("{}: {}", shown, curl_message(code, error_buffer.data())));
+        return fail(exit, fmt::format("{}: {}", shown, curl_message(curl, code, error_buffer.data())));
     }
     HttpResponse response;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+    curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     response.body = std::move(capture.body);
     response.headers = std::move(capture.headers);
     return response;
@@ -220,14 +219,6 @@ std::string url_encode(std::string_view text) {
         }
     }
     return out;
-}
-
-std::string hmac_sha256(std::string_view key, std::string_view message) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-         message.size(), digest.data(), &length);
-    return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
 }  // namespace nasops

@@ -112,7 +112,8 @@ Result<void> CurlMailSender::send(const SmtpSettings& settings, const MailMessag
         return fail(ExitCode::config, fmt::format("'{}' is not an smtp:// or smtps:// URL", shown));
     }
 
-    auto easy = make_curl_easy(settings.timeout, settings.timeout);
+    const CurlApi& curl = *m_curl;
+    auto easy = make_curl_easy(curl, settings.timeout, settings.timeout);
     if (!easy) return fail(ExitCode::software, "cannot create a libcurl handle");
     CURL* h = easy.get();
 
@@ -123,34 +124,34 @@ Result<void> CurlMailSender::send(const SmtpSettings& settings, const MailMessag
     const auto text = format_mail(message, now, make_message_id(now, host));
     Upload upload{text};
 
-    CurlSlist recipients;
+    auto recipients = make_curl_slist(curl);
     for (const auto& address : message.to) curl_slist_push(recipients, angle(address));
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
     const auto from = angle(message.from);
 
-    curl_easy_setopt(h, CURLOPT_URL, settings.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
+    curl.easy_setopt(h, CURLOPT_URL, settings.url.c_str());
+    curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl.easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
     if (!implicit_tls && settings.tls == SmtpTls::starttls_required) {
-        curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+        curl.easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     }
-    if (!settings.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, settings.ca_file.c_str());
+    if (!settings.ca_file.empty()) curl.easy_setopt(h, CURLOPT_CAINFO, settings.ca_file.c_str());
     if (!settings.username.empty()) {
-        curl_easy_setopt(h, CURLOPT_USERNAME, settings.username.c_str());
-        curl_easy_setopt(h, CURLOPT_PASSWORD, settings.password.c_str());
+        curl.easy_setopt(h, CURLOPT_USERNAME, settings.username.c_str());
+        curl.easy_setopt(h, CURLOPT_PASSWORD, settings.password.c_str());
     }
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.get());
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
-    curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(text.size()));
+    curl.easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
+    curl.easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.get());
+    curl.easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
+    curl.easy_setopt(h, CURLOPT_READDATA, &upload);
+    curl.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(text.size()));
 
-    const CURLcode code = curl_easy_perform(h);
+    const CURLcode code = curl.easy_perform(h);
     if (code == CURLE_OK) return {};
     long reply = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-    const std::string why = error_buffer[0] != '\0' ? error_buffer.data() : curl_easy_strerror(code);
+    curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
+    const std::string why = error_buffer[0] != '\0' ? error_buffer.data() : curl.easy_strerror(code);
     ExitCode exit = ExitCode::unavailable;
     if (code == CURLE_LOGIN_DENIED || code == CURLE_USE_SSL_FAILED || reply >= 500) exit = ExitCode::data_error;
     if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_SSL_CACERT_BADFILE) {

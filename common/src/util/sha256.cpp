@@ -14,12 +14,16 @@
 namespace nasops {
 
 struct Sha256::Context {
+    const Sha256Api* crypto = nullptr;
     EVP_MD_CTX* ctx = nullptr;
-    ~Context() { EVP_MD_CTX_free(ctx); }
+    ~Context() {
+        if (ctx != nullptr) crypto->ctx_free(ctx);
+    }
 };
 
-Sha256::Sha256() : m_context(std::make_unique<Context>()) {
-    m_context->ctx = EVP_MD_CTX_new();
+Sha256::Sha256(const Sha256Api& crypto) : m_context(std::make_unique<Context>()) {
+    m_context->crypto = &crypto;
+    m_context->ctx = crypto.ctx_new();
     if (m_context->ctx == nullptr) throw Fatal{Error{"cannot create an OpenSSL digest context", ExitCode::software}};
     reset();
 }
@@ -29,20 +33,20 @@ Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::reset() {
-    if (EVP_DigestInit_ex(m_context->ctx, EVP_sha256(), nullptr) != 1)
+    if (m_context->crypto->digest_init(m_context->ctx, m_context->crypto->sha256(), nullptr) != 1)
         throw Fatal{Error{"OpenSSL cannot start a SHA-256 digest", ExitCode::software}};
 }
 
 void Sha256::update(std::string_view data) {
     if (data.empty()) return;
-    if (EVP_DigestUpdate(m_context->ctx, data.data(), data.size()) != 1)
+    if (m_context->crypto->digest_update(m_context->ctx, data.data(), data.size()) != 1)
         throw Fatal{Error{"OpenSSL SHA-256 update failed", ExitCode::software}};
 }
 
 std::string Sha256::hex_digest() {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
-    if (EVP_DigestFinal_ex(m_context->ctx, digest.data(), &length) != 1)
+    if (m_context->crypto->digest_final(m_context->ctx, digest.data(), &length) != 1)
         throw Fatal{Error{"OpenSSL SHA-256 final failed", ExitCode::software}};
     static constexpr char k_hex[] = "0123456789abcdef";
     std::string out;
@@ -55,16 +59,16 @@ std::string Sha256::hex_digest() {
     return out;
 }
 
-std::string sha256_hex(std::string_view data) {
-    Sha256 hash;
+std::string sha256_hex(std::string_view data, const Sha256Api& crypto) {
+    Sha256 hash(crypto);
     hash.update(data);
     return hash.hex_digest();
 }
 
-Result<std::string> sha256_file(const std::filesystem::path& path) {
+Result<std::string> sha256_file(const std::filesystem::path& path, const Sha256Api& crypto) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return fail(ExitCode::no_input, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
-    Sha256 hash;
+    Sha256 hash(crypto);
     // Not zero-filled: hashing many small files must not pay for clearing a large buffer each time.
     constexpr std::size_t k_buffer = std::size_t{128} << 10;
     const auto buffer = std::make_unique_for_overwrite<char[]>(k_buffer);

@@ -6,20 +6,29 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <string>
 
+#include "nasops/net/curl_api.hpp"
 #include "nasops/util/units.hpp"
 
 namespace nasops {
 
 struct CurlEasyDeleter {
-    void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+    const CurlApi* curl = nullptr;
+    void operator()(CURL* handle) const noexcept { curl->easy_cleanup(handle); }
 };
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
 
 struct CurlSlistDeleter {
-    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+    const CurlApi* curl = nullptr;
+    void operator()(curl_slist* list) const noexcept { curl->slist_free_all(list); }
 };
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+// An empty list that `curl` will free.
+inline CurlSlist make_curl_slist(const CurlApi& curl) {
+    return CurlSlist(nullptr, CurlSlistDeleter{&curl});
+}
 
 // Appends to an owning list; throws std::bad_alloc as the rest of the code would.
 void curl_slist_push(CurlSlist& list, const std::string& item);
@@ -28,6 +37,6 @@ void curl_slist_push(CurlSlist& list, const std::string& item);
 // environment, certificates and host names verified, the whole exchange
 // limited to `timeout` and the connection to `connect_timeout` (capped at
 // `timeout`), the nasops User-Agent. nullptr when libcurl cannot make one.
-CurlEasy make_curl_easy(Duration timeout, Duration connect_timeout);
+CurlEasy make_curl_easy(const CurlApi& curl, Duration timeout, Duration connect_timeout);
 
 }  // namespace nasops

@@ -57,11 +57,18 @@ public:
     virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
 };
 
+struct CurlApi;
+
 // The real client: one libcurl easy handle per request, http and https only,
 // no redirects followed, no proxy taken from the environment.
 class CurlHttpClient final : public HttpClient {
 public:
+    CurlHttpClient();  // through the linked libcurl (linked_curl)
+    explicit CurlHttpClient(const CurlApi& curl) : m_curl(&curl) {}
     Result<HttpResponse> send(const HttpRequest& request) override;
+
+private:
+    const CurlApi* m_curl;
 };
 
 // Whether a response status is worth retrying later: 5xx, 408 and 429.
@@ -138,11 +145,13 @@ public:
 
 class CurlMailSender final : public MailSender {
 public:
-    explicit CurlMailSender(const Clock& clock) : m_clock(&clock) {}
+    explicit CurlMailSender(const Clock& clock);  // through the linked libcurl (linked_curl)
+    CurlMailSender(const Clock& clock, const CurlApi& curl) : m_clock(&clock), m_curl(&curl) {}
     Result<void> send(const SmtpSettings& settings, const MailMessage& message) override;
 
 private:
     const Clock* m_clock;
+    const CurlApi* m_curl;
 };
 
 }  // namespace nasops
