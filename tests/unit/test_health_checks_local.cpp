@@ -12,6 +12,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <utility>
 
 #include "fixtures/child_process.hpp"
 #include "fixtures/temp_dir.hpp"
@@ -227,6 +229,18 @@ TEST(HealthProcess, ByNameShortAndLong) {
     nasops::testing::ChildProcess a({short_name.string(), "30"});
     nasops::testing::ChildProcess b({short_name.string(), "30"});
     nasops::testing::ChildProcess c({long_name.string(), "30"});
+    // posix_spawn returns once the child's exec has its new memory, a moment
+    // before the kernel gives it its name and its argv: wait for both.
+    for (const auto& [child, comm] : {std::pair{&a, "nasopsprobe"}, std::pair{&b, "nasopsprobe"},
+                                      std::pair{&c, "nasops-health-p"}}) {
+        const auto proc = fs::path("/proc") / std::to_string(child->pid());
+        auto execed = [&] {
+            return nasops::testing::read_file(proc / "comm") == std::string(comm) + "\n" &&
+                   !nasops::testing::read_file(proc / "cmdline").empty();
+        };
+        for (int i = 0; i < 500 && !execed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        ASSERT_TRUE(execed()) << proc;
+    }
     const auto found = find_processes("nasopsprobe", "/proc");
     EXPECT_EQ(found.pids, (std::vector<pid_t>{std::min(a.pid(), b.pid()), std::max(a.pid(), b.pid())}));
     auto two = run_check(*make_process_check("nasopsprobe", "/proc", with("[health.crit]\nprocess_uptime = \"\"\n")));
