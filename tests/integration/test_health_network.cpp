@@ -281,19 +281,30 @@ TEST(HealthNas, ASilentNasIsReportedOnTime) {
     write_file(dir / "id", "");
     const auto config =
         write_config(dir, fmt::format("[nas]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"nas\"\nknown_hosts = \"{}\"\n"
-                                      "connect_timeout = \"60s\"\n[health]\ncheck_timeout = \"2s\"\n",
+                                      "connect_timeout = \"60s\"\n[health]\ncheck_timeout = \"2s\"\n"
+                                      // The probes' success ratio would judge the history on top.
+                                      "[health.warn]\nssh_success = \"\"\n[health.crit]\nssh_success = \"\"\n",
                                       port, (dir / "known_hosts").string()));
     const auto start = std::chrono::steady_clock::now();
     auto r = health({"--config", config.string(), "nas-disk", "ssh", "memory", "--format", "json"});
     const auto took = std::chrono::steady_clock::now() - start;
     const auto records = parse_records(r.out);
     ASSERT_EQ(records.size(), 3u) << r.out << r.err;
+    // Both ran out of time: one state for a timeout, whichever check it is.
     EXPECT_EQ(records[0]["status"], "unknown");
     EXPECT_THAT(records[0]["message"].get<std::string>(), HasSubstr(fmt::format("127.0.0.1:{}", port)));
-    EXPECT_EQ(records[1]["status"], "critical");
+    EXPECT_EQ(records[1]["status"], "unknown") << records[1].dump();
     EXPECT_THAT(records[1]["message"].get<std::string>(), HasSubstr(fmt::format("127.0.0.1:{}", port)));
     EXPECT_NE(records[2]["status"], "unknown");
     EXPECT_LT(took, 20s);  // generous: the 60 s connect timeout did not apply
+
+    // check_http's form, -t N:STATE: the same silence is CRITICAL for both.
+    auto strict = health({"--config", config.string(), "nas-disk", "ssh", "--format", "json", "-t", "10:CRITICAL"});
+    const auto judged = parse_records(strict.out);
+    ASSERT_EQ(judged.size(), 2u) << strict.out << strict.err;
+    EXPECT_EQ(judged[0]["status"], "critical") << judged[0].dump();
+    EXPECT_EQ(judged[1]["status"], "critical") << judged[1].dump();
+    EXPECT_EQ(strict.exit_code, 2);
 }
 
 TEST(HealthNas, UnconfiguredNasIsUnknownWithTheReason) {

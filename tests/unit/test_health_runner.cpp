@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "health/health.hpp"
 #include "health/runner.hpp"
 
 using namespace nasops;
@@ -110,6 +112,49 @@ TEST(HealthRunner, AHungCheckIsUnknownWhileTheOthersReport) {
     // Release the abandoned thread; it writes into its own slot, which it co-owns.
     pipe.close_writer();
     std::this_thread::sleep_for(50ms);
+}
+
+TEST(HealthRunner, AHungCheckTakesTheTimeoutStateAskedFor) {
+    Pipe pipe;
+    std::vector<std::shared_ptr<Check>> checks{std::make_shared<BlockedCheck>(pipe.fds[0])};
+    auto report = run_checks(checks, RunLimits{200ms, 10s, Status::critical}, std::make_shared<SystemClock>());
+    ASSERT_EQ(report.results.size(), 1u);
+    EXPECT_EQ(report.results[0].status, Status::critical);
+    EXPECT_EQ(report.results[0].message, "timed out after 200ms");
+    pipe.close_writer();
+    std::this_thread::sleep_for(50ms);
+
+    // A check that notices its own timeout first says the same.
+    const CheckContext context{.timeout = 1s, .timeout_status = Status::warning};
+    EXPECT_EQ(failure_status(context, 1s, 1s, Status::critical), Status::warning);
+    EXPECT_EQ(failure_status(context, 999ms, 1s, Status::critical), Status::critical);
+}
+
+// -t as monitoring-plugins write it, check_http's N:STATE included.
+TEST(HealthRunner, TimeoutOptionTakesAStateAfterTheDuration) {
+    struct Case {
+        std::string typed;
+        std::optional<Duration> limit;
+        Status state;
+    };
+    for (const auto& c : std::vector<Case>{{"10", 10s, Status::unknown},
+                                           {"5s:critical", 5s, Status::critical},
+                                           {"10:CRITICAL", 10s, Status::critical},
+                                           {"10:2", 10s, Status::critical},
+                                           {"1m:ok", 60s, Status::ok},
+                                           {"30:Warning", 30s, Status::warning},
+                                           {"30:3", 30s, Status::unknown}}) {
+        auto parsed = parse_timeout_option(c.typed);
+        ASSERT_TRUE(parsed) << c.typed << ": " << parsed.error().message;
+        EXPECT_EQ(parsed->limit, c.limit) << c.typed;
+        EXPECT_EQ(parsed->state, c.state) << c.typed;
+    }
+    EXPECT_FALSE(parse_timeout_option(std::nullopt)->limit);
+    for (const auto* bad : {"10:fatal", "10:4", "0", "ten", "10:"}) {
+        auto parsed = parse_timeout_option(std::string(bad));
+        ASSERT_FALSE(parsed) << bad;
+        EXPECT_EQ(parsed.error().message.rfind("--timeout: ", 0), 0u) << parsed.error().message;
+    }
 }
 
 TEST(HealthRunner, TheOverallTimeoutBoundsEveryCheck) {

@@ -119,3 +119,26 @@ TEST(HealthThresholds, CommandLineSetsThePrimaryMetricsOfOneCheck) {
     EXPECT_EQ(bad.error().code, ExitCode::usage);
     EXPECT_THAT(bad.error().message, HasSubstr("-w: invalid threshold '9O'"));
 }
+
+// check_load's triplets: one range each for the 1, 5 and 15 minute averages.
+TEST(HealthThresholds, LoadTakesCheckLoadTriplets) {
+    const auto c = Config::defaults();
+    auto t = Thresholds::resolve(c.section("health"), "load", std::string("1,0.8,0.6"), std::string("2,1.5,1"));
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_DOUBLE_EQ(t->get("load1_per_core").warn->end, 1.0);
+    EXPECT_DOUBLE_EQ(t->get("load5_per_core").warn->end, 0.8);
+    EXPECT_DOUBLE_EQ(t->get("load15_per_core").warn->end, 0.6);
+    EXPECT_DOUBLE_EQ(t->get("load1_per_core").crit->end, 2.0);
+    EXPECT_DOUBLE_EQ(t->get("load5_per_core").crit->end, 1.5);
+    EXPECT_DOUBLE_EQ(t->get("load15_per_core").crit->end, 1.0);
+
+    auto two = Thresholds::resolve(c.section("health"), "load", std::string("1,1"), std::nullopt);
+    ASSERT_FALSE(two);
+    EXPECT_EQ(two.error().code, ExitCode::usage);
+    EXPECT_EQ(two.error().message,
+              "-w: '1,1' has 2 ranges; the load check takes one, or one each for load1_per_core, load5_per_core, "
+              "load15_per_core");
+    auto disk = Thresholds::resolve(c.section("health"), "disk", std::nullopt, std::string("90,95"));
+    ASSERT_FALSE(disk);
+    EXPECT_THAT(disk.error().message, HasSubstr("-c: '90,95' has 2 ranges; the disk check takes one"));
+}

@@ -257,6 +257,10 @@ void evaluate(CheckResult& result) {
     result.message += result.reason;
 }
 
+Status failure_status(const CheckContext& context, std::chrono::nanoseconds elapsed, Duration limit, Status otherwise) {
+    return elapsed >= limit ? context.timeout_status : otherwise;
+}
+
 CheckResult Check::unknown(std::string message) const {
     auto result = blank();
     result.status = Status::unknown;

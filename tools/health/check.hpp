@@ -112,7 +112,15 @@ struct CheckContext {
     // command use it as their limit too, so that they report their own reason
     // before the runner gives up on them.
     Duration timeout{std::chrono::seconds(10)};
+    // The state of a check that ran out of time, whoever notices it first,
+    // the check or the runner: UNKNOWN unless -t N:STATE asks otherwise.
+    Status timeout_status = Status::unknown;
 };
+
+// The status of a check whose wait failed after `elapsed`, `limit` being the
+// time it allowed that wait: a failure once the time had run out is a
+// timeout (context.timeout_status), any other failure `otherwise`.
+Status failure_status(const CheckContext& context, std::chrono::nanoseconds elapsed, Duration limit, Status otherwise);
 
 // One check of one target. Checks run on threads of their own that the runner
 // may abandon when they exceed their time (a statvfs on a dead NFS mount never

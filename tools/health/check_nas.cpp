@@ -46,8 +46,15 @@ public:
           m_thresholds(std::move(thresholds)) {}
 
     CheckResult run(const CheckContext& context) override {
+        const auto start = SteadyClock::now();
+        const auto failed = [&](std::string message) {
+            auto result = unknown(std::move(message));
+            result.status = failure_status(context, SteadyClock::now() - start, network_budget(context.timeout),
+                                           Status::unknown);
+            return result;
+        };
         auto session = SshSession::connect(bounded(m_ssh, context.timeout));
-        if (!session) return unknown(session.error().message);
+        if (!session) return failed(session.error().message);
         std::string how = "SFTP statvfs";
         std::optional<FsStat> fs;
         std::string sftp_problem;
@@ -60,7 +67,7 @@ public:
         if (!fs) {
             // Some NAS lack the statvfs@openssh.com extension: ask df instead.
             auto df = remote_df(*session, m_path);
-            if (!df) return unknown(fmt::format("{}; {}", sftp_problem, df.error().message));
+            if (!df) return failed(fmt::format("{}; {}", sftp_problem, df.error().message));
             fs = *df;
             how = "df -P";
         }
@@ -117,7 +124,8 @@ public:
                 fmt::format("connected, authenticated and answered in {}", format_quantity(seconds, Quantity::seconds));
         } else {
             // Down, refusing our key, or showing another host key: sync cannot work either way.
-            result.status = Status::critical;
+            result.status = failure_status(context, SteadyClock::now() - start, network_budget(context.timeout),
+                                           Status::critical);
             result.message = failure;
         }
         record(result, context, failure.empty(), seconds);

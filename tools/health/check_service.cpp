@@ -30,7 +30,10 @@ public:
         auto output = systemctl.run({m_systemctl, "is-active", "--", m_unit}, {}, {}, context.timeout);
         if (!output) return unknown(output.error().message);
         if (output->timed_out) {
-            return unknown(fmt::format("{} did not finish within {}", m_systemctl, format_duration(context.timeout)));
+            auto result =
+                unknown(fmt::format("{} did not finish within {}", m_systemctl, format_duration(context.timeout)));
+            result.status = context.timeout_status;
+            return result;
         }
         std::string state = output->output;
         while (!state.empty() && (state.back() == '\n' || state.back() == ' ')) state.pop_back();

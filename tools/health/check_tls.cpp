@@ -89,7 +89,7 @@ public:
     CheckResult run(const CheckContext& context) override {
         const auto now = context.clock->now();
         if (m_target.starts_with('/')) return from_file(now);
-        return from_server(now, context.timeout);
+        return from_server(now, context);
     }
 
 private:
@@ -101,7 +101,8 @@ private:
         return judge(cert.get(), now);
     }
 
-    CheckResult from_server(SystemTimePoint now, Duration timeout) {
+    CheckResult from_server(SystemTimePoint now, const CheckContext& context) {
+        const auto timeout = context.timeout;
         const auto [host, port] = split_host_port(m_target);
         if (host.empty() || port <= 0 || port > 65535) {
             return unknown(fmt::format("'{}' is not host:port or an absolute path to a PEM file", m_target));
@@ -121,7 +122,7 @@ private:
         const CURLcode rc = api.easy_perform(curl.get());
         if (rc != CURLE_OK) {
             auto result = blank();
-            result.status = Status::critical;
+            result.status = rc == CURLE_OPERATION_TIMEDOUT ? context.timeout_status : Status::critical;
             result.message = fmt::format("cannot complete a TLS handshake with {}:{}: {}", host, port,
                                          error[0] != 0 ? error : api.easy_strerror(rc));
             return result;

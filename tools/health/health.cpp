@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <set>
 #include <system_error>
@@ -13,10 +14,12 @@
 #include "health/runner.hpp"
 #include "health/thresholds.hpp"
 #include "nasops/core/log.hpp"
+#include "nasops/core/settings.hpp"
 #include "nasops/obs/metrics.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/ssh/nas_config.hpp"
+#include "nasops/util/text.hpp"
 
 namespace nasops::health {
 
@@ -247,6 +250,24 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
     return checks;
 }
 
+Result<TimeoutOption> parse_timeout_option(const std::optional<std::string>& typed) {
+    TimeoutOption parsed;
+    if (!typed) return parsed;
+    const auto colon = typed->find(':');
+    TRY_ASSIGN(parsed.limit, typed_duration(typed->substr(0, colon), "--timeout"));
+    if (colon == std::string::npos) return parsed;
+    const auto state = lower(typed->substr(colon + 1));
+    constexpr std::array k_states{Status::ok, Status::warning, Status::critical, Status::unknown};
+    for (std::size_t i = 0; i < k_states.size(); ++i) {
+        if (state == status_word(k_states[i]) || state == std::to_string(i)) {
+            parsed.state = k_states[i];
+            return parsed;
+        }
+    }
+    return std::unexpected(option_error(
+        "--timeout", fmt::format("'{}' is not a state: ok, warning, critical, unknown or 0-3", typed->substr(colon + 1))));
+}
+
 Result<Outcome> run(const Options& options, const Deps& deps) {
     TRY_ASSIGN(auto config,
                load_config(ConfigSearch{
@@ -258,7 +279,8 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
 
     const auto overall = options.timeout.value_or(health.get_duration("timeout"));
     const RunLimits limits{.check_timeout = health.get_optional_duration("check_timeout").value_or(overall),
-                           .overall_timeout = overall};
+                           .overall_timeout = overall,
+                           .timeout_status = options.timeout_status};
     // Under a trace context (nasops-trace exec), the run is a span and each
     // check a child span; the checks all start together, each is timed.
     const auto tracer = Tracer::from_environment("health", paths.log_dir, deps.env, *deps.clock);

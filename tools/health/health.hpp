@@ -29,10 +29,20 @@ struct Options {
     std::optional<std::string> warn;  // -w: for the primary metrics of the one check named
     std::optional<std::string> crit;  // -c
     std::optional<Duration> timeout;  // --timeout: the whole run
+    Status timeout_status = Status::unknown;  // --timeout N:STATE: a check that runs out of time
     std::optional<Duration> cpu_sample;
     bool no_cpu = false;
     std::filesystem::path textfile_dir;  // --textfile-dir; empty: [health] textfile_dir
 };
+
+// -t/--timeout as monitoring-plugins write it: a duration (a bare number is
+// seconds), then optionally ":STATE", the state of a check that runs out of
+// time: ok, warning, critical, unknown (any case) or 0-3. Default UNKNOWN.
+struct TimeoutOption {
+    std::optional<Duration> limit;
+    Status state = Status::unknown;
+};
+Result<TimeoutOption> parse_timeout_option(const std::optional<std::string>& typed);
 
 // Everything run() takes from the machine, injectable for tests.
 struct Deps {

@@ -23,6 +23,7 @@ constexpr nasops::ToolInfo k_tool{
   nasops-health --format json | nasops-alert
   nasops-health tls --format nagios       # one line, monitoring-plugins style
   nasops-health disk -w 85 -c 95          # thresholds of one check, in its unit (%)
+  nasops-health http -t 5:critical        # a check still waiting after 5 s is CRITICAL
   nasops-health --format prom             # Prometheus text, for the textfile collector
   nasops-health --no-cpu --textfile-dir /var/lib/prometheus/node-exporter
 )",
@@ -60,8 +61,10 @@ int main(int argc, char** argv) {
                     "Warning range of the one check named, monitoring-plugins syntax (10, 10:, ~:10, 10:20, @10:20)")
         ->type_name("RANGE");
     app->add_option("-c,--critical", parsed.crit, "Critical range of the one check named")->type_name("RANGE");
-    app->add_option("-t,--timeout", parsed.timeout, "Time allowed to the whole run (default: [health] timeout, 10s)")
-        ->type_name("DURATION");
+    app->add_option("-t,--timeout", parsed.timeout,
+                    "Time allowed to the whole run (default: [health] timeout, 10s); with :STATE, the state of a "
+                    "check that runs out of it (ok, warning, critical, unknown or 0-3; default unknown)")
+        ->type_name("DURATION[:STATE]");
     app->add_option("--cpu-sample", parsed.cpu_sample, "How long the cpu check samples (default 1s)")
         ->type_name("DURATION");
     app->add_flag("--no-cpu", parsed.no_cpu, "Skip the cpu check and its sample");
@@ -72,7 +75,7 @@ int main(int argc, char** argv) {
     bool exit_now = false;
     const int code = nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         TRY_ASSIGN(auto format, parsed.common.output_format(k_formats));
-        TRY_ASSIGN(auto timeout, nasops::typed_duration(parsed.timeout, "--timeout"));
+        TRY_ASSIGN(const auto timeout, nasops::health::parse_timeout_option(parsed.timeout));
         TRY_ASSIGN(auto cpu_sample, nasops::typed_duration(parsed.cpu_sample, "--cpu-sample"));
 
         nasops::LogOptions log{
@@ -88,7 +91,8 @@ int main(int argc, char** argv) {
             .quiet = parsed.common.quiet,
             .warn = app->count("--warning") > 0 ? std::optional(parsed.warn) : std::nullopt,
             .crit = app->count("--critical") > 0 ? std::optional(parsed.crit) : std::nullopt,
-            .timeout = timeout,
+            .timeout = timeout.limit,
+            .timeout_status = timeout.state,
             .cpu_sample = cpu_sample,
             .no_cpu = parsed.no_cpu,
             .textfile_dir = parsed.textfile_dir,

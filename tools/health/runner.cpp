@@ -60,7 +60,8 @@ RunReport run_checks(std::span<const std::shared_ptr<Check>> checks, const RunLi
     const auto start = SteadyClock::now();
     const auto check_limit = std::min(limits.check_timeout, limits.overall_timeout);
     const auto deadline = start + check_limit;
-    const CheckContext context{.clock = std::move(clock), .timeout = check_limit};
+    const CheckContext context{
+        .clock = std::move(clock), .timeout = check_limit, .timeout_status = limits.timeout_status};
 
     for (std::size_t i = 0; i < checks.size(); ++i) {
         try {
@@ -90,7 +91,7 @@ RunReport run_checks(std::span<const std::shared_ptr<Check>> checks, const RunLi
         report.results.push_back(CheckResult{
             .name = checks[i]->name(),
             .target = checks[i]->target(),
-            .status = Status::unknown,
+            .status = limits.timeout_status,
             .message = overall_first ? fmt::format("did not finish within the overall timeout of {}", limit)
                                      : fmt::format("timed out after {}", limit),
             .duration = elapsed_since(start),

@@ -19,6 +19,7 @@ namespace nasops::health {
 struct RunLimits {
     Duration check_timeout{std::chrono::seconds(10)};    // each check's own limit
     Duration overall_timeout{std::chrono::seconds(10)};  // the whole run's limit
+    Status timeout_status = Status::unknown;             // of a check still running at its limit
 };
 
 struct RunReport {

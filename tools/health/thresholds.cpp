@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ranges>
 #include <stdexcept>
 #include <vector>
 
@@ -154,14 +155,24 @@ Result<Thresholds> Thresholds::resolve(const ConfigTable& health, std::string_vi
     if (primary.empty()) {
         return fail(ExitCode::usage, fmt::format("-w/-c: the {} check has no thresholds to set", check));
     }
-    for (const auto* spec : primary) {
-        auto& pair = t.m_pairs[std::string(spec->name)];
-        for (const auto& [text, slot, option] :
-             {std::tuple{&warn, &pair.warn, "-w"}, std::tuple{&crit, &pair.crit, "-c"}}) {
-            if (!*text) continue;
-            auto range = parse_threshold(**text, spec->quantity);
+    // One range for every primary metric, or one each, comma-separated in the
+    // order of the metrics (check_load's "-w 1.5,1.2,1"); a range has no comma.
+    for (const auto& [text, option] : {std::pair{&warn, "-w"}, std::pair{&crit, "-c"}}) {
+        if (!*text) continue;
+        std::vector<std::string_view> ranges;
+        for (const auto part : std::views::split(std::string_view(**text), ','))
+            ranges.emplace_back(part.begin(), part.end());
+        if (ranges.size() != 1 && ranges.size() != primary.size()) {
+            std::string names;
+            for (const auto* spec : primary) names += (names.empty() ? "" : ", ") + std::string(spec->name);
+            return fail(ExitCode::usage, fmt::format("{}: '{}' has {} ranges; the {} check takes one, or one each for {}",
+                                                     option, **text, ranges.size(), check, names));
+        }
+        for (std::size_t i = 0; i < primary.size(); ++i) {
+            auto range = parse_threshold(ranges.size() == 1 ? ranges.front() : ranges[i], primary[i]->quantity);
             if (!range) return fail(ExitCode::usage, fmt::format("{}: {}", option, range.error().message));
-            *slot = *range;
+            auto& pair = t.m_pairs[std::string(primary[i]->name)];
+            (std::string_view(option) == "-w" ? pair.warn : pair.crit) = *range;
         }
     }
     return t;
