@@ -136,4 +136,8 @@ TEST(DbmaintPurgeBatch, TheNextBatchFitsTheTargetAtTheLastRateAndGrowsAtMostTwof
     EXPECT_EQ(next_batch_size(100, 2000ms, options), k_min_batch);       // never under the floor
     EXPECT_EQ(next_batch_size(100, 0ms, options), 200);                  // a batch too quick to time
     EXPECT_EQ(next_batch_size(5, 1000ms, PurgeOptions{.batch = 5}), 5);  // a batch under the floor stays
+    // A batch is also kept under max_wal_frames (500) pages in the WAL.
+    EXPECT_EQ(next_batch_size(1000, 10ms, options, 1000), 500);  // fast, but twice the pages: half
+    EXPECT_EQ(next_batch_size(1000, 10ms, options, 250), 2000);  // few pages: time and growth decide
+    EXPECT_EQ(next_batch_size(1000, 40ms, options, 250), 500);   // the slower bound wins
 }

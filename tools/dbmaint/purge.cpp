@@ -29,12 +29,14 @@ std::string purgeable(const PurgeDeclaration& d) {
 
 }  // namespace
 
-int next_batch_size(int size, std::chrono::microseconds took, const PurgeOptions& options) {
+int next_batch_size(int size, std::chrono::microseconds took, const PurgeOptions& options, int wal_frames) {
     const auto floor = std::min(k_min_batch, options.batch);
     const auto ceiling = std::min(options.batch, size * 2);
     const auto took_us = std::max<std::int64_t>(took.count(), 1);
     const auto target_us = std::chrono::duration_cast<std::chrono::microseconds>(options.target).count();
-    const auto fits = static_cast<std::int64_t>(size) * target_us / took_us;
+    auto fits = static_cast<std::int64_t>(size) * target_us / took_us;
+    if (wal_frames > 0)
+        fits = std::min(fits, static_cast<std::int64_t>(size) * options.max_wal_frames / wal_frames);
     return static_cast<int>(std::clamp<std::int64_t>(fits, floor, std::max(floor, ceiling)));
 }
 
@@ -124,10 +126,13 @@ Result<StepReport> purge_database(const fs::path& database, const RetentionOverr
                     deleted += *batch;
                     // Copy the batch's pages into the database now, outside the
                     // lock: else the writer whose commit passes 1000 WAL frames
-                    // copies them all itself, inside its commit.
-                    db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+                    // copies them all itself, inside its commit. The answer's
+                    // second column is the pages now in the WAL.
+                    SQLite::Statement checkpoint(*db, "PRAGMA wal_checkpoint(PASSIVE)");
+                    checkpoint.executeStep();
+                    const int wal_frames = checkpoint.getColumn(1).getInt();
                     if (*batch < size) break;
-                    size = next_batch_size(size, took, options);
+                    size = next_batch_size(size, took, options, wal_frames);
                     std::this_thread::sleep_for(std::max<std::chrono::microseconds>(options.pause, took / 2));
                 }
             }
