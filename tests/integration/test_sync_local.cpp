@@ -183,6 +183,23 @@ TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
     }
 }
 
+// A source file named like nasops's own partial uploads is skipped, and -v says so.
+TEST_F(SyncLocal, SourceFilesNamedLikeOurPartialUploadsAreSkippedAndSaidAtVerbose) {
+    add(".nasops-clip.mp4.part", "looks like ours");
+    add("clip.mp4", "clip");
+    auto quiet = sync({"run"});
+    ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+    EXPECT_EQ(quiet.err.find(".nasops-clip.mp4.part"), std::string::npos) << quiet.err;
+    EXPECT_TRUE(fs::exists(nas / "clip.mp4"));
+    EXPECT_FALSE(fs::exists(nas / ".nasops-clip.mp4.part"));
+    auto verbose = sync({"run", "-v"});
+    ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
+    EXPECT_NE(verbose.err.find("skipping " + (media / ".nasops-clip.mp4.part").string() +
+                               ": named like nasops's own partial uploads"),
+              std::string::npos)
+        << verbose.err;
+}
+
 TEST_F(SyncLocal, BadConfigExits78WithFileLineColumn) {
     write_config("jobs = 0\nverfy = \"size\"\n");
     auto r = sync({"run"});

@@ -305,6 +305,30 @@ TEST_F(SyncSftp, ChangedHostKeyIsRefusedEvenWithAcceptNew) {
     EXPECT_EQ(query("SELECT state FROM media_files"), "pending");
 }
 
+// A missing remote root is most often an unmounted NAS volume: uploading
+// would fill the folder underneath its mount point. Refused, as a missing
+// local target is, unless [nas] create_remote_root asks for it.
+TEST_F(SyncSftp, AMissingRemoteRootIsRefusedUnlessAskedToCreateIt) {
+    const auto unmounted = nas.remote_root() / "volume2" / "media";
+    write_config(unmounted);
+    add("a.mp4", "clip");
+    auto refused = sync({"run"});
+    EXPECT_EQ(refused.exit_code, 69) << refused.err;
+    EXPECT_NE(refused.err.find(unmounted.string() + " does not exist"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("create_remote_root = true"), std::string::npos) << refused.err;
+    EXPECT_FALSE(fs::exists(nas.remote_root() / "volume2")) << "nothing made under the mount point";
+    EXPECT_EQ(query("SELECT state FROM media_files"), "pending");
+
+    auto text = read_file(config);
+    const std::string anchor = "connect_timeout = \"5s\"\n";
+    text.replace(text.find(anchor), anchor.size(), anchor + "create_remote_root = true\n");
+    write_file(config, text);
+    auto created = sync({"run", "-v"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_NE(created.err.find("created the remote root"), std::string::npos) << created.err;
+    EXPECT_EQ(read_file(unmounted / "a.mp4"), "clip");
+}
+
 TEST_F(SyncSftp, NasFullHoldsWhatDoesNotFitAndRemovesOnlyVerifiedFiles) {
     const auto small_root = nas.remote_root() / "small";
     TmpfsMount mount(small_root, "2m");

@@ -174,6 +174,7 @@ Result<TargetSpec> resolve_target(const CliOptions& cli, const Config& config) {
     TRY_ASSIGN(defaults.ssh, nas_ssh_options(config, process_environment()));
     defaults.ssh.accept_new_host_key = defaults.ssh.accept_new_host_key || cli.accept_new_host_key;
     defaults.remote_root = nas.get_path("remote_root").string();
+    defaults.create_remote_root = nas.get_bool("create_remote_root");
 
     TargetSpec spec;
     if (!text.empty()) {

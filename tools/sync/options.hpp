@@ -59,6 +59,10 @@ struct TargetSpec {
     std::filesystem::path local_root;  // Kind::local
     SshOptions ssh;                    // Kind::sftp
     std::string remote_root;           // Kind::sftp: absolute path on the server
+    // Kind::sftp: make remote_root when it is missing. Off by default: a
+    // missing root is most often a NAS volume that is not mounted, and
+    // uploads would fill the folder underneath its mount point.
+    bool create_remote_root = false;
     // As the operator reads it: "/srv/nas" or "sftp://nas@10.0.0.5:22/volume1/media".
     std::string display() const;
 };

@@ -209,6 +209,7 @@ Result<ScanStats> scan_source(const std::filesystem::path& source, const Filter&
         }
         if (is_temp_name(name)) {
             ++stats.temp_files;
+            log.info("skipping {}: named like nasops's own partial uploads (.nasops-*.part)", where(rel));
             continue;
         }
         if (!filter.takes_file(rel)) {

@@ -96,6 +96,19 @@ Result<std::unique_ptr<SftpTarget>> SftpTarget::connect(const TargetSpec& spec) 
         logger().warning("added the {} host key {} of {} to {} (accept-new)", session.host_key_type(),
                          session.host_key_fingerprint(), session.endpoint(), spec.ssh.known_hosts.string());
     TRY_ASSIGN(auto sftp, session.sftp());
+    TRY_ASSIGN(const auto root, sftp.stat(spec.remote_root));
+    const auto where = fmt::format("{}:{}", session.endpoint(), spec.remote_root);
+    if (root.exists && !root.is_directory)
+        return fail(ExitCode::unavailable, fmt::format("remote root {} is not a folder", where));
+    if (!root.exists) {
+        if (!spec.create_remote_root)
+            return fail(ExitCode::unavailable,
+                        fmt::format("remote root {} does not exist (is the NAS volume mounted? set [nas] "
+                                    "create_remote_root = true to have it created)",
+                                    where));
+        TRY(sftp.mkdir_p(spec.remote_root));
+        logger().info("created the remote root {} ([nas] create_remote_root)", where);
+    }
     TRY_ASSIGN(auto pipeline, session.sftp_pipeline());
     return std::unique_ptr<SftpTarget>(new SftpTarget(std::move(session), std::move(sftp), std::move(pipeline), spec));
 }

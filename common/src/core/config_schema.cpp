@@ -25,6 +25,7 @@ constexpr KeySpec k_nas[] = {
     {.name = "passphrase_file", .type = path},
     {.name = "known_hosts", .type = path},
     {.name = "remote_root", .type = path},
+    {.name = "create_remote_root", .type = boolean, .default_value = "false"},
     {.name = "connect_timeout", .type = duration, .default_value = R"("10s")"},
     {.name = "accept_new_host_key", .type = boolean, .default_value = "false"},
 };
