@@ -97,7 +97,7 @@ TEST_F(SshSessionTest, UnknownHostKeyIsRefusedWithItsFingerprint) {
     write_file(options.known_hosts, "");
     const auto r = SshSession::connect(options);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ExitCode::config);
+    EXPECT_EQ(r.error().code, ExitCode::untrusted);
     const std::string& m = r.error().message;
     EXPECT_TRUE(contains(m, endpoint())) << m;
     EXPECT_TRUE(contains(m, "ssh-ed25519")) << m;
@@ -131,7 +131,7 @@ TEST_F(SshSessionTest, ChangedHostKeyIsRefusedEvenWithAcceptNew) {
     options.accept_new_host_key = true;
     const auto r = SshSession::connect(options);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ExitCode::config);
+    EXPECT_EQ(r.error().code, ExitCode::untrusted);
     const std::string& m = r.error().message;
     EXPECT_TRUE(contains(m, "CHANGED")) << m;
     EXPECT_TRUE(contains(m, endpoint())) << m;

@@ -276,7 +276,7 @@ TEST_F(SyncSftp, UnknownHostKeyIsRefusedWithItsFingerprint) {
     add("a.mp4", "a");
     write_file(nas.known_hosts_file(), "");
     auto r = sync({"run"});
-    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_EQ(r.exit_code, 77) << r.err;
     EXPECT_NE(r.err.find("is not known"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(nas.host_key_fingerprint()), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(remote / "a.mp4"));
@@ -297,7 +297,7 @@ TEST_F(SyncSftp, ChangedHostKeyIsRefusedEvenWithAcceptNew) {
         std::vector<std::string> args{"run"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = sync(args);
-        EXPECT_EQ(r.exit_code, 78) << r.err;
+        EXPECT_EQ(r.exit_code, 77) << r.err;
         EXPECT_NE(r.err.find("HAS CHANGED"), std::string::npos) << r.err;
         EXPECT_NE(r.err.find(nas.host_key_fingerprint()), std::string::npos) << r.err;
     }

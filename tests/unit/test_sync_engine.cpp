@@ -606,13 +606,13 @@ TEST_F(SyncEngine, ARefusedConnectionStopsTheRunAndAnUnreachableOneLeavesFilesPe
     int connects = 0;
     TargetFactory refused = [&]() -> Result<std::unique_ptr<Target>> {
         ++connects;
-        return fail(ExitCode::config, "host key of nas:22 has changed");
+        return fail(ExitCode::untrusted, "host key of nas:22 has changed");
     };
     auto opts = options();
     opts.jobs = 4;
     auto r = run_sync(opts, queue, clock, refused, {});
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ExitCode::config);
+    EXPECT_EQ(r.error().code, ExitCode::untrusted);
     EXPECT_EQ(connects, 1) << "one refusal, not one per worker";
 
     TargetFactory unreachable = [&]() -> Result<std::unique_ptr<Target>> {

@@ -32,6 +32,7 @@ std::string_view exit_code_name(ExitCode code) noexcept {
         case ExitCode::cant_create: return "cannot create";
         case ExitCode::io_error: return "I/O error";
         case ExitCode::temp_failure: return "temporary failure";
+        case ExitCode::untrusted: return "host not trusted";
         case ExitCode::config: return "configuration error";
         case ExitCode::interrupted: return "interrupted";
     }

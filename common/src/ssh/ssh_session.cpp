@@ -224,7 +224,7 @@ Result<void> SshSession::verify_host_key(const SshOptions& options, const KnownH
                 m_host_key_added = true;
                 return {};
             }
-            return fail(ExitCode::config,
+            return fail(ExitCode::untrusted,
                         fmt::format("host key of {} is not known: its {} key {} is not in {}; check that fingerprint "
                                     "with the NAS (ssh-keygen -lf on its host key), then add the key "
                                     "(ssh-keyscan -p {} -t {} {} >> {}) or allow accept_new_host_key",
@@ -232,13 +232,13 @@ Result<void> SshSession::verify_host_key(const SshOptions& options, const KnownH
                                     m_host_key_type, options.host, file));
         case HostKeyStatus::changed:
             return fail(
-                ExitCode::config,
+                ExitCode::untrusted,
                 fmt::format("HOST KEY OF {} HAS CHANGED: it sent the {} key {}, which differs from the key for "
                             "{} in {}; someone may be intercepting the connection, or the NAS was "
                             "reinstalled; refusing to connect (if the change is expected: ssh-keygen -R '{}' -f {})",
                             m_endpoint, m_host_key_type, m_host_key_fingerprint, name, file, name, file));
         case HostKeyStatus::revoked:
-            return fail(ExitCode::config, fmt::format("host key of {} is REVOKED in {}: its {} key {} is refused",
+            return fail(ExitCode::untrusted, fmt::format("host key of {} is REVOKED in {}: its {} key {} is refused",
                                                       m_endpoint, file, m_host_key_type, m_host_key_fingerprint));
     }
     return fail(ExitCode::software, "unreachable host key status");

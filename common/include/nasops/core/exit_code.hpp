@@ -22,6 +22,7 @@ enum class ExitCode : int {
     cant_create = 73,   // cannot create an output file or folder
     io_error = 74,      // read or write failed
     temp_failure = 75,  // try again later: lock held, transient failure
+    untrusted = 77,     // the NAS's host key is unknown, changed or revoked (EX_NOPERM)
     config = 78,        // bad configuration
     interrupted = 130,  // SIGINT
 };
