@@ -116,11 +116,20 @@ TEST_F(DbmaintBackup, LeftoversOfAKilledBackupAreRemovedAndASecondInTheSameSecon
     const auto gone =
         backups / ".nasops-20261122T031400Z.db.gz.2147483646.tmp";  // no process has it: above any pid_max
     write_file(gone, "left by a killed verify");
+    // SQLite's files of a killed copy (the copy of a WAL database opens a -wal).
+    const std::vector<fs::path> companions{backups / ".nasops-20261122T031400Z.db.tmp-wal",
+                                           backups / ".nasops-20261122T031400Z.db.tmp-shm",
+                                           backups / ".nasops-20261122T031400Z.db.tmp-journal"};
+    for (const auto& c : companions) write_file(c, "sqlite's");
+    const fs::path in_use_wal = in_use.string() + "-wal";
+    write_file(in_use_wal, "the running verify's");
     ASSERT_TRUE(backup_database(db, backups, now, Compression::none, false));
     EXPECT_FALSE(fs::exists(backups / ".nasops-20261122T031400Z.db.tmp"));
     EXPECT_FALSE(fs::exists(backups / ".nasops-20261122T031400Z.db.gz.tmp"));
     EXPECT_TRUE(fs::exists(in_use));
+    EXPECT_TRUE(fs::exists(in_use_wal));
     EXPECT_FALSE(fs::exists(gone));
+    for (const auto& c : companions) EXPECT_FALSE(fs::exists(c)) << c;
     auto again = backup_database(db, backups, now, Compression::none, false);
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().code, ExitCode::cant_create);

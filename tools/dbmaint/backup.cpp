@@ -165,15 +165,23 @@ bool scratch_in_use(std::string_view name) {
     return ::kill(pid, 0) == 0 || errno == EPERM;
 }
 
-// Temporary files a killed backup or verify left behind (and SQLite's journal
-// of one): never a backup, never worth keeping.
+// Temporary files a killed backup or verify left behind, and SQLite's
+// journal, WAL and shared-memory files of one (a copy of a WAL database can
+// open its own -wal before it is switched to journal_mode DELETE): never a
+// backup, never worth keeping.
 void remove_leftovers(const fs::path& dir) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        const auto name = entry.path().filename().string();
+        const auto file = entry.path().filename().string();
+        std::string_view name = file;
         if (!name.starts_with(k_temp_prefix)) continue;
-        if ((name.ends_with(k_temp_suffix) && !scratch_in_use(name)) || name.ends_with(".tmp-journal"))
-            remove_quietly(entry.path());
+        for (const std::string_view companion : {"-journal", "-wal", "-shm"}) {
+            if (name.ends_with(companion)) {
+                name.remove_suffix(companion.size());
+                break;
+            }
+        }
+        if (name.ends_with(k_temp_suffix) && !scratch_in_use(name)) remove_quietly(entry.path());
     }
 }
 
