@@ -229,7 +229,8 @@ TEST_F(SyncEngine, RecordsOneTransferRecordPerStateChange) {
             EXPECT_EQ(rec.object["bytes"], 4);
             EXPECT_EQ(rec.object["attempt"], 1);
             EXPECT_EQ(rec.object["sha256"], sha256_hex("aaaa"));
-            EXPECT_TRUE(rec.object["mbps"].is_number());
+            EXPECT_TRUE(rec.object["bytes_per_second"].is_number());
+            EXPECT_FALSE(rec.object.contains("mbps"));
         }
     }
     EXPECT_EQ(states, (std::vector<std::string>{"pending", "transferring", "completed"}));

@@ -35,9 +35,9 @@ constexpr std::uint64_t k_small_batch_bytes = 2 * 1024 * 1024;
 constexpr std::uint64_t k_space_margin = 64 * 1024;        // room kept for the file system's own blocks
 constexpr auto k_space_refresh = std::chrono::seconds(2);  // how long a free-space reading is trusted
 
-// Megabits per second, as transfer records carry it.
-double mbps(std::uint64_t bytes, double seconds) {
-    return seconds > 0 ? static_cast<double>(bytes) * 8.0 / seconds / 1e6 : 0.0;
+// Bytes per second, as transfer records carry it (base units).
+double bytes_per_second(std::uint64_t bytes, double seconds) {
+    return seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
 }
 
 // Megabytes (10^6) per second, as the audit trail and logs say it.
@@ -749,7 +749,7 @@ private:
                                  {"bytes", size},
                                  {"bytes_sent", s.attempt.bytes_sent},
                                  {"seconds", s.attempt.seconds},
-                                 {"mbps", mbps(s.attempt.bytes_sent, s.attempt.seconds)},
+                                 {"bytes_per_second", bytes_per_second(s.attempt.bytes_sent, s.attempt.seconds)},
                                  {"sha256", s.sha256},
                                  {"verified_by", verified_by},
                                  {"target", m_target->location(row.rel_path)}});
