@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -142,7 +143,7 @@ protected:
     }
 
     RunSummary run(Queue& queue, const RunOptions& o, RecordWriter* records = nullptr,
-                   const std::atomic<bool>* interrupted = nullptr) {
+                   const std::atomic<int>* interrupted = nullptr) {
         auto r = run_sync(o, queue, clock, factory(), RunOutputs{.records = records, .interrupted = interrupted});
         EXPECT_TRUE(r) << r.error().message;
         return r.value_or(RunSummary{});
@@ -523,7 +524,7 @@ TEST_F(SyncEngine, LimitsAndInterruptStopANewFileFromStarting) {
     EXPECT_EQ(s.stopped_by, "max-duration");
 
     opts.max_duration.reset();
-    std::atomic<bool> interrupted{true};
+    std::atomic<int> interrupted{SIGINT};
     s = run(queue, opts, nullptr, &interrupted);
     EXPECT_EQ(s.uploaded, 0u);
     EXPECT_TRUE(s.interrupted);

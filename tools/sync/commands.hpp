@@ -21,7 +21,7 @@ enum class Command { run, status, ls, retry, verify };
 struct CommandEnv {
     const Clock& clock;
     std::FILE* out = stdout;                         // data: text or NDJSON records
-    const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT
+    const std::atomic<int>* interrupted = nullptr;  // the stop signal (SIGINT, SIGTERM) once one came
 };
 
 Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEnv& env);

@@ -52,7 +52,7 @@ struct RunOutputs {
     RecordWriter* records = nullptr;  // one transfer record per state change
     bool progress = false;            // a progress line on stderr
     // Set (by a SIGINT handler) to stop: uploads in flight are abandoned, resumable.
-    const std::atomic<bool>* interrupted = nullptr;
+    const std::atomic<int>* interrupted = nullptr;  // non-zero: a stop signal came
     // The run's span (active under TRACEPARENT): the scan, each connection,
     // each batch of small files, each large file and each verify are its children.
     const Span* trace = nullptr;

@@ -37,12 +37,10 @@ constexpr std::array k_subcommands{
 // The only state the signal handler touches: SIGINT (a terminal's ^C) and
 // SIGTERM (systemd, timeout(1), kill) both stop the run cleanly, uploads in
 // progress left to resume, and the process then dies of the same signal.
-std::atomic<bool> g_interrupted{false};
 std::atomic<int> g_stop_signal{0};
 
 void on_stop_signal(int signal) {
     g_stop_signal.store(signal);
-    g_interrupted.store(true);
 }
 
 struct Parsed {
@@ -149,7 +147,7 @@ int main(int argc, char** argv) {
         ::sigaction(SIGTERM, &action, nullptr);
         ::signal(SIGPIPE, SIG_IGN);
         const nasops::SystemClock clock;
-        const nasops::sync::CommandEnv env{.clock = clock, .out = stdout, .interrupted = &g_interrupted};
+        const nasops::sync::CommandEnv env{.clock = clock, .out = stdout, .interrupted = &g_stop_signal};
         return nasops::sync::execute(command, cli, env);
     });
     if (const int signal = g_stop_signal.load();

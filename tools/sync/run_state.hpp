@@ -97,7 +97,7 @@ public:
 
     RunSummary summary;
 
-    bool interrupted() const { return outputs.interrupted != nullptr && outputs.interrupted->load(); }
+    bool interrupted() const { return outputs.interrupted != nullptr && outputs.interrupted->load() != 0; }
 
 private:
     // Whether SIGINT came, or the deadline has passed; either stops the run.

@@ -24,6 +24,14 @@ public:
         return reinterpret_cast<Function*>(address);
     }
 
+    // Points `slot` at the function `name`, typed as the slot is, so that a
+    // table's declaration is the one place each signature is written.
+    template <class Function>
+    Result<void> bind(Function*& slot, const char* name) const {
+        TRY_ASSIGN(slot, function<Function>(name));
+        return {};
+    }
+
     const std::string& soname() const noexcept { return m_soname; }
 
 private:
