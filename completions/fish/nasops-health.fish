@@ -29,5 +29,6 @@ complete -c nasops-health -s w -l warning -x -d 'Warning range of the one check 
 complete -c nasops-health -s c -l critical -x -d 'Critical range of the one check named'
 complete -c nasops-health -s t -l timeout -x -d 'Time allowed to the whole run'
 complete -c nasops-health -l cpu-sample -x -d 'How long the cpu check samples'
+complete -c nasops-health -l used -d 'N% in -w/-c of disk checks is used space'
 complete -c nasops-health -l no-cpu -d 'Skip the cpu check'
 complete -c nasops-health -l textfile-dir -r -a '(__fish_complete_directories)' -d 'Also write nasops_health.prom there'

@@ -139,6 +139,25 @@ TEST(HealthCli, ThresholdsFromTheCommandLineDecideTheExitCode) {
     EXPECT_THAT(tls.out, HasSubstr("no certificates configured ([health] tls_targets is empty)"));
 }
 
+// check_disk's command lines moved over unchanged give check_disk's answer.
+TEST(HealthCli, DiskThresholdsInCheckDiskFormsAreOnFreeSpace) {
+    nasops::testing::TempDir dir;
+    const auto config = write_config(dir).string();
+    auto any_used = health({"--config", config, "--format", "json", "disk", "-w", "100%", "-c", "0%"});
+    EXPECT_EQ(any_used.exit_code, 1) << any_used.out << any_used.err;  // less than 100% free
+    const auto records = records_of(any_used.out);
+    const auto* used = find_record(records, "disk", "/");
+    ASSERT_NE(used, nullptr) << any_used.out;
+    EXPECT_EQ((*used)["warn"], "0");  // free below 100% is used above 0
+    EXPECT_EQ((*used)["crit"], "1");
+    EXPECT_EQ(health({"--config", config, "disk", "-w", "0%", "-c", "0%"}).exit_code, 0);
+    EXPECT_EQ(health({"--config", config, "disk", "-c", "1P"}).exit_code, 2);  // less than 1 PiB free
+    EXPECT_EQ(health({"--config", config, "disk", "--used", "-w", "0%"}).exit_code, 1);
+    auto used_alone = health({"--config", config, "disk", "--used"});
+    EXPECT_EQ(used_alone.exit_code, 3);
+    EXPECT_THAT(used_alone.err, HasSubstr("--used changes what N% means in -w and -c"));
+}
+
 TEST(HealthCli, PrometheusOutputPassesPromtoolAndTheTextfileIsAtomic) {
     nasops::testing::TempDir dir;
     fs::create_directories(dir / "log");

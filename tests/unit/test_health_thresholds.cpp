@@ -142,3 +142,49 @@ TEST(HealthThresholds, LoadTakesCheckLoadTriplets) {
     ASSERT_FALSE(disk);
     EXPECT_THAT(disk.error().message, HasSubstr("-c: '90,95' has 2 ranges; the disk check takes one"));
 }
+
+// check_disk's thresholds are on free space: "-w 20% -c 10%" and "-w 500M" moved
+// over unchanged must give check_disk's answer, not the opposite one.
+TEST(HealthThresholds, DiskTakesCheckDiskFreeSpaceForms) {
+    const auto c = Config::defaults();
+    auto percent = Thresholds::resolve(c.section("health"), "disk", std::string("20%"), std::string("10%"));
+    ASSERT_TRUE(percent) << percent.error().message;
+    const auto& used = percent->get("disk_used");
+    EXPECT_FALSE(used.warn->alerts(0.79));  // 21% free
+    EXPECT_FALSE(used.warn->alerts(0.80));  // exactly 20% free: check_disk warns below it
+    EXPECT_TRUE(used.warn->alerts(0.81));
+    EXPECT_FALSE(used.crit->alerts(0.90));
+    EXPECT_TRUE(used.crit->alerts(0.91));
+
+    auto bytes = Thresholds::resolve(c.section("health"), "nas-disk", std::string("500M"), std::string("100M"));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    const auto& free = bytes->get("nas_disk_free");
+    EXPECT_TRUE(free.warn->alerts(499.0 * 1024 * 1024));
+    EXPECT_FALSE(free.warn->alerts(500.0 * 1024 * 1024));
+    EXPECT_TRUE(free.crit->alerts(99.0 * 1024 * 1024));
+    EXPECT_FALSE(bytes->get("nas_disk_used").warn);  // the size replaced the used-space threshold
+    EXPECT_FALSE(bytes->get("nas_disk_used").crit);
+    EXPECT_TRUE(bytes->get("nas_disk_inodes_used").warn);  // not primary: untouched
+
+    auto mixed = Thresholds::resolve(c.section("health"), "disk", std::string("85"), std::string("1G"));
+    ASSERT_TRUE(mixed) << mixed.error().message;
+    EXPECT_DOUBLE_EQ(mixed->get("disk_used").warn->end, 0.85);  // a bare number stays used space
+    EXPECT_FALSE(mixed->get("disk_used").crit);
+    EXPECT_DOUBLE_EQ(mixed->get("disk_free").crit->start, 1024.0 * 1024 * 1024);
+
+    auto as_used =
+        Thresholds::resolve(c.section("health"), "disk", std::string("80%"), std::string("90%"), PercentOf::used);
+    ASSERT_TRUE(as_used) << as_used.error().message;
+    EXPECT_DOUBLE_EQ(as_used->get("disk_used").warn->end, 0.80);
+    EXPECT_DOUBLE_EQ(as_used->get("disk_used").crit->end, 0.90);
+
+    auto over = Thresholds::resolve(c.section("health"), "disk", std::string("120%"), std::nullopt);
+    ASSERT_FALSE(over);
+    EXPECT_EQ(over.error().code, ExitCode::usage);
+    EXPECT_EQ(over.error().message, "-w: '120%' is not a share of free space between 0% and 100%");
+
+    // Other checks keep their own meaning of "%".
+    auto memory = Thresholds::resolve(c.section("health"), "memory", std::string("70%"), std::nullopt);
+    ASSERT_TRUE(memory) << memory.error().message;
+    EXPECT_DOUBLE_EQ(memory->get("memory_used").warn->end, 0.70);
+}

@@ -161,8 +161,12 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
         return fail(ExitCode::usage,
                     "-w and -c apply to one check: name exactly one (e.g. nasops-health disk -w 85 -c 95)");
     }
-    auto resolved =
-        Thresholds::resolve(health, names.size() == 1 ? names.front() : std::string(), options.warn, options.crit);
+    if (options.percent_of == PercentOf::used && !options.warn && !options.crit) {
+        return fail(ExitCode::usage, "--used changes what N% means in -w and -c: give one of them too "
+                                     "(e.g. nasops-health disk --used -w 80% -c 90%)");
+    }
+    auto resolved = Thresholds::resolve(health, names.size() == 1 ? names.front() : std::string(), options.warn,
+                                        options.crit, options.percent_of);
     if (!resolved) return std::unexpected(resolved.error());
     const auto thresholds = std::make_shared<const Thresholds>(std::move(*resolved));
 

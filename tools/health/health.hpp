@@ -13,6 +13,7 @@
 
 #include "health/check.hpp"
 #include "health/checks.hpp"
+#include "health/thresholds.hpp"
 #include "nasops/core/config.hpp"
 #include "nasops/core/environment.hpp"
 #include "nasops/core/output.hpp"
@@ -28,6 +29,7 @@ struct Options {
     bool quiet = false;
     std::optional<std::string> warn;  // -w: for the primary metrics of the one check named
     std::optional<std::string> crit;  // -c
+    PercentOf percent_of = PercentOf::free;  // --used: "N%" in -w/-c of disk checks is used space
     std::optional<Duration> timeout;  // --timeout: the whole run
     Status timeout_status = Status::unknown;  // --timeout N:STATE: a check that runs out of time
     std::optional<Duration> cpu_sample;

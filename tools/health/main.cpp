@@ -22,7 +22,9 @@ constexpr nasops::ToolInfo k_tool{
   nasops-health disk nas-disk             # only these checks
   nasops-health --format json | nasops-alert
   nasops-health tls --format nagios       # one line, monitoring-plugins style
-  nasops-health disk -w 85 -c 95          # thresholds of one check, in its unit (%)
+  nasops-health disk -w 85 -c 95          # thresholds of one check, in its unit (% used)
+  nasops-health disk -w 20% -c 10%        # check_disk's form: warn below 20% free
+  nasops-health nas-disk -w 50G -c 10G    # warn below 50 GiB free on the NAS
   nasops-health http -t 5:critical        # a check still waiting after 5 s is CRITICAL
   nasops-health --format prom             # Prometheus text, for the textfile collector
   nasops-health --no-cpu --textfile-dir /var/lib/prometheus/node-exporter
@@ -42,6 +44,7 @@ struct Parsed {
     std::string crit;
     std::optional<std::string> timeout;
     std::optional<std::string> cpu_sample;
+    bool used = false;
     bool no_cpu = false;
     std::string textfile_dir;
 };
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
                     "Warning range of the one check named, monitoring-plugins syntax (10, 10:, ~:10, 10:20, @10:20)")
         ->type_name("RANGE");
     app->add_option("-c,--critical", parsed.crit, "Critical range of the one check named")->type_name("RANGE");
+    app->add_flag("--used", parsed.used,
+                  "For disk and nas-disk, N% in -w/-c is used space (default: free space, as check_disk)");
     app->add_option("-t,--timeout", parsed.timeout,
                     "Time allowed to the whole run (default: [health] timeout, 10s); with :STATE, the state of a "
                     "check that runs out of it (ok, warning, critical, unknown or 0-3; default unknown)")
@@ -91,6 +96,7 @@ int main(int argc, char** argv) {
             .quiet = parsed.common.quiet,
             .warn = app->count("--warning") > 0 ? std::optional(parsed.warn) : std::nullopt,
             .crit = app->count("--critical") > 0 ? std::optional(parsed.crit) : std::nullopt,
+            .percent_of = parsed.used ? nasops::health::PercentOf::used : nasops::health::PercentOf::free,
             .timeout = timeout.limit,
             .timeout_status = timeout.state,
             .cpu_sample = cpu_sample,

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <ranges>
 #include <stdexcept>
 #include <vector>
 
 #include "nasops/util/text.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::health {
 
@@ -106,6 +108,29 @@ std::string record_name(std::string_view check_name) {
     return name;
 }
 
+Result<std::optional<MetricRange>> check_disk_form(std::string_view check, std::string_view text,
+                                                   PercentOf percent_of) {
+    auto free_metric = record_name(check) + "_free";
+    if (find_metric_spec(free_metric) == nullptr) return std::optional<MetricRange>();
+    text = trim(text);
+    if (text.find_first_of(":@~,") != std::string_view::npos) return std::optional<MetricRange>();
+    if (text.ends_with('%')) {
+        if (percent_of == PercentOf::used) return std::optional<MetricRange>();
+        const auto number = trim(text.substr(0, text.size() - 1));
+        double free = 0;
+        const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), free);
+        if (number.empty() || ec != std::errc{} || end != number.data() + number.size() || !(free >= 0 && free <= 100))
+            return fail(ExitCode::usage, fmt::format("'{}' is not a share of free space between 0% and 100%", text));
+        // Free below N% is used above 100-N%.
+        return std::optional(MetricRange{record_name(check) + "_used", plain_number(100 - free)});
+    }
+    double plain = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), plain);
+    const bool bare_number = ec == std::errc{} && end == text.data() + text.size();
+    if (bare_number || !parse_size(text)) return std::optional<MetricRange>();
+    return std::optional(MetricRange{std::move(free_metric), std::string(text) + ":"});
+}
+
 Thresholds Thresholds::defaults() {
     Thresholds t;
     for (const auto& spec : k_specs) {
@@ -116,7 +141,8 @@ Thresholds Thresholds::defaults() {
 }
 
 Result<Thresholds> Thresholds::resolve(const ConfigTable& health, std::string_view check,
-                                       const std::optional<std::string>& warn, const std::optional<std::string>& crit) {
+                                       const std::optional<std::string>& warn, const std::optional<std::string>& crit,
+                                       PercentOf percent_of) {
     auto t = defaults();
     std::vector<std::string> problems;
     for (const auto key : {"warn", "crit"}) {
@@ -168,11 +194,24 @@ Result<Thresholds> Thresholds::resolve(const ConfigTable& health, std::string_vi
             return fail(ExitCode::usage, fmt::format("{}: '{}' has {} ranges; the {} check takes one, or one each for {}",
                                                      option, **text, ranges.size(), check, names));
         }
+        auto slot = [&t, is_warn = std::string_view(option) == "-w"](std::string_view metric) -> auto& {
+            auto& pair = t.m_pairs[std::string(metric)];
+            return is_warn ? pair.warn : pair.crit;
+        };
+        auto form = check_disk_form(check, **text, percent_of);
+        if (!form) return fail(ExitCode::usage, fmt::format("{}: {}", option, form.error().message));
+        if (*form) {
+            auto range = parse_threshold((*form)->range, find_metric_spec((*form)->metric)->quantity);
+            if (!range) return fail(ExitCode::usage, fmt::format("{}: {}", option, range.error().message));
+            // One threshold per option, as check_disk has: "-w 500M" replaces the used-space warning.
+            for (const auto* spec : primary) slot(spec->name).reset();
+            slot((*form)->metric) = *range;
+            continue;
+        }
         for (std::size_t i = 0; i < primary.size(); ++i) {
             auto range = parse_threshold(ranges.size() == 1 ? ranges.front() : ranges[i], primary[i]->quantity);
             if (!range) return fail(ExitCode::usage, fmt::format("{}: {}", option, range.error().message));
-            auto& pair = t.m_pairs[std::string(primary[i]->name)];
-            (std::string_view(option) == "-w" ? pair.warn : pair.crit) = *range;
+            slot(primary[i]->name) = *range;
         }
     }
     return t;

@@ -41,6 +41,25 @@ std::span<const std::string_view> check_names();
 // "nas-disk" -> "nas_disk": the name in records, metrics and perfdata.
 std::string record_name(std::string_view check_name);
 
+// What "N%" in -w/-c means for the checks with a free-space metric (disk, nas-disk).
+enum class PercentOf {
+    free,  // check_disk's meaning (default): "-w 20%" warns when less than 20% is free
+    used,  // --used: "-w 80%" warns when more than 80% is used
+};
+
+// check_disk's forms of -w/-c, for the checks with a free-space metric: a
+// single "N%" is free space below N% (so used space above 100-N%), a single
+// size such as "500M" is free bytes below it. nullopt for anything else (a
+// bare number or a range keeps nasops's meaning, used space in percent) and
+// for "N%" under PercentOf::used. An "N%" that is no share of 100 is a usage
+// error.
+struct MetricRange {
+    std::string metric;  // "disk_used", "disk_free"
+    std::string range;   // in the metric's threshold unit: "80", "500M:"
+};
+Result<std::optional<MetricRange>> check_disk_form(std::string_view check, std::string_view text,
+                                                   PercentOf percent_of);
+
 struct ThresholdPair {
     std::optional<ThresholdRange> warn;
     std::optional<ThresholdRange> crit;
@@ -53,12 +72,14 @@ public:
     static Thresholds defaults();
 
     // Defaults, then the [health.warn] / [health.crit] tables of `health`, then
-    // `warn` / `crit` (from -w / -c) for the primary metrics of `check`.
+    // `warn` / `crit` (from -w / -c) for the primary metrics of `check`, or in
+    // check_disk's forms (check_disk_form) for the metric they name.
     // Config problems are ExitCode::config naming the file, line and key (an
     // unknown metric name, a bad range); bad -w/-c text or a check without
     // thresholds is ExitCode::usage.
     static Result<Thresholds> resolve(const ConfigTable& health, std::string_view check,
-                                      const std::optional<std::string>& warn, const std::optional<std::string>& crit);
+                                      const std::optional<std::string>& warn, const std::optional<std::string>& crit,
+                                      PercentOf percent_of = PercentOf::free);
 
     // The ranges in force for `metric`; throws std::logic_error for a name
     // that metric_specs() lacks (a programming error).
