@@ -4,7 +4,7 @@ complete -c nasops-health -f
 
 # No subcommands: the arguments are check names.
 complete -c nasops-health -a disk -d 'Free space and inodes of local file systems'
-complete -c nasops-health -a nas-disk -d 'Free space on the NAS share'
+complete -c nasops-health -a nas_disk -d 'Free space on the NAS share'
 complete -c nasops-health -a memory -d 'Available memory and swap'
 complete -c nasops-health -a cpu -d 'CPU usage'
 complete -c nasops-health -a load -d 'Load average per CPU'

@@ -330,7 +330,7 @@ TEST_P(DocsOptions, FormatValuesAndCheckNamesAreCompleted) {
         << "nasops-" << tool.name << " formats";
     std::vector<std::string> checks;
     if (tool.name == "health") {
-        // "CHECK NAME:{disk,nas-disk,...}"
+        // "CHECK NAME:{disk,nas_disk,...}"
         ASSERT_TRUE(std::regex_search(top.text, match, std::regex(R"(CHECK [A-Z]*:\{([a-z,-]+)\})")))
             << "nasops-health --help does not list the check names";
         checks = split(match[1].str(), ',');

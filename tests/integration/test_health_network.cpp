@@ -224,7 +224,7 @@ TEST(HealthNas, DiskAndSshAgainstTheFixtureSshd) {
     nasops::testing::SshdFixture nas;
     nasops::testing::TempDir dir;
     const auto config = write_config(dir, nas_section(nas));
-    auto first = health({"--config", config.string(), "nas-disk", "ssh", "--format", "json"});
+    auto first = health({"--config", config.string(), "nas-disk", "ssh", "--format", "json"});  // former spelling
     auto records = parse_records(first.out);
     ASSERT_EQ(records.size(), 2u) << first.out << first.err << nas.log();
     const auto& disk = records[0];
@@ -250,7 +250,7 @@ TEST(HealthNas, DiskAndSshAgainstTheFixtureSshd) {
 
     (void)health({"--config", config.string(), "ssh", "--format", "json"});
     nas.stop();
-    auto down = health({"--config", config.string(), "nas-disk", "ssh", "--format", "json"});
+    auto down = health({"--config", config.string(), "nas_disk", "ssh", "--format", "json"});
     records = parse_records(down.out);
     ASSERT_EQ(records.size(), 2u) << down.out << down.err;
     EXPECT_EQ(records[0]["status"], "unknown");
@@ -286,7 +286,7 @@ TEST(HealthNas, ASilentNasIsReportedOnTime) {
                                       "[health.warn]\nssh_success = \"\"\n[health.crit]\nssh_success = \"\"\n",
                                       port, (dir / "known_hosts").string()));
     const auto start = std::chrono::steady_clock::now();
-    auto r = health({"--config", config.string(), "nas-disk", "ssh", "memory", "--format", "json"});
+    auto r = health({"--config", config.string(), "nas_disk", "ssh", "memory", "--format", "json"});
     const auto took = std::chrono::steady_clock::now() - start;
     const auto records = parse_records(r.out);
     ASSERT_EQ(records.size(), 3u) << r.out << r.err;
@@ -299,7 +299,7 @@ TEST(HealthNas, ASilentNasIsReportedOnTime) {
     EXPECT_LT(took, 20s);  // generous: the 60 s connect timeout did not apply
 
     // check_http's form, -t N:STATE: the same silence is CRITICAL for both.
-    auto strict = health({"--config", config.string(), "nas-disk", "ssh", "--format", "json", "-t", "10:CRITICAL"});
+    auto strict = health({"--config", config.string(), "nas_disk", "ssh", "--format", "json", "-t", "10:CRITICAL"});
     const auto judged = parse_records(strict.out);
     ASSERT_EQ(judged.size(), 2u) << strict.out << strict.err;
     EXPECT_EQ(judged[0]["status"], "critical") << judged[0].dump();
@@ -309,7 +309,7 @@ TEST(HealthNas, ASilentNasIsReportedOnTime) {
 
 TEST(HealthNas, UnconfiguredNasIsUnknownWithTheReason) {
     nasops::testing::TempDir dir;
-    auto r = health({"--config", write_config(dir, "").string(), "nas-disk", "ssh", "--format", "json"});
+    auto r = health({"--config", write_config(dir, "").string(), "nas_disk", "ssh", "--format", "json"});
     const auto records = parse_records(r.out);
     ASSERT_EQ(records.size(), 2u);
     for (const auto& record : records) {

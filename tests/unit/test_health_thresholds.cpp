@@ -34,7 +34,8 @@ TEST(HealthMetricSpecs, DefaultsParseAndNamesPassPromtoolRules) {
         EXPECT_NO_THROW((void)defaults.get(spec.name));
     }
     EXPECT_EQ(check_names().size(), 14u);
-    EXPECT_EQ(record_name("nas-disk"), "nas_disk");
+    EXPECT_EQ(canonical_check_name("nas-disk"), "nas_disk");  // the former spelling
+    EXPECT_EQ(canonical_check_name("nas_disk"), "nas_disk");
 }
 
 TEST(HealthMetricSpecs, HandbookDefaults) {
@@ -156,7 +157,7 @@ TEST(HealthThresholds, DiskTakesCheckDiskFreeSpaceForms) {
     EXPECT_FALSE(used.crit->alerts(0.90));
     EXPECT_TRUE(used.crit->alerts(0.91));
 
-    auto bytes = Thresholds::resolve(c.section("health"), "nas-disk", std::string("500M"), std::string("100M"));
+    auto bytes = Thresholds::resolve(c.section("health"), "nas_disk", std::string("500M"), std::string("100M"));
     ASSERT_TRUE(bytes) << bytes.error().message;
     const auto& free = bytes->get("nas_disk_free");
     EXPECT_TRUE(free.warn->alerts(499.0 * 1024 * 1024));

@@ -95,7 +95,7 @@ struct CheckResult {
     std::string reason;
     std::vector<Metric> metrics;  // the first one is the check's headline value
     std::map<std::string, std::string, std::less<>> labels;
-    std::chrono::milliseconds duration{0};
+    std::chrono::microseconds duration{0};  // records round it to ms; Prometheus gets float seconds
 };
 
 // Judges every metric against its ranges (critical first), sets the result's

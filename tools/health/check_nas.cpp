@@ -1,4 +1,4 @@
-// nas-disk and ssh: the NAS over SSH/SFTP.
+// nas_disk and ssh: the NAS over SSH/SFTP.
 
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>

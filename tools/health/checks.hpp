@@ -30,7 +30,7 @@ std::shared_ptr<Check> make_unconfigured_check(std::string name, std::string tar
 // what unprivileged users can reach), used fraction of the inodes, bytes free.
 // Adds <prefix>_used, <prefix>_inodes_used (when the file system counts
 // inodes) and <prefix>_free to `result`, judged by `thresholds`, and returns
-// the message that sums them up. Shared by disk and nas-disk.
+// the message that sums them up. Shared by disk and nas_disk.
 std::string judge_filesystem(CheckResult& result, const Thresholds& thresholds, std::string_view prefix,
                              const FsStat& fs);
 
@@ -102,7 +102,7 @@ std::shared_ptr<Check> make_http_check(HttpTarget target, ThresholdsPtr threshol
 // an expiring certificate must be reported even when it is self-signed).
 std::shared_ptr<Check> make_tls_check(std::string target, ThresholdsPtr thresholds);
 
-// nas-disk: SFTP statvfs of `remote_path` (the login folder when empty) on the
+// nas_disk: SFTP statvfs of `remote_path` (the login folder when empty) on the
 // NAS, else `df -P -k` over exec. UNKNOWN when the NAS cannot be reached.
 std::shared_ptr<Check> make_nas_disk_check(SshOptions ssh, const std::string& remote_path, ThresholdsPtr thresholds);
 

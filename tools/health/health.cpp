@@ -28,7 +28,14 @@ namespace {
 constexpr std::string_view k_textfile_name = "nasops_health.prom";
 
 bool known_check(std::string_view name) {
-    return std::ranges::find(check_names(), name) != check_names().end();
+    return std::ranges::find(check_names(), canonical_check_name(name)) != check_names().end();
+}
+
+std::vector<std::string> canonical_check_names(const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    out.reserve(names.size());
+    for (const auto& name : names) out.push_back(canonical_check_name(name));
+    return out;
 }
 
 std::unexpected<Error> join_problems(const std::vector<std::string>& problems) {
@@ -124,7 +131,7 @@ std::vector<std::string> automatic_checks(const Config& config, const Paths& pat
     if (std::filesystem::exists(db_path_of(health, paths), ec)) names.emplace_back("db");
     if (std::filesystem::is_directory(paths.log_dir, ec)) names.emplace_back("logs");
     if (!config.get_string("nas", "host").empty()) {
-        names.emplace_back("nas-disk");
+        names.emplace_back("nas_disk");
         names.emplace_back("ssh");
     }
     if (!health.get_entries("http").empty()) names.emplace_back("http");
@@ -148,11 +155,11 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
     const auto& health = config.section("health");
     TRY(validate(health));
 
-    std::vector<std::string> names = options.checks;
+    std::vector<std::string> names = canonical_check_names(options.checks);
     for (const auto& name : names) {
         if (!known_check(name)) return fail(ExitCode::usage, fmt::format("unknown check '{}'", name));
     }
-    if (names.empty()) names = health.get_string_list("checks");
+    if (names.empty()) names = canonical_check_names(health.get_string_list("checks"));
     if (names.empty()) names = automatic_checks(config, paths);
     names = unique(names);
     if (options.no_cpu) std::erase(names, "cpu");
@@ -185,7 +192,7 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
     const auto db = db_path_of(health, paths);
     std::vector<std::shared_ptr<Check>> checks;
     auto unconfigured = [&](std::string_view name, std::string message) {
-        checks.push_back(make_unconfigured_check(record_name(name), "", std::move(message)));
+        checks.push_back(make_unconfigured_check(std::string(name), "", std::move(message)));
     };
     for (const auto& name : names) {
         if (name == "disk") {
@@ -216,14 +223,14 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
         } else if (name == "transfer") {
             checks.push_back(
                 make_transfer_check(database_path(paths), health.get_duration("transfer_window"), thresholds));
-        } else if (name == "nas-disk" || name == "ssh") {
+        } else if (name == "nas_disk" || name == "ssh") {
             auto ssh = nas_options(config, deps);
             if (!ssh) {
                 unconfigured(name, ssh.error().message);
                 continue;
             }
             const auto root = config.get_path("nas", "remote_root").string();
-            if (name == "nas-disk") {
+            if (name == "nas_disk") {
                 checks.push_back(make_nas_disk_check(std::move(*ssh), root, thresholds));
             } else {
                 // The probe history lives in the state database; without a state folder there is none.

@@ -19,12 +19,12 @@ constexpr nasops::ToolInfo k_tool{
     .name = "health",
     .description = "Run health checks and report each one as OK, WARNING, CRITICAL or UNKNOWN; exit with the worst.",
     .examples = R"(  nasops-health                           # every check the config enables
-  nasops-health disk nas-disk             # only these checks
+  nasops-health disk nas_disk             # only these checks
   nasops-health --format json | nasops-alert
   nasops-health tls --format nagios       # one line, monitoring-plugins style
   nasops-health disk -w 85 -c 95          # thresholds of one check, in its unit (% used)
   nasops-health disk -w 20% -c 10%        # check_disk's form: warn below 20% free
-  nasops-health nas-disk -w 50G -c 10G    # warn below 50 GiB free on the NAS
+  nasops-health nas_disk -w 50G -c 10G    # warn below 50 GiB free on the NAS
   nasops-health http -t 5:critical        # a check still waiting after 5 s is CRITICAL
   nasops-health --format prom             # Prometheus text, for the textfile collector
   nasops-health --no-cpu --textfile-dir /var/lib/prometheus/node-exporter
@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     nasops::add_common_options(*app, parsed.common, k_formats);
     std::vector<std::string> names(nasops::health::check_names().begin(), nasops::health::check_names().end());
     app->add_option("CHECK", parsed.checks, "Checks to run (default: every check the config enables)")
+        ->transform([](const std::string& name) { return nasops::health::canonical_check_name(name); }, "", "")
         ->check(CLI::IsMember(names))
         ->type_name("NAME")
         ->default_str("");
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
         ->type_name("RANGE");
     app->add_option("-c,--critical", parsed.crit, "Critical range of the one check named")->type_name("RANGE");
     app->add_flag("--used", parsed.used,
-                  "For disk and nas-disk, N% in -w/-c is used space (default: free space, as check_disk)");
+                  "For disk and nas_disk, N% in -w/-c is used space (default: free space, as check_disk)");
     app->add_option("-t,--timeout", parsed.timeout,
                     "Time allowed to the whole run (default: [health] timeout, 10s); with :STATE, the state of a "
                     "check that runs out of it (ok, warning, critical, unknown or 0-3; default unknown)")

@@ -186,7 +186,7 @@ nlohmann::json check_record_fields(const CheckResult& r) {
         for (const auto& [key, value] : headline.items()) fields[key] = value;
     }
     fields["message"] = r.message;
-    fields["duration_ms"] = r.duration.count();
+    fields["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count();
     if (!r.labels.empty()) {
         nlohmann::json labels = nlohmann::json::object();
         for (const auto& [k, v] : r.labels) labels[k] = v;
@@ -289,7 +289,7 @@ Result<std::string> render_prom(std::span<const CheckResult> results) {
         if (!r.target.empty()) labels.push_back({"target", r.target});
         for (const auto& [k, v] : r.labels) labels.push_back({k, v});
         TRY(e.add("nasops_health_check_status", labels, static_cast<double>(to_int(to_exit_code(r.status)))));
-        TRY(e.add("nasops_health_check_duration_seconds", labels, static_cast<double>(r.duration.count()) / 1000.0));
+        TRY(e.add("nasops_health_check_duration_seconds", labels, std::chrono::duration<double>(r.duration).count()));
     }
     for (const auto& r : results) {
         Labels labels;

@@ -23,8 +23,8 @@ struct Board {
     std::vector<std::optional<CheckResult>> results;
 };
 
-std::chrono::milliseconds elapsed_since(SteadyClock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
+std::chrono::microseconds elapsed_since(SteadyClock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
 }
 
 void run_one(const std::shared_ptr<Board>& board, std::size_t index, const std::shared_ptr<Check>& check,

@@ -24,9 +24,9 @@ constexpr MetricSpec k_specs[] = {
     {"disk_used", "disk", percent, "80", "90", "Used fraction of a local file system, 0-1.", true},
     {"disk_inodes_used", "disk", percent, "80", "90", "Used fraction of the inodes of a local file system, 0-1."},
     {"disk_free", "disk", bytes, "", "", "Bytes available to unprivileged users on a local file system."},
-    {"nas_disk_used", "nas-disk", percent, "80", "90", "Used fraction of the NAS file system, 0-1.", true},
-    {"nas_disk_inodes_used", "nas-disk", percent, "80", "90", "Used fraction of the inodes of the NAS file system, 0-1."},
-    {"nas_disk_free", "nas-disk", bytes, "", "", "Bytes available on the NAS file system."},
+    {"nas_disk_used", "nas_disk", percent, "80", "90", "Used fraction of the NAS file system, 0-1.", true},
+    {"nas_disk_inodes_used", "nas_disk", percent, "80", "90", "Used fraction of the inodes of the NAS file system, 0-1."},
+    {"nas_disk_free", "nas_disk", bytes, "", "", "Bytes available on the NAS file system."},
     {"memory_used", "memory", percent, "80", "95", "Used fraction of memory (from MemAvailable), 0-1.", true},
     {"swap_used", "memory", percent, "80", "95", "Used fraction of swap, 0-1; absent without swap."},
     {"cpu_used", "cpu", percent, "70", "90", "Busy fraction of all CPUs over the sample, 0-1.", true},
@@ -56,7 +56,7 @@ constexpr MetricSpec k_specs[] = {
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 14> k_check_names{"disk", "nas-disk", "memory",  "cpu",     "load",
+constexpr std::array<std::string_view, 14> k_check_names{"disk", "nas_disk", "memory",  "cpu",     "load",
                                                          "fds",  "process",  "service", "db",      "logs",
                                                          "ssh",  "http",     "tls",     "transfer"};
 
@@ -102,15 +102,13 @@ std::span<const std::string_view> check_names() {
     return k_check_names;
 }
 
-std::string record_name(std::string_view check_name) {
-    std::string name(check_name);
-    std::ranges::replace(name, '-', '_');
-    return name;
+std::string canonical_check_name(std::string_view check_name) {
+    return check_name == "nas-disk" ? "nas_disk" : std::string(check_name);
 }
 
 Result<std::optional<MetricRange>> check_disk_form(std::string_view check, std::string_view text,
                                                    PercentOf percent_of) {
-    auto free_metric = record_name(check) + "_free";
+    auto free_metric = std::string(check) + "_free";
     if (find_metric_spec(free_metric) == nullptr) return std::optional<MetricRange>();
     text = trim(text);
     if (text.find_first_of(":@~,") != std::string_view::npos) return std::optional<MetricRange>();
@@ -122,7 +120,7 @@ Result<std::optional<MetricRange>> check_disk_form(std::string_view check, std::
         if (number.empty() || ec != std::errc{} || end != number.data() + number.size() || !(free >= 0 && free <= 100))
             return fail(ExitCode::usage, fmt::format("'{}' is not a share of free space between 0% and 100%", text));
         // Free below N% is used above 100-N%.
-        return std::optional(MetricRange{record_name(check) + "_used", plain_number(100 - free)});
+        return std::optional(MetricRange{std::string(check) + "_used", plain_number(100 - free)});
     }
     double plain = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), plain);

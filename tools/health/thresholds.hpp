@@ -38,10 +38,12 @@ std::string prometheus_name(const MetricSpec& spec);
 
 // The check names of the command line, in the order --help lists them.
 std::span<const std::string_view> check_names();
-// "nas-disk" -> "nas_disk": the name in records, metrics and perfdata.
-std::string record_name(std::string_view check_name);
+// The one spelling of a check's name, on the command line, in the config and
+// in records, labels and perfdata: "nas-disk", the command line's former
+// spelling, is "nas_disk".
+std::string canonical_check_name(std::string_view check_name);
 
-// What "N%" in -w/-c means for the checks with a free-space metric (disk, nas-disk).
+// What "N%" in -w/-c means for the checks with a free-space metric (disk, nas_disk).
 enum class PercentOf {
     free,  // check_disk's meaning (default): "-w 20%" warns when less than 20% is free
     used,  // --used: "-w 80%" warns when more than 80% is used

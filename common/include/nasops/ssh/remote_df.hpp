@@ -2,7 +2,7 @@
 
 // The free space of a remote file system for servers without the SFTP
 // statvfs@openssh.com extension: POSIX `df -P -k` over exec. Shared by sync's
-// free-space check and health's nas-disk.
+// free-space check and health's nas_disk.
 
 #include <optional>
 #include <string_view>
