@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -368,6 +369,16 @@ TEST(CapacityCli, ReportChartIsXmlThatRsvgAndChromiumDraw) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("/srv/media"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("cleanup at"), std::string::npos) << r.out;
+    // The sparklines and the date ranges: block characters in a UTF-8 locale, ASCII in cron's "C".
+    auto is_ascii = [](const std::string& text) {
+        return std::ranges::all_of(text, [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    };
+    const auto utf8 = run_tool("capacity", {"report", "--config", config.string()}, {{"LC_ALL", "C.UTF-8"}});
+    EXPECT_FALSE(is_ascii(utf8.out)) << utf8.out;
+    const auto c_locale = run_tool("capacity", {"report", "--config", config.string()}, {{"LC_ALL", "C"}});
+    EXPECT_EQ(c_locale.exit_code, 0) << c_locale.err;
+    EXPECT_TRUE(is_ascii(c_locale.out)) << c_locale.out;
+    EXPECT_NE(c_locale.out.find("/srv/media"), std::string::npos) << c_locale.out;
 
     auto xml = run_command({"/usr/bin/python3", "-c", k_xml_check, svg.string()});
     EXPECT_EQ(xml.exit_code, 0) << xml.err;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -34,18 +35,19 @@ TargetHistory history(std::string target, std::vector<Sample> samples) {
 
 TEST(CapacityReport, SparklineRisesOneLevelADayOverEightDays) {
     const auto s = daily(8, 10, 1);
-    EXPECT_EQ(sparkline(s, s.back().ts, 8), "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
+    EXPECT_EQ(sparkline(s, s.back().ts, unicode_glyphs(), 8), "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
     // Days without a sample are blanks; the line is always `days` wide.
-    EXPECT_EQ(sparkline(s, s.back().ts + 2 * k_day, 10), "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588  ");
-    EXPECT_EQ(sparkline({}, k_t0, 3), "   ");
+    EXPECT_EQ(sparkline(s, s.back().ts + 2 * k_day, unicode_glyphs(), 10), "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588  ");
+    EXPECT_EQ(sparkline({}, k_t0, unicode_glyphs(), 3), "   ");
     const auto flat = daily(3, 10, 0);
-    EXPECT_EQ(sparkline(flat, flat.back().ts, 3), "\u2584\u2584\u2584");
+    EXPECT_EQ(sparkline(flat, flat.back().ts, unicode_glyphs(), 3), "\u2584\u2584\u2584");
+    EXPECT_EQ(sparkline(s, s.back().ts, ascii_glyphs(), 8), "_.-:=+*#");  // a C locale
 }
 
 TEST(CapacityReport, TableHasARowPerTargetWithDates) {
     // 10 days at +1 GiB/day: 19 GiB of 100 now, 80% on day 80, full on day 100 of 2026-05-29's count.
     const std::vector<TargetHistory> targets{history("/srv/media", daily(10, 10, 1)), history("/empty", {})};
-    const auto text = report_text(targets, ForecastOptions{});
+    const auto text = report_text(targets, ForecastOptions{}, unicode_glyphs());
     EXPECT_NE(text.find("target"), std::string::npos);
     EXPECT_NE(text.find("/srv/media"), std::string::npos);
     EXPECT_NE(text.find("+1.0 GiB/day"), std::string::npos) << text;
@@ -53,6 +55,10 @@ TEST(CapacityReport, TableHasARowPerTargetWithDates) {
     EXPECT_NE(text.find("2026-08-27"), std::string::npos) << text;
     EXPECT_NE(text.find("insufficient data"), std::string::npos) << text;
     EXPECT_NE(text.find("\u2588"), std::string::npos);
+
+    const auto ascii = report_text(targets, ForecastOptions{}, ascii_glyphs());
+    EXPECT_NE(ascii.find("2026-08-27"), std::string::npos) << ascii;
+    EXPECT_TRUE(std::ranges::all_of(ascii, [](char c) { return static_cast<unsigned char>(c) < 0x80; })) << ascii;
 }
 
 TEST(CapacityReport, SvgHasThePartsOfTheChart) {

@@ -50,7 +50,7 @@ std::vector<CheckResult> sample_results() {
 
 TEST(HealthReport, TextIsAlignedWithSymbols) {
     const auto results = sample_results();
-    const auto text = render_text(results, false);
+    const auto text = render_text(results, false, unicode_glyphs());
     EXPECT_EQ(text,
               "\u2717 CRITICAL disk     /srv/media           91.0% used (critical: disk_used 91.0% above 90.0%)\n"
               "\u2713 OK       memory                        40.0% used\n"
@@ -58,7 +58,7 @@ TEST(HealthReport, TextIsAlignedWithSymbols) {
               "30.0 days)\n"
               "? UNKNOWN  service  nasops-sync.service  systemd is not running\n");
     EXPECT_EQ(text.find('\033'), std::string::npos);
-    const auto coloured = render_text(results, true);
+    const auto coloured = render_text(results, true, unicode_glyphs());
     EXPECT_THAT(coloured, HasSubstr("\033[31m\u2717 CRITICAL\033[0m disk"));
     EXPECT_THAT(coloured, HasSubstr("\033[32m\u2713 OK      \033[0m memory"));
     EXPECT_EQ(overall_status(results), Status::critical);
@@ -66,7 +66,7 @@ TEST(HealthReport, TextIsAlignedWithSymbols) {
 }
 
 TEST(HealthReport, TextOutsideAUtf8LocaleIsAscii) {
-    const auto text = render_text(sample_results(), false, Symbols::ascii);
+    const auto text = render_text(sample_results(), false, ascii_glyphs());
     EXPECT_EQ(text.substr(0, text.find('\n')),
               "x CRITICAL disk     /srv/media           91.0% used (critical: disk_used 91.0% above 90.0%)");
     EXPECT_THAT(text, HasSubstr("\n+ OK       memory"));

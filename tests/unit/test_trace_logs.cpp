@@ -49,14 +49,15 @@ TEST(TraceLogsTest, NormalisesWhatVaries) {
     EXPECT_EQ(normalise_message("nas.local:2222 refused"), "HOST refused");
     EXPECT_EQ(normalise_message("POST https://hooks.example.com/x?token=1 answered 503"), "POST URL answered N");
     EXPECT_EQ(normalise_message("notification 4bf92f3577b34da6 to 'ops' failed (attempt 2 of 5)"),
-              "notification ID to '…' failed (attempt N of N)");
+              "notification ID to '...' failed (attempt N of N)");
     EXPECT_EQ(normalise_message("waited 1.5s for the lock"), "waited Ns for the lock");
 }
 
 TEST(TraceLogsTest, SparklineScalesToTheMaximum) {
-    EXPECT_EQ(sparkline({0, 1, 8}), " ▂█");
-    EXPECT_EQ(sparkline({}), "");
-    EXPECT_EQ(sparkline({0, 0}), "  ");
+    EXPECT_EQ(sparkline({0, 1, 8}, unicode_glyphs()), " ▂█");
+    EXPECT_EQ(sparkline({0, 1, 8}, ascii_glyphs()), " .#");
+    EXPECT_EQ(sparkline({}, unicode_glyphs()), "");
+    EXPECT_EQ(sparkline({0, 0}, unicode_glyphs()), "  ");
 }
 
 TEST(TraceLogsTest, AnalysesRotatedGzippedAndAuditLogs) {
@@ -121,5 +122,5 @@ TEST(TraceLogsTest, AnalysesRotatedGzippedAndAuditLogs) {
     }
     EXPECT_TRUE(saw_kind);
     EXPECT_TRUE(saw_audit);
-    EXPECT_NE(logs_text(a, 10).find("upload of PATH failed"), std::string::npos);
+    EXPECT_NE(logs_text(a, 10, unicode_glyphs()).find("upload of PATH failed"), std::string::npos);
 }

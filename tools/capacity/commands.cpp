@@ -291,7 +291,7 @@ Result<ExitCode> forecast_command(const CliOptions& cli, const CommandEnv& env) 
     if (s.quiet) return ExitCode::ok;
     std::string text;
     if (forecasts.empty()) text = "no samples yet: run nasops-capacity record (hourly, from cron)\n";
-    for (const auto& f : forecasts) text += forecast_text(f, s.forecast);
+    for (const auto& f : forecasts) text += forecast_text(f, s.forecast, glyphs_for(env.env));
     TRY(write_out(env.out, text));
     return ExitCode::ok;
 }
@@ -397,7 +397,7 @@ Result<ExitCode> report(const CliOptions& cli, const CommandEnv& env) {
     }
     if (s.quiet) return ExitCode::ok;
     TRY(write_out(env.out, histories.empty() ? std::string("no samples yet: run nasops-capacity record\n")
-                                             : report_text(histories, s.forecast)));
+                                             : report_text(histories, s.forecast, glyphs_for(env.env))));
     return ExitCode::ok;
 }
 

@@ -95,7 +95,7 @@ nlohmann::json forecast_fields(const TargetForecast& t, const ForecastOptions& o
     return j;
 }
 
-std::string forecast_text(const TargetForecast& t, const ForecastOptions& options) {
+std::string forecast_text(const TargetForecast& t, const ForecastOptions& options, const Glyphs& glyphs) {
     const auto& f = t.forecast;
     std::string out;
     if (f.as_of == 0) {
@@ -121,8 +121,8 @@ std::string forecast_text(const TargetForecast& t, const ForecastOptions& option
                            days_text(f.days_until_critical, f.as_of));
         std::string full = days_text(f.days_until_full, f.as_of);
         if (f.days_until_full_low && f.days_until_full_high)
-            full += fmt::format(", {:.0f}% interval {:.1f}\u2013{:.1f} days", options.confidence * 100,
-                                *f.days_until_full_low, *f.days_until_full_high);
+            full += fmt::format(", {:.0f}% interval {:.1f}{}{:.1f} days", options.confidence * 100,
+                                *f.days_until_full_low, glyphs.range_dash, *f.days_until_full_high);
         else if (f.days_until_full_low)
             full += fmt::format(", {:.0f}% interval {:.1f} days or later", options.confidence * 100,
                                 *f.days_until_full_low);

@@ -9,6 +9,7 @@
 
 #include "forecast.hpp"
 #include "nasops/core/error.hpp"
+#include "nasops/core/glyphs.hpp"
 
 namespace nasops::capacity {
 
@@ -24,7 +25,7 @@ std::string date_after(std::int64_t from, double days);
 nlohmann::json forecast_fields(const TargetForecast& t, const ForecastOptions& options);
 
 // The text block of one target, several lines, each ending in "\n".
-std::string forecast_text(const TargetForecast& t, const ForecastOptions& options);
+std::string forecast_text(const TargetForecast& t, const ForecastOptions& options, const Glyphs& glyphs);
 
 // nasops_capacity_seconds_until_full (+Inf when not filling; no series without
 // enough data), nasops_capacity_growth_bytes_per_second,

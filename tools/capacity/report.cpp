@@ -15,8 +15,6 @@ namespace nasops::capacity {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> k_blocks{"\u2581", "\u2582", "\u2583", "\u2584",
-                                                   "\u2585", "\u2586", "\u2587", "\u2588"};
 
 std::string size_text(double bytes) {
     return format_size(static_cast<std::uint64_t>(std::llround(std::max(0.0, bytes))));
@@ -32,11 +30,11 @@ struct Row {
     std::string target, now, growth, warn, crit, full, cleanup, spark;
 };
 
-Row row_of(const TargetHistory& t, const ForecastOptions& options) {
+Row row_of(const TargetHistory& t, const ForecastOptions& options, const Glyphs& glyphs) {
     const auto& f = t.forecast;
     Row r;
     r.target = t.target;
-    r.spark = sparkline(t.samples, f.as_of);
+    r.spark = sparkline(t.samples, f.as_of, glyphs);
     if (f.as_of == 0) {
         r.now = "-";
     } else {
@@ -52,7 +50,7 @@ Row row_of(const TargetHistory& t, const ForecastOptions& options) {
     r.crit = day_text(f.days_until_critical, f.as_of);
     r.full = day_text(f.days_until_full, f.as_of);
     if (f.days_until_full_low && f.days_until_full_high && *f.days_until_full > 0)
-        r.full += fmt::format(" ({}\u2013{})", date_after(f.as_of, *f.days_until_full_low),
+        r.full += fmt::format(" ({}{}{})", date_after(f.as_of, *f.days_until_full_low), glyphs.range_dash,
                               date_after(f.as_of, *f.days_until_full_high));
     r.cleanup = f.cleanup_needed > 0 ? size_text(f.cleanup_needed) : "none";
     (void)options;
@@ -213,7 +211,7 @@ std::string xml_escape(std::string_view text) {
     return out;
 }
 
-std::string sparkline(std::span<const Sample> samples, std::int64_t to, int days) {
+std::string sparkline(std::span<const Sample> samples, std::int64_t to, const Glyphs& glyphs, int days) {
     const std::int64_t last_day = to / k_seconds_per_day;
     const std::int64_t first_day = last_day - days + 1;
     std::map<std::int64_t, std::uint64_t> per_day;
@@ -222,31 +220,35 @@ std::string sparkline(std::span<const Sample> samples, std::int64_t to, int days
         if (day < first_day || day > last_day) continue;
         per_day[day] = s.used;  // samples are oldest first: the last of the day stays
     }
-    if (per_day.empty()) return std::string(static_cast<std::size_t>(days), ' ');
+    std::string out;
+    if (per_day.empty()) {
+        for (int day = 0; day < days; ++day) out += glyphs.blank;
+        return out;
+    }
     const auto [lo_it, hi_it] = std::ranges::minmax_element(per_day, {}, [](const auto& kv) { return kv.second; });
     const double lo = static_cast<double>(lo_it->second);
     const double hi = static_cast<double>(hi_it->second);
-    std::string out;
     for (auto day = first_day; day <= last_day; ++day) {
         const auto it = per_day.find(day);
         if (it == per_day.end()) {
-            out += ' ';
+            out += glyphs.blank;
             continue;
         }
         std::size_t level = 3;
         if (hi > lo)
             level = static_cast<std::size_t>(std::lround((static_cast<double>(it->second) - lo) / (hi - lo) * 7.0));
-        out += k_blocks[std::min<std::size_t>(level, 7)];
+        out += glyphs.level(level);
     }
     return out;
 }
 
-std::string report_text(std::span<const TargetHistory> targets, const ForecastOptions& options) {
+std::string report_text(std::span<const TargetHistory> targets, const ForecastOptions& options,
+                        const Glyphs& glyphs) {
     std::vector<Row> rows;
     rows.push_back(Row{"target", "now", "growth", fmt::format("{:.0f}%", options.warning_ratio * 100),
                        fmt::format("{:.0f}%", options.critical_ratio * 100), "full",
                        fmt::format("cleanup ({}d)", options.horizon_days), "last 30 days"});
-    for (const auto& t : targets) rows.push_back(row_of(t, options));
+    for (const auto& t : targets) rows.push_back(row_of(t, options, glyphs));
     std::array<std::size_t, 7> width{};
     for (const auto& r : rows) {
         const std::array cells{&r.target, &r.now, &r.growth, &r.warn, &r.crit, &r.full, &r.cleanup};
@@ -292,7 +294,7 @@ std::string report_html(std::span<const TargetHistory> targets, const ForecastOp
         xml_escape(host), std::chrono::sys_seconds{std::chrono::seconds{now}}, options.horizon_days,
         options.warning_ratio * 100, options.critical_ratio * 100);
     for (const auto& t : targets) {
-        const auto r = row_of(t, options);
+        const auto r = row_of(t, options, unicode_glyphs());  // the page is UTF-8
         out += "<tr>";
         for (const auto* cell : {&r.target, &r.now, &r.growth, &r.warn, &r.crit, &r.full, &r.cleanup, &r.spark})
             out += "<td>" + xml_escape(*cell) + "</td>";

@@ -331,7 +331,7 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
     switch (options.format) {
         case OutputFormat::text:
             printed = print(render_text(report.results, deps.out_is_tty_colour && !options.quiet,
-                                        locale_is_utf8(deps.env) ? Symbols::unicode : Symbols::ascii));
+                                        glyphs_for(deps.env)));
             break;
         case OutputFormat::json: {
             RecordWriter writer(deps.out, "health", host, *deps.clock);

@@ -13,12 +13,11 @@ namespace nasops::health {
 
 namespace {
 
-std::string_view symbol(Status s, Symbols symbols) {
-    const bool unicode = symbols == Symbols::unicode;
+std::string_view symbol(Status s, const Glyphs& glyphs) {
     switch (s) {
-        case Status::ok: return unicode ? "\u2713" : "+";        // ✓
-        case Status::warning: return unicode ? "\u26a0" : "!";   // ⚠
-        case Status::critical: return unicode ? "\u2717" : "x";  // ✗
+        case Status::ok: return glyphs.ok;
+        case Status::warning: return glyphs.warning;
+        case Status::critical: return glyphs.critical;
         case Status::unknown: return "?";
     }
     return "?";
@@ -144,7 +143,7 @@ Status overall_status(std::span<const CheckResult> results) {
     return s;
 }
 
-std::string render_text(std::span<const CheckResult> results, bool colour, Symbols symbols) {
+std::string render_text(std::span<const CheckResult> results, bool colour, const Glyphs& glyphs) {
     std::size_t name_width = 0;
     std::size_t target_width = 0;
     for (const auto& r : results) {
@@ -155,9 +154,9 @@ std::string render_text(std::span<const CheckResult> results, bool colour, Symbo
     for (const auto& r : results) {
         const auto state = pad(status_name(r.status), 8);
         if (colour) {
-            out += fmt::format("{}{} {}\033[0m", colour_of(r.status), symbol(r.status, symbols), state);
+            out += fmt::format("{}{} {}\033[0m", colour_of(r.status), symbol(r.status, glyphs), state);
         } else {
-            out += fmt::format("{} {}", symbol(r.status, symbols), state);
+            out += fmt::format("{} {}", symbol(r.status, glyphs), state);
         }
         out += " " + pad(r.name, name_width);
         if (target_width > 0) out += "  " + pad(r.target, target_width);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "health/check.hpp"
+#include "nasops/core/glyphs.hpp"
 #include "nasops/core/error.hpp"
 #include "nasops/record/record.hpp"
 
@@ -16,13 +17,10 @@ namespace nasops::health {
 // The worst status of `results` (OK when there are none).
 Status overall_status(std::span<const CheckResult> results);
 
-// The status symbols of the text output: ✓ ⚠ ✗ ? in a UTF-8 locale, else
-// + ! x ? (a terminal or mail reader in "C" shows the others as garbage).
-enum class Symbols { unicode, ascii };
-
 // One aligned line per check: symbol, status, name, target, message; the
-// symbol and status in ANSI colour when `colour`.
-std::string render_text(std::span<const CheckResult> results, bool colour, Symbols symbols = Symbols::unicode);
+// symbol and status in ANSI colour when `colour`. The symbols are ✓ ⚠ ✗ ? in
+// unicode_glyphs(), + ! x ? in ascii_glyphs().
+std::string render_text(std::span<const CheckResult> results, bool colour, const Glyphs& glyphs);
 
 // The fields of a check record (nasops-records(7)): name, target, status,
 // value, unit, warn, crit, message, duration_ms, labels, and "metrics" with

@@ -290,7 +290,7 @@ Result<ExitCode> logs(const CliOptions& cli, const CommandEnv& env) {
         TRY_ASSIGN(auto text, logs_records(analysis, s.top, local_hostname(), now));
         print(env.out, text);
     } else {
-        print(env.out, logs_text(analysis, s.top));
+        print(env.out, logs_text(analysis, s.top, glyphs_for(env.env)));
     }
     return ExitCode::ok;
 }

@@ -135,7 +135,7 @@ std::string normalise_message(std::string_view message) {
             const auto end = message.find(c, i + 1);
             if (end != std::string_view::npos) {
                 out += c;
-                out += "…";
+                out += "...";
                 out += c;
                 i = end + 1;
                 continue;
@@ -170,17 +170,15 @@ std::string normalise_message(std::string_view message) {
     return out;
 }
 
-std::string sparkline(const std::vector<std::uint64_t>& values) {
-    static constexpr const char* k_bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+std::string sparkline(const std::vector<std::uint64_t>& values, const Glyphs& glyphs) {
     const auto max = values.empty() ? 0 : *std::max_element(values.begin(), values.end());
     std::string out;
     for (const auto v : values) {
         if (v == 0) {
-            out += ' ';
+            out += glyphs.blank;
             continue;
         }
-        const auto idx = max == 0 ? 0 : static_cast<std::size_t>((v * 7 + max - 1) / max);
-        out += k_bars[std::min<std::size_t>(idx, 7)];
+        out += glyphs.level(static_cast<std::size_t>((v * 7 + max - 1) / max));
     }
     return out;
 }
@@ -265,14 +263,14 @@ Result<LogAnalysis> analyse_logs(const fs::path& log_dir, const LogFilter& filte
     return a;
 }
 
-std::string logs_text(const LogAnalysis& a, std::size_t top) {
+std::string logs_text(const LogAnalysis& a, std::size_t top, const Glyphs& glyphs) {
     std::string out = fmt::format("from {} to {}\n", rfc3339_millis(a.since), rfc3339_millis(a.until));
     out += "by level:";
     for (const auto& [level, n] : a.by_level) out += fmt::format("  {} {}", level, n);
     out += a.by_level.empty() ? "  none\nby tool:" : "\nby tool:";
     for (const auto& [tool, n] : a.by_tool) out += fmt::format("  {} {}", tool, n);
     out += a.by_tool.empty() ? "  none\n" : "\n";
-    out += fmt::format("per hour: |{}|\n", sparkline(a.hourly));
+    out += fmt::format("per hour: |{}|\n", sparkline(a.hourly, glyphs));
     if (!a.kinds.empty()) {
         out += fmt::format("\n{:<8} {:<8} {:>6}  {:<20}  {:<20}  {}\n", "LEVEL", "TOOL", "COUNT", "FIRST", "LAST",
                            "MESSAGE");

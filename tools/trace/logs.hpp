@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nasops/core/error.hpp"
+#include "nasops/core/glyphs.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/util/clock.hpp"
 #include "report.hpp"
@@ -31,7 +32,7 @@ struct LogLine {
 std::optional<LogLine> parse_log_line(std::string_view line);
 
 // The message with what varies from one occurrence to the next replaced:
-// quoted text by '…', paths by PATH, URLs by URL, IP addresses and
+// quoted text by '...', paths by PATH, URLs by URL, IP addresses and
 // host:port by HOST, hex ids and numbers by N, so that "upload of /a/1.mp4
 // failed: connection reset" and "upload of /b/2.mp4 failed: connection
 // reset" are one kind.
@@ -69,14 +70,14 @@ struct LogFilter {
 // audit.log and its rotations, and traces.jsonl.
 Result<LogAnalysis> analyse_logs(const std::filesystem::path& log_dir, const LogFilter& filter);
 
-std::string logs_text(const LogAnalysis& analysis, std::size_t top);
+std::string logs_text(const LogAnalysis& analysis, std::size_t top, const Glyphs& glyphs);
 // Metric records for nasops-alert: log_lines {level, tool}, log_message_kind
 // {level, tool, pattern} (with first_seen, last_seen, example),
 // audit_events and audit_events_last_hour {event}.
 Result<std::string> logs_records(const LogAnalysis& analysis, std::size_t top, std::string_view host,
                                  SystemTimePoint now);
 
-// "▁▂▃▅▇" bars for `values`, scaled to their maximum.
-std::string sparkline(const std::vector<std::uint64_t>& values);
+// Bars for `values` on the eight levels of `glyphs` ("▁▂▃▅▇"), scaled to their maximum; a blank for 0.
+std::string sparkline(const std::vector<std::uint64_t>& values, const Glyphs& glyphs);
 
 }  // namespace nasops::trace
