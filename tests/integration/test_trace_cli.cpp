@@ -130,6 +130,19 @@ TEST_F(TraceCli, ExecExitsWithTheCommandsCodeAndMarksTheError) {
     EXPECT_EQ(s[0].attributes.at("process.exit.code"), 1);
 }
 
+// A broken nasops.toml must not stop the cron job that exec wraps.
+TEST_F(TraceCli, ExecRunsTheCommandWithoutASpanWhenTheConfigIsBroken) {
+    write_file(m_config, nasops::testing::paths_config(m_dir.path()) + "[trace\n");
+    const auto r = trace({"exec", "--", "/bin/sh", "-c", "echo ran; exit 3"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;  // the command's code, not 78
+    EXPECT_EQ(r.out, "ran\n");
+    EXPECT_THAT(r.err, HasSubstr(m_config.string()));  // the config error, with its file
+    EXPECT_THAT(r.err, HasSubstr("running the command without a span"));
+    EXPECT_TRUE(spans().empty());
+    // The other subcommands still refuse a broken config.
+    EXPECT_EQ(trace({"ls"}).exit_code, 78);
+}
+
 TEST_F(TraceCli, ExecOfACommandThatDoesNotExistIs127) {
     const auto r = trace({"exec", "--", "nasops-no-such-command"});
     EXPECT_EQ(r.exit_code, 127);

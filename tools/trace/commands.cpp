@@ -34,6 +34,7 @@ struct Context {
     Config config;
     Settings settings;
     Paths paths;
+    bool spans = true;  // false: exec runs its command without a span (the config is broken)
 };
 
 // The start of every subcommand. Writing spans never needs the tool's own log
@@ -45,7 +46,7 @@ Result<Context> prepare(const CliOptions& cli, const CommandEnv& env) {
                                                .log_failure = LogFailure::warn,
                                                .env = env.env}));
     TRY_ASSIGN(auto settings, resolve_settings(cli, tool.config));
-    return Context{std::move(tool.config), std::move(settings), std::move(tool.paths)};
+    return Context{.config = std::move(tool.config), .settings = std::move(settings), .paths = std::move(tool.paths)};
 }
 
 std::optional<TraceContext> inherited(const CommandEnv& env) {
@@ -68,8 +69,20 @@ void merge_attributes(SpanData& span, const nlohmann::json& attributes) {
 
 // ---- exec ------------------------------------------------------------------
 
+// A broken nasops.toml must not stop the cron job exec wraps: the command
+// runs with the default settings and no span, and the error is on stderr.
+Result<Context> prepare_exec(const CliOptions& cli, const CommandEnv& env) {
+    auto ctx = prepare(cli, env);
+    if (ctx || ctx.error().code != ExitCode::config) return ctx;
+    logger().error("{}", ctx.error().message);
+    logger().warning("running the command without a span");
+    auto config = Config::defaults();
+    TRY_ASSIGN(auto settings, resolve_settings(cli, config));
+    return Context{.config = std::move(config), .settings = std::move(settings), .paths = {}, .spans = false};
+}
+
 Result<ExitCode> exec(const CliOptions& cli, const CommandEnv& env) {
-    TRY_ASSIGN(auto ctx, prepare(cli, env));
+    TRY_ASSIGN(auto ctx, prepare_exec(cli, env));
     const auto& s = ctx.settings;
     if (s.command.empty()) return fail(ExitCode::usage, "exec: no command to run (give it after --)");
     const auto parent = inherited(env);
@@ -82,12 +95,14 @@ Result<ExitCode> exec(const CliOptions& cli, const CommandEnv& env) {
     // Its inbox, for the events its command adds (event without --carrier);
     // exec goes on without one rather than fail.
     std::optional<SpanInbox> inbox;
-    auto run_dir = ensure_dir(ctx.paths.run_dir);
-    auto made = run_dir ? SpanInbox::create(inbox_path(*run_dir, span.span_id)) : std::unexpected(run_dir.error());
-    if (made)
-        inbox.emplace(std::move(*made));
-    else
-        logger().debug("no inbox for events: {}", made.error().message);
+    if (ctx.spans) {
+        auto run_dir = ensure_dir(ctx.paths.run_dir);
+        auto made = run_dir ? SpanInbox::create(inbox_path(*run_dir, span.span_id)) : std::unexpected(run_dir.error());
+        if (made)
+            inbox.emplace(std::move(*made));
+        else
+            logger().debug("no inbox for events: {}", made.error().message);
+    }
 
     span.start = env.clock.now();
     TRY_ASSIGN(const auto outcome, run_child(ChildRequest{.argv = s.command,
@@ -105,7 +120,7 @@ Result<ExitCode> exec(const CliOptions& cli, const CommandEnv& env) {
     if (outcome.timed_out) logger().warning("'{}' timed out after {}", program, format_duration(*s.timeout));
     // The command's outcome matters more than its span: a span that cannot
     // be written is said on stderr, and exec still ends as the command did.
-    if (auto written = write_span(ctx, env, span); !written)
+    if (auto written = ctx.spans ? write_span(ctx, env, span) : Result<void>(); !written)
         logger().warning("span not recorded: {}", written.error().message);
     if (outcome.signal && !outcome.timed_out) reraise_signal(*outcome.signal);
     return static_cast<ExitCode>(exit_status_of(outcome));
