@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -23,6 +24,7 @@
 
 #include "fixtures/child_process.hpp"
 #include "fixtures/temp_dir.hpp"
+#include "nasops/core/exit_code.hpp"
 #include "nasops/version.hpp"
 
 namespace fs = std::filesystem;
@@ -331,7 +333,7 @@ TEST_P(DocsOptions, FormatValuesAndCheckNamesAreCompleted) {
     std::vector<std::string> checks;
     if (tool.name == "health") {
         // "CHECK NAME:{disk,nas_disk,...}"
-        ASSERT_TRUE(std::regex_search(top.text, match, std::regex(R"(CHECK [A-Z]*:\{([a-z,-]+)\})")))
+        ASSERT_TRUE(std::regex_search(top.text, match, std::regex(R"(CHECK [A-Z]*:\{([a-z_,-]+)\})")))
             << "nasops-health --help does not list the check names";
         checks = split(match[1].str(), ',');
         EXPECT_EQ(checks.size(), 14u);
@@ -425,6 +427,89 @@ TEST_P(DocsOptions, FormatNotOfferedIsAUsageError) {
     EXPECT_NE(outcome.err.find("nasops-" + tool.name + ": error: --format " + format + ": "), std::string::npos)
         << outcome.err;
     EXPECT_EQ(outcome.out, "");
+}
+
+// The codes a man page's EXIT STATUS section defines ("*65*", "*1*, *2*").
+std::vector<int> documented_exit_codes(const ToolSpec& tool) {
+    const auto text = read_file(fs::path(NASOPS_SOURCE_DIR) / "man" / ("nasops-" + tool.name + ".1.scd"));
+    const auto start = text.find("\n# EXIT STATUS\n");
+    EXPECT_NE(start, std::string::npos) << "nasops-" << tool.name << ".1.scd has no EXIT STATUS";
+    if (start == std::string::npos) return {};
+    const auto end = text.find("\n# ", start + 1);
+    std::vector<int> codes;
+    const std::regex item(R"(\*(\d+)\*)");
+    for (const auto& line : split(text.substr(start, end - start), '\n')) {
+        if (line.rfind('*', 0) != 0 || line.size() < 2 || std::isdigit(static_cast<unsigned char>(line[1])) == 0)
+            continue;
+        for (std::sregex_iterator it(line.begin(), line.end(), item), last; it != last; ++it)
+            codes.push_back(std::stoi((*it)[1].str()));
+    }
+    return codes;
+}
+
+// EXIT STATUS draws from the one table of nasops/core/exit_code.hpp (or is a
+// shell's 128+N for a signal), in order, each code once.
+TEST_P(DocsOptions, ExitStatusListsCodesOfTheContractInOrder) {
+    const auto& tool = GetParam();
+    const auto codes = documented_exit_codes(tool);
+    ASSERT_FALSE(codes.empty());
+    std::set<int> contract;
+    for (const auto& info : nasops::exit_codes()) contract.insert(nasops::to_int(info.code));
+    for (const auto code : codes) {
+        const bool signal = code > 128 && code < 128 + 65;
+        EXPECT_TRUE(contract.contains(code) || signal) << "nasops-" << tool.name << "(1) documents exit " << code
+                                                       << ", which nasops/core/exit_code.hpp does not define";
+    }
+    EXPECT_TRUE(std::ranges::is_sorted(codes)) << "nasops-" << tool.name << "(1): EXIT STATUS out of order";
+    EXPECT_EQ(std::set<int>(codes.begin(), codes.end()).size(), codes.size())
+        << "nasops-" << tool.name << "(1) documents a code twice";
+    // What every tool can answer: success, and an internal error.
+    for (const int code : {0, 70}) {
+        if (tool.name == "health") continue;  // a plugin: 0-3 only, its internal error is UNKNOWN
+        EXPECT_NE(std::ranges::find(codes, code), codes.end()) << "nasops-" << tool.name << "(1) lacks exit " << code;
+    }
+}
+
+// Per subcommand: a bad command line and a broken nasops.toml give the codes
+// the man page documents (exec runs its command anyway: nasops-trace(1)).
+TEST_P(DocsOptions, EverySubcommandGivesDocumentedCodesForBadUsageAndBadConfig) {
+    const auto& tool = GetParam();
+    const auto codes = documented_exit_codes(tool);
+    nasops::testing::TempDir dir;
+    const auto config = dir / "broken.toml";
+    nasops::testing::write_file(config, "[paths\nstate_dir = 1\n");
+    const auto carrier = (dir / "carrier").string();
+    const std::map<std::string, std::vector<std::string>> needed{
+        {"sync retry", {"--all-failed"}},
+        {"dbmaint restore", {(dir / "x.db").string()}},
+        {"trace show", {"0af7651916cd43dd8448eb211c80319c"}},
+        {"trace span", {"--name", "x", "--start", "2026-01-01T00:00:00Z", "--end", "2026-01-01T00:00:01Z"}},
+        {"trace start", {"--name", "x", "--carrier", carrier}},
+        {"trace end", {"--carrier", carrier}},
+        {"trace event", {"--name", "x", "--carrier", carrier}},
+        {"trace exec", {"--", "true"}},
+    };
+    const int config_code = tool.name == "health" ? 3 : 78;
+    for (const auto& help : collect_help(tool)) {
+        if (!help.subcommands.empty()) continue;  // a group: its members are run
+        const auto name = command_name(tool, help.path);
+        auto bad_usage = help.path;
+        bad_usage.push_back("--no-such-option");
+        const auto usage = run_nasops(tool, bad_usage);
+        EXPECT_EQ(usage.exit_code, tool.usage_exit) << name;
+
+        auto args = help.path;
+        const auto extra = needed.find(join(help.path).empty() ? std::string() : tool.name + " " + join(help.path));
+        if (extra != needed.end()) args.insert(args.end(), extra->second.begin(), extra->second.end());
+        args.insert(args.begin(), {"--config", config.string()});
+        const auto broken = run_nasops(tool, args);
+        const int expected = name == "nasops-trace exec" ? 0 : config_code;
+        EXPECT_EQ(broken.exit_code, expected) << name << " with a broken config: " << broken.err;
+        EXPECT_NE(broken.err.find(config.string()), std::string::npos) << name << " does not name the file";
+        for (const int code : {usage.exit_code, broken.exit_code})
+            EXPECT_NE(std::ranges::find(codes, code), codes.end())
+                << name << " exits " << code << ", which nasops-" << tool.name << "(1) does not document";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTools, DocsOptions, ::testing::ValuesIn(k_tools),

@@ -18,23 +18,30 @@ ExitCode worst_state(ExitCode a, ExitCode b) noexcept {
     return severity_rank(b) > severity_rank(a) ? b : a;
 }
 
+std::span<const ExitCodeInfo> exit_codes() noexcept {
+    static constexpr ExitCodeInfo k_table[]{
+        {ExitCode::ok, "OK"},
+        {ExitCode::warning, "WARNING"},
+        {ExitCode::critical, "CRITICAL"},
+        {ExitCode::unknown, "UNKNOWN"},
+        {ExitCode::usage, "usage"},
+        {ExitCode::data_error, "data error"},
+        {ExitCode::no_input, "no input"},
+        {ExitCode::unavailable, "service unavailable"},
+        {ExitCode::software, "internal error"},
+        {ExitCode::cant_create, "cannot create"},
+        {ExitCode::io_error, "I/O error"},
+        {ExitCode::temp_failure, "temporary failure"},
+        {ExitCode::untrusted, "host not trusted"},
+        {ExitCode::config, "configuration error"},
+        {ExitCode::interrupted, "interrupted"},
+    };
+    return k_table;
+}
+
 std::string_view exit_code_name(ExitCode code) noexcept {
-    switch (code) {
-        case ExitCode::ok: return "OK";
-        case ExitCode::warning: return "WARNING";
-        case ExitCode::critical: return "CRITICAL";
-        case ExitCode::unknown: return "UNKNOWN";
-        case ExitCode::usage: return "usage";
-        case ExitCode::data_error: return "data error";
-        case ExitCode::no_input: return "no input";
-        case ExitCode::unavailable: return "service unavailable";
-        case ExitCode::software: return "internal error";
-        case ExitCode::cant_create: return "cannot create";
-        case ExitCode::io_error: return "I/O error";
-        case ExitCode::temp_failure: return "temporary failure";
-        case ExitCode::untrusted: return "host not trusted";
-        case ExitCode::config: return "configuration error";
-        case ExitCode::interrupted: return "interrupted";
+    for (const auto& info : exit_codes()) {
+        if (info.code == code) return info.name;
     }
     return "error";
 }

@@ -5,6 +5,7 @@
 // every other failure uses sysexits.h, so that cron mail and wrapper scripts
 // can tell a bad config from an unreachable NAS without parsing text.
 
+#include <span>
 #include <string_view>
 
 namespace nasops {
@@ -30,6 +31,15 @@ enum class ExitCode : int {
 constexpr int to_int(ExitCode code) noexcept {
     return static_cast<int>(code);
 }
+
+struct ExitCodeInfo {
+    ExitCode code;
+    std::string_view name;  // what exit_code_name says
+};
+
+// Every code of the contract, in ascending order: the one table the EXIT
+// STATUS section of each man page draws from (a test keeps them in step).
+std::span<const ExitCodeInfo> exit_codes() noexcept;
 
 // The worse of two check outcomes (CRITICAL > WARNING > UNKNOWN > OK), as
 // monitoring-plugins rank them when several checks report together.
