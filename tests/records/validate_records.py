@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Validates the records the test suite captured against schema/<kind>.schema.json.
+
+The test fixtures append every record a nasops tool printed on stdout to
+<capture dir>/<pid>.ndjson, one JSON object per line:
+  {"test": "Suite.Name", "emitter": "nasops-health", "line": "<the record as printed>"}
+This script checks every captured line against the schema of its kind and
+fails, naming the test, the tool, the kind and the field, when one does not
+match; when a kind was printed that has no schema; and when a kind that has a
+schema was never printed, so that what the suite covers cannot shrink unseen.
+
+Run by ctest after every other test (tests/CMakeLists.txt); needs Debian's
+python3-jsonschema (4.10, draft 2020-12).
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+import jsonschema
+
+
+def load_schemas(folder):
+    schemas = {}
+    for path in sorted(folder.glob("*.schema.json")):
+        kind = path.name[: -len(".schema.json")]
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        resolver = jsonschema.RefResolver(base_uri=path.resolve().as_uri(), referrer=schema)
+        schemas[kind] = jsonschema.Draft202012Validator(schema, resolver=resolver)
+    schemas.pop("envelope", None)
+    return schemas
+
+
+def field_of(error):
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return path[1:] if path.startswith(".") else path or "(record)"
+
+
+def describe(error):
+    # An unevaluatedProperties error says which fields are unknown; the others name the field at fault.
+    if error.validator == "unevaluatedProperties":
+        return f"{field_of(error)}: field not in the schema: {error.message}"
+    if error.validator == "additionalProperties":
+        return f"{field_of(error)}: {error.message}"
+    return f"{field_of(error)}: {error.message}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schemas", type=pathlib.Path, required=True, help="the schema/ folder")
+    parser.add_argument("--captured", type=pathlib.Path, required=True, help="the capture folder")
+    parser.add_argument("--max-reports", type=int, default=50, help="problems printed in full")
+    args = parser.parse_args()
+
+    schemas = load_schemas(args.schemas)
+    problems = []
+    emitted = {}  # kind -> number of records
+    files = sorted(args.captured.glob("*.ndjson")) if args.captured.is_dir() else []
+    for capture in files:
+        for number, text in enumerate(capture.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            where = f"{capture.name}:{number}"
+            try:
+                entry = json.loads(text)
+                test, emitter, line = entry["test"], entry["emitter"], entry["line"]
+            except (ValueError, KeyError, TypeError) as e:
+                problems.append(f"{where}: not a capture entry ({e})")
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as e:
+                problems.append(f"{test}: {emitter} printed a line that is not JSON ({e}): {line[:200]}")
+                continue
+            kind = record.get("kind")
+            if not isinstance(kind, str):
+                problems.append(f"{test}: {emitter} printed a record without a kind: {line[:200]}")
+                continue
+            emitted[kind] = emitted.get(kind, 0) + 1
+            validator = schemas.get(kind)
+            if validator is None:
+                problems.append(f"{test}: {emitter} printed kind '{kind}', which has no schema/{kind}.schema.json")
+                continue
+            for error in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path)):
+                problems.append((f"{emitter}: kind '{kind}': {describe(error)}", f"{test}: {line[:400]}"))
+
+    never = sorted(set(schemas) - set(emitted))
+    for kind in never:
+        problems.append(f"kind '{kind}' has a schema but no test printed one: its schema is checked against nothing "
+                        "(run the whole suite, or add a test that prints one)")
+
+    summary = ", ".join(f"{k} {n}" for k, n in sorted(emitted.items())) or "none"
+    print(f"validate_records: {sum(emitted.values())} records from {len(files)} test processes ({summary})")
+    if not problems:
+        return 0
+    # The same mismatch is usually printed by many tests: each distinct one once,
+    # with the first test that printed it and how many records share it.
+    distinct = {}
+    for p in problems:
+        what, example = p if isinstance(p, tuple) else (p, None)
+        first, n = distinct.get(what, (example, 0))
+        distinct[what] = (first, n + 1)
+    for what, (example, n) in list(distinct.items())[: args.max_reports]:
+        print(what, file=sys.stderr)
+        if example:
+            print(f"    printed by {example}" + (f"\n    and {n - 1} more records" if n > 1 else ""), file=sys.stderr)
+    if len(distinct) > args.max_reports:
+        print(f"... {len(distinct) - args.max_reports} more problems", file=sys.stderr)
+    print(f"validate_records: {len(problems)} problems", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
