@@ -18,7 +18,11 @@ import json
 import pathlib
 import sys
 
-import jsonschema
+try:
+    import jsonschema
+except ImportError:
+    sys.exit("validate_records: needs Debian's python3-jsonschema for /usr/bin/python3 "
+             "(make -f Makefile.ops deps installs it)")
 
 
 def load_schemas(folder):
@@ -51,6 +55,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schemas", type=pathlib.Path, required=True, help="the schema/ folder")
     parser.add_argument("--captured", type=pathlib.Path, required=True, help="the capture folder")
+    parser.add_argument("--examples", type=pathlib.Path, action="append", default=[],
+                        help="a page (scdoc) whose example records are checked too")
     parser.add_argument("--max-reports", type=int, default=50, help="problems printed in full")
     args = parser.parse_args()
 
@@ -83,6 +89,18 @@ def main():
                 continue
             for error in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path)):
                 problems.append((f"{emitter}: kind '{kind}': {describe(error)}", f"{test}: {line[:400]}"))
+
+    for page in args.examples:
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.startswith('{"v":'):
+                continue
+            record = json.loads(line)
+            validator = schemas.get(record.get("kind"))
+            if validator is None:
+                problems.append(f"{page.name}:{number}: example of kind '{record.get('kind')}', which has no schema")
+                continue
+            for error in validator.iter_errors(record):
+                problems.append(f"{page.name}:{number}: the example {record['kind']} record: {describe(error)}")
 
     never = sorted(set(schemas) - set(emitted))
     for kind in never:
