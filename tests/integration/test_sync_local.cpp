@@ -201,25 +201,6 @@ TEST_F(SyncLocal, SourceFilesNamedLikeOurPartialUploadsAreSkippedAndSaidAtVerbos
         << verbose.err;
 }
 
-// The README's pipeline, run as written there (so the two cannot drift):
-// status records piped through jq give the success ratio.
-TEST_F(SyncLocal, TheReadmeStatusPipelineRunsAsWritten) {
-    const auto readme = read_file(fs::path(NASOPS_SOURCE_DIR) / "README.md");
-    const auto start = readme.find("\nnasops-sync status --json | jq ");
-    ASSERT_NE(start, std::string::npos) << "README.md no longer shows the status pipeline";
-    auto line = readme.substr(start + 1, readme.find('\n', start + 1) - start - 1);
-    line = line.substr(0, line.find("  #"));  // the comment after the command
-
-    add("clip.mp4", "clip");
-    ASSERT_EQ(sync({"run"}).exit_code, 0);
-    SpawnOptions options;
-    options.env = {{"NASOPS_CONFIG", config.string()},
-                   {"PATH", std::string(NASOPS_TOOLS_DIR) + ":" + std::getenv("PATH")}};
-    auto r = run_command({"bash", "-o", "pipefail", "-c", line}, {}, std::chrono::seconds(30), options);
-    EXPECT_EQ(r.exit_code, 0) << line << "\n" << r.err;
-    EXPECT_EQ(r.out, "1\n") << line;
-}
-
 TEST_F(SyncLocal, BadConfigExits78WithFileLineColumn) {
     write_config("jobs = 0\nverfy = \"size\"\n");
     auto r = sync({"run"});
