@@ -73,12 +73,17 @@ json schema_of(const std::string& kind) {
     return json::parse(read_file(k_schemas / (kind + ".schema.json")));
 }
 
-// The record's own fields: the schema's top-level properties, less the
+// The record's own fields: the schema's top-level properties and those of its
+// then/else branches (the forecast's storage and transfers shapes), less the
 // envelope's (which a kind's schema narrows, e.g. "kind": {"const": "check"}).
 std::set<std::string> record_fields(const std::string& kind, const json& schema) {
     std::set<std::string> fields;
-    for (const auto& [name, _] : schema.at("properties").items()) {
-        if (kind == "envelope" || !k_envelope.contains(name)) fields.insert(name);
+    for (const json* level : {&schema, schema.contains("then") ? &schema.at("then") : nullptr,
+                              schema.contains("else") ? &schema.at("else") : nullptr}) {
+        if (level == nullptr || !level->contains("properties")) continue;
+        for (const auto& [name, _] : level->at("properties").items()) {
+            if (kind == "envelope" || !k_envelope.contains(name)) fields.insert(name);
+        }
     }
     return fields;
 }
