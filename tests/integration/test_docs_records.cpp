@@ -19,8 +19,8 @@
 #include "fixtures/temp_dir.hpp"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using nasops::testing::read_file;
+using nlohmann::json;
 
 namespace {
 
