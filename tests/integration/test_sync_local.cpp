@@ -286,6 +286,12 @@ TEST_F(SyncLocal, RetryRequeuesFailedFiles) {
     auto dry = sync({"retry", "--dry-run", (media / "a.mp4").string()});
     EXPECT_EQ(dry.exit_code, 0) << dry.err;
     EXPECT_EQ(dry.out, "would requeue 1 failed files\n");
+    const auto dry_json = sync({"retry", "--dry-run", "--all-failed", "--json"});
+    ASSERT_EQ(dry_json.exit_code, 0) << dry_json.err;
+    const auto counted = parse_records(dry_json.out);
+    ASSERT_EQ(counted.size(), 1u) << dry_json.out;
+    EXPECT_EQ(counted[0]["name"], "retry");
+    EXPECT_EQ(counted[0]["details"], (nlohmann::json{{"requeued", 1}, {"dry_run", true}}));
     auto retry = sync({"retry", "a.mp4"});
     EXPECT_EQ(retry.exit_code, 0) << retry.err;
     EXPECT_EQ(retry.out, "requeued 1 failed files\n");
