@@ -25,6 +25,21 @@ except ImportError:
              "(make -f Makefile.ops deps installs it)")
 
 
+def branches(schema):
+    """The shapes a schema tells apart with if/then(/else), at its top or in its
+    allOf: [(description, if-subschema, taken when the if holds)]."""
+    out = []
+    for i, part in enumerate([schema] + schema.get("allOf", [])):
+        if "if" not in part:
+            continue
+        condition = jsonschema.Draft202012Validator(part["if"])
+        label = json.dumps(part["if"].get("properties", part["if"]), separators=(",", ":"))
+        out.append((f"records where {label}", condition, True))
+        if "else" in part:
+            out.append((f"records where not {label}", condition, False))
+    return out
+
+
 def load_schemas(folder):
     schemas = {}
     for path in sorted(folder.glob("*.schema.json")):
@@ -61,6 +76,9 @@ def main():
     args = parser.parse_args()
 
     schemas = load_schemas(args.schemas)
+    branches_of = {kind: branches(v.schema) for kind, v in schemas.items()}
+    seen_tools = {}  # kind -> the tools that printed it
+    taken = set()  # (kind, branch) of the branches some record took
     problems = []
     emitted = {}  # kind -> number of records
     files = sorted(args.captured.glob("*.ndjson")) if args.captured.is_dir() else []
@@ -83,6 +101,10 @@ def main():
                 problems.append(f"{test}: {emitter} printed a record without a kind: {line[:200]}")
                 continue
             emitted[kind] = emitted.get(kind, 0) + 1
+            seen_tools.setdefault(kind, set()).add(record.get("tool"))
+            for branch in branches_of.get(kind, []):
+                if branch[1].is_valid(record) == branch[2]:
+                    taken.add((kind, branch[0]))
             validator = schemas.get(kind)
             if validator is None:
                 problems.append(f"{test}: {emitter} printed kind '{kind}', which has no schema/{kind}.schema.json")
@@ -102,10 +124,20 @@ def main():
             for error in validator.iter_errors(record):
                 problems.append(f"{page.name}:{number}: the example {record['kind']} record: {describe(error)}")
 
-    never = sorted(set(schemas) - set(emitted))
-    for kind in never:
-        problems.append(f"kind '{kind}' has a schema but no test printed one: its schema is checked against nothing "
-                        "(run the whole suite, or add a test that prints one)")
+    # Coverage: every kind, every tool a kind's schema names, every shape it tells apart.
+    hint = "(run the whole suite, or add a test that prints one)"
+    for kind in sorted(set(schemas) - set(emitted)):
+        problems.append(f"kind '{kind}' has a schema but no test printed one: its schema is checked against nothing {hint}")
+    for kind, validator in sorted(schemas.items()):
+        if kind not in emitted:
+            continue
+        tool = validator.schema.get("properties", {}).get("tool", {})
+        for name in sorted(set(tool.get("enum", [tool["const"]] if "const" in tool else [])) - seen_tools[kind]):
+            problems.append(f"kind '{kind}': no test printed one from nasops-{name} {hint}")
+        for label, _, _ in branches_of[kind]:
+            if (kind, label) not in taken:
+                problems.append(f"kind '{kind}': no test printed {label}, so that part of its schema is checked "
+                                f"against nothing {hint}")
 
     summary = ", ".join(f"{k} {n}" for k, n in sorted(emitted.items())) or "none"
     print(f"validate_records: {sum(emitted.values())} records from {len(files)} test processes ({summary})")
