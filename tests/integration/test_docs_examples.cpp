@@ -8,8 +8,9 @@
 // already uploaded to a local folder standing in for the NAS. The commands of
 // the block (a line each; a trailing backslash continues it) run there in
 // order, each in bash -o pipefail with the built tools first in PATH. exit= lists
-// the exit codes the command may end with; stdout=, when given, is its whole
-// output (without the final newline). Blocks without a marker show commands
+// the exit codes the command may end with; records=<kind>, that every line it
+// prints is a record of that kind (nasops-records(7)); stdout=, when given, is
+// its whole output (without the final newline), and must come last. Blocks without a marker show commands
 // that need a real host (system paths, a NAS, a crontab) and are not run.
 
 #include <fmt/format.h>
@@ -46,6 +47,7 @@ struct Example {
     std::string where;  // the marker's line
     std::vector<Command> commands;
     std::set<int> exits;
+    std::optional<std::string> records_of;  // the kind every line printed must be
     std::optional<std::string> stdout_text;
 };
 
@@ -56,6 +58,8 @@ void parse_expectation(std::string_view spec, Example& e) {
         if (word.starts_with("exit=")) {
             std::istringstream codes(word.substr(5));
             for (std::string code; std::getline(codes, code, '|');) e.exits.insert(std::stoi(code));
+        } else if (word.starts_with("records=")) {
+            e.records_of = word.substr(8);
         } else if (word.starts_with("stdout=")) {
             const auto at = spec.find("stdout=");
             auto text = spec.substr(at + 7);
@@ -171,6 +175,10 @@ TEST(DocsExamples, EveryMarkedExampleRunsAsWritten) {
             EXPECT_TRUE(e.exits.contains(r.exit_code)) << "exit " << r.exit_code << "\n" << r.err;
             if (e.stdout_text) {
                 EXPECT_EQ(r.out, *e.stdout_text + "\n");
+            }
+            if (e.records_of) {
+                for (const auto& record : nasops::testing::parse_records(r.out))
+                    EXPECT_EQ(record.at("kind"), *e.records_of) << record;
             }
         }
     }
