@@ -201,25 +201,6 @@ TEST_F(SyncLocal, SourceFilesNamedLikeOurPartialUploadsAreSkippedAndSaidAtVerbos
         << verbose.err;
 }
 
-// The README's pipeline, run as written there (so the two cannot drift):
-// status records piped through jq give the success ratio.
-TEST_F(SyncLocal, TheReadmeStatusPipelineRunsAsWritten) {
-    const auto readme = read_file(fs::path(NASOPS_SOURCE_DIR) / "README.md");
-    const auto start = readme.find("\nnasops-sync status --json | jq ");
-    ASSERT_NE(start, std::string::npos) << "README.md no longer shows the status pipeline";
-    auto line = readme.substr(start + 1, readme.find('\n', start + 1) - start - 1);
-    line = line.substr(0, line.find("  #"));  // the comment after the command
-
-    add("clip.mp4", "clip");
-    ASSERT_EQ(sync({"run"}).exit_code, 0);
-    SpawnOptions options;
-    options.env = {{"NASOPS_CONFIG", config.string()},
-                   {"PATH", std::string(NASOPS_TOOLS_DIR) + ":" + std::getenv("PATH")}};
-    auto r = run_command({"bash", "-o", "pipefail", "-c", line}, {}, std::chrono::seconds(30), options);
-    EXPECT_EQ(r.exit_code, 0) << line << "\n" << r.err;
-    EXPECT_EQ(r.out, "1\n") << line;
-}
-
 TEST_F(SyncLocal, BadConfigExits78WithFileLineColumn) {
     write_config("jobs = 0\nverfy = \"size\"\n");
     auto r = sync({"run"});
@@ -305,6 +286,12 @@ TEST_F(SyncLocal, RetryRequeuesFailedFiles) {
     auto dry = sync({"retry", "--dry-run", (media / "a.mp4").string()});
     EXPECT_EQ(dry.exit_code, 0) << dry.err;
     EXPECT_EQ(dry.out, "would requeue 1 failed files\n");
+    const auto dry_json = sync({"retry", "--dry-run", "--all-failed", "--json"});
+    ASSERT_EQ(dry_json.exit_code, 0) << dry_json.err;
+    const auto counted = parse_records(dry_json.out);
+    ASSERT_EQ(counted.size(), 1u) << dry_json.out;
+    EXPECT_EQ(counted[0]["name"], "retry");
+    EXPECT_EQ(counted[0]["details"], (nlohmann::json{{"requeued", 1}, {"dry_run", true}}));
     auto retry = sync({"retry", "a.mp4"});
     EXPECT_EQ(retry.exit_code, 0) << retry.err;
     EXPECT_EQ(retry.out, "requeued 1 failed files\n");

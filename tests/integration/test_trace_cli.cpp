@@ -228,6 +228,16 @@ TEST_F(TraceCli, NestedExecBuildsAThreeLevelTree) {
     EXPECT_EQ(rows.at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
     EXPECT_EQ(rows.at("spans"), 3);
     EXPECT_EQ(rows.at("name"), "a");  // its parent is not in the file: a is the root here
+
+    // show --format json gives the trace's span records, as the tools wrote them.
+    const auto records = trace({"show", "4bf92f3577b34da6a3ce929d0e0e4736", "--format", "json"});
+    ASSERT_EQ(records.exit_code, 0) << records.err;
+    const auto shown_spans = nasops::testing::parse_records(records.out);
+    ASSERT_EQ(shown_spans.size(), 3u) << records.out;
+    for (const auto& span : shown_spans) {
+        EXPECT_EQ(span.at("kind"), "span");
+        EXPECT_EQ(span.at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
 }
 
 TEST_F(TraceCli, AnInvalidTraceparentStartsANewTrace) {

@@ -220,9 +220,14 @@ TEST_F(TraceExport, NothingLostNothingSentTwice) {
     EXPECT_TRUE(abandoned(requests[3]));
     EXPECT_FALSE(abandoned(requests[4]));
     EXPECT_EQ(requests[3].at("body"), requests[4].at("body"));
-    r = run_export(port);  // and not again
+    r = run_export(port, {"--format", "json"});  // and not again; its summary as a record
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(sink.requests().size(), 5u);
+    const auto summary = nasops::testing::parse_records(r.out);
+    ASSERT_EQ(summary.size(), 1u) << r.out;
+    EXPECT_EQ(summary[0].at("name"), "trace_export");
+    EXPECT_EQ(summary[0].at("details").at("spans_sent"), 0);
+    EXPECT_EQ(summary[0].at("details").at("complete"), true);
 
     // 503 with Retry-After: waits, then the same batch is accepted.
     write_spans(5);

@@ -5,12 +5,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "alert/run.hpp"
 #include "fixtures/alert_harness.hpp"
+#include "fixtures/test_data.hpp"
 
 using namespace nasops;
 using namespace std::chrono_literals;
@@ -656,4 +660,44 @@ TEST_F(AlertRun, TestSendsThroughTheNamedChannel) {
     ASSERT_FALSE(unknown.code);
     EXPECT_EQ(unknown.code.error().code, ExitCode::usage);
     EXPECT_NE(unknown.code.error().message.find("configured: hook"), std::string::npos);
+}
+
+// With --format json every action prints records, one per line, of the kinds
+// and names nasops-records(7) documents (and, in the test suite, its schemas).
+TEST_F(AlertRun, EveryActionPrintsRecordsWithFormatJson) {
+    config(k_webhook);
+    const auto json_run = [&](alert::Options options, const std::string& input = {}) {
+        options.format = OutputFormat::json;
+        auto outcome = run(std::move(options), input);
+        EXPECT_TRUE(outcome.code) << outcome.code.error().message;
+        return nasops::testing::parse_records(outcome.out);
+    };
+    const auto names = [](const std::vector<nlohmann::json>& records) {
+        std::vector<std::string> out;
+        for (const auto& r : records)
+            out.push_back(r.at("kind").get<std::string>() + " " + r.value("name", r.value("state", "")));
+        return out;
+    };
+
+    const auto fired = json_run({}, check("disk", "critical", 0.96));
+    EXPECT_EQ(names(fired), std::vector<std::string>{"alert firing"});
+    const auto listed = json_run({.action = alert::Action::ls});
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_TRUE(listed[0].contains("since")) << listed[0];
+    EXPECT_EQ(names(json_run({.action = alert::Action::flush})), std::vector<std::string>{"event flush"});
+    EXPECT_EQ(names(json_run({.action = alert::Action::test, .channel = "hook"})),
+              std::vector<std::string>{"event channel_test"});
+    EXPECT_EQ(
+        names(json_run({.action = alert::Action::silence_add, .matchers = {"alertname=disk"}, .comment = "swap"})),
+        std::vector<std::string>{"event silence_added"});
+    EXPECT_EQ(names(json_run({.action = alert::Action::silence_ls})), std::vector<std::string>{"event silence"});
+    const auto history = names(json_run({.action = alert::Action::history}));
+    for (const auto* expected :
+         {"event alert_fired", "event alert_delivered", "event alert_test_delivered", "event alert_silence_added"}) {
+        EXPECT_NE(std::ranges::find(history, expected), history.end()) << expected;
+    }
+    clock.advance(1h);
+    const auto resolved = json_run({}, check("disk", "ok", 0.5));
+    EXPECT_EQ(names(resolved), std::vector<std::string>{"alert resolved"});
+    EXPECT_TRUE(resolved[0].contains("ends_at")) << resolved[0];
 }

@@ -15,6 +15,7 @@
 #include "capacity/commands.hpp"
 #include "capacity/options.hpp"
 #include "capacity/samples.hpp"
+#include "fixtures/record_capture.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "nasops/core/config.hpp"
 #include "nasops/util/clock.hpp"
@@ -52,7 +53,8 @@ struct StateFolder {
     }
 };
 
-// Runs a subcommand with `input` on its stdin; returns its exit code and stdout.
+// Runs a subcommand with `input` on its stdin; returns its exit code and stdout
+// (whose records are kept for the schema check, as a built tool's are).
 std::pair<Result<ExitCode>, std::string> run(Subcommand sub, const CliOptions& cli, const Clock& clock,
                                              const std::string& input = {}) {
     nasops::testing::TempDir io;
@@ -69,6 +71,7 @@ std::pair<Result<ExitCode>, std::string> run(Subcommand sub, const CliOptions& c
     char buf[4096];
     for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, out)) > 0;) text.append(buf, n);
     std::fclose(out);
+    nasops::testing::capture_records("nasops-capacity", text);
     return {std::move(result), text};
 }
 
