@@ -71,7 +71,8 @@ Result<std::optional<Store>> open_readable(const Paths& paths) {
     std::error_code ec;
     if (!fs::exists(db, ec)) return std::optional<Store>{};
     TRY_ASSIGN(auto store, Store::open(db, migrations(), OpenMode::read_only));
-    if (store.schema_version("capacity") == 0) return std::optional<Store>{};
+    TRY_ASSIGN(const int version, store.schema_version("capacity"));
+    if (version == 0) return std::optional<Store>{};
     // forecast reads a year of samples per target: mapping the file saves a
     // pread(2) and a copy per page (a tenth of its time).
     TRY(db_guard(store.db(), "mapping the database for reading", [&]() -> Result<void> {

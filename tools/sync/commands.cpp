@@ -86,7 +86,8 @@ Result<std::optional<Store>> open_for_reading(const Paths& paths) {
     std::error_code ec;
     if (!fs::exists(db, ec)) return std::optional<Store>{};
     TRY_ASSIGN(auto store, Store::open(db, migrations(), OpenMode::read_only));
-    if (store.schema_version("sync") == 0) return std::optional<Store>{};
+    TRY_ASSIGN(const int version, store.schema_version("sync"));
+    if (version == 0) return std::optional<Store>{};
     return std::optional<Store>(std::move(store));
 }
 

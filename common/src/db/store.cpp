@@ -129,7 +129,9 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
     for (;;) {
         try {
-            // The first read of a file that is not a database fails here, with SQLite's own words.
+            // The first read of the header: a file that is not a database fails
+            // here, with SQLite's own words (foreign_keys alone reads nothing).
+            (void)db->execAndGet("PRAGMA schema_version");
             db->exec("PRAGMA foreign_keys = ON");
             if (mode == OpenMode::read_write) {
                 db->exec("PRAGMA journal_mode = WAL");
@@ -147,12 +149,13 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
     }
 }
 
-int Store::schema_version(std::string_view component) {
-    try {
+Result<int> Store::schema_version(std::string_view component) {
+    return db_guard(*m_db, "reading its schema version", [&]() -> Result<int> {
+        // A read-only open of a database that never had migrations has no table yet.
+        SQLite::Statement table(*m_db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'");
+        if (!table.executeStep()) return 0;
         return read_version(*m_db, component);
-    } catch (const SQLite::Exception&) {
-        return 0;  // a read-only open of a database that never had migrations
-    }
+    });
 }
 
 }  // namespace nasops

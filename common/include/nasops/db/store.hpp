@@ -52,8 +52,9 @@ public:
     SQLite::Database& db() { return *m_db; }
     const std::filesystem::path& path() const { return m_path; }
 
-    // The version recorded for `component`, 0 when none.
-    int schema_version(std::string_view component);
+    // The version recorded for `component`, 0 when none; a database that
+    // cannot be read is an error (db_error), never 0.
+    Result<int> schema_version(std::string_view component);
 
 private:
     Store(std::unique_ptr<SQLite::Database> db, std::filesystem::path path)
