@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <csignal>
@@ -309,4 +310,58 @@ TEST_F(SyncLocal, RetryRequeuesFailedFiles) {
     EXPECT_EQ(retry.exit_code, 0) << retry.err;
     EXPECT_EQ(retry.out, "requeued 1 failed files\n");
     EXPECT_EQ(sync({"retry"}).exit_code, 64);
+}
+
+TEST_F(SyncLocal, RemoveSourceRemovesWhatEarlierRunsUploadedButNeverAChangedFile) {
+    add("day1/a.mp4", "payload a");
+    add("day1/b.mp4", "payload b");
+    add("day2/c.mp4", "payload c");
+    add("day3/d.mp4", "payload d");
+    auto first = sync({"run", "--quiet"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_TRUE(fs::exists(media / "day1/a.mp4")) << "remove-source is off";
+
+    // After the upload: b is rewritten (the camera is at it again: not stable
+    // yet), c is replaced by another file (a new inode) with the same size.
+    write_file(media / "day1/b.mp4", "payload b, longer now");
+    write_file(media / "day2/c.mp4.new", "PAYLOAD C");
+    age_file(media / "day2/c.mp4.new");
+    fs::rename(media / "day2/c.mp4.new", media / "day2/c.mp4");
+    write_file(media / "day3" / ".nasops-e.mp4.part", "someone's partial upload");
+    fs::create_directories(media / "day4");
+    write_file(media / "day4/growing.mp4", "still being written");
+
+    auto second = sync({"run", "--remove-source", "--delete-empty-src-dirs"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_FALSE(fs::exists(media / "day1/a.mp4")) << "uploaded and verified by an earlier run";
+    EXPECT_TRUE(fs::exists(media / "day1/b.mp4")) << "changed since its upload, and not stable yet";
+    EXPECT_EQ(read_file(nas / "day1/b.mp4"), "payload b");
+    EXPECT_FALSE(fs::exists(media / "day2/c.mp4")) << "the new file was uploaded and verified, then removed";
+    EXPECT_EQ(read_file(nas / "day2/c.mp4"), "PAYLOAD C");
+    EXPECT_FALSE(fs::exists(media / "day2")) << "left empty: removed";
+    EXPECT_FALSE(fs::exists(media / "day3/d.mp4"));
+    EXPECT_TRUE(fs::is_directory(media / "day3")) << "a folder holding a partial file is kept";
+    EXPECT_TRUE(fs::exists(media / "day4/growing.mp4"));
+    EXPECT_TRUE(fs::is_directory(media)) << "never the source itself";
+    EXPECT_NE(second.out.find("3 local files removed, 1 empty folders removed"), std::string::npos) << second.out;
+    const auto audit = read_file(dir / "log/audit.log");
+    EXPECT_NE(audit.find("\"event\":\"FILE_REMOVED\",\"path\":\"" + (media / "day1/a.mp4").string()),
+              std::string::npos)
+        << audit;
+    EXPECT_EQ(audit.find("\"path\":\"" + (media / "day1/b.mp4").string() + "\",\"sha256\""), std::string::npos)
+        << audit;
+
+    // Once b is stable, the config key alone does the same.
+    write_config("remove_source = true\ndelete_empty_src_dirs = true\n");
+    age_file(media / "day1/b.mp4");
+    auto third = sync({"run", "--quiet"});
+    ASSERT_EQ(third.exit_code, 0) << third.err;
+    EXPECT_EQ(read_file(nas / "day1/b.mp4"), "payload b, longer now");
+    EXPECT_FALSE(fs::exists(media / "day1")) << "b removed once its new version is verified, then its folder";
+}
+
+TEST_F(SyncLocal, DeleteEmptySrcDirsWithoutRemoveSourceIsAUsageError) {
+    auto r = sync({"run", "--delete-empty-src-dirs"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("--delete-empty-src-dirs"), std::string::npos) << r.err;
 }

@@ -539,3 +539,19 @@ TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) 
     EXPECT_EQ(completed_verified_by(r.out, "sha256"), 256);
     EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "256");
 }
+
+TEST_F(SyncSftp, RemoveSourceRemovesFilesUploadedByEarlierRunsWithoutSendingThemAgain) {
+    add("a.mp4", random_bytes(400 * 1024, 6));
+    add("sub/b.mp4", "payload b");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    EXPECT_TRUE(fs::exists(media / "a.mp4"));
+    write_file(media / "sub/b.mp4", "payload b, rewritten");  // changed after its upload, not stable yet
+
+    auto r = sync({"run", "--json", "--remove-source"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& rec : parse_records(r.out)) EXPECT_NE(rec["state"], "completed") << rec.dump();
+    EXPECT_FALSE(fs::exists(media / "a.mp4"));
+    EXPECT_TRUE(fs::exists(media / "sub/b.mp4")) << "changed since its upload";
+    EXPECT_EQ(read_file(remote / "sub/b.mp4"), "payload b");
+    EXPECT_EQ(query("SELECT removed_at IS NOT NULL FROM media_files WHERE rel_path = 'a.mp4'"), "1");
+}

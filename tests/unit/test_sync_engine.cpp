@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -21,10 +22,12 @@
 #include "nasops/record/record.hpp"
 #include "nasops/util/clock.hpp"
 #include "nasops/util/sha256.hpp"
+#include "sync/empty_folders.hpp"
 #include "sync/engine.hpp"
 #include "sync/local_target.hpp"
 #include "sync/plan.hpp"
 #include "sync/schema.hpp"
+#include "sync/source_removal.hpp"
 #include "sync/verify_command.hpp"
 
 using namespace nasops;
@@ -348,6 +351,154 @@ TEST_F(SyncEngine, RemoveSourceAfterAVerifiedCopyOnly) {
     EXPECT_TRUE(fs::is_directory(source / "sub")) << "folders are left alone";
     EXPECT_EQ(read_file(nas / "sub/b.mp4"), "payload b");
     EXPECT_EQ(row(queue, "a.mp4").state, FileState::completed);
+}
+
+TEST_F(SyncEngine, RemoveSourceRemovesWhatEarlierRunsCompletedAndVerified) {
+    write_file(source / "a.mp4", "payload a");
+    write_file(source / "sub/b.mp4", "payload b");
+    write_file(source / "keep/c.mp4", "payload c");
+    auto queue = make_queue();
+    auto s = run(queue, options());
+    ASSERT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.removed, 0u);
+    EXPECT_TRUE(fs::exists(source / "a.mp4"));
+    EXPECT_EQ(row(queue, "a.mp4").verified_by, "sha256");
+
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    opts.filter = Filter({}, {"keep"});
+    s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 0u) << "nothing is sent again";
+    EXPECT_EQ(s.removed, 2u);
+    EXPECT_FALSE(fs::exists(source / "a.mp4"));
+    EXPECT_FALSE(fs::exists(source / "sub/b.mp4"));
+    EXPECT_TRUE(fs::exists(source / "keep/c.mp4")) << "a file the filter leaves out is not the run's to remove";
+    EXPECT_EQ(read_file(nas / "sub/b.mp4"), "payload b");
+    EXPECT_TRUE(row(queue, "a.mp4").removed_at);
+
+    s = run(queue, opts);
+    EXPECT_EQ(s.removed, 0u) << "a removed file is not looked for again";
+}
+
+TEST_F(SyncEngine, RemoveSourceNeverRemovesAFileChangedSinceItsUpload) {
+    write_file(source / "grown.mp4", "payload");
+    write_file(source / "touched.mp4", "payload");
+    write_file(source / "replaced.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_EQ(run(queue, options()).uploaded, 3u);
+
+    // Changed after the upload: bigger, same size with another mtime, and
+    // replaced by another file (another inode) with the same size and mtime.
+    write_file(source / "grown.mp4", "payload and more");
+    struct stat st {};
+    ASSERT_EQ(::stat((source / "touched.mp4").c_str(), &st), 0);
+    const timespec later[2] = {st.st_atim, {st.st_mtim.tv_sec + 5, st.st_mtim.tv_nsec}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (source / "touched.mp4").c_str(), later, 0), 0);
+    ASSERT_EQ(::stat((source / "replaced.mp4").c_str(), &st), 0);
+    write_file(source / "replacement", "PAYLOAD");
+    const timespec same[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (source / "replacement").c_str(), same, 0), 0);
+    fs::rename(source / "replacement", source / "replaced.mp4");
+
+    // Just changed, as the camera still writing it would leave it: min-age holds them.
+    clock.set(std::chrono::system_clock::now());
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.removed, 0u);
+    EXPECT_EQ(s.changed, 3u);
+    for (const auto* name : {"grown.mp4", "touched.mp4", "replaced.mp4"}) {
+        EXPECT_TRUE(fs::exists(source / name)) << name;
+        EXPECT_EQ(row(queue, name).state, FileState::pending) << name;
+    }
+
+    // Once stable, the new versions are uploaded, verified, and only then removed.
+    clock.set(std::chrono::system_clock::now() + 1h);
+    s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.removed, 3u);
+    EXPECT_EQ(read_file(nas / "grown.mp4"), "payload and more");
+    EXPECT_EQ(read_file(nas / "replaced.mp4"), "PAYLOAD");
+}
+
+TEST_F(SyncEngine, RemovalChecksTheFileAgainJustBeforeTheUnlink) {
+    write_file(source / "a.mp4", "payload");
+    write_file(source / "b.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_EQ(run(queue, options()).uploaded, 2u);
+    auto rows = queue.removable(source.string(), 0, 10).value();
+    ASSERT_EQ(rows.size(), 2u);
+    write_file(source / "a.mp4", "payload, changed after the scan");
+    auto unverified = rows[0].rel_path == "b.mp4" ? rows[0] : rows[1];
+    ASSERT_EQ(unverified.rel_path, "b.mp4");
+    unverified.verified_by = "none";
+    SourceFiles files;
+    LogBatch log(logger());
+    EXPECT_EQ(remove_local_copies(std::span(&unverified, 1), files, queue, log).value(), 0u);
+    EXPECT_TRUE(fs::exists(source / "b.mp4")) << "never a copy verified by none";
+    EXPECT_EQ(remove_local_copies(rows, files, queue, log).value(), 1u);
+    EXPECT_TRUE(fs::exists(source / "a.mp4")) << "changed since its upload";
+    EXPECT_FALSE(fs::exists(source / "b.mp4"));
+    EXPECT_FALSE(row(queue, "a.mp4").removed_at);
+}
+
+TEST_F(SyncEngine, DeleteEmptySrcDirsRemovesEmptiedFoldersButNeverTheSource) {
+    write_file(source / "day1/cam/a.mp4", "payload a");
+    write_file(source / "day2/b.mp4", "payload b");
+    write_file(source / "day2/.hidden", "not ours");
+    write_file(source / "day3/c.mp4", "payload c");
+    write_file(source / "day3" / temp_name_for("d.mp4"), "a partial file");
+    fs::create_directories(source / "old-empty/deeper");
+    fs::create_directories(source / "excluded/empty");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    opts.delete_empty_src_dirs = DeleteEmptySrcDirs::yes;
+    opts.filter = Filter({}, {"excluded", ".hidden"});
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.removed, 3u);
+    EXPECT_FALSE(fs::exists(source / "day1")) << "emptied by this run: removed, deepest first";
+    EXPECT_TRUE(fs::exists(source / "day2/.hidden")) << "a folder that holds anything is kept";
+    EXPECT_TRUE(fs::exists(source / "day3" / temp_name_for("d.mp4")));
+    EXPECT_FALSE(fs::exists(source / "old-empty")) << "empty, and unchanged for min-age on the run's clock";
+    EXPECT_TRUE(fs::is_directory(source / "excluded/empty")) << "a folder the filter leaves out is not the run's";
+    EXPECT_TRUE(fs::is_directory(source)) << "never the source itself";
+    EXPECT_EQ(s.folders_removed, 4u);
+}
+
+TEST(SyncEmptyFolders, AnEmptyFolderIsRemovedOnceUnchangedForMinAgeOrEmptiedByTheRun) {
+    nasops::testing::TempDir dir;
+    const fs::path source = dir / "media";
+    fs::create_directories(source / "old/older");
+    fs::create_directories(source / "new");
+    fs::create_directories(source / "emptied");
+    const auto now = std::chrono::system_clock::now();
+    for (const auto* d : {"old/older", "old"}) {
+        const timespec hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+        ASSERT_EQ(::utimensat(AT_FDCWD, (source / d).c_str(), hour_ago, 0), 0);
+    }
+    const Filter filter;
+    const std::set<std::string> emptied{"emptied"};
+    const EmptyFolderRules rules{.filter = filter, .changed_after = now - 30s, .emptied = emptied};
+    EXPECT_TRUE(may_remove_folder(rules, "old", now - 1h));
+    EXPECT_FALSE(may_remove_folder(rules, "new", now - 1s));
+    EXPECT_TRUE(may_remove_folder(rules, "emptied", now));
+
+    const auto counts = remove_empty_folders(source, rules);
+    EXPECT_EQ(counts.removed, 3u);
+    EXPECT_EQ(counts.errors, 0u);
+    EXPECT_FALSE(fs::exists(source / "old"));
+    EXPECT_FALSE(fs::exists(source / "emptied"));
+    EXPECT_TRUE(fs::is_directory(source / "new"));
+    EXPECT_TRUE(fs::is_directory(source));
+
+    // A source that is empty itself stays.
+    fs::remove(source / "new");
+    EXPECT_EQ(remove_empty_folders(source, EmptyFolderRules{.filter = filter, .changed_after = now + 1h,
+                                                            .emptied = emptied})
+                  .removed,
+              0u);
+    EXPECT_TRUE(fs::is_directory(source));
 }
 
 TEST_F(SyncEngine, SizeVerifyWhenTheTargetCannotHash) {

@@ -74,6 +74,8 @@ RunOptions run_options_of(const Settings& s) {
                       .filter = Filter(s.include, s.exclude),
                       .verify = s.verify,
                       .remove_source = s.remove_source,
+                      .delete_empty_src_dirs = s.delete_empty_src_dirs,
+                      .min_age = s.min_age,
                       .jobs = s.jobs,
                       .bwlimit = s.bwlimit,
                       .max_duration = s.max_duration,
@@ -199,6 +201,7 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
         if (s.waiting > 0) line += fmt::format(", {} waiting (min-age or retry backoff)", s.waiting);
         if (s.left_pending > 0) line += fmt::format(", {} left for the next run", s.left_pending);
         if (s.removed > 0) line += fmt::format(", {} local files removed", s.removed);
+        if (s.folders_removed > 0) line += fmt::format(", {} empty folders removed", s.folders_removed);
         if (s.stopped_by) line += fmt::format(" (stopped: {})", *s.stopped_by);
         print(env.out, line + "\n");
     }

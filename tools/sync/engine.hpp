@@ -40,6 +40,8 @@ struct RunOptions {
     Filter filter;
     Verify verify = Verify::automatic;
     RemoveSource remove_source = RemoveSource::no;
+    DeleteEmptySrcDirs delete_empty_src_dirs = DeleteEmptySrcDirs::no;
+    Duration min_age = std::chrono::seconds(30);  // an empty folder is removed once unchanged this long
     int jobs = 4;
     std::optional<std::uint64_t> bwlimit;    // bytes per second, all workers together
     std::optional<Duration> max_duration;    // no file is started, and uploads stop, after this long
@@ -72,6 +74,7 @@ struct RunSummary {
     std::uint64_t gave_up = 0;        // files that became `failed`
     std::uint64_t held_no_space = 0;  // files left pending for lack of room on the target
     std::uint64_t removed = 0;        // local files removed (--remove-source)
+    std::uint64_t folders_removed = 0;  // empty source folders removed (--delete-empty-src-dirs)
     std::uint64_t waiting = 0;        // pending files not yet stable or in backoff
     std::uint64_t left_pending = 0;   // eligible files not started (limits, stop, NAS gone)
     bool target_unavailable = false;

@@ -16,7 +16,7 @@ constexpr std::size_t k_scan_batch = 4000;
 
 constexpr std::string_view k_columns =
     "id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, discovered_at, stable_since, "
-    "started_at, completed_at, bytes_sent, seconds, next_attempt_at";
+    "started_at, completed_at, bytes_sent, seconds, next_attempt_at, verified_by, removed_at";
 
 std::optional<std::string> opt_text(const SQLite::Column& c) {
     if (c.isNull()) return std::nullopt;
@@ -42,6 +42,8 @@ FileRow read_row(SQLite::Statement& q) {
     if (!q.getColumn(14).isNull()) row.bytes_sent = static_cast<std::uint64_t>(q.getColumn(14).getInt64());
     if (!q.getColumn(15).isNull()) row.seconds = q.getColumn(15).getDouble();
     row.next_attempt_at = opt_text(q.getColumn(16));
+    row.verified_by = opt_text(q.getColumn(17));
+    row.removed_at = opt_text(q.getColumn(18));
     return row;
 }
 
@@ -71,6 +73,7 @@ void reset_to_pending(SQLite::Database& db, std::int64_t id, SystemTimePoint now
         "inode = COALESCE(:inode, inode), stable_since = COALESCE(:stable_since, stable_since), "
         "state = 'pending', attempts = 0, last_error = :last_error, next_attempt_at = NULL, "
         "sha256 = NULL, started_at = NULL, completed_at = NULL, bytes_sent = NULL, seconds = NULL, "
+        "verified_by = NULL, removed_at = NULL, "
         "discovered_at = CASE WHEN state = 'completed' THEN :now ELSE discovered_at END "
         "WHERE id = :id");
     if (version) {
@@ -188,7 +191,8 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
     auto result = db_guard(m_db, "registering a file", [&]() -> Result<Registered> {
         if (!m_lookup) {
             m_lookup.emplace(m_db,
-                             "SELECT id, size, mtime_ns, inode FROM media_files WHERE source = ? AND rel_path = ?");
+                             "SELECT id, size, mtime_ns, inode, removed_at IS NOT NULL FROM media_files "
+                             "WHERE source = ? AND rel_path = ?");
             m_insert.emplace(m_db,
                              "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, attempts, "
                              "discovered_at, stable_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
@@ -207,8 +211,9 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             const FileVersion known{static_cast<std::uint64_t>(lookup.getColumn(1).getInt64()),
                                     lookup.getColumn(2).getInt64(),
                                     static_cast<std::uint64_t>(lookup.getColumn(3).getInt64())};
+            const bool removed = lookup.getColumn(4).getInt() != 0;
             lookup.reset();
-            if (known == file.version) return Registered::unchanged;
+            if (known == file.version && !removed) return Registered::unchanged;
             reset_to_pending(m_db, id, now, NewVersion{file.version, stable_since}, std::nullopt);
         } else {
             lookup.reset();
@@ -349,8 +354,9 @@ Result<void> Queue::mark_transferring(std::span<const std::int64_t> ids) {
     });
 }
 
-Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt) {
-    const Completion one{id, std::move(sha256), attempt};
+Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt,
+                                   std::optional<std::string> verified_by) {
+    const Completion one{id, std::move(sha256), attempt, std::move(verified_by)};
     return mark_completed(std::span<const Completion>(&one, 1));
 }
 
@@ -362,8 +368,8 @@ Result<void> Queue::mark_completed(std::span<const Completion> completions) {
             SQLite::Statement q(
                 m_db,
                 "UPDATE media_files SET state = 'completed', attempts = attempts + 1, last_error = NULL, "
-                "sha256 = ?, completed_at = ?, bytes_sent = ?, seconds = ?, next_attempt_at = NULL "
-                "WHERE id = ? AND state = 'transferring'");
+                "sha256 = ?, completed_at = ?, bytes_sent = ?, seconds = ?, next_attempt_at = NULL, verified_by = ?, "
+                "removed_at = NULL WHERE id = ? AND state = 'transferring'");
             SQLite::Statement log(m_db,
                                   "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds) "
                                   "VALUES (?, ?, 'completed', ?, ?)");
@@ -377,7 +383,12 @@ Result<void> Queue::mark_completed(std::span<const Completion> completions) {
                 q.bind(2, now);
                 q.bind(3, static_cast<std::int64_t>(c.attempt.bytes_sent));
                 q.bind(4, c.attempt.seconds);
-                q.bind(5, c.id);
+                if (c.verified_by) {
+                    q.bind(5, *c.verified_by);
+                } else {
+                    q.bind(5);
+                }
+                q.bind(6, c.id);
                 if (q.exec() != 1)
                     return fail(ExitCode::software, fmt::format("queue row {} is not transferring", c.id));
                 log.reset();
@@ -481,6 +492,52 @@ Result<void> Queue::requeue(std::int64_t id, std::string_view reason) {
             reset_to_pending(m_db, id, m_clock.now(), std::nullopt, reason);
             return {};
         });
+    });
+}
+
+Result<std::vector<FileRow>> Queue::removable(std::string_view source, std::int64_t after_id, std::size_t limit) {
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "reading the files to remove", [&]() -> Result<std::vector<FileRow>> {
+        SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE state = 'completed' AND removed_at IS "
+                                              "NULL AND source = ? AND id > ? AND verified_by IN ('sha256', 'size') "
+                                              "ORDER BY id LIMIT ?",
+                                              k_columns));
+        q.bind(1, std::string(source));
+        q.bind(2, after_id);
+        q.bind(3, static_cast<std::int64_t>(limit));
+        std::vector<FileRow> out;
+        while (q.executeStep()) out.push_back(read_row(q));
+        return out;
+    });
+}
+
+Result<void> Queue::mark_removed(std::span<const std::int64_t> ids) {
+    if (ids.empty()) return {};
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "recording removed local files", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            const auto now = now_text();
+            SQLite::Statement q(m_db, "UPDATE media_files SET removed_at = ? WHERE id = ? AND state = 'completed'");
+            for (const auto id : ids) {
+                q.reset();
+                q.bind(1, now);
+                q.bind(2, id);
+                q.exec();
+            }
+            return {};
+        });
+    });
+}
+
+Result<std::vector<std::string>> Queue::removed_since(std::string_view source, SystemTimePoint since) {
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "reading the removed files", [&]() -> Result<std::vector<std::string>> {
+        SQLite::Statement q(m_db, "SELECT rel_path FROM media_files WHERE source = ? AND removed_at >= ?");
+        q.bind(1, std::string(source));
+        q.bind(2, rfc3339_millis(since));
+        std::vector<std::string> out;
+        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
     });
 }
 

@@ -49,6 +49,8 @@ struct FileRow {
     std::optional<std::uint64_t> bytes_sent;
     std::optional<double> seconds;
     std::optional<std::string> next_attempt_at;
+    std::optional<std::string> verified_by;  // completed: "sha256", "size" or "none"; NULL before schema v3
+    std::optional<std::string> removed_at;   // when --remove-source removed the local file (or found it gone)
 };
 
 // Where the row's file is on the local disk: its source folder / rel_path.
@@ -159,12 +161,15 @@ public:
     Result<void> mark_transferring(std::int64_t id);
     // The same for many rows in one transaction: all start, or none does.
     Result<void> mark_transferring(std::span<const std::int64_t> ids);
-    // transferring -> completed, with the verified hash (if any) and the figures of the attempt.
-    Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt);
+    // transferring -> completed, with the verified hash (if any), the figures
+    // of the attempt and how the copy was verified ("sha256", "size", "none").
+    Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt,
+                                std::optional<std::string> verified_by = std::nullopt);
     struct Completion {
         std::int64_t id = 0;
         std::optional<std::string> sha256;
         AttemptResult attempt;
+        std::optional<std::string> verified_by;
     };
     // The same for a batch of files, in one transaction.
     Result<void> mark_completed(std::span<const Completion> completions);
@@ -178,8 +183,10 @@ public:
     // put a row back to pending as a file to upload from scratch, by one
     // statement: attempts 0, no next attempt time, no hash, no started_at (so
     // no earlier partial copy is resumed), no completed_at, and none of the
-    // figures of an earlier completed attempt (bytes_sent, seconds); a row
-    // that was completed counts as discovered now.
+    // figures of an earlier completed attempt (bytes_sent, seconds,
+    // verified_by, removed_at); a row that was completed counts as discovered
+    // now. A file found at the path of one --remove-source removed is a new
+    // file, whatever its size, mtime and inode (an inode is reused).
 
     // The file changed (size, mtime or inode): pending again as a new version,
     // stable from now.
@@ -190,6 +197,16 @@ public:
     // pending again as if new, `reason` its last error, so that the next run
     // uploads it.
     Result<void> requeue(std::int64_t id, std::string_view reason);
+
+    // The completed rows of `source` whose copy was verified (verified_by
+    // "sha256" or "size") and whose local file has not been removed, with
+    // id > after_id, in id order, at most `limit`: what --remove-source removes.
+    Result<std::vector<FileRow>> removable(std::string_view source, std::int64_t after_id, std::size_t limit);
+    // Records that the local files of these completed rows are gone (removed,
+    // or found missing), in one transaction.
+    Result<void> mark_removed(std::span<const std::int64_t> ids);
+    // The relative paths of the files of `source` removed at or after `since`.
+    Result<std::vector<std::string>> removed_since(std::string_view source, SystemTimePoint since);
 
     // failed -> pending (attempts reset) for the rows whose local path
     // (source/rel_path) or rel_path is in `paths`; returns how many. With

@@ -20,6 +20,7 @@
 #include "nasops/util/sha256.hpp"
 #include "nasops/util/units.hpp"
 #include "scanner.hpp"
+#include "source_removal.hpp"
 
 namespace nasops::sync {
 
@@ -710,7 +711,8 @@ private:
             std::vector<Queue::Completion> completions;
             completions.reserve(renamed.size());
             for (auto i : renamed)
-                completions.push_back({m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt});
+                completions.push_back(
+                    {m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt, verified_by});
             if (!saved_in_queue(m_run.queue.mark_completed(completions))) {
                 release_staged();
                 return;
@@ -721,6 +723,12 @@ private:
             m_verify_span->set_attribute("sync.completed", renamed.size());
         }
         for (auto i : renamed) complete(m_verifying[i], verified_by);
+        if (m_run.options.remove_source == RemoveSource::yes) {
+            std::vector<FileRow> done;
+            done.reserve(renamed.size());
+            for (auto i : renamed) done.push_back(completed_row(m_verifying[i], verified_by));
+            remove_sources(done);
+        }
         if (m_target_lost) {
             release_staged();
             return;
@@ -728,8 +736,7 @@ private:
         m_verifying.clear();
     }
 
-    // Reports a file whose completion the queue has recorded, and removes its
-    // local copy when asked to.
+    // Reports a file whose completion the queue has recorded.
     void complete(Staged& s, const std::string& verified_by) {
         s.outcome_recorded = true;
         const auto& row = s.row;
@@ -758,16 +765,26 @@ private:
             ++sum.uploaded;
             sum.bytes_uploaded += size;
         });
-        if (m_run.options.remove_source == RemoveSource::yes && verified_by != "none") {
-            if (auto removed = m_sources.remove(row.source, row.rel_path, row.version); removed) {
-                m_log.info("removed {} (its copy on the NAS is verified by {})", path, verified_by);
-                m_log.audit(AuditEvent::file_removed,
-                            {{"path", path}, {"sha256", s.sha256}, {"verified_by", verified_by}});
-                m_run.count([](RunSummary& sum) { ++sum.removed; });
-            } else {
-                m_log.warning("{}", removed.error().message);
-            }
+    }
+
+    // The row of a file the queue has just recorded completed.
+    static FileRow completed_row(const Staged& s, const std::string& verified_by) {
+        FileRow row = s.row;
+        row.state = FileState::completed;
+        row.sha256 = s.sha256;
+        row.verified_by = verified_by;
+        return row;
+    }
+
+    // --remove-source: the local files of `rows`, completed now, are removed
+    // where they are verified and unchanged (source_removal.hpp).
+    void remove_sources(std::span<const FileRow> rows) {
+        auto removed = remove_local_copies(rows, m_sources, m_run.queue, m_log);
+        if (!removed) {
+            m_run.fatal(removed.error());
+            return;
         }
+        m_run.count([&](RunSummary& sum) { sum.removed += *removed; });
     }
 
     // The verify of the batch in it failed: every file's attempt failed, or
