@@ -365,3 +365,58 @@ TEST_F(SyncLocal, DeleteEmptySrcDirsWithoutRemoveSourceIsAUsageError) {
     EXPECT_EQ(r.exit_code, 64) << r.err;
     EXPECT_NE(r.err.find("--delete-empty-src-dirs"), std::string::npos) << r.err;
 }
+
+namespace {
+
+struct stat stat_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st;
+}
+
+}  // namespace
+
+TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNotSent) {
+    add("cam1/a.mp4", random_bytes(600 * 1024, 1));
+    add("cam1/b.mp4", "payload b");
+    add("c.mp4", "payload c");
+    add("d.mp4", "payload d");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    const auto a_before = stat_of(nas / "cam1/a.mp4");
+    const auto b_before = stat_of(nas / "cam1/b.mp4");
+
+    // The database is lost; on the NAS, c was changed (another size) and d
+    // was overwritten with other bytes of the same size.
+    for (const auto* name : {"nasops.db", "nasops.db-wal", "nasops.db-shm"}) fs::remove(dir / "state" / name);
+    write_file(nas / "c.mp4", "payload c, but longer");
+    write_file(nas / "d.mp4", "PAYLOAD D");
+
+    auto r = sync({"run", "--json", "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("nasops-sync: warning: the state database " + (dir / "state/nasops.db").string() +
+                         " is new"),
+              std::string::npos)
+        << "said on stderr even with --quiet: " << r.err;
+    std::uint64_t sent = 0;
+    std::vector<std::string> adopted;
+    for (const auto& rec : parse_records(r.out)) {
+        if (rec["state"] != "completed") continue;
+        sent += rec["bytes_sent"].get<std::uint64_t>();
+        if (rec.value("adopted", false)) adopted.push_back(rec["rel_path"]);
+    }
+    std::sort(adopted.begin(), adopted.end());
+    EXPECT_EQ(adopted, (std::vector<std::string>{"cam1/a.mp4", "cam1/b.mp4"}));
+    EXPECT_EQ(sent, 18u) << "only c and d are sent again";
+    const auto a_after = stat_of(nas / "cam1/a.mp4");
+    EXPECT_EQ(a_after.st_ino, a_before.st_ino) << "an adopted copy is not rewritten";
+    EXPECT_EQ(a_after.st_mtim.tv_nsec, a_before.st_mtim.tv_nsec);
+    EXPECT_EQ(stat_of(nas / "cam1/b.mp4").st_ino, b_before.st_ino);
+    EXPECT_EQ(read_file(nas / "c.mp4"), "payload c");
+    EXPECT_EQ(read_file(nas / "d.mp4"), "payload d");
+    EXPECT_NE(read_file(dir / "log/sync.log").find("is new"), std::string::npos);
+    EXPECT_NE(read_file(dir / "log/audit.log").find("\"error\":\"new state database\""), std::string::npos);
+
+    auto next = sync({"run"});
+    ASSERT_EQ(next.exit_code, 0) << next.err;
+    EXPECT_EQ(next.err.find("is new"), std::string::npos) << "said once, by the run that found it new";
+}

@@ -501,6 +501,114 @@ TEST(SyncEmptyFolders, AnEmptyFolderIsRemovedOnceUnchangedForMinAgeOrEmptiedByTh
     EXPECT_TRUE(fs::is_directory(source));
 }
 
+namespace {
+
+ino_t inode_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_ino;
+}
+
+}  // namespace
+
+TEST_F(SyncEngine, AfterALostDatabaseWhatTheTargetHasIsAdoptedNotSent) {
+    const auto big = random_bytes(3 * 1024 * 1024 + 1, 7);
+    for (const auto& [name, content] : std::vector<std::pair<std::string, std::string>>{
+             {"same.mp4", "same bytes"}, {"cam/big.mp4", big}, {"other-size.mp4", "local"},
+             {"other-content.mp4", "local bytes"}, {"missing.mp4", "not on the target"}}) {
+        write_file(source / name, content);
+    }
+    write_file(nas / "same.mp4", "same bytes");
+    write_file(nas / "cam/big.mp4", big);
+    write_file(nas / "other-size.mp4", "a longer remote copy");
+    write_file(nas / "other-content.mp4", "LOCAL BYTES");
+    const auto same_inode = inode_of(nas / "same.mp4");
+    const auto big_inode = inode_of(nas / "cam/big.mp4");
+
+    auto queue = make_queue();
+    auto opts = options();
+    opts.adopt = Adopt::yes;
+    std::ostringstream out;
+    RecordWriter records(out, "sync", "host", clock);
+    const auto s = run(queue, opts, &records);
+    EXPECT_EQ(s.adopted, 2u);
+    EXPECT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.bytes_sent, 5u + 11u + 17u) << "only the files the target lacks, or has otherwise, are sent";
+    EXPECT_EQ(s.exit_code(), ExitCode::ok);
+    EXPECT_EQ(inode_of(nas / "same.mp4"), same_inode) << "an adopted copy is left as it is";
+    EXPECT_EQ(inode_of(nas / "cam/big.mp4"), big_inode);
+    EXPECT_EQ(read_file(nas / "other-size.mp4"), "local");
+    EXPECT_EQ(read_file(nas / "other-content.mp4"), "local bytes") << "the same size is not enough when hashing";
+    EXPECT_EQ(read_file(nas / "missing.mp4"), "not on the target");
+    EXPECT_FALSE(has_temp_files(nas));
+
+    const auto adopted = row(queue, "same.mp4");
+    EXPECT_EQ(adopted.state, FileState::completed);
+    EXPECT_EQ(adopted.verified_by, "sha256");
+    EXPECT_EQ(adopted.sha256, sha256_hex("same bytes"));
+    EXPECT_EQ(adopted.bytes_sent, 0u);
+    EXPECT_EQ(adopted.attempts, 0) << "an adoption is not an attempt";
+    EXPECT_FALSE(adopted.adopt);
+    EXPECT_FALSE(row(queue, "missing.mp4").adopt);
+
+    int adopted_records = 0;
+    for (const auto& r : nasops::testing::parse_records(out.str())) {
+        if (!r.contains("adopted")) continue;
+        ++adopted_records;
+        EXPECT_EQ(r["state"], "completed");
+        EXPECT_EQ(r["bytes_sent"], 0);
+        EXPECT_EQ(r["verified_by"], "sha256");
+        EXPECT_FALSE(r.contains("attempt"));
+    }
+    EXPECT_EQ(adopted_records, 2);
+}
+
+TEST_F(SyncEngine, AdoptionComparesWhatTheVerifyModeCompares) {
+    write_file(source / "a.mp4", "local bytes");
+    write_file(nas / "a.mp4", "LOCAL BYTES");  // the same size, other bytes
+    auto opts = options();
+    opts.adopt = Adopt::yes;
+
+    opts.verify = Verify::size;
+    auto queue = make_queue();
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.adopted, 1u) << "--verify size adopts by size";
+    EXPECT_EQ(row(queue, "a.mp4").verified_by, "size");
+    EXPECT_EQ(read_file(nas / "a.mp4"), "LOCAL BYTES");
+
+    store.db().exec("DELETE FROM media_files");
+    cannot_hash = true;
+    opts.verify = Verify::automatic;
+    s = run(queue, opts);
+    EXPECT_EQ(s.adopted, 1u) << "auto on a target that cannot hash falls back to the size";
+
+    store.db().exec("DELETE FROM media_files");
+    opts.verify = Verify::sha256;
+    s = run(queue, opts);
+    EXPECT_EQ(s.adopted, 0u) << "--verify sha256 adopts nothing without a hash";
+    EXPECT_EQ(s.failed_attempts, 1u) << "and the upload then fails its verify as any would";
+}
+
+TEST_F(SyncEngine, FilesToAdoptKeepTheirMarkUntilARunReachesThem) {
+    write_file(source / "a.mp4", "payload");
+    write_file(nas / "a.mp4", "payload");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.adopt = Adopt::yes;
+    opts.max_duration = 0s;  // stops before any file is started
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.adopted + s.uploaded, 0u);
+    EXPECT_TRUE(row(queue, "a.mp4").adopt);
+
+    auto next = options();  // the database is not new any more
+    next.remove_source = RemoveSource::yes;
+    s = run(queue, next);
+    EXPECT_EQ(s.adopted, 1u);
+    EXPECT_EQ(s.bytes_sent, 0u);
+    EXPECT_EQ(s.removed, 1u) << "an adopted, verified file is removed as an uploaded one";
+    EXPECT_FALSE(fs::exists(source / "a.mp4"));
+}
+
 TEST_F(SyncEngine, SizeVerifyWhenTheTargetCannotHash) {
     write_file(source / "a.mp4", "payload");
     cannot_hash = true;

@@ -75,10 +75,10 @@ TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
         store.db(),
         "SELECT id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, "
         "discovered_at, stable_since, started_at, completed_at, bytes_sent, seconds, next_attempt_at, "
-        "verified_by, removed_at FROM media_files");
+        "verified_by, removed_at, adopt FROM media_files");
     EXPECT_TRUE(cols.executeStep());
     EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
-    EXPECT_EQ(store.schema_version("sync"), 3);
+    EXPECT_EQ(store.schema_version("sync"), 4);
 }
 
 TEST_F(SyncQueue, NewFileIsPendingAndAnOldOneIsStableAtOnce) {
@@ -508,7 +508,7 @@ TEST_F(SyncQueue, RowsCompletedBeforeSchemaV3HaveNoVerifyAndAreNeverRemovable) {
             std::string(64, 'a') + "', '2026-01-01T00:00:00.000Z')");
     }
     auto upgraded = Store::open(path, migrations()).value();
-    EXPECT_EQ(upgraded.schema_version("sync"), 3);
+    EXPECT_EQ(upgraded.schema_version("sync"), 4);
     Queue q(upgraded.db(), clock, QueuePolicy{});
     EXPECT_TRUE(q.removable("/src", 0, 100).value().empty());
     EXPECT_FALSE(q.find("/src", "a.mp4").value()->verified_by);

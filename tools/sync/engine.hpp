@@ -47,6 +47,9 @@ struct RunOptions {
     std::optional<Duration> max_duration;    // no file is started, and uploads stop, after this long
     std::optional<std::uint64_t> max_bytes;  // no file is started once this much has been sent
     std::size_t verify_batch = 256;          // files verified together (one remote sha256sum)
+    // The database is new (the old one was lost): the files the scan finds are
+    // looked for on the target first, and those it has already are adopted.
+    Adopt adopt = Adopt::no;
 };
 
 // What the run reports to. Everything is optional.
@@ -68,6 +71,7 @@ struct RunSummary {
     std::uint64_t conflicts = 0;       // files whose relative path another source holds
     std::uint64_t source_errors = 0;   // sources or entries that could not be read
     std::uint64_t uploaded = 0;        // files completed in this run
+    std::uint64_t adopted = 0;         // files completed without sending: the target had them (Adopt::yes)
     std::uint64_t bytes_sent = 0;      // bytes written to the target in this run
     std::uint64_t bytes_uploaded = 0;  // sizes of the completed files
     std::uint64_t failed_attempts = 0;

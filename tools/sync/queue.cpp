@@ -16,7 +16,7 @@ constexpr std::size_t k_scan_batch = 4000;
 
 constexpr std::string_view k_columns =
     "id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, discovered_at, stable_since, "
-    "started_at, completed_at, bytes_sent, seconds, next_attempt_at, verified_by, removed_at";
+    "started_at, completed_at, bytes_sent, seconds, next_attempt_at, verified_by, removed_at, adopt";
 
 std::optional<std::string> opt_text(const SQLite::Column& c) {
     if (c.isNull()) return std::nullopt;
@@ -44,6 +44,7 @@ FileRow read_row(SQLite::Statement& q) {
     row.next_attempt_at = opt_text(q.getColumn(16));
     row.verified_by = opt_text(q.getColumn(17));
     row.removed_at = opt_text(q.getColumn(18));
+    row.adopt = q.getColumn(19).getInt() != 0;
     return row;
 }
 
@@ -73,7 +74,7 @@ void reset_to_pending(SQLite::Database& db, std::int64_t id, SystemTimePoint now
         "inode = COALESCE(:inode, inode), stable_since = COALESCE(:stable_since, stable_since), "
         "state = 'pending', attempts = 0, last_error = :last_error, next_attempt_at = NULL, "
         "sha256 = NULL, started_at = NULL, completed_at = NULL, bytes_sent = NULL, seconds = NULL, "
-        "verified_by = NULL, removed_at = NULL, "
+        "verified_by = NULL, removed_at = NULL, adopt = 0, "
         "discovered_at = CASE WHEN state = 'completed' THEN :now ELSE discovered_at END "
         "WHERE id = :id");
     if (version) {
@@ -158,12 +159,13 @@ Result<std::uint64_t> Queue::recover_interrupted() {
     });
 }
 
-Result<void> Queue::begin_scan() {
+Result<void> Queue::begin_scan(Adopt adopt) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "starting a scan", [&]() -> Result<void> {
         if (m_in_scan) return fail(ExitCode::software, "a scan is already open");
         detail::begin_immediate(m_db);
         m_in_scan = true;
+        m_scan_adopt = adopt;
         m_batch_count = 0;
         return {};
     });
@@ -195,7 +197,7 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
                              "WHERE source = ? AND rel_path = ?");
             m_insert.emplace(m_db,
                              "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, attempts, "
-                             "discovered_at, stable_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
+                             "discovered_at, stable_since, adopt) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
             m_conflict.emplace(m_db, "SELECT 1 FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
         }
         const std::string src(source);
@@ -231,6 +233,7 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             bind_version(insert, 3, file.version);
             insert.bind(6, rfc3339_millis(now));
             insert.bind(7, stable_since);
+            insert.bind(8, m_scan_adopt == Adopt::yes ? 1 : 0);
             insert.exec();
             insert.reset();
             ++m_batch_count;
@@ -361,36 +364,42 @@ Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> s
 }
 
 Result<void> Queue::mark_completed(std::span<const Completion> completions) {
+    return complete(completions, Completed::uploaded);
+}
+
+Result<void> Queue::mark_adopted(std::span<const Completion> completions) {
+    return complete(completions, Completed::adopted);
+}
+
+Result<void> Queue::complete(std::span<const Completion> completions, Completed how) {
+    const bool uploaded = how == Completed::uploaded;
+    const std::string_view from = uploaded ? "transferring" : "pending";
     std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "marking transfers completed", [&]() -> Result<void> {
+    return db_guard(m_db, uploaded ? "marking transfers completed" : "marking files adopted", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             const auto now = now_text();
+            // An adoption is no attempt: attempts and sync_attempts are left as they are.
             SQLite::Statement q(
                 m_db,
-                "UPDATE media_files SET state = 'completed', attempts = attempts + 1, last_error = NULL, "
-                "sha256 = ?, completed_at = ?, bytes_sent = ?, seconds = ?, next_attempt_at = NULL, verified_by = ?, "
-                "removed_at = NULL WHERE id = ? AND state = 'transferring'");
+                fmt::format("UPDATE media_files SET state = 'completed', attempts = attempts + {}, last_error = NULL, "
+                            "sha256 = :sha256, completed_at = :now, bytes_sent = :bytes, seconds = :seconds, "
+                            "next_attempt_at = NULL, verified_by = :verified_by, removed_at = NULL, adopt = 0 "
+                            "WHERE id = :id AND state = '{}'",
+                            uploaded ? 1 : 0, from));
             SQLite::Statement log(m_db,
                                   "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds) "
                                   "VALUES (?, ?, 'completed', ?, ?)");
             for (const auto& c : completions) {
                 q.reset();
-                if (c.sha256) {
-                    q.bind(1, *c.sha256);
-                } else {
-                    q.bind(1);
-                }
-                q.bind(2, now);
-                q.bind(3, static_cast<std::int64_t>(c.attempt.bytes_sent));
-                q.bind(4, c.attempt.seconds);
-                if (c.verified_by) {
-                    q.bind(5, *c.verified_by);
-                } else {
-                    q.bind(5);
-                }
-                q.bind(6, c.id);
-                if (q.exec() != 1)
-                    return fail(ExitCode::software, fmt::format("queue row {} is not transferring", c.id));
+                q.clearBindings();
+                if (c.sha256) q.bind(":sha256", *c.sha256);
+                q.bind(":now", now);
+                q.bind(":bytes", static_cast<std::int64_t>(c.attempt.bytes_sent));
+                if (uploaded) q.bind(":seconds", c.attempt.seconds);
+                if (c.verified_by) q.bind(":verified_by", *c.verified_by);
+                q.bind(":id", c.id);
+                if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is not {}", c.id, from));
+                if (!uploaded) continue;
                 log.reset();
                 log.bind(1, c.id);
                 log.bind(2, now);

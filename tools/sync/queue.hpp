@@ -30,6 +30,10 @@ enum class FileState { pending, transferring, completed, failed };
 
 enum class DryRun : bool { no, yes };
 
+// Whether the files a scan registers are to be looked for on the target
+// before they are sent (the database is new: the old one was lost).
+enum class Adopt : bool { no, yes };
+
 std::string_view state_name(FileState state) noexcept;
 std::optional<FileState> parse_state(std::string_view name) noexcept;
 
@@ -51,6 +55,7 @@ struct FileRow {
     std::optional<std::string> next_attempt_at;
     std::optional<std::string> verified_by;  // completed: "sha256", "size" or "none"; NULL before schema v3
     std::optional<std::string> removed_at;   // when --remove-source removed the local file (or found it gone)
+    bool adopt = false;  // registered after the database was lost: looked for on the target before it is sent
 };
 
 // Where the row's file is on the local disk: its source folder / rel_path.
@@ -134,7 +139,7 @@ public:
     // Registration of scanned files is batched: begin_scan(), any number of
     // register_file(), end_scan(). Changes are committed every few thousand
     // files and at end_scan(); an Error rolls back the open batch.
-    Result<void> begin_scan();
+    Result<void> begin_scan(Adopt adopt = Adopt::no);
     Result<Registered> register_file(std::string_view source, const ScannedFile& file);
     Result<void> end_scan();
     // The min-age rule at this moment, under this queue's policy.
@@ -173,6 +178,10 @@ public:
     };
     // The same for a batch of files, in one transaction.
     Result<void> mark_completed(std::span<const Completion> completions);
+    // pending -> completed without an attempt (no sync_attempts row, nothing
+    // sent): the target has the file already. In one transaction; fails
+    // (ExitCode::software) when a row is no longer pending.
+    Result<void> mark_adopted(std::span<const Completion> completions);
     // A failed attempt: transferring -> pending with next_attempt_at after the
     // backoff, or -> failed once max_retries retries have failed. Returns the new row.
     Result<FileRow> mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt);
@@ -218,6 +227,9 @@ public:
     Result<void> for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit);
 
 private:
+    enum class Completed { uploaded, adopted };
+    // The one statement behind mark_completed and mark_adopted.
+    Result<void> complete(std::span<const Completion> completions, Completed how);
     std::string now_text() const;
     void commit_batch_locked();
 
@@ -227,6 +239,7 @@ private:
     std::mutex m_mutex;
 
     bool m_in_scan = false;
+    Adopt m_scan_adopt = Adopt::no;
     std::size_t m_batch_count = 0;
     std::optional<SQLite::Statement> m_lookup;
     std::optional<SQLite::Statement> m_insert;

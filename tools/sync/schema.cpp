@@ -62,10 +62,19 @@ ALTER TABLE media_files ADD COLUMN removed_at TEXT;
 CREATE INDEX media_files_not_removed ON media_files (source, id) WHERE state = 'completed' AND removed_at IS NULL;
 )sql";
 
+// Adoption after a lost database: a file registered by a run that found the
+// database new is looked for on the target before it is sent, and taken as
+// completed when the target has it already (worker.cpp). The mark stays on
+// the row until then, so that a run stopped half-way leaves the rest to the next.
+constexpr std::string_view k_v4 = R"sql(
+ALTER TABLE media_files ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"sync", 1, k_v1},
     {"sync", 2, k_v2},
     {"sync", 3, k_v3},
+    {"sync", 4, k_v4},
 };
 
 }  // namespace
