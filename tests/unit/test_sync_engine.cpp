@@ -861,6 +861,32 @@ TEST_F(SyncEngine, VerifyFindsAndRequeuesBadCopies) {
     EXPECT_EQ(size_only->hashed, 0u);
 }
 
+TEST_F(SyncEngine, VerifyRecordsTheVerifyOfCopiesThatHadNoneSoRemoveSourceMayRemoveThem) {
+    write_file(source / "legacy.mp4", "uploaded before schema v3");
+    write_file(source / "unverified.mp4", "uploaded with --verify none");
+    write_file(source / "sized.mp4", "checked by size");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.verify = Verify::none;
+    ASSERT_EQ(run(queue, opts).uploaded, 3u);
+    store.db().exec("UPDATE media_files SET verified_by = NULL WHERE rel_path = 'legacy.mp4'");
+    store.db().exec("UPDATE media_files SET verified_by = 'size' WHERE rel_path = 'sized.mp4'");
+    ASSERT_EQ(queue.removable(source.string(), 0, 10).value().size(), 1u) << "only the one verified by size";
+
+    LocalTarget target(nas);
+    ASSERT_TRUE(verify_completed(queue, target, Verify::automatic, DryRun::yes));
+    EXPECT_FALSE(row(queue, "legacy.mp4").verified_by) << "a dry run records nothing";
+    ASSERT_TRUE(verify_completed(queue, target, Verify::automatic, DryRun::no));
+    EXPECT_EQ(row(queue, "legacy.mp4").verified_by, "sha256");
+    EXPECT_EQ(row(queue, "unverified.mp4").verified_by, "sha256");
+    EXPECT_EQ(row(queue, "sized.mp4").verified_by, "size") << "a verify already recorded is kept";
+
+    auto remove = options();
+    remove.remove_source = RemoveSource::yes;
+    EXPECT_EQ(run(queue, remove).removed, 3u);
+    EXPECT_TRUE(fs::is_empty(source));
+}
+
 TEST_F(SyncEngine, ARefusedConnectionStopsTheRunAndAnUnreachableOneLeavesFilesPending) {
     write_file(source / "a.mp4", "payload");
     auto queue = make_queue();

@@ -520,6 +520,25 @@ Result<std::vector<FileRow>> Queue::removable(std::string_view source, std::int6
     });
 }
 
+Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by) {
+    if (ids.empty()) return {};
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "recording verified copies", [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(m_db,
+                                "UPDATE media_files SET verified_by = ? WHERE id = ? AND state = 'completed' AND "
+                                "(verified_by IS NULL OR verified_by = 'none')");
+            for (const auto id : ids) {
+                q.reset();
+                q.bind(1, std::string(verified_by));
+                q.bind(2, id);
+                q.exec();
+            }
+            return {};
+        });
+    });
+}
+
 Result<void> Queue::mark_removed(std::span<const std::int64_t> ids) {
     if (ids.empty()) return {};
     std::lock_guard lock(m_mutex);

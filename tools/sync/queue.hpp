@@ -211,6 +211,9 @@ public:
     // "sha256" or "size") and whose local file has not been removed, with
     // id > after_id, in id order, at most `limit`: what --remove-source removes.
     Result<std::vector<FileRow>> removable(std::string_view source, std::int64_t after_id, std::size_t limit);
+    // Records how the copies of these completed rows, which had no verify
+    // ("none" or unknown), were verified since (nasops-sync verify).
+    Result<void> mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by);
     // Records that the local files of these completed rows are gone (removed,
     // or found missing), in one transaction.
     Result<void> mark_removed(std::span<const std::int64_t> ids);
