@@ -520,17 +520,16 @@ Result<std::vector<FileRow>> Queue::removable(std::string_view source, std::int6
     });
 }
 
-Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by) {
+Result<void> Queue::update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
+                                const std::string& value) {
     if (ids.empty()) return {};
     std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "recording verified copies", [&]() -> Result<void> {
+    return db_guard(m_db, doing, [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
-            SQLite::Statement q(m_db,
-                                "UPDATE media_files SET verified_by = ? WHERE id = ? AND state = 'completed' AND "
-                                "(verified_by IS NULL OR verified_by = 'none')");
+            SQLite::Statement q(m_db, std::string(sql));
             for (const auto id : ids) {
                 q.reset();
-                q.bind(1, std::string(verified_by));
+                q.bind(1, value);
                 q.bind(2, id);
                 q.exec();
             }
@@ -539,22 +538,16 @@ Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string
     });
 }
 
+Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by) {
+    return update_each(ids, "recording verified copies",
+                       "UPDATE media_files SET verified_by = ?1 WHERE id = ?2 AND state = 'completed' AND "
+                       "(verified_by IS NULL OR verified_by = 'none')",
+                       std::string(verified_by));
+}
+
 Result<void> Queue::mark_removed(std::span<const std::int64_t> ids) {
-    if (ids.empty()) return {};
-    std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "recording removed local files", [&]() -> Result<void> {
-        return in_transaction(m_db, [&]() -> Result<void> {
-            const auto now = now_text();
-            SQLite::Statement q(m_db, "UPDATE media_files SET removed_at = ? WHERE id = ? AND state = 'completed'");
-            for (const auto id : ids) {
-                q.reset();
-                q.bind(1, now);
-                q.bind(2, id);
-                q.exec();
-            }
-            return {};
-        });
-    });
+    return update_each(ids, "recording removed local files",
+                       "UPDATE media_files SET removed_at = ?1 WHERE id = ?2 AND state = 'completed'", now_text());
 }
 
 Result<std::vector<std::string>> Queue::removed_since(std::string_view source, SystemTimePoint since) {

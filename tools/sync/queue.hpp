@@ -233,6 +233,9 @@ private:
     enum class Completed { uploaded, adopted };
     // The one statement behind mark_completed and mark_adopted.
     Result<void> complete(std::span<const Completion> completions, Completed how);
+    // Runs `sql`, whose ?1 is `value` and ?2 a row id, for each of `ids`, in one transaction.
+    Result<void> update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
+                             const std::string& value);
     std::string now_text() const;
     void commit_batch_locked();
 
