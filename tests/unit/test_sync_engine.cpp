@@ -442,6 +442,25 @@ TEST_F(SyncEngine, RemovalChecksTheFileAgainJustBeforeTheUnlink) {
     EXPECT_FALSE(row(queue, "a.mp4").removed_at);
 }
 
+TEST_F(SyncEngine, AFileNotFoundIsNotMarkedRemovedSoItsCardMayComeBack) {
+    write_file(source / "card/a.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_EQ(run(queue, options()).uploaded, 1u);
+    fs::rename(source / "card", dir / "card-away");  // the card is out of its slot
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.removed, 0u);
+    EXPECT_FALSE(row(queue, "card/a.mp4").removed_at);
+
+    fs::rename(dir / "card-away", source / "card");  // back, the same file (inode, mtime)
+    s = run(queue, opts);
+    EXPECT_EQ(s.changed, 0u) << "known again, not a new file to upload";
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_EQ(s.removed, 1u);
+    EXPECT_FALSE(fs::exists(source / "card/a.mp4"));
+}
+
 TEST_F(SyncEngine, DeleteEmptySrcDirsRemovesEmptiedFoldersButNeverTheSource) {
     write_file(source / "day1/cam/a.mp4", "payload a");
     write_file(source / "day2/b.mp4", "payload b");

@@ -54,7 +54,7 @@ struct FileRow {
     std::optional<double> seconds;
     std::optional<std::string> next_attempt_at;
     std::optional<std::string> verified_by;  // completed: "sha256", "size" or "none"; NULL before schema v3
-    std::optional<std::string> removed_at;   // when --remove-source removed the local file (or found it gone)
+    std::optional<std::string> removed_at;   // when --remove-source removed the local file
     bool adopt = false;  // registered after the database was lost: looked for on the target before it is sent
 };
 
@@ -214,8 +214,7 @@ public:
     // Records how the copies of these completed rows, which had no verify
     // ("none" or unknown), were verified since (nasops-sync verify).
     Result<void> mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by);
-    // Records that the local files of these completed rows are gone (removed,
-    // or found missing), in one transaction.
+    // Records that the local files of these completed rows were removed, in one transaction.
     Result<void> mark_removed(std::span<const std::int64_t> ids);
     // The relative paths of the files of `source` removed at or after `since`.
     Result<std::vector<std::string>> removed_since(std::string_view source, SystemTimePoint since);

@@ -20,27 +20,26 @@ bool removable(const FileRow& row) noexcept {
 Result<std::uint64_t> remove_local_copies(std::span<const FileRow> rows, SourceFiles& files, Queue& queue,
                                           LogBatch& log) {
     std::vector<std::int64_t> gone;
-    std::uint64_t removed = 0;
     for (const auto& row : rows) {
         if (!removable(row)) continue;
         const auto path = local_path(row);
         auto unlinked = files.remove(row.source, row.rel_path, row.version);
         if (unlinked) {
-            ++removed;
             gone.push_back(row.id);
             log.info("removed {} (its copy on the NAS is verified by {})", path, *row.verified_by);
             log.audit(AuditEvent::file_removed,
                       {{"path", path}, {"sha256", row.sha256.value_or("")}, {"verified_by", *row.verified_by}});
         } else if (unlinked.error().code == ExitCode::no_input) {
-            // Removed by someone else, or a link is in its way: nothing of ours to remove.
-            gone.push_back(row.id);
+            // Not there: removed by someone else, or its source is not
+            // mounted. It is not marked removed, so that a file that comes
+            // back with its source is known again, not a new file to upload.
             log.debug("{}", unlinked.error().message);
         } else {
             log.warning("{}", unlinked.error().message);
         }
     }
     TRY(queue.mark_removed(gone));
-    return removed;
+    return gone.size();
 }
 
 Result<std::uint64_t> remove_completed_sources(const RunOptions& options, Queue& queue) {

@@ -25,9 +25,10 @@ struct RunOptions;
 bool removable(const FileRow& row) noexcept;
 
 // Removes the local files of `rows` that are removable() and unchanged,
-// records them (and those found gone already) as removed in one transaction,
-// and logs and audits each removal (FILE_REMOVED). Returns how many files
-// were removed; an Error is the database's only.
+// records them as removed in one transaction, and logs and audits each
+// removal (FILE_REMOVED). A file not found is left unmarked: its source may
+// be an unmounted card that comes back. Returns how many files were removed;
+// an Error is the database's only.
 Result<std::uint64_t> remove_local_copies(std::span<const FileRow> rows, SourceFiles& files, Queue& queue,
                                           LogBatch& log);
 
