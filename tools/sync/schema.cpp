@@ -55,11 +55,13 @@ VALUES ('media_files', 'sync', 'completed_at', 'state <> ''completed''', '30d');
 // never removed: their verify is unknown), and when its local file was
 // removed, so that a removed file is not looked for again and one that comes
 // back at the same path is a new file. The partial index keeps the rows still
-// to remove few to read however many completed rows the table holds.
+// to remove few to read however many completed rows the table holds; its
+// condition is Queue::removable's, word for word, so that SQLite uses it.
 constexpr std::string_view k_v3 = R"sql(
 ALTER TABLE media_files ADD COLUMN verified_by TEXT;
 ALTER TABLE media_files ADD COLUMN removed_at TEXT;
-CREATE INDEX media_files_not_removed ON media_files (source, id) WHERE state = 'completed' AND removed_at IS NULL;
+CREATE INDEX media_files_removable ON media_files (source, id)
+    WHERE state = 'completed' AND removed_at IS NULL AND verified_by IN ('sha256', 'size');
 )sql";
 
 // Adoption after a lost database: a file registered by a run that found the
