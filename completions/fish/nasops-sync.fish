@@ -29,6 +29,7 @@ complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l exclude -x -d 'S
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l min-age -x -d 'Upload once unchanged this long'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -s j -l jobs -x -d 'Parallel uploads'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l remove-source -d 'Delete each local file once its copy is verified'
+complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l delete-empty-src-dirs -d 'With --remove-source, remove the source folders left empty'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l max-retries -x -d 'Retries before a file is marked failed'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l bwlimit -x -d 'Bandwidth limit, bytes per second'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l max-duration -x -d 'Stop the run after this long'

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <csignal>
@@ -296,4 +297,113 @@ TEST_F(SyncLocal, RetryRequeuesFailedFiles) {
     EXPECT_EQ(retry.exit_code, 0) << retry.err;
     EXPECT_EQ(retry.out, "requeued 1 failed files\n");
     EXPECT_EQ(sync({"retry"}).exit_code, 64);
+}
+
+TEST_F(SyncLocal, RemoveSourceRemovesWhatEarlierRunsUploadedButNeverAChangedFile) {
+    add("day1/a.mp4", "payload a");
+    add("day1/b.mp4", "payload b");
+    add("day2/c.mp4", "payload c");
+    add("day3/d.mp4", "payload d");
+    auto first = sync({"run", "--quiet"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_TRUE(fs::exists(media / "day1/a.mp4")) << "remove-source is off";
+
+    // After the upload: b is rewritten (the camera is at it again: not stable
+    // yet), c is replaced by another file (a new inode) with the same size.
+    write_file(media / "day1/b.mp4", "payload b, longer now");
+    write_file(media / "day2/c.mp4.new", "PAYLOAD C");
+    age_file(media / "day2/c.mp4.new");
+    fs::rename(media / "day2/c.mp4.new", media / "day2/c.mp4");
+    write_file(media / "day3" / ".nasops-e.mp4.part", "someone's partial upload");
+    fs::create_directories(media / "day4");
+    write_file(media / "day4/growing.mp4", "still being written");
+
+    auto second = sync({"run", "--remove-source", "--delete-empty-src-dirs"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_FALSE(fs::exists(media / "day1/a.mp4")) << "uploaded and verified by an earlier run";
+    EXPECT_TRUE(fs::exists(media / "day1/b.mp4")) << "changed since its upload, and not stable yet";
+    EXPECT_EQ(read_file(nas / "day1/b.mp4"), "payload b");
+    EXPECT_FALSE(fs::exists(media / "day2/c.mp4")) << "the new file was uploaded and verified, then removed";
+    EXPECT_EQ(read_file(nas / "day2/c.mp4"), "PAYLOAD C");
+    EXPECT_FALSE(fs::exists(media / "day2")) << "left empty: removed";
+    EXPECT_FALSE(fs::exists(media / "day3/d.mp4"));
+    EXPECT_TRUE(fs::is_directory(media / "day3")) << "a folder holding a partial file is kept";
+    EXPECT_TRUE(fs::exists(media / "day4/growing.mp4"));
+    EXPECT_TRUE(fs::is_directory(media)) << "never the source itself";
+    EXPECT_NE(second.out.find("3 local files removed, 1 empty folders removed"), std::string::npos) << second.out;
+    const auto audit = read_file(dir / "log/audit.log");
+    EXPECT_NE(audit.find("\"event\":\"FILE_REMOVED\",\"path\":\"" + (media / "day1/a.mp4").string()),
+              std::string::npos)
+        << audit;
+    EXPECT_EQ(audit.find("\"path\":\"" + (media / "day1/b.mp4").string() + "\",\"sha256\""), std::string::npos)
+        << audit;
+
+    // Once b is stable, the config key alone does the same.
+    write_config("remove_source = true\ndelete_empty_src_dirs = true\n");
+    age_file(media / "day1/b.mp4");
+    auto third = sync({"run", "--quiet"});
+    ASSERT_EQ(third.exit_code, 0) << third.err;
+    EXPECT_EQ(read_file(nas / "day1/b.mp4"), "payload b, longer now");
+    EXPECT_FALSE(fs::exists(media / "day1")) << "b removed once its new version is verified, then its folder";
+}
+
+TEST_F(SyncLocal, DeleteEmptySrcDirsWithoutRemoveSourceIsAUsageError) {
+    auto r = sync({"run", "--delete-empty-src-dirs"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("--delete-empty-src-dirs"), std::string::npos) << r.err;
+}
+
+namespace {
+
+struct stat stat_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st;
+}
+
+}  // namespace
+
+TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNotSent) {
+    add("cam1/a.mp4", random_bytes(600 * 1024, 1));
+    add("cam1/b.mp4", "payload b");
+    add("c.mp4", "payload c");
+    add("d.mp4", "payload d");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    const auto a_before = stat_of(nas / "cam1/a.mp4");
+    const auto b_before = stat_of(nas / "cam1/b.mp4");
+
+    // The database is lost; on the NAS, c was changed (another size) and d
+    // was overwritten with other bytes of the same size.
+    for (const auto* name : {"nasops.db", "nasops.db-wal", "nasops.db-shm"}) fs::remove(dir / "state" / name);
+    write_file(nas / "c.mp4", "payload c, but longer");
+    write_file(nas / "d.mp4", "PAYLOAD D");
+
+    auto r = sync({"run", "--json", "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("nasops-sync: warning: the state database " + (dir / "state/nasops.db").string() +
+                         " is new"),
+              std::string::npos)
+        << "said on stderr even with --quiet: " << r.err;
+    std::uint64_t sent = 0;
+    std::vector<std::string> adopted;
+    for (const auto& rec : parse_records(r.out)) {
+        if (rec["state"] != "completed") continue;
+        sent += rec["bytes_sent"].get<std::uint64_t>();
+        if (rec.value("adopted", false)) adopted.push_back(rec["rel_path"]);
+    }
+    std::sort(adopted.begin(), adopted.end());
+    EXPECT_EQ(adopted, (std::vector<std::string>{"cam1/a.mp4", "cam1/b.mp4"}));
+    EXPECT_EQ(sent, 18u) << "only c and d are sent again";
+    const auto a_after = stat_of(nas / "cam1/a.mp4");
+    EXPECT_EQ(a_after.st_ino, a_before.st_ino) << "an adopted copy is not rewritten";
+    EXPECT_EQ(a_after.st_mtim.tv_nsec, a_before.st_mtim.tv_nsec);
+    EXPECT_EQ(stat_of(nas / "cam1/b.mp4").st_ino, b_before.st_ino);
+    EXPECT_EQ(read_file(nas / "c.mp4"), "payload c");
+    EXPECT_EQ(read_file(nas / "d.mp4"), "payload d");
+    EXPECT_NE(read_file(dir / "log/sync.log").find("is new"), std::string::npos);
+    EXPECT_NE(read_file(dir / "log/audit.log").find("\"error\":\"new state database\""), std::string::npos);
+
+    auto next = sync({"run"});
+    ASSERT_EQ(next.exit_code, 0) << next.err;
+    EXPECT_EQ(next.err.find("is new"), std::string::npos) << "said once, by the run that found it new";
 }

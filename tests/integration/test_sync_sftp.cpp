@@ -539,3 +539,57 @@ TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) 
     EXPECT_EQ(completed_verified_by(r.out, "sha256"), 256);
     EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "256");
 }
+
+TEST_F(SyncSftp, RemoveSourceAndAdoptionAfterATruncatedDatabaseSendNothingTheNasHas) {
+    add("day1/a.mp4", random_bytes(700 * 1024, 5));
+    add("day1/b.mp4", "payload b");
+    add("day2/c.mp4", "payload c");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    struct stat before {};
+    ASSERT_EQ(::stat((remote / "day1/a.mp4").c_str(), &before), 0);
+
+    // The database is truncated to nothing; on the NAS, c now holds other
+    // bytes of the same size: only its SHA-256 tells.
+    fs::resize_file(dir / "state/nasops.db", 0);
+    for (const auto* name : {"nasops.db-wal", "nasops.db-shm"}) fs::remove(dir / "state" / name);
+    write_file(remote / "day2/c.mp4", "PAYLOAD C");
+
+    auto r = sync({"run", "--json", "--remove-source", "--delete-empty-src-dirs"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("is new"), std::string::npos) << r.err;
+    int adopted = 0;
+    for (const auto& rec : parse_records(r.out)) {
+        if (rec["state"] != "completed") continue;
+        if (rec.value("adopted", false)) {
+            ++adopted;
+            EXPECT_EQ(rec["bytes_sent"], 0);
+            EXPECT_EQ(rec["verified_by"], "sha256") << "hashed on the NAS";
+        } else {
+            EXPECT_EQ(rec["rel_path"], "day2/c.mp4");
+        }
+    }
+    EXPECT_EQ(adopted, 2);
+    struct stat after {};
+    ASSERT_EQ(::stat((remote / "day1/a.mp4").c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << "an adopted copy is not rewritten";
+    EXPECT_EQ(read_file(remote / "day2/c.mp4"), "payload c") << "a copy with another SHA-256 is sent again";
+    EXPECT_FALSE(fs::exists(media / "day1")) << "adopted and verified: removed, then its folder";
+    EXPECT_FALSE(fs::exists(media / "day2"));
+    EXPECT_TRUE(fs::is_directory(media));
+}
+
+TEST_F(SyncSftp, RemoveSourceRemovesFilesUploadedByEarlierRunsWithoutSendingThemAgain) {
+    add("a.mp4", random_bytes(400 * 1024, 6));
+    add("sub/b.mp4", "payload b");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    EXPECT_TRUE(fs::exists(media / "a.mp4"));
+    write_file(media / "sub/b.mp4", "payload b, rewritten");  // changed after its upload, not stable yet
+
+    auto r = sync({"run", "--json", "--remove-source"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& rec : parse_records(r.out)) EXPECT_NE(rec["state"], "completed") << rec.dump();
+    EXPECT_FALSE(fs::exists(media / "a.mp4"));
+    EXPECT_TRUE(fs::exists(media / "sub/b.mp4")) << "changed since its upload";
+    EXPECT_EQ(read_file(remote / "sub/b.mp4"), "payload b");
+    EXPECT_EQ(query("SELECT removed_at IS NOT NULL FROM media_files WHERE rel_path = 'a.mp4'"), "1");
+}

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -21,10 +22,12 @@
 #include "nasops/record/record.hpp"
 #include "nasops/util/clock.hpp"
 #include "nasops/util/sha256.hpp"
+#include "sync/empty_folders.hpp"
 #include "sync/engine.hpp"
 #include "sync/local_target.hpp"
 #include "sync/plan.hpp"
 #include "sync/schema.hpp"
+#include "sync/source_removal.hpp"
 #include "sync/verify_command.hpp"
 
 using namespace nasops;
@@ -350,6 +353,281 @@ TEST_F(SyncEngine, RemoveSourceAfterAVerifiedCopyOnly) {
     EXPECT_EQ(row(queue, "a.mp4").state, FileState::completed);
 }
 
+TEST_F(SyncEngine, RemoveSourceRemovesWhatEarlierRunsCompletedAndVerified) {
+    write_file(source / "a.mp4", "payload a");
+    write_file(source / "sub/b.mp4", "payload b");
+    write_file(source / "keep/c.mp4", "payload c");
+    auto queue = make_queue();
+    auto s = run(queue, options());
+    ASSERT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.removed, 0u);
+    EXPECT_TRUE(fs::exists(source / "a.mp4"));
+    EXPECT_EQ(row(queue, "a.mp4").verified_by, "sha256");
+
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    opts.filter = Filter({}, {"keep"});
+    s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 0u) << "nothing is sent again";
+    EXPECT_EQ(s.removed, 2u);
+    EXPECT_FALSE(fs::exists(source / "a.mp4"));
+    EXPECT_FALSE(fs::exists(source / "sub/b.mp4"));
+    EXPECT_TRUE(fs::exists(source / "keep/c.mp4")) << "a file the filter leaves out is not the run's to remove";
+    EXPECT_EQ(read_file(nas / "sub/b.mp4"), "payload b");
+    EXPECT_TRUE(row(queue, "a.mp4").removed_at);
+
+    s = run(queue, opts);
+    EXPECT_EQ(s.removed, 0u) << "a removed file is not looked for again";
+}
+
+TEST_F(SyncEngine, RemoveSourceNeverRemovesAFileChangedSinceItsUpload) {
+    write_file(source / "grown.mp4", "payload");
+    write_file(source / "touched.mp4", "payload");
+    write_file(source / "replaced.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_EQ(run(queue, options()).uploaded, 3u);
+
+    // Changed after the upload: bigger, same size with another mtime, and
+    // replaced by another file (another inode) with the same size and mtime.
+    write_file(source / "grown.mp4", "payload and more");
+    struct stat st {};
+    ASSERT_EQ(::stat((source / "touched.mp4").c_str(), &st), 0);
+    const timespec later[2] = {st.st_atim, {st.st_mtim.tv_sec + 5, st.st_mtim.tv_nsec}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (source / "touched.mp4").c_str(), later, 0), 0);
+    ASSERT_EQ(::stat((source / "replaced.mp4").c_str(), &st), 0);
+    write_file(source / "replacement", "PAYLOAD");
+    const timespec same[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (source / "replacement").c_str(), same, 0), 0);
+    fs::rename(source / "replacement", source / "replaced.mp4");
+
+    // Just changed, as the camera still writing it would leave it: min-age holds them.
+    clock.set(std::chrono::system_clock::now());
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.removed, 0u);
+    EXPECT_EQ(s.changed, 3u);
+    for (const auto* name : {"grown.mp4", "touched.mp4", "replaced.mp4"}) {
+        EXPECT_TRUE(fs::exists(source / name)) << name;
+        EXPECT_EQ(row(queue, name).state, FileState::pending) << name;
+    }
+
+    // Once stable, the new versions are uploaded, verified, and only then removed.
+    clock.set(std::chrono::system_clock::now() + 1h);
+    s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.removed, 3u);
+    EXPECT_EQ(read_file(nas / "grown.mp4"), "payload and more");
+    EXPECT_EQ(read_file(nas / "replaced.mp4"), "PAYLOAD");
+}
+
+TEST_F(SyncEngine, RemovalChecksTheFileAgainJustBeforeTheUnlink) {
+    write_file(source / "a.mp4", "payload");
+    write_file(source / "b.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_EQ(run(queue, options()).uploaded, 2u);
+    auto rows = queue.removable(source.string(), 0, 10).value();
+    ASSERT_EQ(rows.size(), 2u);
+    write_file(source / "a.mp4", "payload, changed after the scan");
+    auto unverified = rows[0].rel_path == "b.mp4" ? rows[0] : rows[1];
+    ASSERT_EQ(unverified.rel_path, "b.mp4");
+    unverified.verified_by = "none";
+    SourceFiles files;
+    LogBatch log(logger());
+    EXPECT_EQ(remove_local_copies(std::span(&unverified, 1), files, queue, log).value(), 0u);
+    EXPECT_TRUE(fs::exists(source / "b.mp4")) << "never a copy verified by none";
+    EXPECT_EQ(remove_local_copies(rows, files, queue, log).value(), 1u);
+    EXPECT_TRUE(fs::exists(source / "a.mp4")) << "changed since its upload";
+    EXPECT_FALSE(fs::exists(source / "b.mp4"));
+    EXPECT_FALSE(row(queue, "a.mp4").removed_at);
+}
+
+TEST_F(SyncEngine, AFileNotFoundIsNotMarkedRemovedSoItsCardMayComeBack) {
+    write_file(source / "card/a.mp4", "payload");
+    auto queue = make_queue();
+    ASSERT_EQ(run(queue, options()).uploaded, 1u);
+    fs::rename(source / "card", dir / "card-away");  // the card is out of its slot
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.removed, 0u);
+    EXPECT_FALSE(row(queue, "card/a.mp4").removed_at);
+
+    fs::rename(dir / "card-away", source / "card");  // back, the same file (inode, mtime)
+    s = run(queue, opts);
+    EXPECT_EQ(s.changed, 0u) << "known again, not a new file to upload";
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_EQ(s.removed, 1u);
+    EXPECT_FALSE(fs::exists(source / "card/a.mp4"));
+}
+
+TEST_F(SyncEngine, DeleteEmptySrcDirsRemovesEmptiedFoldersButNeverTheSource) {
+    write_file(source / "day1/cam/a.mp4", "payload a");
+    write_file(source / "day2/b.mp4", "payload b");
+    write_file(source / "day2/.hidden", "not ours");
+    write_file(source / "day3/c.mp4", "payload c");
+    write_file(source / "day3" / temp_name_for("d.mp4"), "a partial file");
+    fs::create_directories(source / "old-empty/deeper");
+    fs::create_directories(source / "excluded/empty");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.remove_source = RemoveSource::yes;
+    opts.delete_empty_src_dirs = DeleteEmptySrcDirs::yes;
+    opts.filter = Filter({}, {"excluded", ".hidden"});
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.removed, 3u);
+    EXPECT_FALSE(fs::exists(source / "day1")) << "emptied by this run: removed, deepest first";
+    EXPECT_TRUE(fs::exists(source / "day2/.hidden")) << "a folder that holds anything is kept";
+    EXPECT_TRUE(fs::exists(source / "day3" / temp_name_for("d.mp4")));
+    EXPECT_FALSE(fs::exists(source / "old-empty")) << "empty, and unchanged for min-age on the run's clock";
+    EXPECT_TRUE(fs::is_directory(source / "excluded/empty")) << "a folder the filter leaves out is not the run's";
+    EXPECT_TRUE(fs::is_directory(source)) << "never the source itself";
+    EXPECT_EQ(s.folders_removed, 4u);
+}
+
+TEST(SyncEmptyFolders, AnEmptyFolderIsRemovedOnceUnchangedForMinAgeOrEmptiedByTheRun) {
+    nasops::testing::TempDir dir;
+    const fs::path source = dir / "media";
+    fs::create_directories(source / "old/older");
+    fs::create_directories(source / "new");
+    fs::create_directories(source / "emptied");
+    const auto now = std::chrono::system_clock::now();
+    for (const auto* d : {"old/older", "old"}) {
+        const timespec hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+        ASSERT_EQ(::utimensat(AT_FDCWD, (source / d).c_str(), hour_ago, 0), 0);
+    }
+    const Filter filter;
+    const std::set<std::string> emptied{"emptied"};
+    const EmptyFolderRules rules{.filter = filter, .changed_after = now - 30s, .emptied = emptied};
+    EXPECT_TRUE(may_remove_folder(rules, "old", now - 1h));
+    EXPECT_FALSE(may_remove_folder(rules, "new", now - 1s));
+    EXPECT_TRUE(may_remove_folder(rules, "emptied", now));
+
+    const auto counts = remove_empty_folders(source, rules);
+    EXPECT_EQ(counts.removed, 3u);
+    EXPECT_EQ(counts.errors, 0u);
+    EXPECT_FALSE(fs::exists(source / "old"));
+    EXPECT_FALSE(fs::exists(source / "emptied"));
+    EXPECT_TRUE(fs::is_directory(source / "new"));
+    EXPECT_TRUE(fs::is_directory(source));
+
+    // A source that is empty itself stays.
+    fs::remove(source / "new");
+    EXPECT_EQ(remove_empty_folders(source, EmptyFolderRules{.filter = filter, .changed_after = now + 1h,
+                                                            .emptied = emptied})
+                  .removed,
+              0u);
+    EXPECT_TRUE(fs::is_directory(source));
+}
+
+namespace {
+
+ino_t inode_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_ino;
+}
+
+}  // namespace
+
+TEST_F(SyncEngine, AfterALostDatabaseWhatTheTargetHasIsAdoptedNotSent) {
+    const auto big = random_bytes(3 * 1024 * 1024 + 1, 7);
+    for (const auto& [name, content] : std::vector<std::pair<std::string, std::string>>{
+             {"same.mp4", "same bytes"}, {"cam/big.mp4", big}, {"other-size.mp4", "local"},
+             {"other-content.mp4", "local bytes"}, {"missing.mp4", "not on the target"}}) {
+        write_file(source / name, content);
+    }
+    write_file(nas / "same.mp4", "same bytes");
+    write_file(nas / "cam/big.mp4", big);
+    write_file(nas / "other-size.mp4", "a longer remote copy");
+    write_file(nas / "other-content.mp4", "LOCAL BYTES");
+    const auto same_inode = inode_of(nas / "same.mp4");
+    const auto big_inode = inode_of(nas / "cam/big.mp4");
+
+    auto queue = make_queue();
+    auto opts = options();
+    opts.adopt = Adopt::yes;
+    std::ostringstream out;
+    RecordWriter records(out, "sync", "host", clock);
+    const auto s = run(queue, opts, &records);
+    EXPECT_EQ(s.adopted, 2u);
+    EXPECT_EQ(s.uploaded, 3u);
+    EXPECT_EQ(s.bytes_sent, 5u + 11u + 17u) << "only the files the target lacks, or has otherwise, are sent";
+    EXPECT_EQ(s.exit_code(), ExitCode::ok);
+    EXPECT_EQ(inode_of(nas / "same.mp4"), same_inode) << "an adopted copy is left as it is";
+    EXPECT_EQ(inode_of(nas / "cam/big.mp4"), big_inode);
+    EXPECT_EQ(read_file(nas / "other-size.mp4"), "local");
+    EXPECT_EQ(read_file(nas / "other-content.mp4"), "local bytes") << "the same size is not enough when hashing";
+    EXPECT_EQ(read_file(nas / "missing.mp4"), "not on the target");
+    EXPECT_FALSE(has_temp_files(nas));
+
+    const auto adopted = row(queue, "same.mp4");
+    EXPECT_EQ(adopted.state, FileState::completed);
+    EXPECT_EQ(adopted.verified_by, "sha256");
+    EXPECT_EQ(adopted.sha256, sha256_hex("same bytes"));
+    EXPECT_EQ(adopted.bytes_sent, 0u);
+    EXPECT_EQ(adopted.attempts, 0) << "an adoption is not an attempt";
+    EXPECT_FALSE(adopted.adopt);
+    EXPECT_FALSE(row(queue, "missing.mp4").adopt);
+
+    int adopted_records = 0;
+    for (const auto& r : nasops::testing::parse_records(out.str())) {
+        if (!r.contains("adopted")) continue;
+        ++adopted_records;
+        EXPECT_EQ(r["state"], "completed");
+        EXPECT_EQ(r["bytes_sent"], 0);
+        EXPECT_EQ(r["verified_by"], "sha256");
+        EXPECT_FALSE(r.contains("attempt"));
+    }
+    EXPECT_EQ(adopted_records, 2);
+}
+
+TEST_F(SyncEngine, AdoptionComparesWhatTheVerifyModeCompares) {
+    write_file(source / "a.mp4", "local bytes");
+    write_file(nas / "a.mp4", "LOCAL BYTES");  // the same size, other bytes
+    auto opts = options();
+    opts.adopt = Adopt::yes;
+
+    opts.verify = Verify::size;
+    auto queue = make_queue();
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.adopted, 1u) << "--verify size adopts by size";
+    EXPECT_EQ(row(queue, "a.mp4").verified_by, "size");
+    EXPECT_EQ(read_file(nas / "a.mp4"), "LOCAL BYTES");
+
+    store.db().exec("DELETE FROM media_files");
+    cannot_hash = true;
+    opts.verify = Verify::automatic;
+    s = run(queue, opts);
+    EXPECT_EQ(s.adopted, 1u) << "auto on a target that cannot hash falls back to the size";
+
+    store.db().exec("DELETE FROM media_files");
+    opts.verify = Verify::sha256;
+    s = run(queue, opts);
+    EXPECT_EQ(s.adopted, 0u) << "--verify sha256 adopts nothing without a hash";
+    EXPECT_EQ(s.failed_attempts, 1u) << "and the upload then fails its verify as any would";
+}
+
+TEST_F(SyncEngine, FilesToAdoptKeepTheirMarkUntilARunReachesThem) {
+    write_file(source / "a.mp4", "payload");
+    write_file(nas / "a.mp4", "payload");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.adopt = Adopt::yes;
+    opts.max_duration = 0s;  // stops before any file is started
+    auto s = run(queue, opts);
+    EXPECT_EQ(s.adopted + s.uploaded, 0u);
+    EXPECT_TRUE(row(queue, "a.mp4").adopt);
+
+    auto next = options();  // the database is not new any more
+    next.remove_source = RemoveSource::yes;
+    s = run(queue, next);
+    EXPECT_EQ(s.adopted, 1u);
+    EXPECT_EQ(s.bytes_sent, 0u);
+    EXPECT_EQ(s.removed, 1u) << "an adopted, verified file is removed as an uploaded one";
+    EXPECT_FALSE(fs::exists(source / "a.mp4"));
+}
+
 TEST_F(SyncEngine, SizeVerifyWhenTheTargetCannotHash) {
     write_file(source / "a.mp4", "payload");
     cannot_hash = true;
@@ -600,6 +878,32 @@ TEST_F(SyncEngine, VerifyFindsAndRequeuesBadCopies) {
     auto size_only = verify_completed(queue, target, Verify::size, DryRun::yes);
     ASSERT_TRUE(size_only);
     EXPECT_EQ(size_only->hashed, 0u);
+}
+
+TEST_F(SyncEngine, VerifyRecordsTheVerifyOfCopiesThatHadNoneSoRemoveSourceMayRemoveThem) {
+    write_file(source / "legacy.mp4", "uploaded before schema v3");
+    write_file(source / "unverified.mp4", "uploaded with --verify none");
+    write_file(source / "sized.mp4", "checked by size");
+    auto queue = make_queue();
+    auto opts = options();
+    opts.verify = Verify::none;
+    ASSERT_EQ(run(queue, opts).uploaded, 3u);
+    store.db().exec("UPDATE media_files SET verified_by = NULL WHERE rel_path = 'legacy.mp4'");
+    store.db().exec("UPDATE media_files SET verified_by = 'size' WHERE rel_path = 'sized.mp4'");
+    ASSERT_EQ(queue.removable(source.string(), 0, 10).value().size(), 1u) << "only the one verified by size";
+
+    LocalTarget target(nas);
+    ASSERT_TRUE(verify_completed(queue, target, Verify::automatic, DryRun::yes));
+    EXPECT_FALSE(row(queue, "legacy.mp4").verified_by) << "a dry run records nothing";
+    ASSERT_TRUE(verify_completed(queue, target, Verify::automatic, DryRun::no));
+    EXPECT_EQ(row(queue, "legacy.mp4").verified_by, "sha256");
+    EXPECT_EQ(row(queue, "unverified.mp4").verified_by, "sha256");
+    EXPECT_EQ(row(queue, "sized.mp4").verified_by, "size") << "a verify already recorded is kept";
+
+    auto remove = options();
+    remove.remove_source = RemoveSource::yes;
+    EXPECT_EQ(run(queue, remove).removed, 3u);
+    EXPECT_TRUE(fs::is_empty(source));
 }
 
 TEST_F(SyncEngine, ARefusedConnectionStopsTheRunAndAnUnreachableOneLeavesFilesPending) {

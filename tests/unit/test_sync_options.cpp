@@ -119,6 +119,28 @@ TEST(SyncOptions, RemoveSourceNeedsVerification) {
     EXPECT_TRUE(resolve_settings(cli, config));
 }
 
+TEST(SyncOptions, DeleteEmptySrcDirsOnlyWithRemoveSource) {
+    CliOptions cli;
+    cli.delete_empty_src_dirs = true;
+    auto r = resolve_settings(cli, Config::defaults());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::usage);
+    EXPECT_TRUE(r.error().message.starts_with("--delete-empty-src-dirs: ")) << r.error().message;
+
+    const auto config = config_of("[sync]\ndelete_empty_src_dirs = true\n");
+    r = resolve_settings(CliOptions{}, config);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ExitCode::config);
+    EXPECT_TRUE(contains(r.error().message, "test.toml:2:25: sync.delete_empty_src_dirs")) << r.error().message;
+
+    cli.remove_source = true;
+    EXPECT_EQ(resolve_settings(cli, Config::defaults()).value().delete_empty_src_dirs, DeleteEmptySrcDirs::yes);
+    const auto both = config_of("[sync]\nremove_source = true\ndelete_empty_src_dirs = true\n");
+    EXPECT_EQ(resolve_settings(CliOptions{}, both).value().delete_empty_src_dirs, DeleteEmptySrcDirs::yes);
+    EXPECT_EQ(resolve_settings(CliOptions{}, Config::defaults()).value().delete_empty_src_dirs,
+              DeleteEmptySrcDirs::no);
+}
+
 TEST(SyncOptions, TargetIsALocalFolderAnSftpUrlOrTheNasSection) {
     const auto config = config_of(R"(
 [nas]

@@ -74,11 +74,11 @@ TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
     SQLite::Statement cols(
         store.db(),
         "SELECT id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, "
-        "discovered_at, stable_since, started_at, completed_at, bytes_sent, seconds, next_attempt_at "
-        "FROM media_files");
+        "discovered_at, stable_since, started_at, completed_at, bytes_sent, seconds, next_attempt_at, "
+        "verified_by, removed_at, adopt FROM media_files");
     EXPECT_TRUE(cols.executeStep());
     EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
-    EXPECT_EQ(store.schema_version("sync"), 2);
+    EXPECT_EQ(store.schema_version("sync"), 4);
 }
 
 TEST_F(SyncQueue, NewFileIsPendingAndAnOldOneIsStableAtOnce) {
@@ -436,7 +436,8 @@ TEST_F(SyncQueue, EveryResetToPendingClearsTheSameColumns) {
             ASSERT_TRUE(queue.mark_completed(id, std::string(64, 'a'), {.bytes_sent = 10, .seconds = 2}));
         }
         store.db().exec(
-            "UPDATE media_files SET last_error = 'old', bytes_sent = 7, seconds = 3, "
+            "UPDATE media_files SET last_error = 'old', bytes_sent = 7, seconds = 3, verified_by = 'sha256', "
+            "removed_at = '2029-01-01T00:00:00.000Z', "
             "sha256 = '" +
             std::string(64, 'b') + "', next_attempt_at = '2030-01-01T00:00:00.000Z'");
         const auto before = row("a.mp4");
@@ -455,8 +456,60 @@ TEST_F(SyncQueue, EveryResetToPendingClearsTheSameColumns) {
         EXPECT_FALSE(r.completed_at);
         EXPECT_FALSE(r.bytes_sent) << "the figures of an old attempt are not the new version's";
         EXPECT_FALSE(r.seconds);
+        EXPECT_FALSE(r.verified_by) << "a new version is not verified";
+        EXPECT_FALSE(r.removed_at);
         EXPECT_EQ(r.version.size, c.new_size.value_or(before.version.size));
         EXPECT_EQ(r.stable_since, c.new_size ? rfc3339_millis(k_t0) : before.stable_since);
         EXPECT_EQ(r.discovered_at, c.discovered_now ? rfc3339_millis(k_t0 + 2h) : before.discovered_at);
     }
+}
+
+TEST_F(SyncQueue, RemovableRowsAreCompletedVerifiedAndNotRemovedYet) {
+    const std::pair<const char*, std::optional<std::string>> cases[] = {
+        {"sha.mp4", "sha256"}, {"size.mp4", "size"}, {"none.mp4", "none"}, {"old.mp4", std::nullopt}};
+    for (const auto& [name, verified_by] : cases) {
+        add(file(name, 10, k_t0 - 1h));
+        const auto id = row(name).id;
+        ASSERT_TRUE(queue.mark_transferring(id));
+        ASSERT_TRUE(queue.mark_completed(id, std::string(64, 'a'), {.bytes_sent = 10, .seconds = 1}, verified_by));
+    }
+    add(file("pending.mp4", 10, k_t0 - 1h));
+    add(file("other.mp4", 10, k_t0 - 1h), "/other");
+
+    auto removable = queue.removable("/src", 0, 100).value();
+    std::set<std::string> names;
+    for (const auto& r : removable) names.insert(r.rel_path);
+    EXPECT_EQ(names, (std::set<std::string>{"sha.mp4", "size.mp4"}))
+        << "never a copy verified by none, nor one whose verify is unknown (completed before schema v3)";
+    EXPECT_EQ(row("sha.mp4").verified_by, "sha256");
+
+    const std::int64_t first[] = {row("sha.mp4").id};
+    ASSERT_TRUE(queue.mark_removed(first));
+    EXPECT_EQ(row("sha.mp4").removed_at, rfc3339_millis(k_t0));
+    removable = queue.removable("/src", 0, 100).value();
+    ASSERT_EQ(removable.size(), 1u);
+    EXPECT_EQ(removable[0].rel_path, "size.mp4");
+    EXPECT_EQ(queue.removed_since("/src", k_t0).value(), std::vector<std::string>{"sha.mp4"});
+    EXPECT_TRUE(queue.removed_since("/src", k_t0 + 1s).value().empty());
+
+    EXPECT_EQ(add(file("sha.mp4", 10, k_t0 - 1h)), Registered::changed)
+        << "a file back at the path of a removed one is a new file, even with the same size, mtime and inode";
+    EXPECT_EQ(row("sha.mp4").state, FileState::pending);
+    EXPECT_FALSE(row("sha.mp4").removed_at);
+}
+
+TEST_F(SyncQueue, RowsCompletedBeforeSchemaV3HaveNoVerifyAndAreNeverRemovable) {
+    const auto path = dir / "old.db";
+    {
+        auto old = Store::open(path, migrations().first(2)).value();
+        old.db().exec(
+            "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, sha256, completed_at) "
+            "VALUES ('/src', 'a.mp4', 10, 1, 1, 'completed', '" +
+            std::string(64, 'a') + "', '2026-01-01T00:00:00.000Z')");
+    }
+    auto upgraded = Store::open(path, migrations()).value();
+    EXPECT_EQ(upgraded.schema_version("sync"), 4);
+    Queue q(upgraded.db(), clock, QueuePolicy{});
+    EXPECT_TRUE(q.removable("/src", 0, 100).value().empty());
+    EXPECT_FALSE(q.find("/src", "a.mp4").value()->verified_by);
 }

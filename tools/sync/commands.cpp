@@ -74,6 +74,8 @@ RunOptions run_options_of(const Settings& s) {
                       .filter = Filter(s.include, s.exclude),
                       .verify = s.verify,
                       .remove_source = s.remove_source,
+                      .delete_empty_src_dirs = s.delete_empty_src_dirs,
+                      .min_age = s.min_age,
                       .jobs = s.jobs,
                       .bwlimit = s.bwlimit,
                       .max_duration = s.max_duration,
@@ -94,6 +96,9 @@ Result<std::optional<Store>> open_for_reading(const Paths& paths) {
 struct Writable {
     LockFile lock;
     Store store;
+    // The database had no sync tables before this open: it is missing,
+    // empty (truncated), or was made by another tool since sync's was lost.
+    bool new_database = false;
 };
 
 // The lock, then the database: every change to the queue happens under the lock.
@@ -101,8 +106,29 @@ Result<Writable> open_for_writing(const Paths& paths, Duration lock_timeout) {
     TRY(ensure_dir(paths.state_dir));
     TRY_ASSIGN(auto lock, LockFile::acquire(paths.state_dir / "sync.lock", lock_timeout));
     if (lock.waited() > Duration{0}) logger().info("waited {} for the lock", format_duration(lock.waited()));
+    bool new_database = false;
+    {
+        TRY_ASSIGN(const auto existing, open_for_reading(paths));
+        new_database = !existing;
+    }
     TRY_ASSIGN(auto store, Store::open(database_path(paths), migrations()));
-    return Writable{std::move(lock), std::move(store)};
+    return Writable{std::move(lock), std::move(store), new_database};
+}
+
+// Says, loudly, that the run starts from an empty database: on stderr even
+// with --quiet (cron mails it, once: only the run that finds the database
+// new says it), in the log, and in the audit log.
+void announce_new_database(const Context& ctx, const fs::path& database, const TargetSpec& target) {
+    const auto message = fmt::format(
+        "the state database {} is new (a first run, or the old one was deleted or lost): every file found is "
+        "looked for on {} first, and one already there with the same size{} is adopted as completed, not sent "
+        "again",
+        database.string(), target.display(),
+        ctx.settings.verify == Verify::automatic || ctx.settings.verify == Verify::sha256 ? " and SHA-256" : "");
+    logger().warning("{}", message);
+    if (ctx.settings.quiet) print(stderr, fmt::format("nasops-sync: warning: {}\n", message));
+    logger().audit(AuditEvent::system_error, {{"error", "new state database"}, {"database", database.string()},
+                                              {"message", message}});
 }
 
 Result<void> require_sources(const Context& ctx) {
@@ -167,6 +193,7 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
             pidfile.emplace(std::move(*created));
     }
 
+    if (writable.new_database) announce_new_database(ctx, writable.store.path(), spec);
     Queue queue(writable.store.db(), env.clock, policy_of(ctx.settings));
     const bool json = ctx.settings.format == OutputFormat::json;
     std::optional<RecordWriter> records;
@@ -182,9 +209,12 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
                              .interrupted = env.interrupted,
                              .trace = &run_span};
     logger().info("run: {} source(s) to {}", ctx.settings.sources.size(), spec.display());
-    TRY_ASSIGN(auto summary, run_sync(run_options_of(ctx.settings), queue, env.clock, target_factory(spec), outputs));
+    auto options = run_options_of(ctx.settings);
+    options.adopt = writable.new_database ? Adopt::yes : Adopt::no;
+    TRY_ASSIGN(auto summary, run_sync(options, queue, env.clock, target_factory(spec), outputs));
     if (run_span.active()) {
         run_span.set_attribute("sync.uploaded", summary.uploaded);
+        run_span.set_attribute("sync.adopted", summary.adopted);
         run_span.set_attribute("sync.bytes_uploaded", summary.bytes_uploaded);
         run_span.set_attribute("sync.failed_attempts", summary.failed_attempts);
         run_span.set_attribute("sync.left_pending", summary.left_pending);
@@ -195,11 +225,13 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
     if (!json && !ctx.settings.quiet) {
         std::string line =
             fmt::format("uploaded {} files ({}) in {:.1f}s", s.uploaded, format_size(s.bytes_uploaded), s.seconds);
+        if (s.adopted > 0) line += fmt::format(", {} adopted (already on the NAS, not sent)", s.adopted);
         if (s.failed_attempts > 0) line += fmt::format(", {} failed attempts", s.failed_attempts);
         if (s.held_no_space > 0) line += fmt::format(", {} held for lack of room", s.held_no_space);
         if (s.waiting > 0) line += fmt::format(", {} waiting (min-age or retry backoff)", s.waiting);
         if (s.left_pending > 0) line += fmt::format(", {} left for the next run", s.left_pending);
         if (s.removed > 0) line += fmt::format(", {} local files removed", s.removed);
+        if (s.folders_removed > 0) line += fmt::format(", {} empty folders removed", s.folders_removed);
         if (s.stopped_by) line += fmt::format(" (stopped: {})", *s.stopped_by);
         print(env.out, line + "\n");
     }

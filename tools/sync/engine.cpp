@@ -8,13 +8,16 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/obs/trace.hpp"
+#include "empty_folders.hpp"
 #include "run_state.hpp"
 #include "scan_into_queue.hpp"
+#include "source_removal.hpp"
 #include "worker.hpp"
 
 namespace nasops::sync {
@@ -80,6 +83,21 @@ Result<ScanCounts> traced_scan(const RunOptions& options, Queue& queue, Reporter
     return scanned;
 }
 
+// --delete-empty-src-dirs, after the uploads: the folders of every source left empty.
+Result<std::uint64_t> remove_empty_source_folders(const RunOptions& options, Queue& queue,
+                                                  SystemTimePoint run_started, SystemTimePoint now) {
+    std::uint64_t removed = 0;
+    for (const auto& source : options.sources) {
+        TRY_ASSIGN(const auto files, queue.removed_since(source.string(), run_started));
+        std::set<std::string> emptied;
+        for (const auto& rel_path : files) emptied.emplace(parent_of(rel_path));
+        const EmptyFolderRules rules{
+            .filter = options.filter, .changed_after = now - options.min_age, .emptied = emptied};
+        removed += remove_empty_folders(source, rules).removed;
+    }
+    return removed;
+}
+
 }  // namespace
 
 ExitCode RunSummary::exit_code() const noexcept {
@@ -94,6 +112,7 @@ ExitCode RunSummary::exit_code() const noexcept {
 Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock& clock,
                             const TargetFactory& make_target, const RunOutputs& outputs) {
     const auto started = Steady::now();
+    const auto run_started = clock.now();
     RunState run(options, queue, clock, outputs);
 
     TRY_ASSIGN(auto recovered, queue.recover_interrupted());
@@ -111,6 +130,11 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     run.summary.changed = scanned.changed;
     run.summary.conflicts = scanned.conflicts;
     run.summary.source_errors = scanned.errors;
+    // Files completed by earlier runs go first: they need no connection, and
+    // free room on the local disk at once.
+    if (options.remove_source == RemoveSource::yes) {
+        TRY_ASSIGN(run.summary.removed, remove_completed_sources(options, queue));
+    }
 
     TRY_ASSIGN(auto backlog, queue.count_eligible());
     // The first connection is made alone: a refused host key or login fails
@@ -152,6 +176,10 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
         for (auto& t : threads) t.join();
     }
     if (auto fatal = run.fatal_error()) return std::unexpected(*fatal);
+    std::uint64_t folders_removed = 0;
+    if (options.delete_empty_src_dirs == DeleteEmptySrcDirs::yes && !run.interrupted()) {
+        TRY_ASSIGN(folders_removed, remove_empty_source_folders(options, queue, run_started, clock.now()));
+    }
 
     TRY_ASSIGN(auto waiting, queue.count_waiting());
     TRY_ASSIGN(auto left, queue.count_eligible());
@@ -159,6 +187,7 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     summary.waiting = waiting;
     summary.left_pending = left.files;
     summary.bytes_sent = run.bytes_sent.load();
+    summary.folders_removed = folders_removed;
     summary.seconds = seconds_since(started);
     return summary;
 }

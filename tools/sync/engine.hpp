@@ -40,11 +40,16 @@ struct RunOptions {
     Filter filter;
     Verify verify = Verify::automatic;
     RemoveSource remove_source = RemoveSource::no;
+    DeleteEmptySrcDirs delete_empty_src_dirs = DeleteEmptySrcDirs::no;
+    Duration min_age = std::chrono::seconds(30);  // an empty folder is removed once unchanged this long
     int jobs = 4;
     std::optional<std::uint64_t> bwlimit;    // bytes per second, all workers together
     std::optional<Duration> max_duration;    // no file is started, and uploads stop, after this long
     std::optional<std::uint64_t> max_bytes;  // no file is started once this much has been sent
     std::size_t verify_batch = 256;          // files verified together (one remote sha256sum)
+    // The database is new (the old one was lost): the files the scan finds are
+    // looked for on the target first, and those it has already are adopted.
+    Adopt adopt = Adopt::no;
 };
 
 // What the run reports to. Everything is optional.
@@ -66,12 +71,14 @@ struct RunSummary {
     std::uint64_t conflicts = 0;       // files whose relative path another source holds
     std::uint64_t source_errors = 0;   // sources or entries that could not be read
     std::uint64_t uploaded = 0;        // files completed in this run
+    std::uint64_t adopted = 0;         // files completed without sending: the target had them (Adopt::yes)
     std::uint64_t bytes_sent = 0;      // bytes written to the target in this run
     std::uint64_t bytes_uploaded = 0;  // sizes of the completed files
     std::uint64_t failed_attempts = 0;
     std::uint64_t gave_up = 0;        // files that became `failed`
     std::uint64_t held_no_space = 0;  // files left pending for lack of room on the target
     std::uint64_t removed = 0;        // local files removed (--remove-source)
+    std::uint64_t folders_removed = 0;  // empty source folders removed (--delete-empty-src-dirs)
     std::uint64_t waiting = 0;        // pending files not yet stable or in backoff
     std::uint64_t left_pending = 0;   // eligible files not started (limits, stop, NAS gone)
     bool target_unavailable = false;

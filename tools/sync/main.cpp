@@ -21,6 +21,7 @@ constexpr nasops::ToolInfo k_tool{
   nasops-sync ls --state failed           # the files that gave up, with their last error
   nasops-sync retry --all-failed          # requeue failed files
   nasops-sync verify                      # re-check the completed files on the NAS
+  nasops-sync run --remove-source --delete-empty-src-dirs   # move, as rclone move: the NAS keeps the only copy
 )",
 };
 
@@ -90,7 +91,10 @@ int main(int argc, char** argv) {
             ->type_name("DURATION"));
     p.jobs.add(run->add_option("-j,--jobs", p.jobs.value, "Parallel uploads, one connection each (default 4)")
                    ->type_name("N"));
-    run->add_flag("--remove-source", cli.remove_source, "Delete each local file once its NAS copy is verified");
+    run->add_flag("--remove-source", cli.remove_source,
+                  "Delete each local file whose NAS copy is verified, in this run or an earlier one, if unchanged");
+    run->add_flag("--delete-empty-src-dirs", cli.delete_empty_src_dirs,
+                  "With --remove-source: then remove the source folders left empty (never a source itself)");
     p.max_retries.add(
         run->add_option("--max-retries", p.max_retries.value, "Retries before a file is marked failed (default 5)")
             ->type_name("N"));

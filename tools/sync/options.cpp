@@ -84,6 +84,15 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
         return std::unexpected(
             sync.error_at("remove_source", "needs a verified copy: it cannot be used with verify = \"none\""));
     }
+    const bool delete_dirs = cli.delete_empty_src_dirs || sync.get_bool("delete_empty_src_dirs");
+    if (delete_dirs && s.remove_source == RemoveSource::no) {
+        if (cli.delete_empty_src_dirs)
+            return std::unexpected(option_error(
+                "--delete-empty-src-dirs", "only removes folders emptied by --remove-source: give both"));
+        return std::unexpected(sync.error_at("delete_empty_src_dirs",
+                                             "only removes folders emptied by remove_source: set remove_source = true"));
+    }
+    s.delete_empty_src_dirs = delete_dirs ? DeleteEmptySrcDirs::yes : DeleteEmptySrcDirs::no;
     if (cli.max_retries) {
         if (*cli.max_retries < 0) return std::unexpected(option_error("--max-retries", "must be 0 or more"));
         s.max_retries = *cli.max_retries;

@@ -26,6 +26,7 @@ std::string_view verify_name(Verify verify) noexcept;  // "auto", "sha256", "siz
 std::optional<Verify> parse_verify(std::string_view text) noexcept;
 
 enum class RemoveSource : bool { no, yes };
+enum class DeleteEmptySrcDirs : bool { no, yes };
 
 // What the command line says. Empty lists and nullopt mean "not given": the
 // configuration's value applies. Durations, sizes and rates are kept as the
@@ -41,6 +42,7 @@ struct CliOptions {
     std::optional<std::int64_t> jobs;
     std::optional<std::string> verify;
     bool remove_source = false;  // the flag can only turn it on
+    bool delete_empty_src_dirs = false;
     std::optional<int> max_retries;
     std::optional<std::string> bwlimit;
     std::optional<std::string> max_duration;
@@ -79,6 +81,9 @@ struct Settings {
     int jobs = 4;
     Verify verify = Verify::automatic;
     RemoveSource remove_source = RemoveSource::no;
+    // Only with remove_source, as rclone allows it with move only: a copy
+    // leaves the source tree as it found it.
+    DeleteEmptySrcDirs delete_empty_src_dirs = DeleteEmptySrcDirs::no;
     int max_retries = 5;
     std::optional<std::uint64_t> bwlimit;  // bytes per second, all workers together
     std::optional<Duration> max_duration;

@@ -16,7 +16,7 @@ constexpr std::size_t k_scan_batch = 4000;
 
 constexpr std::string_view k_columns =
     "id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, discovered_at, stable_since, "
-    "started_at, completed_at, bytes_sent, seconds, next_attempt_at";
+    "started_at, completed_at, bytes_sent, seconds, next_attempt_at, verified_by, removed_at, adopt";
 
 std::optional<std::string> opt_text(const SQLite::Column& c) {
     if (c.isNull()) return std::nullopt;
@@ -42,6 +42,9 @@ FileRow read_row(SQLite::Statement& q) {
     if (!q.getColumn(14).isNull()) row.bytes_sent = static_cast<std::uint64_t>(q.getColumn(14).getInt64());
     if (!q.getColumn(15).isNull()) row.seconds = q.getColumn(15).getDouble();
     row.next_attempt_at = opt_text(q.getColumn(16));
+    row.verified_by = opt_text(q.getColumn(17));
+    row.removed_at = opt_text(q.getColumn(18));
+    row.adopt = q.getColumn(19).getInt() != 0;
     return row;
 }
 
@@ -71,6 +74,7 @@ void reset_to_pending(SQLite::Database& db, std::int64_t id, SystemTimePoint now
         "inode = COALESCE(:inode, inode), stable_since = COALESCE(:stable_since, stable_since), "
         "state = 'pending', attempts = 0, last_error = :last_error, next_attempt_at = NULL, "
         "sha256 = NULL, started_at = NULL, completed_at = NULL, bytes_sent = NULL, seconds = NULL, "
+        "verified_by = NULL, removed_at = NULL, adopt = 0, "
         "discovered_at = CASE WHEN state = 'completed' THEN :now ELSE discovered_at END "
         "WHERE id = :id");
     if (version) {
@@ -155,12 +159,13 @@ Result<std::uint64_t> Queue::recover_interrupted() {
     });
 }
 
-Result<void> Queue::begin_scan() {
+Result<void> Queue::begin_scan(Adopt adopt) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "starting a scan", [&]() -> Result<void> {
         if (m_in_scan) return fail(ExitCode::software, "a scan is already open");
         detail::begin_immediate(m_db);
         m_in_scan = true;
+        m_scan_adopt = adopt;
         m_batch_count = 0;
         return {};
     });
@@ -188,10 +193,11 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
     auto result = db_guard(m_db, "registering a file", [&]() -> Result<Registered> {
         if (!m_lookup) {
             m_lookup.emplace(m_db,
-                             "SELECT id, size, mtime_ns, inode FROM media_files WHERE source = ? AND rel_path = ?");
+                             "SELECT id, size, mtime_ns, inode, removed_at IS NOT NULL FROM media_files "
+                             "WHERE source = ? AND rel_path = ?");
             m_insert.emplace(m_db,
                              "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, attempts, "
-                             "discovered_at, stable_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
+                             "discovered_at, stable_since, adopt) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
             m_conflict.emplace(m_db, "SELECT 1 FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
         }
         const std::string src(source);
@@ -207,8 +213,9 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             const FileVersion known{static_cast<std::uint64_t>(lookup.getColumn(1).getInt64()),
                                     lookup.getColumn(2).getInt64(),
                                     static_cast<std::uint64_t>(lookup.getColumn(3).getInt64())};
+            const bool removed = lookup.getColumn(4).getInt() != 0;
             lookup.reset();
-            if (known == file.version) return Registered::unchanged;
+            if (known == file.version && !removed) return Registered::unchanged;
             reset_to_pending(m_db, id, now, NewVersion{file.version, stable_since}, std::nullopt);
         } else {
             lookup.reset();
@@ -226,6 +233,7 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             bind_version(insert, 3, file.version);
             insert.bind(6, rfc3339_millis(now));
             insert.bind(7, stable_since);
+            insert.bind(8, m_scan_adopt == Adopt::yes ? 1 : 0);
             insert.exec();
             insert.reset();
             ++m_batch_count;
@@ -349,37 +357,49 @@ Result<void> Queue::mark_transferring(std::span<const std::int64_t> ids) {
     });
 }
 
-Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt) {
-    const Completion one{id, std::move(sha256), attempt};
+Result<void> Queue::mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt,
+                                   std::optional<std::string> verified_by) {
+    const Completion one{id, std::move(sha256), attempt, std::move(verified_by)};
     return mark_completed(std::span<const Completion>(&one, 1));
 }
 
 Result<void> Queue::mark_completed(std::span<const Completion> completions) {
+    return complete(completions, Completed::uploaded);
+}
+
+Result<void> Queue::mark_adopted(std::span<const Completion> completions) {
+    return complete(completions, Completed::adopted);
+}
+
+Result<void> Queue::complete(std::span<const Completion> completions, Completed how) {
+    const bool uploaded = how == Completed::uploaded;
+    const std::string_view from = uploaded ? "transferring" : "pending";
     std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "marking transfers completed", [&]() -> Result<void> {
+    return db_guard(m_db, uploaded ? "marking transfers completed" : "marking files adopted", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             const auto now = now_text();
+            // An adoption is no attempt: attempts and sync_attempts are left as they are.
             SQLite::Statement q(
                 m_db,
-                "UPDATE media_files SET state = 'completed', attempts = attempts + 1, last_error = NULL, "
-                "sha256 = ?, completed_at = ?, bytes_sent = ?, seconds = ?, next_attempt_at = NULL "
-                "WHERE id = ? AND state = 'transferring'");
+                fmt::format("UPDATE media_files SET state = 'completed', attempts = attempts + {}, last_error = NULL, "
+                            "sha256 = :sha256, completed_at = :now, bytes_sent = :bytes, seconds = :seconds, "
+                            "next_attempt_at = NULL, verified_by = :verified_by, removed_at = NULL, adopt = 0 "
+                            "WHERE id = :id AND state = '{}'",
+                            uploaded ? 1 : 0, from));
             SQLite::Statement log(m_db,
                                   "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds) "
                                   "VALUES (?, ?, 'completed', ?, ?)");
             for (const auto& c : completions) {
                 q.reset();
-                if (c.sha256) {
-                    q.bind(1, *c.sha256);
-                } else {
-                    q.bind(1);
-                }
-                q.bind(2, now);
-                q.bind(3, static_cast<std::int64_t>(c.attempt.bytes_sent));
-                q.bind(4, c.attempt.seconds);
-                q.bind(5, c.id);
-                if (q.exec() != 1)
-                    return fail(ExitCode::software, fmt::format("queue row {} is not transferring", c.id));
+                q.clearBindings();
+                if (c.sha256) q.bind(":sha256", *c.sha256);
+                q.bind(":now", now);
+                q.bind(":bytes", static_cast<std::int64_t>(c.attempt.bytes_sent));
+                if (uploaded) q.bind(":seconds", c.attempt.seconds);
+                if (c.verified_by) q.bind(":verified_by", *c.verified_by);
+                q.bind(":id", c.id);
+                if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is not {}", c.id, from));
+                if (!uploaded) continue;
                 log.reset();
                 log.bind(1, c.id);
                 log.bind(2, now);
@@ -481,6 +501,64 @@ Result<void> Queue::requeue(std::int64_t id, std::string_view reason) {
             reset_to_pending(m_db, id, m_clock.now(), std::nullopt, reason);
             return {};
         });
+    });
+}
+
+Result<std::vector<FileRow>> Queue::removable(std::string_view source, std::int64_t after_id, std::size_t limit) {
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "reading the files to remove", [&]() -> Result<std::vector<FileRow>> {
+        SQLite::Statement q(m_db, fmt::format("SELECT {} FROM media_files WHERE state = 'completed' AND removed_at IS "
+                                              "NULL AND source = ? AND id > ? AND verified_by IN ('sha256', 'size') "
+                                              "ORDER BY id LIMIT ?",
+                                              k_columns));
+        q.bind(1, std::string(source));
+        q.bind(2, after_id);
+        q.bind(3, static_cast<std::int64_t>(limit));
+        std::vector<FileRow> out;
+        while (q.executeStep()) out.push_back(read_row(q));
+        return out;
+    });
+}
+
+Result<void> Queue::update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
+                                const std::string& value) {
+    if (ids.empty()) return {};
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, doing, [&]() -> Result<void> {
+        return in_transaction(m_db, [&]() -> Result<void> {
+            SQLite::Statement q(m_db, std::string(sql));
+            for (const auto id : ids) {
+                q.reset();
+                q.bind(1, value);
+                q.bind(2, id);
+                q.exec();
+            }
+            return {};
+        });
+    });
+}
+
+Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by) {
+    return update_each(ids, "recording verified copies",
+                       "UPDATE media_files SET verified_by = ?1 WHERE id = ?2 AND state = 'completed' AND "
+                       "(verified_by IS NULL OR verified_by = 'none')",
+                       std::string(verified_by));
+}
+
+Result<void> Queue::mark_removed(std::span<const std::int64_t> ids) {
+    return update_each(ids, "recording removed local files",
+                       "UPDATE media_files SET removed_at = ?1 WHERE id = ?2 AND state = 'completed'", now_text());
+}
+
+Result<std::vector<std::string>> Queue::removed_since(std::string_view source, SystemTimePoint since) {
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "reading the removed files", [&]() -> Result<std::vector<std::string>> {
+        SQLite::Statement q(m_db, "SELECT rel_path FROM media_files WHERE source = ? AND removed_at >= ?");
+        q.bind(1, std::string(source));
+        q.bind(2, rfc3339_millis(since));
+        std::vector<std::string> out;
+        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
     });
 }
 

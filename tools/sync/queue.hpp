@@ -30,6 +30,10 @@ enum class FileState { pending, transferring, completed, failed };
 
 enum class DryRun : bool { no, yes };
 
+// Whether the files a scan registers are to be looked for on the target
+// before they are sent (the database is new: the old one was lost).
+enum class Adopt : bool { no, yes };
+
 std::string_view state_name(FileState state) noexcept;
 std::optional<FileState> parse_state(std::string_view name) noexcept;
 
@@ -49,6 +53,9 @@ struct FileRow {
     std::optional<std::uint64_t> bytes_sent;
     std::optional<double> seconds;
     std::optional<std::string> next_attempt_at;
+    std::optional<std::string> verified_by;  // completed: "sha256", "size" or "none"; NULL before schema v3
+    std::optional<std::string> removed_at;   // when --remove-source removed the local file
+    bool adopt = false;  // registered after the database was lost: looked for on the target before it is sent
 };
 
 // Where the row's file is on the local disk: its source folder / rel_path.
@@ -132,7 +139,7 @@ public:
     // Registration of scanned files is batched: begin_scan(), any number of
     // register_file(), end_scan(). Changes are committed every few thousand
     // files and at end_scan(); an Error rolls back the open batch.
-    Result<void> begin_scan();
+    Result<void> begin_scan(Adopt adopt = Adopt::no);
     Result<Registered> register_file(std::string_view source, const ScannedFile& file);
     Result<void> end_scan();
     // The min-age rule at this moment, under this queue's policy.
@@ -159,15 +166,22 @@ public:
     Result<void> mark_transferring(std::int64_t id);
     // The same for many rows in one transaction: all start, or none does.
     Result<void> mark_transferring(std::span<const std::int64_t> ids);
-    // transferring -> completed, with the verified hash (if any) and the figures of the attempt.
-    Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt);
+    // transferring -> completed, with the verified hash (if any), the figures
+    // of the attempt and how the copy was verified ("sha256", "size", "none").
+    Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt,
+                                std::optional<std::string> verified_by = std::nullopt);
     struct Completion {
         std::int64_t id = 0;
         std::optional<std::string> sha256;
         AttemptResult attempt;
+        std::optional<std::string> verified_by;
     };
     // The same for a batch of files, in one transaction.
     Result<void> mark_completed(std::span<const Completion> completions);
+    // pending -> completed without an attempt (no sync_attempts row, nothing
+    // sent): the target has the file already. In one transaction; fails
+    // (ExitCode::software) when a row is no longer pending.
+    Result<void> mark_adopted(std::span<const Completion> completions);
     // A failed attempt: transferring -> pending with next_attempt_at after the
     // backoff, or -> failed once max_retries retries have failed. Returns the new row.
     Result<FileRow> mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt);
@@ -178,8 +192,10 @@ public:
     // put a row back to pending as a file to upload from scratch, by one
     // statement: attempts 0, no next attempt time, no hash, no started_at (so
     // no earlier partial copy is resumed), no completed_at, and none of the
-    // figures of an earlier completed attempt (bytes_sent, seconds); a row
-    // that was completed counts as discovered now.
+    // figures of an earlier completed attempt (bytes_sent, seconds,
+    // verified_by, removed_at); a row that was completed counts as discovered
+    // now. A file found at the path of one --remove-source removed is a new
+    // file, whatever its size, mtime and inode (an inode is reused).
 
     // The file changed (size, mtime or inode): pending again as a new version,
     // stable from now.
@@ -191,6 +207,18 @@ public:
     // uploads it.
     Result<void> requeue(std::int64_t id, std::string_view reason);
 
+    // The completed rows of `source` whose copy was verified (verified_by
+    // "sha256" or "size") and whose local file has not been removed, with
+    // id > after_id, in id order, at most `limit`: what --remove-source removes.
+    Result<std::vector<FileRow>> removable(std::string_view source, std::int64_t after_id, std::size_t limit);
+    // Records how the copies of these completed rows, which had no verify
+    // ("none" or unknown), were verified since (nasops-sync verify).
+    Result<void> mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by);
+    // Records that the local files of these completed rows were removed, in one transaction.
+    Result<void> mark_removed(std::span<const std::int64_t> ids);
+    // The relative paths of the files of `source` removed at or after `since`.
+    Result<std::vector<std::string>> removed_since(std::string_view source, SystemTimePoint since);
+
     // failed -> pending (attempts reset) for the rows whose local path
     // (source/rel_path) or rel_path is in `paths`; returns how many. With
     // DryRun::yes nothing changes and the count is what would be requeued.
@@ -201,6 +229,12 @@ public:
     Result<void> for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit);
 
 private:
+    enum class Completed { uploaded, adopted };
+    // The one statement behind mark_completed and mark_adopted.
+    Result<void> complete(std::span<const Completion> completions, Completed how);
+    // Runs `sql`, whose ?1 is `value` and ?2 a row id, for each of `ids`, in one transaction.
+    Result<void> update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
+                             const std::string& value);
     std::string now_text() const;
     void commit_batch_locked();
 
@@ -210,6 +244,7 @@ private:
     std::mutex m_mutex;
 
     bool m_in_scan = false;
+    Adopt m_scan_adopt = Adopt::no;
     std::size_t m_batch_count = 0;
     std::optional<SQLite::Statement> m_lookup;
     std::optional<SQLite::Statement> m_insert;

@@ -11,7 +11,7 @@ Result<ScanCounts> scan_into_queue(const RunOptions& options, Queue& queue, Repo
     constexpr std::uint64_t k_lines_per_write = 256;
     for (const auto& source : options.sources) {
         const std::string src = source.string();
-        TRY(queue.begin_scan());
+        TRY(queue.begin_scan(options.adopt));
         std::optional<Error> db_failure;
         auto stats = scan_source(source, options.filter, [&](const ScannedFile& file) -> Result<void> {
             auto registered = queue.register_file(src, file);

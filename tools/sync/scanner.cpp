@@ -55,12 +55,13 @@ std::string join_rel(std::string_view prefix, std::string_view name) {
     return out;
 }
 
-struct DirCloser {
-    void operator()(DIR* dir) const noexcept { ::closedir(dir); }
+struct Frame {
+    DirPtr dir;
+    std::string rel;  // of the folder; "" for the source itself
 };
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-// Opens the folder `name` in `parent` for reading, never through a link.
+}  // namespace
+
 DirPtr open_folder(int parent, const char* name) {
     const int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return nullptr;
@@ -72,13 +73,6 @@ DirPtr open_folder(int parent, const char* name) {
     }
     return DirPtr(dir);
 }
-
-struct Frame {
-    DirPtr dir;
-    std::string rel;  // of the folder; "" for the source itself
-};
-
-}  // namespace
 
 FileVersion file_version(const struct stat& st) noexcept {
     return FileVersion{

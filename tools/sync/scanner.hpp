@@ -5,11 +5,13 @@
 // folder, pointing inside or outside it) is skipped and logged at debug level.
 // Only the source folder itself may be a link, since the operator named it.
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,15 @@ struct FileVersion {
 };
 
 FileVersion file_version(const struct stat& st) noexcept;
+
+struct DirCloser {
+    void operator()(DIR* dir) const noexcept { ::closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+// Opens the folder `name` in `parent` for reading, never through a link;
+// nullptr with errno set when it cannot (ELOOP or ENOTDIR: a link).
+DirPtr open_folder(int parent, const char* name);
 
 struct ScannedFile {
     std::string rel_path;  // relative to the source, '/'-separated, as the bytes of the names

@@ -50,9 +50,33 @@ INSERT OR REPLACE INTO purge_declarations (table_name, component, time_column, k
 VALUES ('media_files', 'sync', 'completed_at', 'state <> ''completed''', '30d');
 )sql";
 
+// --remove-source for files completed by earlier runs: how each completed
+// copy was verified (NULL for rows completed before this version, which are
+// never removed: their verify is unknown), and when its local file was
+// removed, so that a removed file is not looked for again and one that comes
+// back at the same path is a new file. The partial index keeps the rows still
+// to remove few to read however many completed rows the table holds; its
+// condition is Queue::removable's, word for word, so that SQLite uses it.
+constexpr std::string_view k_v3 = R"sql(
+ALTER TABLE media_files ADD COLUMN verified_by TEXT;
+ALTER TABLE media_files ADD COLUMN removed_at TEXT;
+CREATE INDEX media_files_removable ON media_files (source, id)
+    WHERE state = 'completed' AND removed_at IS NULL AND verified_by IN ('sha256', 'size');
+)sql";
+
+// Adoption after a lost database: a file registered by a run that found the
+// database new is looked for on the target before it is sent, and taken as
+// completed when the target has it already (worker.cpp). The mark stays on
+// the row until then, so that a run stopped half-way leaves the rest to the next.
+constexpr std::string_view k_v4 = R"sql(
+ALTER TABLE media_files ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"sync", 1, k_v1},
     {"sync", 2, k_v2},
+    {"sync", 3, k_v3},
+    {"sync", 4, k_v4},
 };
 
 }  // namespace

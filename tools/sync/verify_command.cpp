@@ -21,6 +21,7 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
         after = rows.back().id;
 
         std::vector<std::optional<VerifyProblem>> found(rows.size());
+        std::vector<bool> hashed(rows.size(), false);
         // The verdict on the copy of rows[i] that `evidence` gives, kept when it is bad.
         const auto judge = [&](std::size_t i, const CopyEvidence& evidence) {
             const auto& row = rows[i];
@@ -52,14 +53,17 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
             } else {
                 for (std::size_t k = 0; k < to_hash.size(); ++k) {
                     ++summary.hashed;
+                    hashed[to_hash[k]] = true;
                     judge(to_hash[k], (*digests)[k]);
                 }
             }
         }
+        std::vector<std::int64_t> verified_now[2];  // by size, by sha256
         for (std::size_t i = 0; i < rows.size(); ++i) {
             ++summary.checked;
             if (!found[i]) {
                 ++summary.ok;
+                if (rows[i].verified_by.value_or("none") == "none") verified_now[hashed[i]].push_back(rows[i].id);
                 continue;
             }
             auto& problem = *found[i];
@@ -76,6 +80,10 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
                 logger().error("{}; the local file is gone or changed, so it cannot be uploaded again", problem.detail);
             }
             summary.problems.push_back(std::move(problem));
+        }
+        if (dry_run == DryRun::no) {
+            TRY(queue.mark_verified(verified_now[0], "size"));
+            TRY(queue.mark_verified(verified_now[1], "sha256"));
         }
     }
     return summary;

@@ -33,7 +33,9 @@ struct VerifySummary {
 
 // Without DryRun::yes, a bad copy whose local file still exists (same
 // version) is queued again; one whose local file is gone stays completed
-// and is reported.
+// and is reported. A good copy whose upload was not verified (--verify none)
+// or recorded no verify (completed before schema v3) is recorded verified
+// now, by "sha256" or "size": --remove-source may then remove its local file.
 Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify verify, DryRun dry_run,
                                        std::size_t batch = 256);
 

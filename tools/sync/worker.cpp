@@ -20,10 +20,13 @@
 #include "nasops/util/sha256.hpp"
 #include "nasops/util/units.hpp"
 #include "scanner.hpp"
+#include "source_removal.hpp"
 
 namespace nasops::sync {
 
 namespace {
+
+enum class Adopted : bool { no, yes };
 
 constexpr std::size_t k_chunk = std::size_t{1} << 20;  // one read, one hash update, one target write
 constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 64 MiB
@@ -32,6 +35,7 @@ constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 
 constexpr std::uint64_t k_small_file = 256 * 1024;
 constexpr std::size_t k_small_batch_files = 64;
 constexpr std::uint64_t k_small_batch_bytes = 2 * 1024 * 1024;
+constexpr std::size_t k_adopt_batch = 256;  // files looked for on the target together (Adopt::yes)
 constexpr std::uint64_t k_space_margin = 64 * 1024;        // room kept for the file system's own blocks
 constexpr auto k_space_refresh = std::chrono::seconds(2);  // how long a free-space reading is trusted
 
@@ -45,10 +49,11 @@ double mb_per_s(std::uint64_t bytes, double seconds) {
     return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0;
 }
 
-// A file written under its temporary name, waiting for the batch verify.
+// A file written under its temporary name, waiting for the batch verify; or
+// one found on the target already, waiting for its adoption.
 struct Staged {
     FileRow row;
-    std::string temp;
+    std::string temp;  // the copy on the target: its temporary name (an adopted file's final name)
     std::string sha256;  // of the local file, from the upload's read pass
     AttemptResult attempt;
     bool outcome_recorded = false;  // completed, failed or released: nothing is left to do for it
@@ -130,17 +135,14 @@ public:
                 break;
             }
             if (!*row) break;
-            if (is_small(**row)) {
-                add_small(**row);
-                if (!m_target_lost && small_batch_full()) flush_small();
+            if ((*row)->adopt) {
+                add_adoptable(**row);
             } else {
-                upload(**row);
+                send(**row);
             }
-            if (!m_target_lost && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
-                                   m_staged_bytes >= k_batch_bytes))
-                verify_and_commit();
             m_log.flush();
         }
+        if (!m_target_lost) adopt_batch();
         if (!m_target_lost) flush_small();
         drop_small();
         if (!m_target_lost) verify_and_commit();
@@ -462,6 +464,124 @@ private:
         stage(row, temp, hash.hex_digest(), timing);
     }
 
+    // Sends a file: a small one joins its batch, a large one is streamed;
+    // then the files written are verified once there are enough of them.
+    void send(const FileRow& row) {
+        if (is_small(row)) {
+            add_small(row);
+            if (!m_target_lost && small_batch_full()) flush_small();
+        } else {
+            upload(row);
+        }
+        if (!m_target_lost && (m_staged.size() >= std::max<std::size_t>(m_run.options.verify_batch, 1) ||
+                               m_staged_bytes >= k_batch_bytes))
+            verify_and_commit();
+    }
+
+    // ---- adoption: files the target has already, after a lost database -----------
+
+    // A file registered after the database was lost waits for its batch's
+    // look at the target.
+    void add_adoptable(const FileRow& row) {
+        m_adoptable.push_back(row);
+        if (m_adoptable.size() >= k_adopt_batch) adopt_batch();
+    }
+
+    // The SHA-256 of the local file of `row`, read here; nullopt when it cannot
+    // be read whole or is no longer the queued version (it is then sent, and
+    // its upload finds out why).
+    std::optional<std::string> local_sha256(const FileRow& row) {
+        auto opened = m_sources.open(row.source, row.rel_path);
+        if (!opened || file_version(opened->st) != row.version) return std::nullopt;
+        Sha256 hash;
+        std::uint64_t read = 0;
+        for (;;) {
+            const ssize_t n = ::read(opened->fd.get(), m_buffers[0].get(), k_chunk);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return std::nullopt;
+            if (n == 0) break;
+            hash.update(std::string_view(m_buffers[0].get(), static_cast<std::size_t>(n)));
+            read += static_cast<std::uint64_t>(n);
+        }
+        struct stat st {};
+        if (::fstat(opened->fd.get(), &st) != 0 || file_version(st) != row.version || read != row.version.size)
+            return std::nullopt;
+        return hash.hex_digest();
+    }
+
+    // Looks on the target for the final copies of the files waiting for
+    // adoption: one whose copy has its size (and, when the verify hashes, its
+    // SHA-256, which the target computes for the whole batch in one request,
+    // as for a verify) is recorded completed without being sent; the others
+    // are sent as any file is, their copies replaced through a temporary name.
+    void adopt_batch() {
+        if (m_adoptable.empty()) return;
+        auto rows = std::exchange(m_adoptable, {});
+        if (m_run.must_abandon()) return;  // not started: they stay pending, still to adopt
+        std::vector<std::string> finals;
+        finals.reserve(rows.size());
+        for (const auto& row : rows) finals.push_back(row.rel_path);
+        auto entries = m_target->stat(finals);
+
+        std::vector<Staged> found;  // the same size on the target; `sha256` the local file's
+        std::vector<FileRow> to_send;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            auto& entry = entries[i];
+            if (!entry && target_gone(entry.error())) return;
+            if (entry && entry->exists && entry->is_regular && entry->size == rows[i].version.size) {
+                if (auto digest = local_sha256(rows[i])) {
+                    found.push_back(Staged{rows[i], rows[i].rel_path, std::move(*digest), {}});
+                    continue;
+                }
+            }
+            to_send.push_back(std::move(rows[i]));
+        }
+
+        std::string verified_by = "size";
+        if (!found.empty() && hashing()) {
+            auto asked = m_target->sha256(temp_names(found));
+            auto digests = asked ? asked->collect() : Result<std::optional<Digests>>(std::unexpected(asked.error()));
+            if (!digests && target_gone(digests.error())) return;
+            if (digests && *digests) {
+                verified_by = "sha256";
+                std::vector<Staged> same;
+                for (std::size_t i = 0; i < found.size(); ++i) {
+                    if (bad_copy(found[i], (**digests)[i])) {
+                        to_send.push_back(std::move(found[i].row));
+                    } else {
+                        same.push_back(std::move(found[i]));
+                    }
+                }
+                found = std::move(same);
+            } else if (!digests || m_run.options.verify == Verify::sha256) {
+                // No hash to compare where one is required (or asking failed): send them.
+                for (auto& f : found) to_send.push_back(std::move(f.row));
+                found.clear();
+            }
+        }
+        adopt(found, verified_by);
+        for (const auto& row : to_send) {
+            if (m_target_lost || !m_run.may_start()) break;
+            send(row);
+        }
+    }
+
+    // Records `files`, found on the target, as completed without sending them.
+    void adopt(std::vector<Staged>& files, const std::string& verified_by) {
+        if (files.empty()) return;
+        std::vector<Queue::Completion> completions;
+        completions.reserve(files.size());
+        for (const auto& f : files) completions.push_back({f.row.id, f.sha256, {}, verified_by});
+        if (!saved_in_queue(m_run.queue.mark_adopted(completions))) return;
+        for (auto& f : files) report_completed(f, verified_by, Adopted::yes);
+        if (m_run.options.remove_source == RemoveSource::yes) {
+            std::vector<FileRow> done;
+            done.reserve(files.size());
+            for (const auto& f : files) done.push_back(completed_row(f, verified_by));
+            remove_sources(done);
+        }
+    }
+
     // ---- small files, in batches -------------------------------------------------
 
     static bool is_small(const FileRow& row) { return row.version.size <= k_small_file; }
@@ -710,7 +830,8 @@ private:
             std::vector<Queue::Completion> completions;
             completions.reserve(renamed.size());
             for (auto i : renamed)
-                completions.push_back({m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt});
+                completions.push_back(
+                    {m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt, verified_by});
             if (!saved_in_queue(m_run.queue.mark_completed(completions))) {
                 release_staged();
                 return;
@@ -720,7 +841,13 @@ private:
             m_verify_span->set_attribute("sync.verified_by", verified_by);
             m_verify_span->set_attribute("sync.completed", renamed.size());
         }
-        for (auto i : renamed) complete(m_verifying[i], verified_by);
+        for (auto i : renamed) report_completed(m_verifying[i], verified_by, Adopted::no);
+        if (m_run.options.remove_source == RemoveSource::yes) {
+            std::vector<FileRow> done;
+            done.reserve(renamed.size());
+            for (auto i : renamed) done.push_back(completed_row(m_verifying[i], verified_by));
+            remove_sources(done);
+        }
         if (m_target_lost) {
             release_staged();
             return;
@@ -728,46 +855,73 @@ private:
         m_verifying.clear();
     }
 
-    // Reports a file whose completion the queue has recorded, and removes its
-    // local copy when asked to.
-    void complete(Staged& s, const std::string& verified_by) {
+    // Reports a file whose completion the queue has recorded: uploaded now,
+    // or adopted (the target had it already; nothing was sent).
+    void report_completed(Staged& s, const std::string& verified_by, Adopted adopted) {
         s.outcome_recorded = true;
         const auto& row = s.row;
         const auto path = local_path(row);
         const auto size = row.version.size;
-        m_log.info("uploaded {} ({}, {:.1f} MB/s, verified by {})", path, format_size(size),
-                   mb_per_s(s.attempt.bytes_sent, s.attempt.seconds), verified_by);
-        m_log.audit(AuditEvent::transfer_completed, {{"path", path},
-                                                     {"bytes", size},
-                                                     {"bytes_sent", s.attempt.bytes_sent},
-                                                     {"seconds", s.attempt.seconds},
-                                                     {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
-                                                     {"sha256", s.sha256},
-                                                     {"verified_by", verified_by}});
-        m_run.reporter.transfer(row, FileState::completed,
-                                {{"attempt", row.attempts + 1},
-                                 {"bytes", size},
-                                 {"bytes_sent", s.attempt.bytes_sent},
-                                 {"seconds", s.attempt.seconds},
-                                 {"bytes_per_second", bytes_per_second(s.attempt.bytes_sent, s.attempt.seconds)},
-                                 {"sha256", s.sha256},
-                                 {"verified_by", verified_by},
-                                 {"target", m_target->location(row.rel_path)}});
-        m_run.files_done += 1;
-        m_run.count([&](RunSummary& sum) {
-            ++sum.uploaded;
-            sum.bytes_uploaded += size;
-        });
-        if (m_run.options.remove_source == RemoveSource::yes && verified_by != "none") {
-            if (auto removed = m_sources.remove(row.source, row.rel_path, row.version); removed) {
-                m_log.info("removed {} (its copy on the NAS is verified by {})", path, verified_by);
-                m_log.audit(AuditEvent::file_removed,
-                            {{"path", path}, {"sha256", s.sha256}, {"verified_by", verified_by}});
-                m_run.count([](RunSummary& sum) { ++sum.removed; });
-            } else {
-                m_log.warning("{}", removed.error().message);
-            }
+        const bool adopting = adopted == Adopted::yes;
+        if (adopting) {
+            m_log.info("adopted {}: {} has it already, with the same size{}; not sent again", path,
+                       m_target->location(row.rel_path), verified_by == "sha256" ? " and SHA-256" : "");
+        } else {
+            m_log.info("uploaded {} ({}, {:.1f} MB/s, verified by {})", path, format_size(size),
+                       mb_per_s(s.attempt.bytes_sent, s.attempt.seconds), verified_by);
         }
+        nlohmann::json audit{{"path", path},
+                             {"bytes", size},
+                             {"bytes_sent", s.attempt.bytes_sent},
+                             {"seconds", s.attempt.seconds},
+                             {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
+                             {"sha256", s.sha256},
+                             {"verified_by", verified_by}};
+        nlohmann::json fields{{"bytes", size},
+                              {"bytes_sent", s.attempt.bytes_sent},
+                              {"seconds", s.attempt.seconds},
+                              {"bytes_per_second", bytes_per_second(s.attempt.bytes_sent, s.attempt.seconds)},
+                              {"sha256", s.sha256},
+                              {"verified_by", verified_by},
+                              {"target", m_target->location(row.rel_path)}};
+        if (adopting) {
+            audit["adopted"] = true;
+            fields["adopted"] = true;
+        } else {
+            fields["attempt"] = row.attempts + 1;
+        }
+        m_log.audit(AuditEvent::transfer_completed, audit);
+        m_run.reporter.transfer(row, FileState::completed, std::move(fields));
+        m_run.files_done += 1;
+        if (adopting) m_run.bytes_done += size;
+        m_run.count([&](RunSummary& sum) {
+            if (adopting) {
+                ++sum.adopted;
+            } else {
+                ++sum.uploaded;
+                sum.bytes_uploaded += size;
+            }
+        });
+    }
+
+    // The row of a file the queue has just recorded completed.
+    static FileRow completed_row(const Staged& s, const std::string& verified_by) {
+        FileRow row = s.row;
+        row.state = FileState::completed;
+        row.sha256 = s.sha256;
+        row.verified_by = verified_by;
+        return row;
+    }
+
+    // --remove-source: the local files of `rows`, completed now, are removed
+    // where they are verified and unchanged (source_removal.hpp).
+    void remove_sources(std::span<const FileRow> rows) {
+        auto removed = remove_local_copies(rows, m_sources, m_run.queue, m_log);
+        if (!removed) {
+            m_run.fatal(removed.error());
+            return;
+        }
+        m_run.count([&](RunSummary& sum) { sum.removed += *removed; });
     }
 
     // The verify of the batch in it failed: every file's attempt failed, or
@@ -810,6 +964,7 @@ private:
     std::vector<Staged> m_verifying;         // the batch whose verify has begun
     std::optional<PendingDigests> m_hashes;  // its SHA-256s, asked of the target
     std::vector<FileRow> m_small_rows;       // small files waiting for their batch, not started
+    std::vector<FileRow> m_adoptable;        // files to look for on the target first (Adopt::yes), not started
     std::uint64_t m_small_bytes = 0;
     std::set<std::string> m_folders_made;
     std::optional<std::uint64_t> m_space;

@@ -39,6 +39,7 @@ constexpr KeySpec k_sync[] = {
     {.name = "jobs", .type = integer, .default_value = "4", .min = 1, .max = 64},
     {.name = "verify", .type = string, .default_value = R"("auto")", .choices = "auto|sha256|size|none"},
     {.name = "remove_source", .type = boolean, .default_value = "false"},
+    {.name = "delete_empty_src_dirs", .type = boolean, .default_value = "false"},
     {.name = "max_retries", .type = integer, .default_value = "5"},
     {.name = "bwlimit", .type = rate},
     {.name = "max_duration", .type = duration},
