@@ -440,6 +440,24 @@ TEST(HealthTransfer, FromTheSyncDatabase) {
     EXPECT_EQ(quiet.status, Status::ok);
 }
 
+// A fresh host that uploaded one small file is not CRITICAL for "0.00 MB/s".
+TEST(HealthTransfer, ThroughputOfAFewSmallFilesIsReportedButNotJudged) {
+    nasops::testing::TempDir dir;
+    const auto path = dir / "nasops.db";
+    {
+        SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(k_media_files);
+        for (int i = 0; i < 3; ++i) add_file(db, "completed", 20min, 10min, 4096, 1.0);
+    }
+    auto r = run_check(*make_transfer_check(path, 1h, defaults()));
+    ASSERT_NE(metric(r, "transfer_rate"), nullptr) << r.message;
+    EXPECT_DOUBLE_EQ(metric(r, "transfer_rate")->value, 4096.0);
+    EXPECT_EQ(metric(r, "transfer_rate")->status, Status::ok);
+    EXPECT_FALSE(metric(r, "transfer_rate")->warn);
+    EXPECT_THAT(r.message, HasSubstr("(not judged under 64.0 MiB)"));
+    EXPECT_EQ(r.status, Status::ok) << r.message;
+}
+
 TEST(HealthTransfer, NoSyncDatabaseYet) {
     nasops::testing::TempDir dir;
     auto missing = run_check(*make_transfer_check(dir / "nasops.db", 1h, defaults()));

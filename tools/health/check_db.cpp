@@ -10,10 +10,16 @@
 
 #include "health/checks.hpp"
 #include "nasops/db/transfer_stats.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::health {
 
 namespace {
+
+// Below this many bytes sent in the window, transfer_rate is reported but not
+// judged: throughput then measures latency, not the link.
+constexpr std::uint64_t k_rate_min_bytes = 64ull << 20;
+
 
 int busy_ms(Duration timeout) {
     return static_cast<int>(std::clamp<std::int64_t>(timeout.count() / 2, 100, 5000));
@@ -118,8 +124,16 @@ private:
             parts.push_back(fmt::format("no transfers finished in the last {}", window));
         }
         if (const auto rate = finished->bytes_per_second()) {
-            result.metrics.push_back(m_thresholds->metric("transfer_rate", *rate));
-            parts.push_back(format_quantity(*rate, Quantity::rate));
+            auto m = m_thresholds->metric("transfer_rate", *rate);
+            std::string judged;
+            if (finished->bytes < k_rate_min_bytes) {
+                // A few small files take their per-file round trips, not the link's bandwidth.
+                m.warn.reset();
+                m.crit.reset();
+                judged = fmt::format(" (not judged under {})", format_size(k_rate_min_bytes));
+            }
+            result.metrics.push_back(std::move(m));
+            parts.push_back(format_quantity(*rate, Quantity::rate) + judged);
         }
         if (finished->average_seconds) {
             result.metrics.push_back(m_thresholds->metric("transfer_average_duration", *finished->average_seconds));
