@@ -17,6 +17,7 @@ complete -c nasops-health -a ssh -d 'The NAS answers over SSH'
 complete -c nasops-health -a http -d 'Configured URLs answer in time'
 complete -c nasops-health -a tls -d 'Days until TLS certificates expire'
 complete -c nasops-health -a transfer -d 'Age and size of the transfer queue'
+complete -c nasops-health -a security -d 'Files open to others, setuid files, private files'
 
 complete -c nasops-health -s h -l help -d 'Print help and exit'
 complete -c nasops-health -s V -l version -d 'Print the version and exit'

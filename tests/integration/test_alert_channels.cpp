@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <regex>
 #include <thread>
 
 #include "alert/run.hpp"
@@ -153,6 +154,41 @@ TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
     EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
 }
 
+TEST_F(AlertLive, AWebhookRetriedAfterALostAnswerCarriesTheSameKey) {
+    // The receiver takes the POST and drops the connection without answering:
+    // nasops-alert cannot know it arrived and sends it again on the retry.
+    nasops::testing::HttpSink sink(dir / "sink");
+    sink.set_statuses({"drop", "200"});
+    config(webhook_config(sink.url()));
+
+    evaluate(check("disk", "critical", 0.93));
+    EXPECT_NE(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out.find("queued"),
+              std::string::npos);
+    auto flushed = run(alert::Options{.action = alert::Action::flush});
+    ASSERT_TRUE(flushed.code) << flushed.code.error().message;
+    EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+
+    clock.advance(5min);
+    evaluate(check("disk", "ok", 0.5));  // a second notification: resolved
+
+    const auto requests = sink.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[0]["status"], "drop");
+    EXPECT_EQ(requests[1]["status"], 200);
+    const auto key = requests[0]["headers"]["Idempotency-Key"].get<std::string>();
+    EXPECT_EQ(key.size(), 32u) << key;
+    EXPECT_EQ(requests[1]["headers"]["Idempotency-Key"], key) << "the retry carries the key of the first attempt";
+    for (int i : {0, 1}) {
+        const auto body = nlohmann::json::parse(requests[i]["body"].get<std::string>());
+        EXPECT_EQ(body["idempotencyKey"], key) << "request " << i;
+        EXPECT_EQ(body["status"], "firing");
+    }
+    const auto resolved = nlohmann::json::parse(requests[2]["body"].get<std::string>());
+    EXPECT_EQ(resolved["status"], "resolved");
+    EXPECT_EQ(resolved["idempotencyKey"], requests[2]["headers"]["Idempotency-Key"]);
+    EXPECT_NE(resolved["idempotencyKey"], key) << "another notification, another key";
+}
+
 TEST_F(AlertLive, SlackAndDingTalkThroughTheSink) {
     nasops::testing::HttpSink sink(dir / "sink");
     config(
@@ -185,6 +221,7 @@ TEST_F(AlertLive, EmailThroughPlainStarttlsAndSmtps) {
     nasops::testing::SmtpSink smtps(dir / "smtps", nasops::testing::SmtpSink::Tls::smtps, cert, key);
     const auto port = [](const auto& s) { return std::to_string(s.port()); };
     nasops::testing::write_file(dir / "smtp.pass", "s3cret\n");
+    ::chmod((dir / "smtp.pass").c_str(), 0600);
     config(
         "[alert]\ndefault_channels = [\"plain\", \"starttls\", \"smtps\"]\n"
         "[[alert.channel]]\nname = \"plain\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:" +
@@ -267,7 +304,11 @@ TEST_F(AlertLive, SmtpServerDownThenBack) {
     ASSERT_TRUE(flushed.code) << flushed.code.error().message;
     clock.advance(10min);
     evaluate(check("disk", "critical", 0.93));
-    EXPECT_EQ(sink.messages().size(), 1u) << "exactly one delivery";
+    const auto messages = sink.messages();
+    ASSERT_EQ(messages.size(), 1u) << "exactly one delivery";
+    // The Message-ID is the delivery's key, the same had a retry re-sent it.
+    const auto data = messages[0]["data"].get<std::string>();
+    EXPECT_TRUE(std::regex_search(data, std::regex("Message-ID: <[0-9a-f]{32}@[^>]+>"))) << data;
 }
 
 TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -270,6 +271,61 @@ TEST(HealthCli, TransferWithoutASyncDatabaseIsUnknown) {
     ASSERT_EQ(records.size(), 1u);
     EXPECT_EQ(records[0]["message"],
               fmt::format("no sync database yet ({}/state/nasops.db does not exist)", dir.path().string()));
+}
+
+TEST(HealthCli, TheSecurityCheckNamesEachFindingWithItsFix) {
+    nasops::testing::TempDir dir;
+    const auto media = dir / "media";
+    write_file(media / "cam-01" / "clip.mp4", "video");
+    write_file(media / "run-me", "#!/bin/sh\n");
+    write_file(dir / "ssh" / "id_ed25519", "key");
+    write_file(dir / "ssh" / "known_hosts", "nas ssh-ed25519 AAAA\n");
+    for (const auto& folder : {dir.path(), media, media / "cam-01", dir / "ssh"}) ::chmod(folder.c_str(), 0755);
+    ::chmod((media / "cam-01").c_str(), 0777);
+    ::chmod((media / "run-me").c_str(), 02755);
+    ::chmod((dir / "ssh" / "id_ed25519").c_str(), 0640);
+    ASSERT_EQ(::chown((dir / "ssh" / "known_hosts").c_str(), 65534, 65534), 0) << "the tests run as root";
+    const auto config = write_config(
+        dir, fmt::format("[sync]\nsources = [\"{0}\"]\n[nas]\nidentity_file = \"{1}/id_ed25519\"\n"
+                         "known_hosts = \"{1}/known_hosts\"\n",
+                         media.string(), (dir / "ssh").string()));
+    fs::create_directories(dir / "state");
+    ::chmod((dir / "state").c_str(), 0777);
+
+    const auto automatic = records_of(health({"--config", config.string(), "--no-cpu", "--json"}).out);
+    EXPECT_EQ(find_record(automatic, "security"), nullptr) << "not in the automatic set";
+
+    auto r = health({"--config", config.string(), "security", "--json"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    const auto records = records_of(r.out);
+    ASSERT_EQ(records.size(), 1u) << r.out;
+    EXPECT_EQ(records[0]["status"], "warning");
+    EXPECT_EQ(records[0]["value"], 5) << records[0].dump();
+    EXPECT_THAT(records[0]["message"].get<std::string>(), ::testing::StartsWith("5 findings in "));
+    const auto fixes = {
+        fmt::format("{0} is writable by everyone (mode 0777): run chmod o-w {0}", (media / "cam-01").string()),
+        fmt::format("{0} is setgid (mode 2755): run chmod u-s,g-s {0}", (media / "run-me").string()),
+        fmt::format("{0} is writable by everyone (mode 0777): run chmod o-w {0}", (dir / "state").string()),
+        fmt::format("{0} is readable by others (mode 0640), which ssh refuses for a key: run chmod 600 {0}",
+                    (dir / "ssh" / "id_ed25519").string()),
+        fmt::format("{0} is owned by nobody, not by root: run chown root {0}", (dir / "ssh" / "known_hosts").string()),
+    };
+    for (const auto& fix : fixes) EXPECT_THAT(r.err, HasSubstr(fix)) << "logged with its fix";
+
+    auto nagios = health({"--config", config.string(), "security", "--format", "nagios"});
+    EXPECT_EQ(nagios.exit_code, 1);
+    EXPECT_THAT(nagios.out, ::testing::StartsWith("SECURITY WARNING - 5 findings"));
+    EXPECT_THAT(nagios.out, HasSubstr("'security_findings'=5;0"));
+
+    // Each fix as it says.
+    ::chmod((media / "cam-01").c_str(), 0755);
+    ::chmod((media / "run-me").c_str(), 0755);
+    ::chmod((dir / "state").c_str(), 0755);
+    ::chmod((dir / "ssh" / "id_ed25519").c_str(), 0600);
+    ASSERT_EQ(::chown((dir / "ssh" / "known_hosts").c_str(), 0, 0), 0);
+    auto fixed = health({"--config", config.string(), "security", "--json"});
+    EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+    EXPECT_EQ(records_of(fixed.out).at(0)["value"], 0);
 }
 
 TEST(HealthCli, EveryBadConfigurationIsUnknownWithAClearMessage) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "alert/channels.hpp"
@@ -108,4 +109,30 @@ TEST(AlertChannels, ExecEnvironment) {
     EXPECT_EQ(get("NASOPS_ALERT_VALUE"), "0.93");
     EXPECT_EQ(get("NASOPS_ALERT_LABEL_INSTANCE"), "cam-01");
     EXPECT_EQ(get("NASOPS_CHANNEL"), "restart");
+}
+
+TEST(AlertChannels, DeliveryKeyIsStableAndTellsNotificationsApart) {
+    const auto created = SystemTimePoint(std::chrono::milliseconds(1700000000000));
+    const auto key = delivery_key("cam-01", 7, created, "hook");
+    EXPECT_EQ(key.size(), 32u);
+    EXPECT_EQ(key.find_first_not_of("0123456789abcdef"), std::string::npos) << key;
+    EXPECT_EQ(delivery_key("cam-01", 7, created, "hook"), key) << "the same on every attempt";
+    EXPECT_NE(delivery_key("cam-01", 8, created, "hook"), key) << "another notification";
+    EXPECT_NE(delivery_key("cam-01", 7, created, "mail"), key) << "another channel";
+    EXPECT_NE(delivery_key("cam-02", 7, created, "hook"), key) << "another host's outbox";
+    EXPECT_NE(delivery_key("cam-01", 7, created + std::chrono::milliseconds(1), "hook"), key)
+        << "the same id in a database made anew";
+}
+
+TEST(AlertChannels, TheKeyIsInTheWebhookBodyTheMessageIdAndTheExecEnvironment) {
+    EXPECT_EQ(webhook_body(payload(), "ops", "", "0123abcd")["idempotencyKey"], "0123abcd");
+    EXPECT_FALSE(webhook_body(payload(), "ops", "").contains("idempotencyKey"));
+
+    ChannelConfig channel{.name = "mail", .type = ChannelType::email, .from = "a@example.com", .to = {"b@example.com"}};
+    EXPECT_EQ(email_message(payload(), channel, "edge-01", "0123abcd").message_id, "0123abcd@edge-01");
+    EXPECT_EQ(email_message(payload(), channel, "edge-01").message_id, "") << "none: the sender makes a new one";
+
+    const auto env = exec_environment(payload()["alerts"][0], "restart", "0123abcd");
+    EXPECT_NE(std::ranges::find(env, std::pair<std::string, std::string>{"NASOPS_IDEMPOTENCY_KEY", "0123abcd"}),
+              env.end());
 }

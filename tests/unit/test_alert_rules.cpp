@@ -2,6 +2,7 @@
 // rules, settings), templates, and the handbook's rules in deploy/nasops.toml.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -166,6 +167,7 @@ TEST(AlertRules, EveryProblemIsReportedAtOnce) {
 TEST(AlertRules, TheChannelPasswordComesFromTheFileWhenOneIsNamed) {
     nasops::testing::TempDir dir;
     { std::ofstream(dir / "secret") << "hunter2\r\nsecond line\n"; }
+    ::chmod((dir / "secret").c_str(), 0600);
     ChannelConfig inline_password{.name = "m", .password = "p"};
     EXPECT_EQ(channel_password(inline_password).value(), "p");
     ChannelConfig from_file{.name = "m", .password_file = dir / "secret"};
@@ -174,7 +176,26 @@ TEST(AlertRules, TheChannelPasswordComesFromTheFileWhenOneIsNamed) {
     const auto r = channel_password(missing);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ExitCode::config);
-    EXPECT_EQ(r.error().message, "channel 'm': cannot read password_file " + (dir / "nothing").string());
+    EXPECT_EQ(r.error().message,
+              "channel 'm': password_file: cannot open " + (dir / "nothing").string() + ": No such file or directory");
+}
+
+TEST(AlertRules, APasswordFileOthersCanReadIsAConfigError) {
+    nasops::testing::TempDir dir;
+    const auto secret = dir / "smtp.password";
+    { std::ofstream(secret) << "hunter2\n"; }
+    ::chmod(secret.c_str(), 0644);
+    const auto toml = "[[alert.channel]]\nname = \"m\"\ntype = \"email\"\nsmtp_url = \"smtp://x\"\nfrom = \"a@b\"\n"
+                      "to = [\"c@d\"]\nusername = \"u\"\npassword_file = \"" +
+                      secret.string() + "\"\n";
+    EXPECT_EQ(problems_of(toml), "nasops.toml:8:17: alert.channel[0].password_file: " + secret.string() +
+                                     " is readable by others (mode 0644), which ssh refuses for a key: run chmod 600 " +
+                                     secret.string());
+    ChannelConfig channel{.name = "m", .password_file = secret};
+    EXPECT_FALSE(channel_password(channel)) << "nor read at delivery";
+    ::chmod(secret.c_str(), 0600);
+    EXPECT_EQ(problems_of(toml), "");
+    EXPECT_EQ(channel_password(channel).value(), "hunter2");
 }
 
 TEST(AlertTemplates, FormatValueIsPlain) {

@@ -1,6 +1,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -367,6 +369,50 @@ TEST(ConfigSecrets, FileWithoutSecretsMayBeWorldReadable) {
     fs::permissions(path, fs::perms(0644));
     auto config = load_config_file(path);
     ASSERT_TRUE(config) << config.error().message;
+}
+
+TEST(ConfigSecrets, AUrlWithACredentialIsASecret) {
+    TempDir dir;
+    const auto path = dir / "nasops.toml";
+    const auto channel = [](std::string_view type, std::string_view url) {
+        return fmt::format("[alert]\n[[alert.channel]]\nname = \"c\"\ntype = \"{}\"\nurl = \"{}\"\n", type, url);
+    };
+    for (const auto& text : {channel("webhook", "https://ops:hunter2@hooks.example.com/in"),
+                             channel("dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=abc"),
+                             channel("webhook", "https://api.example.com/hook?team=a&key=abc"),
+                             channel("slack", "https://hooks.slack.com/services/T0/B0/XXXX"),
+                             channel("slack", "http://proxy.internal:8080/services/T0/B0/XXXX")}) {
+        write_file(path, text);
+        fs::permissions(path, fs::perms(0644));
+        auto config = load_config_file(path);
+        ASSERT_FALSE(config) << text;
+        EXPECT_EQ(config.error().code, ExitCode::config);
+        EXPECT_EQ(config.error().message,
+                  path.string() + ": holds secrets (alert.channel[0].url) but is readable by others (mode 0644), "
+                                  "which ssh refuses for a key: run chmod 600 " +
+                      path.string());
+        fs::permissions(path, fs::perms(0400));
+        EXPECT_TRUE(load_config_file(path)) << text;
+    }
+    write_file(path, channel("webhook", "https://ops@hooks.example.com/in?team=a"));
+    fs::permissions(path, fs::perms(0644));
+    auto plain = load_config_file(path);
+    EXPECT_TRUE(plain) << plain.error().message;
+}
+
+TEST(ConfigSecrets, ASecretInAFileOfAnotherUserIsRefused) {
+    TempDir dir;
+    const auto path = dir / "nasops.toml";
+    write_file(path, "[alert]\n[[alert.channel]]\nname = \"mail\"\ntype = \"email\"\npassword = \"hunter2\"\n");
+    fs::permissions(path, fs::perms(0600));
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0) << "the tests run as root";
+    auto config = load_config_file(path);
+    ASSERT_FALSE(config);
+    EXPECT_EQ(config.error().code, ExitCode::config);
+    EXPECT_THAT(config.error().message, StartsWith(path.string() + ": holds secrets (alert.channel[0].password)"));
+    EXPECT_THAT(config.error().message, HasSubstr("is owned by nobody, not by root: run chown root " + path.string()));
+    ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
+    EXPECT_TRUE(load_config_file(path));
 }
 
 // --- arrays of tables -----------------------------------------------------------

@@ -33,7 +33,7 @@ TEST(HealthMetricSpecs, DefaultsParseAndNamesPassPromtoolRules) {
         EXPECT_NE(std::ranges::find(check_names(), spec.check), check_names().end()) << spec.check;
         EXPECT_NO_THROW((void)defaults.get(spec.name));
     }
-    EXPECT_EQ(check_names().size(), 14u);
+    EXPECT_EQ(check_names().size(), 15u);
     EXPECT_EQ(canonical_check_name("nas-disk"), "nas_disk");  // the former spelling
     EXPECT_EQ(canonical_check_name("nas_disk"), "nas_disk");
 }
@@ -52,6 +52,8 @@ TEST(HealthMetricSpecs, HandbookDefaults) {
     EXPECT_DOUBLE_EQ(t.get("logs_largest_file").warn->end, 100.0 * 1024 * 1024);
     EXPECT_DOUBLE_EQ(t.get("tls_cert_expiry").crit->start, 7 * 86400.0);
     EXPECT_DOUBLE_EQ(t.get("transfer_rate").warn->start, 10e6);
+    EXPECT_DOUBLE_EQ(t.get("security_findings").warn->end, 0) << "any finding warns";
+    EXPECT_FALSE(t.get("security_findings").crit);
     EXPECT_DOUBLE_EQ(t.get("transfer_success").crit->start, 0.9);
     EXPECT_DOUBLE_EQ(t.get("ssh_success").crit->start, 0.8);
     EXPECT_DOUBLE_EQ(t.get("ssh_latency").crit->end, 10.0);

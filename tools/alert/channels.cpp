@@ -9,6 +9,7 @@
 
 #include "nasops/core/log.hpp"
 #include "nasops/util/base64.hpp"
+#include "nasops/util/sha256.hpp"
 #include "nasops/version.hpp"
 
 namespace nasops::alert {
@@ -106,13 +107,14 @@ public:
     HttpNotifier(const ChannelConfig& channel, const AlertSettings& settings, NotifierDeps& deps)
         : m_channel(channel), m_settings(settings), m_deps(deps) {}
 
-    DeliveryResult deliver(const nlohmann::json& payload) override {
+    DeliveryResult deliver(const nlohmann::json& payload, std::string_view key) override {
         HttpRequest request;
         request.method = "POST";
         request.url = url();
         request.timeout = m_channel.timeout;
         request.ca_file = m_channel.ca_file;
         request.headers.push_back({"Content-Type", "application/json"});
+        request.headers.push_back({"Idempotency-Key", std::string(key)});
         for (const auto& [k, v] : m_channel.headers) request.headers.push_back({k, v});
         if (!m_channel.token.empty() && token_is_bearer()) {
             request.headers.push_back({"Authorization", "Bearer " + m_channel.token});
@@ -123,7 +125,7 @@ public:
             request.username = m_channel.username;
             request.password = *password;
         }
-        request.body = body(payload).dump();
+        request.body = body(payload, key).dump();
         auto response = m_deps.http.send(request);
         if (!response) return from_transport_error(response.error());
         return check(*response);
@@ -131,7 +133,7 @@ public:
 
 protected:
     virtual std::string url() { return m_channel.url; }
-    virtual nlohmann::json body(const nlohmann::json& payload) = 0;
+    virtual nlohmann::json body(const nlohmann::json& payload, std::string_view key) = 0;
     virtual bool token_is_bearer() const { return true; }
     virtual DeliveryResult check(const HttpResponse& response) { return from_status(response); }
 
@@ -145,8 +147,8 @@ public:
     using HttpNotifier::HttpNotifier;
 
 private:
-    nlohmann::json body(const nlohmann::json& payload) override {
-        return webhook_body(payload, m_channel.name, m_settings.external_url);
+    nlohmann::json body(const nlohmann::json& payload, std::string_view key) override {
+        return webhook_body(payload, m_channel.name, m_settings.external_url, key);
     }
 };
 
@@ -155,7 +157,9 @@ public:
     using HttpNotifier::HttpNotifier;
 
 private:
-    nlohmann::json body(const nlohmann::json& payload) override { return slack_body(payload); }
+    nlohmann::json body(const nlohmann::json& payload, std::string_view /*key*/) override {
+        return slack_body(payload);
+    }
     bool token_is_bearer() const override { return false; }
 };
 
@@ -168,7 +172,9 @@ private:
         if (m_channel.token.empty()) return m_channel.url;
         return dingtalk_signed_url(m_channel.url, m_channel.token, m_deps.clock.now());
     }
-    nlohmann::json body(const nlohmann::json& payload) override { return dingtalk_body(payload, m_channel.at_mobiles); }
+    nlohmann::json body(const nlohmann::json& payload, std::string_view /*key*/) override {
+        return dingtalk_body(payload, m_channel.at_mobiles);
+    }
     bool token_is_bearer() const override { return false; }
     DeliveryResult check(const HttpResponse& response) override {
         auto result = from_status(response);
@@ -188,7 +194,7 @@ public:
 
 private:
     std::string url() override { return alertmanager_endpoint(m_channel.url); }
-    nlohmann::json body(const nlohmann::json& payload) override {
+    nlohmann::json body(const nlohmann::json& payload, std::string_view /*key*/) override {
         return alertmanager_body(payload, m_settings.resolve_timeout);
     }
 };
@@ -197,7 +203,7 @@ class EmailNotifier final : public Notifier {
 public:
     EmailNotifier(const ChannelConfig& channel, NotifierDeps& deps) : m_channel(channel), m_deps(deps) {}
 
-    DeliveryResult deliver(const nlohmann::json& payload) override {
+    DeliveryResult deliver(const nlohmann::json& payload, std::string_view key) override {
         SmtpSettings settings;
         settings.url = m_channel.smtp_url;
         settings.username = m_channel.username;
@@ -207,7 +213,7 @@ public:
         settings.tls = m_channel.starttls ? SmtpTls::starttls_required : SmtpTls::none;
         settings.ca_file = m_channel.ca_file;
         settings.timeout = m_channel.timeout;
-        auto sent = m_deps.mail.send(settings, email_message(payload, m_channel, m_deps.host));
+        auto sent = m_deps.mail.send(settings, email_message(payload, m_channel, m_deps.host, key));
         if (sent) return {DeliveryStatus::delivered, fmt::format("sent to {} recipient(s)", m_channel.to.size())};
         const auto status =
             sent.error().code == ExitCode::unavailable ? DeliveryStatus::retry : DeliveryStatus::rejected;
@@ -223,12 +229,12 @@ class ExecNotifier final : public Notifier {
 public:
     ExecNotifier(const ChannelConfig& channel, NotifierDeps& deps) : m_channel(channel), m_deps(deps) {}
 
-    DeliveryResult deliver(const nlohmann::json& payload) override {
+    DeliveryResult deliver(const nlohmann::json& payload, std::string_view key) override {
         DeliveryResult result{DeliveryStatus::delivered, {}};
         for (const auto& alert : alerts_of(payload)) {
             nlohmann::json input = alert;
             input["channel"] = m_channel.name;
-            auto outcome = m_deps.commands.run(m_channel.command, exec_environment(alert, m_channel.name),
+            auto outcome = m_deps.commands.run(m_channel.command, exec_environment(alert, m_channel.name, key),
                                                input.dump() + "\n", m_channel.timeout);
             if (!outcome) return {DeliveryStatus::rejected, outcome.error().message};
             auto first_line = outcome->output.substr(0, outcome->output.find('\n'));
@@ -285,7 +291,15 @@ nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::str
                           {"alerts", nlohmann::json::array({alert})}};
 }
 
-nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view receiver, std::string_view external_url) {
+std::string delivery_key(std::string_view host, std::int64_t notification_id, SystemTimePoint created_at,
+                         std::string_view channel) {
+    Sha256 hash;
+    hash.update(fmt::format("{}\n{}\n{}\n{}", host, notification_id, rfc3339_millis(created_at), channel));
+    return hash.hex_digest().substr(0, 32);
+}
+
+nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view receiver, std::string_view external_url,
+                            std::string_view key) {
     const auto& alerts = alerts_of(payload);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& a : alerts) {
@@ -301,7 +315,7 @@ nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view rece
         if (a.contains("value")) item["value"] = a["value"];
         list.push_back(std::move(item));
     }
-    return nlohmann::json{
+    nlohmann::json body{
         {"version", "4"},
         {"groupKey", str(payload, "group_key")},
         {"truncatedAlerts", 0},
@@ -313,6 +327,8 @@ nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view rece
         {"externalURL", external_url},
         {"alerts", std::move(list)},
     };
+    if (!key.empty()) body["idempotencyKey"] = key;
+    return body;
 }
 
 std::string notification_title(const nlohmann::json& payload) {
@@ -407,9 +423,11 @@ nlohmann::json alertmanager_body(const nlohmann::json& payload, Duration resolve
     return list;
 }
 
-MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& channel, std::string_view host) {
+MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& channel, std::string_view host,
+                          std::string_view key) {
     const auto& alerts = alerts_of(payload);
     MailMessage mail;
+    if (!key.empty()) mail.message_id = fmt::format("{}@{}", key, host.empty() ? "localhost" : host);
     mail.from = channel.from;
     mail.to = channel.to;
     const auto title = notification_title(payload);
@@ -447,7 +465,7 @@ MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& ch
     return mail;
 }
 
-EnvVars exec_environment(const nlohmann::json& alert, std::string_view channel) {
+EnvVars exec_environment(const nlohmann::json& alert, std::string_view channel, std::string_view key) {
     EnvVars env{
         {"NASOPS_ALERT_NAME", label(alert, "alertname")},
         {"NASOPS_ALERT_STATUS", str(alert, "status")},
@@ -460,6 +478,7 @@ EnvVars exec_environment(const nlohmann::json& alert, std::string_view channel) 
         {"NASOPS_ALERT_ENDS_AT", str(alert, "ends_at")},
         {"NASOPS_CHANNEL", std::string(channel)},
     };
+    if (!key.empty()) env.emplace_back("NASOPS_IDEMPOTENCY_KEY", std::string(key));
     if (const auto it = alert.find("labels"); it != alert.end() && it->is_object()) {
         for (const auto& [k, v] : it->items()) {
             if (v.is_string()) env.emplace_back("NASOPS_ALERT_LABEL_" + env_name(k), v.get<std::string>());

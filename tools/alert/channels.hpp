@@ -30,8 +30,18 @@ struct DeliveryResult {
 class Notifier {
 public:
     virtual ~Notifier() = default;
-    virtual DeliveryResult deliver(const nlohmann::json& payload) = 0;
+    // Sends one notification. `key` is the same on every attempt at the same
+    // delivery (delivery_key), so that a receiver can drop a second copy:
+    // delivery is at least once, and a retry after a lost answer sends again.
+    virtual DeliveryResult deliver(const nlohmann::json& payload, std::string_view key) = 0;
 };
+
+// The idempotency key of one notification to one channel: 32 hex digits of
+// SHA-256 over the host, the notification's id and creation time in the
+// outbox, and the channel, all of which a retry keeps. The time tells apart
+// two notifications that got the same id from two databases (one restored).
+std::string delivery_key(std::string_view host, std::int64_t notification_id, SystemTimePoint created_at,
+                         std::string_view channel);
 
 struct NotifierDeps {
     HttpClient& http;
@@ -49,7 +59,9 @@ nlohmann::json test_payload(SystemTimePoint now, std::string_view host, std::str
                             std::string_view external_url);
 
 // The Alertmanager webhook body (version 4) for `receiver`.
-nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view receiver, std::string_view external_url);
+// With a key, it is also in the body as "idempotencyKey".
+nlohmann::json webhook_body(const nlohmann::json& payload, std::string_view receiver, std::string_view external_url,
+                            std::string_view key = {});
 // Slack's incoming-webhook message: {"text": ...} with mrkdwn.
 nlohmann::json slack_body(const nlohmann::json& payload);
 // DingTalk's robot message: markdown, and the mobiles to @ when a critical alert fires.
@@ -63,13 +75,16 @@ nlohmann::json alertmanager_body(const nlohmann::json& payload, Duration resolve
 std::string alertmanager_endpoint(std::string_view url);
 // The mail for an email channel: the subject template (default
 // "[FIRING:2] disk_full cam-01") and a text body listing each alert with its value.
-MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& channel, std::string_view host);
+// With a key, the Message-ID is <key@host>: a mail re-sent after a lost answer
+// has the Message-ID of the first, which mail systems use to drop duplicates.
+MailMessage email_message(const nlohmann::json& payload, const ChannelConfig& channel, std::string_view host,
+                          std::string_view key = {});
 // The one-line title every channel uses: "[FIRING:2] disk_full cam-01".
 std::string notification_title(const nlohmann::json& payload);
 // The variables an exec command gets for one alert: NASOPS_ALERT_NAME,
 // _STATUS, _SEVERITY, _VALUE, _SUMMARY, _DESCRIPTION, _FINGERPRINT,
 // _STARTS_AT, _ENDS_AT, NASOPS_ALERT_LABEL_<NAME> for each label, and
-// NASOPS_CHANNEL.
-EnvVars exec_environment(const nlohmann::json& alert, std::string_view channel);
+// NASOPS_CHANNEL, and NASOPS_IDEMPOTENCY_KEY with a key.
+EnvVars exec_environment(const nlohmann::json& alert, std::string_view channel, std::string_view key = {});
 
 }  // namespace nasops::alert

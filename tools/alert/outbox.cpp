@@ -66,7 +66,8 @@ Result<DeliverySummary> deliver_due(AlertStore& store, const AlertSettings& sett
             span->set_attribute("alert.channel", delivery.channel);
             span->set_attribute("alert.notification_id", delivery.notification_id);
         }
-        const auto result = notifier->deliver(delivery.payload);
+        const auto result = notifier->deliver(
+            delivery.payload, delivery_key(deps.host, delivery.notification_id, delivery.created_at, delivery.channel));
         if (span && result.status != DeliveryStatus::delivered) span->set_error(result.detail);
         span.reset();  // ends and writes it
         ++delivery.attempts;

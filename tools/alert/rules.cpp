@@ -1,11 +1,12 @@
 #include "alert/rules.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
+#include "nasops/core/private_file.hpp"
 #include "nasops/util/text.hpp"
 
 namespace nasops::alert {
@@ -196,6 +197,14 @@ Result<AlertSettings> load_settings(const Config& config) {
         if (!channel.password.empty() && !channel.password_file.empty()) {
             problem(entry, "password_file", "set password or password_file, not both");
         }
+        // A password file open to others is refused before anything is sent;
+        // one that is missing is reported by the delivery that needs it.
+        struct stat password_stat {};
+        if (!channel.password_file.empty() && ::stat(channel.password_file.c_str(), &password_stat) == 0) {
+            if (auto wrong = private_file_problem(channel.password_file, password_stat)) {
+                problem(entry, "password_file", fmt::format("{} {}", channel.password_file.string(), *wrong));
+            }
+        }
         settings.channels.push_back(std::move(channel));
     }
 
@@ -293,14 +302,10 @@ Result<AlertSettings> load_settings(const Config& config) {
 
 Result<std::string> channel_password(const ChannelConfig& channel) {
     if (channel.password_file.empty()) return channel.password;
-    std::ifstream in(channel.password_file);
-    if (!in) {
-        return fail(ExitCode::config, fmt::format("channel '{}': cannot read password_file {}", channel.name,
-                                                  channel.password_file.string()));
+    auto line = read_private_line(channel.password_file);
+    if (!line) {
+        return fail(ExitCode::config, fmt::format("channel '{}': password_file: {}", channel.name, line.error().message));
     }
-    std::string line;
-    std::getline(in, line);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
 }
 

@@ -418,7 +418,8 @@ Result<ExitCode> test_channels(Context& ctx) {
             continue;
         }
         auto notifier = make_notifier(*channel, ctx.settings, deps);
-        const auto result = notifier->deliver(payload);
+        // A test notification is not in the outbox and never retried: id 0 and its time make its key.
+        const auto result = notifier->deliver(payload, delivery_key(ctx.host, 0, now, channel->name));
         const bool ok = result.status == DeliveryStatus::delivered;
         if (!ok) {
             outcome = result.status == DeliveryStatus::retry || outcome == ExitCode::unavailable ? ExitCode::unavailable

@@ -113,4 +113,18 @@ std::shared_ptr<Check> make_nas_disk_check(SshOptions ssh, const std::string& re
 std::shared_ptr<Check> make_ssh_check(SshOptions ssh, const std::string& remote_path, std::filesystem::path db_path,
                                       Duration window, ThresholdsPtr thresholds);
 
+struct SecurityTargets {
+    std::vector<std::filesystem::path> media;          // [sync] sources: also no setuid or setgid file
+    std::vector<std::filesystem::path> folders;        // state and log folders
+    std::filesystem::path config_folder;               // its files only: the config may be in a home folder
+    std::vector<std::filesystem::path> private_files;  // identity_file, passphrase_file, password_files
+    std::vector<std::filesystem::path> owned_files;    // known_hosts
+};
+// security: files and folders anyone may write to under `media` and
+// `folders`, setuid and setgid files among the media, private files open to
+// others or owned by a stranger, owned files owned by a stranger; each
+// finding logged with the command that fixes it (the first 100), all counted
+// in security_findings, the first three quoted in the message.
+std::shared_ptr<Check> make_security_check(SecurityTargets targets, ThresholdsPtr thresholds);
+
 }  // namespace nasops::health

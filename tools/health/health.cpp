@@ -140,6 +140,26 @@ std::vector<std::string> automatic_checks(const Config& config, const Paths& pat
     return names;
 }
 
+// What the security check looks at: the media sources, the state, log and
+// config folders, the secret files the config names and known_hosts.
+SecurityTargets security_targets(const Config& config, const Paths& paths, const Deps& deps) {
+    SecurityTargets targets;
+    for (const auto& source : unique(config.get_string_list("sync", "sources"))) targets.media.emplace_back(source);
+    targets.folders = {paths.state_dir, paths.log_dir};
+    if (!config.source().empty()) targets.config_folder = config.source().parent_path();
+    for (const auto key : {"identity_file", "passphrase_file"}) {
+        if (auto file = config.get_path("nas", key); !file.empty()) targets.private_files.push_back(std::move(file));
+    }
+    for (const auto& channel : config.section("alert").get_entries("channel")) {
+        if (auto file = channel.get_path("password_file"); !file.empty()) targets.private_files.push_back(std::move(file));
+    }
+    // Without the options (a passphrase file open to others) there is no known_hosts to judge: that file is a finding.
+    if (auto ssh = nas_ssh_options(config, deps.env); ssh && !ssh->known_hosts.empty()) {
+        targets.owned_files.push_back(ssh->known_hosts);
+    }
+    return targets;
+}
+
 // The SSH options of [nas], or why the NAS checks cannot run.
 Result<SshOptions> nas_options(const Config& config, const Deps& deps) {
     TRY_ASSIGN(auto ssh, nas_ssh_options(config, deps.env));
@@ -252,6 +272,8 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
                     target.crit = *parse_threshold(c, Quantity::seconds);
                 checks.push_back(make_http_check(std::move(target), thresholds));
             }
+        } else if (name == "security") {
+            checks.push_back(make_security_check(security_targets(config, paths, deps), thresholds));
         } else if (name == "tls") {
             const auto targets = unique(health.get_string_list("tls_targets"));
             if (targets.empty()) unconfigured(name, "no certificates configured ([health] tls_targets is empty)");

@@ -53,12 +53,13 @@ constexpr MetricSpec k_specs[] = {
     {"transfer_queue_files", "transfer", count, "100", "500", "Files waiting for or in transfer."},
     {"transfer_average_duration", "transfer", seconds, "300", "600", "Average time of the transfers completed within the window."},
     {"transfer_oldest_pending_age", "transfer", seconds, "", "", "Time since the oldest pending file was discovered."},
+    {"security_findings", "security", count, "0", "", "Files and folders the security check found open to others.", true},
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 14> k_check_names{"disk", "nas_disk", "memory",  "cpu",     "load",
-                                                         "fds",  "process",  "service", "db",      "logs",
-                                                         "ssh",  "http",     "tls",     "transfer"};
+constexpr std::array<std::string_view, 15> k_check_names{"disk", "nas_disk", "memory",   "cpu",     "load",
+                                                         "fds",  "process",  "service",  "db",      "logs",
+                                                         "ssh",  "http",     "tls",      "transfer", "security"};
 
 // " (did you mean 'x'?)" for a metric name near `name`, else nothing.
 std::string suggestion(std::string_view name) {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "nasops/core/private_file.hpp"
 #include "nasops/util/text.hpp"
 
 namespace nasops {
@@ -114,7 +115,7 @@ struct ConfigBuilder {
 
     std::string file;  // stands for the file in positions; empty for built-in defaults
     std::vector<Problem> problems{};
-    std::vector<std::string> secrets_set{};  // qualified names of the secret keys the file sets
+    std::vector<std::string> secrets_set{};  // qualified names of the secret keys the file sets, and of URLs with a credential
 
     SourcePosition position_of(const toml::source_region& region) const {
         return SourcePosition{file, region.begin.line, region.begin.column};
@@ -387,6 +388,16 @@ struct ConfigBuilder {
         return message;
     }
 
+    // A string that is a URL with a credential in it, or the url of a Slack
+    // channel: its path is the credential, whatever the host (a proxy).
+    static bool holds_credential(const KeySpec& spec, const ConfigValue& value, const toml::table* table) {
+        const auto* text = std::get_if<std::string>(&value);
+        if (text == nullptr || text->empty()) return false;
+        if (url_holds_secret(*text)) return true;
+        return spec.name == "url" && table->get_as<std::string>("type") != nullptr &&
+               table->get_as<std::string>("type")->get() == "slack";
+    }
+
     ConfigTable build_table(std::string name, SourcePosition position, std::span<const KeySpec> specs,
                             const toml::table* table) {
         ConfigTable out;
@@ -408,9 +419,9 @@ struct ConfigBuilder {
             }
             slot.position = position_of(node->source());
             slot.from_file = true;
-            if (spec.secret == Secret::yes) secrets_set.push_back(qualified);
             auto value = convert(*node, spec, qualified);
             slot.value = value ? std::move(*value) : default_value(spec, qualified);
+            if (spec.secret == Secret::yes || holds_credential(spec, slot.value, table)) secrets_set.push_back(qualified);
         }
         if (table != nullptr) {
             for (const auto& [key, value] : *table) {
@@ -463,9 +474,9 @@ struct ConfigBuilder {
 
 namespace {
 
-// Parses and checks `text`; `mode` is the file's mode for the secrets rule.
+// Parses and checks `text`; `file` is the file's mode and owner for the secrets rule.
 Result<Config> check_text(std::string_view text, const std::string& source_name, std::filesystem::path source,
-                          std::optional<mode_t> mode) {
+                          const std::optional<struct stat>& file) {
     detail::ConfigBuilder builder{.file = source_name};
     toml::table root;
     try {
@@ -475,11 +486,11 @@ Result<Config> check_text(std::string_view text, const std::string& source_name,
                     fmt::format("{}{}", location_prefix(builder.position_of(e.source())), e.description()));
     }
     auto config = builder.build(root, std::move(source));
-    if (mode && !builder.secrets_set.empty() && (*mode & (S_IRGRP | S_IROTH)) != 0) {
-        builder.problem(SourcePosition{source_name, 0, 0},
-                        fmt::format("holds secrets ({}) but is readable by group or others (mode {:04o}): "
-                                    "run chmod 600 {}",
-                                    join(builder.secrets_set, ", "), *mode & 07777, source_name));
+    if (file && !builder.secrets_set.empty()) {
+        if (auto problem = private_file_problem(source_name, *file)) {
+            builder.problem(SourcePosition{source_name, 0, 0},
+                            fmt::format("holds secrets ({}) but {}", join(builder.secrets_set, ", "), *problem));
+        }
     }
     if (!builder.problems.empty()) return std::unexpected(builder.error());
     return config;
@@ -508,7 +519,7 @@ Result<Config> load_file(const std::filesystem::path& path, std::string_view nam
         if (got == 0) break;
         text.append(buffer, static_cast<std::size_t>(got));
     }
-    return check_text(text, path.string(), path, st.st_mode);
+    return check_text(text, path.string(), path, st);
 }
 
 }  // namespace

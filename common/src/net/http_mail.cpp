@@ -121,7 +121,8 @@ Result<void> CurlMailSender::send(const SmtpSettings& settings, const MailMessag
     std::array<char, 256> name{};
     if (::gethostname(name.data(), name.size() - 1) == 0 && name[0] != '\0') host = name.data();
     const auto now = m_clock->now();
-    const auto text = format_mail(message, now, make_message_id(now, host));
+    const auto text =
+        format_mail(message, now, message.message_id.empty() ? make_message_id(now, host) : message.message_id);
     Upload upload{text};
 
     auto recipients = make_curl_slist(curl);

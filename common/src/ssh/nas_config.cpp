@@ -1,47 +1,8 @@
 #include "nasops/ssh/nas_config.hpp"
 
-#include <fcntl.h>
-#include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include "nasops/util/unique_fd.hpp"
+#include "nasops/core/private_file.hpp"
 
 namespace nasops {
-
-namespace {
-
-// The first line of a private file, without its line ending.
-Result<std::string> read_passphrase(const std::filesystem::path& path, const ConfigTable& nas) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return std::unexpected(
-            nas.error_at("passphrase_file", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno))));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || (st.st_mode & 077) != 0)
-        return std::unexpected(nas.error_at(
-            "passphrase_file", fmt::format("{} is readable by others (mode {:o}); chmod 600 it, as ssh wants of keys",
-                                           path.string(), st.st_mode & 0777)));
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            return std::unexpected(nas.error_at(
-                "passphrase_file", fmt::format("cannot read {}: {}", path.string(), std::strerror(errno))));
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    if (const auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    return text;
-}
-
-}  // namespace
 
 Result<SshOptions> nas_ssh_options(const Config& config, const EnvLookup& env) {
     const auto& nas = config.section("nas");
@@ -58,7 +19,9 @@ Result<SshOptions> nas_ssh_options(const Config& config, const EnvLookup& env) {
             ssh.known_hosts = std::filesystem::path(*home) / ".ssh/known_hosts";
     }
     if (const auto file = nas.get_path("passphrase_file"); !file.empty()) {
-        TRY_ASSIGN(ssh.passphrase, read_passphrase(file, nas));
+        auto passphrase = read_private_line(file);
+        if (!passphrase) return std::unexpected(nas.error_at("passphrase_file", passphrase.error().message));
+        ssh.passphrase = std::move(*passphrase);
     }
     return ssh;
 }

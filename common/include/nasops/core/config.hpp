@@ -187,8 +187,9 @@ struct ConfigSearch {
 // such file or directory"), never a silent fallback to defaults.
 Result<Config> load_config(const ConfigSearch& search);
 
-// Loads exactly `path`. A file that holds a secret key (a password, a token)
-// and is readable by group or others is refused, as ssh refuses such keys.
+// Loads exactly `path`. A file that holds a secret (a password, a token, a
+// URL with a credential in it, a Slack webhook) must be private
+// (private_file.hpp): ExitCode::config naming the keys and the fix otherwise.
 Result<Config> load_config_file(const std::filesystem::path& path);
 
 // Checks TOML text that does not come from a file (so no permission check);

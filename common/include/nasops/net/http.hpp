@@ -122,6 +122,7 @@ struct MailMessage {
     std::vector<std::string> to;  // one or more addresses
     std::string subject;          // UTF-8
     std::string body;             // UTF-8 text
+    std::string message_id;       // between the angle brackets; empty: a new one (make_message_id)
 };
 
 // The message as sent: Date, Message-ID, From, To, Subject (RFC 2047 encoded
