@@ -16,6 +16,10 @@ if [ $# -eq 0 ]; then
   set -- $(cd "$build/fuzz" && ls ./*_fuzz | sed 's|^\./||; s|_fuzz$||')
 fi
 
+# The symbolizer the build found, for stacks with function names and lines.
+symbolizer=$(sed -n 's/^NASOPS_LLVM_SYMBOLIZER:FILEPATH=//p' "$build/CMakeCache.txt")
+[ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
+
 failed=()
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
