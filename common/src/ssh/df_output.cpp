@@ -1,6 +1,7 @@
 #include "nasops/ssh/df_output.hpp"
 
 #include <charconv>
+#include <limits>
 #include <vector>
 
 namespace nasops {
@@ -18,23 +19,26 @@ std::optional<FsStat> parse_df_output(std::string_view text) {
         if (pos < line.size()) words.push_back(line.substr(pos, end == std::string_view::npos ? end : end - pos));
         pos = end == std::string_view::npos ? line.size() : end;
     }
-    auto number = [](std::string_view s) -> std::optional<std::uint64_t> {
+    // A count of 1024-byte blocks, in bytes; nullopt for what is not one, or
+    // does not fit in 64 bits once in bytes (a server's garbage, not a disk).
+    auto kib = [](std::string_view s) -> std::optional<std::uint64_t> {
         std::uint64_t v = 0;
         const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
-        return v;
+        if (v > std::numeric_limits<std::uint64_t>::max() / 1024) return std::nullopt;
+        return v * 1024;
     };
     // The capacity ("67%") follows the three numbers; device and mount point may both hold spaces.
     for (std::size_t i = 3; i < words.size(); ++i) {
         if (!words[i].ends_with('%')) continue;
-        const auto blocks = number(words[i - 3]);
-        const auto used = number(words[i - 2]);
-        const auto available = number(words[i - 1]);
-        if (!blocks || !used || !available) continue;
+        const auto total = kib(words[i - 3]);
+        const auto used = kib(words[i - 2]);
+        const auto available = kib(words[i - 1]);
+        if (!total || !used || !available) continue;
         FsStat st;
-        st.total_bytes = *blocks * 1024;
-        st.available_bytes = *available * 1024;
-        st.free_bytes = st.total_bytes >= *used * 1024 ? st.total_bytes - *used * 1024 : 0;
+        st.total_bytes = *total;
+        st.available_bytes = *available;
+        st.free_bytes = *total >= *used ? *total - *used : 0;
         return st;
     }
     return std::nullopt;
