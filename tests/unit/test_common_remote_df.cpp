@@ -22,3 +22,19 @@ TEST(RemoteDf, ReadsTheFileSystemLineOfDfP) {
     EXPECT_FALSE(parse_df_output("df: /x: No such file or directory\n"));
     EXPECT_FALSE(parse_df_output("Filesystem 1024-blocks Used Available Capacity Mounted on\nfs x y z 1% /\n"));
 }
+
+// Seen while writing fuzz/df_output_fuzz: a count of blocks whose bytes do not
+// fit in 64 bits wrapped round to a small disk instead of being refused.
+TEST(RemoteDf, RefusesBlockCountsBeyondSixtyFourBitsOfBytes) {
+    EXPECT_FALSE(
+        parse_df_output("Filesystem 1024-blocks Used Available Capacity Mounted on\n"
+                        "/dev/x 18014398509481984 0 1 1% /\n"));
+    EXPECT_FALSE(
+        parse_df_output("Filesystem 1024-blocks Used Available Capacity Mounted on\n"
+                        "/dev/x 1000 18014398509481985 1 1% /\n"));
+    const auto largest = parse_df_output(
+        "Filesystem 1024-blocks Used Available Capacity Mounted on\n"
+        "/dev/x 18014398509481983 0 18014398509481983 0% /\n");
+    ASSERT_TRUE(largest);
+    EXPECT_EQ(largest->total_bytes, 18014398509481983u * 1024);
+}

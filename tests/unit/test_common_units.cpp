@@ -36,6 +36,18 @@ TEST(Duration, FormatsShortestExactForm) {
     EXPECT_EQ(parse_duration(format_duration(3723004ms)).value(), 3723004ms);
 }
 
+// Found by fuzz/units_fuzz: above 2^53 ms a duration was rounded to a
+// double, and its printed form parsed back to another value.
+TEST(Duration, RefusesWhatADoubleCannotHoldToTheMillisecond) {
+    const auto too_long = parse_duration("1777777777777770");
+    ASSERT_FALSE(too_long);
+    EXPECT_NE(too_long.error().message.find("too large"), std::string::npos);
+    const Duration longest{(std::int64_t{1} << 53) - 1};
+    EXPECT_EQ(parse_duration(format_duration(longest)).value(), longest);
+    EXPECT_FALSE(parse_duration(format_duration(longest + 1ms)));
+    EXPECT_FALSE(parse_duration(format_duration(longest + 2ms)));
+}
+
 TEST(Size, BinaryAndDecimalMultiples) {
     EXPECT_EQ(parse_size("512").value(), 512u);
     EXPECT_EQ(parse_size("512B").value(), 512u);

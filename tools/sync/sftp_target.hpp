@@ -15,6 +15,7 @@
 
 #include "nasops/ssh/ssh_session.hpp"
 #include "options.hpp"
+#include "sha256sum_output.hpp"
 #include "target.hpp"
 
 namespace nasops::sync {
@@ -96,11 +97,5 @@ private:
     std::optional<bool> m_has_openssl;
     bool m_statvfs_refused = false;
 };
-
-// Parses the output of `sha256sum -- FILE...` (GNU coreutils and BusyBox):
-// "<64 hex>  <name>" per line, where a line that starts with '\' has its name
-// escaped (\\ for '\', \n for a newline, \r for a carriage return). Returns
-// the digests of `names`, in their order; nullopt for a name the output lacks.
-Digests parse_sha256sum_output(std::string_view output, std::span<const std::string> names);
 
 }  // namespace nasops::sync

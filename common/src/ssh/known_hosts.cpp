@@ -129,8 +129,12 @@ Result<KnownHosts> KnownHosts::load(const std::filesystem::path& path) {
                 ++hosts.m_skipped_lines;
             continue;
         }
-        if (libssh2_knownhost_readline(hosts.m_hosts.get(), line.data(), line.size(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) !=
-            0)
+        // libssh2 1.10 skips the blanks after a key type without looking at
+        // the length (hostline()), so on a line that ends with its key type
+        // it read the trimmed blanks and beyond: it gets the line NUL-ended.
+        const std::string entry(line);
+        if (libssh2_knownhost_readline(hosts.m_hosts.get(), entry.c_str(), entry.size(),
+                                       LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
             ++hosts.m_skipped_lines;
     }
     if (in.bad())

@@ -8,15 +8,11 @@
 #include <string_view>
 
 #include "nasops/core/error.hpp"
+#include "nasops/ssh/df_output.hpp"
 #include "nasops/ssh/ssh_session.hpp"
 #include "nasops/util/fs_stat.hpp"
 
 namespace nasops {
-
-// Reads the one file-system line of `df -P -k` output (inodes stay 0). The
-// device and the mount point may both hold spaces: the numbers are found by
-// the capacity column ("67%") that follows them.
-std::optional<FsStat> parse_df_output(std::string_view text);
 
 // Runs `df -P -k -- path` on the server. ExitCode::unavailable when the
 // session fails; ExitCode::io_error, with df's exit status and stderr, when df
