@@ -2,17 +2,21 @@
 // (plain, STARTTLS, SMTPS, with a login), a real Alertmanager, and real
 // commands; each server down then back to prove the outbox delivers exactly once.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "alert/run.hpp"
 #include "fixtures/alert_harness.hpp"
 #include "fixtures/child_process.hpp"
+#include "fixtures/fault_row.hpp"
 #include "fixtures/http_sink.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
@@ -25,6 +29,20 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
+
+// For the fault matrix: the notifications a webhook sink answered 2xx,
+// counted by their Idempotency-Key against the `expected` distinct ones.
+void count_webhook_deliveries(nasops::testing::FaultReport& fault, const std::vector<nlohmann::json>& requests,
+                              std::size_t expected) {
+    std::set<std::string> keys;
+    std::size_t answered = 0;
+    for (const auto& r : requests) {
+        if (r["status"] != 200) continue;
+        ++answered;
+        keys.insert(r["headers"].value("Idempotency-Key", ""));
+    }
+    fault.notifications(expected > keys.size() ? expected - keys.size() : 0, answered - keys.size());
+}
 
 // The fixture with the real runners, at the real time; its check records
 // carry a UTF-8 message, as real ones may.
@@ -110,7 +128,9 @@ TEST(HttpClientLive, TimesOut) {
     EXPECT_NE(response.error().message.find("imed out"), std::string::npos) << response.error().message;
 }
 
-TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
+FAULT_TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
+    nasops::testing::FaultReport fault("webhook down, then back; then answering 500",
+                                       "queued, then delivered exactly once each (firing, resolved)");
     nasops::testing::HttpSink sink(dir / "sink");
     config(webhook_config(sink.url()));
     const int port = sink.port();
@@ -152,9 +172,15 @@ TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
     EXPECT_EQ(requests[1]["body"], requests[2]["body"]) << "the same resolved notification, re-sent";
     EXPECT_EQ(nlohmann::json::parse(requests[2]["body"].get<std::string>())["status"], "resolved");
     EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
+    count_webhook_deliveries(fault, requests, 2);
+    fault.observed(fmt::format("{} requests, {} answered 200; nothing left undelivered", requests.size(),
+                               std::count_if(requests.begin(), requests.end(),
+                                             [](const auto& r) { return r["status"] == 200; })));
 }
 
-TEST_F(AlertLive, AWebhookRetriedAfterALostAnswerCarriesTheSameKey) {
+FAULT_TEST_F(AlertLive, AWebhookRetriedAfterALostAnswerCarriesTheSameKey) {
+    nasops::testing::FaultReport fault("webhook drops the connection mid-POST",
+                                       "retried with the same Idempotency-Key: at least once, duplicates droppable");
     // The receiver takes the POST and drops the connection without answering:
     // nasops-alert cannot know it arrived and sends it again on the retry.
     nasops::testing::HttpSink sink(dir / "sink");
@@ -187,6 +213,9 @@ TEST_F(AlertLive, AWebhookRetriedAfterALostAnswerCarriesTheSameKey) {
     EXPECT_EQ(resolved["status"], "resolved");
     EXPECT_EQ(resolved["idempotencyKey"], requests[2]["headers"]["Idempotency-Key"]);
     EXPECT_NE(resolved["idempotencyKey"], key) << "another notification, another key";
+    count_webhook_deliveries(fault, requests, 2);
+    fault.observed(fmt::format("3 requests (drop, 200, 200); the retry carried key {}...; 2 distinct keys answered",
+                               key.substr(0, 8)));
 }
 
 TEST_F(AlertLive, SlackAndDingTalkThroughTheSink) {
@@ -286,7 +315,8 @@ TEST_F(AlertLive, StarttlsIsRequiredAndLoginChecked) {
     EXPECT_TRUE(auth.messages().empty());
 }
 
-TEST_F(AlertLive, SmtpServerDownThenBack) {
+FAULT_TEST_F(AlertLive, SmtpServerDownThenBack) {
+    nasops::testing::FaultReport fault("SMTP server down, then back", "queued, then one mail with its Message-ID");
     nasops::testing::SmtpSink sink(dir / "smtp", nasops::testing::SmtpSink::Tls::none);
     const int port = sink.port();
     config(
@@ -305,13 +335,17 @@ TEST_F(AlertLive, SmtpServerDownThenBack) {
     clock.advance(10min);
     evaluate(check("disk", "critical", 0.93));
     const auto messages = sink.messages();
+    fault.notifications(messages.empty() ? 1 : 0, messages.empty() ? 0 : messages.size() - 1);
+    fault.observed(fmt::format("{} mail received after the server came back", messages.size()));
     ASSERT_EQ(messages.size(), 1u) << "exactly one delivery";
     // The Message-ID is the delivery's key, the same had a retry re-sent it.
     const auto data = messages[0]["data"].get<std::string>();
     EXPECT_TRUE(std::regex_search(data, std::regex("Message-ID: <[0-9a-f]{32}@[^>]+>"))) << data;
 }
 
-TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
+FAULT_TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
+    nasops::testing::FaultReport fault("Alertmanager down while an alert resolves, then back",
+                                       "the resolution waits in the outbox and reaches Alertmanager once");
     nasops::testing::Alertmanager am(dir / "am");
     config(alertmanager_config(am.url()));
     auto fired = evaluate(check("disk", "critical", 0.93));
@@ -340,7 +374,10 @@ TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
     // The restarted Alertmanager holds only what reached it after the restart:
     // the resolution, its endsAt the resolve time (on this test's clock, which
     // runs a minute ahead of the real one).
-    EXPECT_EQ(am.alerts_received("firing") + am.alerts_received("resolved"), 1);
+    const auto received = am.alerts_received("firing") + am.alerts_received("resolved");
+    EXPECT_EQ(received, 1);
+    fault.notifications(received < 1 ? 1 : 0, received > 1 ? static_cast<std::size_t>(received - 1) : 0);
+    fault.observed(fmt::format("after the restart Alertmanager received {} alert, ending at the resolve time", received));
     const auto after = am.alerts();
     bool found = false;
     for (const auto& a : after) {
@@ -488,4 +525,70 @@ TEST(AlertCli, PipeWithMalformedLinesAndStrict) {
     auto bad = nasops::testing::run_command({tool, "--config", (dir / "bad.toml").string()}, "");
     EXPECT_EQ(bad.exit_code, 78);
     EXPECT_NE(bad.err.find("bad.toml:4:16: alert.rule[0].expr: expected a number"), std::string::npos) << bad.err;
+}
+
+// Secrets at mode 0644: a Slack URL (its path is the secret) in the config,
+// a password_file for mail. Refused as ssh refuses a key, with the chmod to run.
+FAULT_TEST(AlertCli, SecretsReadableByOthersAreRefusedWithTheFixToRun) {
+    nasops::testing::FaultReport fault("secrets readable by others (Slack URL in a 0644 config, 0644 password_file)",
+                                       "exit 78 naming the file and 'run chmod 600'; accepted once it is done");
+    nasops::testing::TempDir dir;
+    const auto config = dir / "nasops.toml";
+    const auto password = dir / "smtp.password";
+    nasops::testing::write_file(password, "hunter2\n");
+    nasops::testing::write_file(
+        config, nasops::testing::paths_config(dir.path()) +
+                    "[alert]\ndefault_channels = [\"slack\"]\n"
+                    "[[alert.channel]]\nname = \"slack\"\ntype = \"slack\"\n"
+                    "url = \"https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX\"\n"
+                    "[[alert.channel]]\nname = \"mail\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:25\"\n"
+                    "from = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nusername = \"nasops\"\n"
+                    "password_file = \"" + password.string() + "\"\n");
+    const auto alert = [&] { return nasops::testing::run_tool("alert", {"--config", config.string(), "ls"}); };
+    std::vector<std::string> seen;
+
+    ::chmod(config.c_str(), 0644);
+    ::chmod(password.c_str(), 0600);
+    auto r = alert();
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find("run chmod 600 " + config.string()), std::string::npos) << r.err;
+    seen.push_back(fmt::format("config 0644: exit {}", r.exit_code));
+
+    ::chmod(config.c_str(), 0600);
+    ::chmod(password.c_str(), 0644);
+    r = alert();
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find("run chmod 600 " + password.string()), std::string::npos) << r.err;
+    seen.push_back(fmt::format("password_file 0644: exit {}", r.exit_code));
+
+    ::chmod(password.c_str(), 0600);
+    r = alert();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    seen.push_back(fmt::format("both 0600: exit {}", r.exit_code));
+    fault.observed(fmt::format("{}; {}; {}", seen.at(0), seen.at(1), seen.at(2)));
+}
+
+// Records a tool cannot read are skipped with their line number and the rest
+// taken; a line longer than 1 MiB is dropped as it streams in, never held whole.
+FAULT_TEST(AlertCli, MalformedAndOverLongLinesAreSkippedAndTheRestTaken) {
+    nasops::testing::FaultReport fault("malformed NDJSON and a 50 MB line into nasops-alert",
+                                       "each bad line named by number and skipped; the good records after them taken");
+    nasops::testing::TempDir dir;
+    nasops::testing::write_file(dir / "nasops.toml", nasops::testing::paths_config(dir.path()));
+    const std::string good =
+        R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"cam-01","kind":"check","name":"disk","status":"critical","value":0.95})";
+    std::string input = "{broken\n";
+    input += "{\"v\":1,\"pad\":\"" + std::string(50u * 1000 * 1000, 'x') + "\"}\n";
+    input += "\x01\x02 not json at all\n" + good + "\n";
+    auto r = nasops::testing::run_tool("alert", {"--config", (dir / "nasops.toml").string(), "--json"}, {}, input);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("stdin: line 1: malformed JSON"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("line 2: longer than 1 MiB, skipped"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("stdin: line 3: malformed JSON"), std::string::npos) << r.err;
+    const auto records = nasops::testing::parse_records(r.out);
+    ASSERT_EQ(records.size(), 1u) << r.out;
+    EXPECT_EQ(records[0]["state"], "firing");
+    fault.notifications(records.empty() ? 1 : 0, records.size() > 1 ? records.size() - 1 : 0);
+    fault.observed(fmt::format("exit {}; {} alert record from the one good line; 3 lines named on stderr",
+                               r.exit_code, records.size()));
 }

@@ -119,3 +119,32 @@ TEST(AlertExpr, ErrorsSayWhatAndWhere) {
     EXPECT_EQ(e.offset, 6u);
     EXPECT_EQ(parse_error("   ").message, "empty expression");
 }
+
+// The fuzz target's find: 3,000 opening brackets overflowed the parser's
+// stack. Nesting and depth are bounded; what stays within the bounds works.
+TEST(AlertExpr, DeepNestingIsRefusedNotAStackOverflow) {
+    const auto wrapped = [](std::string_view open, int n, std::string_view inner, std::string_view close) {
+        std::string text;
+        for (int i = 0; i < n; ++i) text += open;
+        text += inner;
+        for (int i = 0; i < n; ++i) text += close;
+        return text;
+    };
+    auto e = parse_error(wrapped("(", 3000, "value > 1", ")"));
+    EXPECT_NE(e.message.find("nest more than 64 deep"), std::string::npos) << e.message;
+    EXPECT_GT(e.offset, 60u) << "where it went too deep";
+    EXPECT_LT(e.offset, 70u) << "where it went too deep";
+    e = parse_error(wrapped("not ", 500, "ok", ""));
+    EXPECT_NE(e.message.find("nest more than 64 deep"), std::string::npos) << e.message;
+    e = parse_error(wrapped("-", 500, "1", "") + " < 0");
+    EXPECT_NE(e.message.find("nest more than 64 deep"), std::string::npos) << e.message;
+
+    std::string chain = "value";
+    for (int i = 0; i < 300; ++i) chain += " + 1";
+    e = parse_error(chain + " > 0");
+    EXPECT_NE(e.message.find("more than 256 operators deep"), std::string::npos) << e.message;
+
+    const auto record = nlohmann::json::parse(R"({"value": 5})");
+    EXPECT_EQ(Expr::parse(wrapped("(", 60, "value > 1", ")")).value().evaluate(record), true);
+    EXPECT_EQ(Expr::parse(wrapped("not ", 60, "value > 1", "")).value().evaluate(record), true);
+}

@@ -27,6 +27,20 @@ TEST(AlertMatcher, ParsesEachOperatorAndWritesItBack) {
         {"host!~cam-0[12]", "host", MatchOp::not_regex, "cam-0[12]", "host!~cam-0[12]"},
         {"labels.mount=/srv", "labels.mount", MatchOp::equal, "/srv", "labels.mount=/srv"},
         {"severity=", "severity", MatchOp::equal, "", "severity="},
+        // Alertmanager's grammar: the operator is read first, then the value,
+        // whose quotes and escapes never turn into an operator.
+        {"severity=\"~x\"", "severity", MatchOp::equal, "~x", "severity=\"~x\""},
+        {"severity=\"=x\"", "severity", MatchOp::equal, "=x", "severity=\"=x\""},
+        {"severity!=~x", "severity", MatchOp::not_equal, "~x", "severity!=\"~x\""},
+        {"a=\"x\\\"y\"", "a", MatchOp::equal, "x\"y", "a=\"x\\\"y\""},
+        {"a=\"x\\\\y\"", "a", MatchOp::equal, "x\\y", "a=\"x\\\\y\""},
+        {"a=\"two\\nlines\"", "a", MatchOp::equal, "two\nlines", "a=\"two\\nlines\""},
+        {"a=\"\"", "a", MatchOp::equal, "", "a="},
+        {"a=\" padded \"", "a", MatchOp::equal, " padded ", "a=\" padded \""},
+        {"  a =  b  ", "a", MatchOp::equal, "b", "a=b"},  // blanks around name and value dropped
+        {"a=~\\d+", "a", MatchOp::regex, "\\d+", "a=~\"\\\\d+\""},  // a backslash before another letter stays
+        {"a=~\"\\\\.\"", "a", MatchOp::regex, "\\.", "a=~\"\\\\.\""},
+        {"a=x\\", "a", MatchOp::equal, "x\\", "a=\"x\\\\\""},  // a last backslash is itself
     };
     for (const auto& c : cases) {
         const auto m = Matcher::parse(c.text);
@@ -49,6 +63,12 @@ TEST(AlertMatcher, RefusesBadTextQuotingIt) {
         {"a!b", "invalid matcher 'a!b': expected name=value"},
         {"a b=c", "invalid matcher 'a b=c': invalid matcher name 'a b'"},
         {"a=~(", "invalid matcher 'a=~(': invalid regular expression '('"},
+        // RE2, as Alertmanager, refuses a repeated repetition.
+        {"a=~.**mount", "invalid matcher 'a=~.**mount': invalid regular expression '.**mount'"},
+        {"a=\"\"x\"\"", "invalid matcher 'a=\"\"x\"\"': the value has a double quote"},
+        {"a=\"x", "the value has a double quote"},
+        {"a=x\"", "the value has a double quote"},
+        {"a=\"x\\\"", "the value has a double quote"},  // the closing quote is escaped
     };
     for (const auto& c : cases) {
         const auto m = Matcher::parse(c.text);
@@ -56,6 +76,82 @@ TEST(AlertMatcher, RefusesBadTextQuotingIt) {
         EXPECT_EQ(m.error().code, ExitCode::usage) << c.text;
         EXPECT_NE(m.error().message.find(c.says), std::string::npos) << m.error().message;
     }
+}
+
+TEST(AlertMatcher, WritesEveryValueSoThatItParsesBack) {
+    const std::string values[] = {
+        "",      "disk",   "~x",         "=x",     "!x",  "\"x\"", "\"\"x\"\"", "x\"", "\\",  "x\\",    "\\n", "two\nlines",
+        " lead", "trail ", "\t", "a b",  "{x}", "a,b",     "\x01\x7f",   "é",   "\"=~\"", "a=~b", "\\\"",
+    };
+    for (const std::string op : {"=", "!="}) {
+        for (const auto& value : values) {
+            // A rule's match table reads "=~x" as a regex: equality with "~x" is written bare.
+            const auto pair = op == "=" && value.starts_with('~') ? value : op + value;
+            const auto m = Matcher::from_pair("name", pair).value();
+            ASSERT_EQ(m.value(), value);
+            const auto again = Matcher::parse(m.to_string());
+            ASSERT_TRUE(again) << m.to_string() << ": " << again.error().message;
+            EXPECT_EQ(again->op(), m.op()) << m.to_string();
+            EXPECT_EQ(again->value(), value) << m.to_string();
+            EXPECT_EQ(again->to_string(), m.to_string());
+        }
+    }
+    for (const std::string regex : {"disk.*", "\\d+\\.\\d", "\"[a-z]\"", " x ", "a|b", "\\\\", "~x", "(?s).*"}) {
+        for (const auto op : {"=~", "!~"}) {
+            const auto m = Matcher::from_pair("name", op + regex).value();
+            const auto again = Matcher::parse(m.to_string());
+            ASSERT_TRUE(again) << m.to_string() << ": " << again.error().message;
+            EXPECT_EQ(again->op(), m.op()) << m.to_string();
+            EXPECT_EQ(again->value(), regex) << m.to_string();
+        }
+    }
+}
+
+TEST(AlertMatcher, PathologicalRegexesFinishWithTheRightAnswer) {
+    // Patterns that make a backtracking engine try every way to split the
+    // value: std::regex took over 10 s on 60 bytes. RE2 is linear, so these
+    // finish (ctest's timeout is the guard); the answers must still be right.
+    const std::string long_value(100000, 'a');
+    struct Case {
+        std::string_view matcher;
+        std::string value;
+        bool hit;
+    };
+    const Case cases[] = {
+        {"v=~(.*)*mount", long_value + "mount", true},
+        {"v=~(.*)*mount", long_value + "moun", false},
+        {"v=~(.*.*)*mount", std::string(60, 'x') + "/mnt", false},
+        {"v=~(a+)+b", long_value, false},
+        {"v=~(a+)+b", long_value + "b", true},
+        {"v=~(a|aa)*c", long_value, false},
+        {"v!~(a|a)*", long_value, false},
+        {"v!~(a|a)*", long_value + "b", true},
+    };
+    for (const auto& c : cases) {
+        const auto m = Matcher::parse(c.matcher);
+        ASSERT_TRUE(m) << c.matcher << ": " << m.error().message;
+        EXPECT_EQ(m->matches(c.value), c.hit) << c.matcher << " on " << c.value.size() << " bytes";
+    }
+}
+
+TEST(AlertMatcher, RegexesAreRe2Syntax) {
+    struct Case {
+        std::string_view matcher;
+        std::string_view value;
+        bool hit;
+    };
+    const Case cases[] = {
+        {"v=~\\d{3}", "123", true},           {"v=~[[:alpha:]]+", "disk", true}, {"v=~(?i)DISK", "disk", true},
+        {"v=~\\pL+", "caméra", true},          {"v=~.", "é", true},              // one UTF-8 character
+        {"v=~a.b", "a\nb", false},              {"v=~(?s)a.b", "a\nb", true},       // as Go's regexp
+        {"v=~disk|nas_disk", "nas_disk", true}, {"v=~disk|nas", "nas_disk", false},  // the alternation anchored whole
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(Matcher::parse(c.matcher).value().matches(c.value), c.hit) << c.matcher << " on " << c.value;
+    }
+    // ECMAScript's lookahead and backreferences are not RE2; they are refused, not misread.
+    EXPECT_FALSE(Matcher::parse("v=~(?=x)x"));
+    EXPECT_FALSE(Matcher::parse("v=~(a)\\1"));
 }
 
 TEST(AlertMatcher, FromPairTakesTheOperatorFromTheValue) {
@@ -85,9 +181,7 @@ TEST(AlertMatcher, RegexesAreAnchoredAtBothEnds) {
         bool hit;
     };
     const Case cases[] = {{"disk", true}, {"disk_used", false}, {"nas-disk", false}, {"", false}};
-    for (int round = 0; round < 2; ++round) {  // the second round answers from the cache
-        for (const auto& c : cases) EXPECT_EQ(m.matches(c.value), c.hit) << c.value << " round " << round;
-    }
+    for (const auto& c : cases) EXPECT_EQ(m.matches(c.value), c.hit) << c.value;
     const auto not_m = Matcher::parse("name!~disk").value();
     for (const auto& c : cases) EXPECT_EQ(not_m.matches(c.value), !c.hit) << c.value;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -180,6 +181,10 @@ public:
         auto root = parse_or();
         if (!root) return root;
         if (peek().type != Tok::end) return error(peek(), "expected an operator or the end of the expression");
+        if (m_deepest > k_max_depth) {
+            return std::unexpected(
+                ExprError{0, fmt::format("the condition is more than {} operators deep: split it", k_max_depth)});
+        }
         return root;
     }
 
@@ -195,7 +200,31 @@ private:
         return std::unexpected(ExprError{at.offset, fmt::format("{}, found {}", message, found)});
     }
 
+    // Brackets, "not" and unary minus are parsed by recursion, and a condition
+    // is evaluated by recursion over its tree: both limits keep a hostile
+    // condition (the fuzz target's 3,000 brackets) from overflowing the stack.
+    static constexpr int k_max_nesting = 64;
+    static constexpr std::uint32_t k_max_depth = 256;
+
+    template <class Parse>
+    std::expected<std::uint32_t, ExprError> nested(Parse parse) {
+        if (m_nesting >= k_max_nesting)
+            return error(peek(), fmt::format("brackets, 'not' and '-' nest more than {} deep", k_max_nesting));
+        ++m_nesting;
+        auto result = parse();
+        --m_nesting;
+        return result;
+    }
+
     std::uint32_t add(Expr::Node node) {
+        std::uint32_t depth = 1;
+        if (node.kind == Kind::neg || node.kind == Kind::not_) {
+            depth += m_depths[node.left];
+        } else if (node.kind >= Kind::and_) {
+            depth += std::max(m_depths[node.left], m_depths[node.right]);
+        }
+        m_depths.push_back(depth);
+        m_deepest = std::max(m_deepest, depth);
         m_nodes.push_back(std::move(node));
         return static_cast<std::uint32_t>(m_nodes.size() - 1);
     }
@@ -230,7 +259,7 @@ private:
     std::expected<std::uint32_t, ExprError> parse_not() {
         if (is_word(peek(), "not") || is_op(peek(), "!")) {
             ++m_pos;
-            auto operand = parse_not();
+            auto operand = nested([&] { return parse_not(); });
             if (!operand) return operand;
             return add(Expr::Node{.kind = Kind::not_, .left = *operand});
         }
@@ -287,7 +316,7 @@ private:
     std::expected<std::uint32_t, ExprError> parse_unary() {
         if (is_op(peek(), "-")) {
             ++m_pos;
-            auto operand = parse_unary();
+            auto operand = nested([&] { return parse_unary(); });
             if (!operand) return operand;
             return add(Expr::Node{.kind = Kind::neg, .left = *operand});
         }
@@ -301,7 +330,7 @@ private:
             case Tok::string: ++m_pos; return add(Expr::Node{.kind = Kind::string, .text = t.text});
             case Tok::lparen: {
                 ++m_pos;
-                auto inner = parse_or();
+                auto inner = nested([&] { return parse_or(); });
                 if (!inner) return inner;
                 if (peek().type != Tok::rparen) return error(peek(), "expected ')'");
                 ++m_pos;
@@ -323,6 +352,9 @@ private:
     std::vector<Token> m_tokens;
     std::size_t m_pos = 0;
     std::vector<Expr::Node>& m_nodes;
+    std::vector<std::uint32_t> m_depths;  // of each node of m_nodes, a leaf being 1
+    std::uint32_t m_deepest = 0;
+    int m_nesting = 0;
 };
 
 struct Val {

@@ -1,9 +1,13 @@
 #include "alert/matcher.hpp"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+
+#include "nasops/util/text.hpp"
 
 namespace nasops::alert {
 
@@ -33,8 +37,6 @@ std::string labels_inline(const Labels& labels, std::initializer_list<std::strin
 
 namespace {
 
-constexpr std::size_t k_cache_limit = 4096;
-
 bool valid_name(std::string_view name) {
     if (name.empty()) return false;
     for (char c : name) {
@@ -49,6 +51,59 @@ std::string json_text(const nlohmann::json& j) {
     return j.dump();
 }
 
+// A value as Alertmanager's ParseMatcher reads it: in optional double quotes,
+// \" \\ and \n unescaped, any other backslash kept as it is; nullopt for a
+// double quote that is neither escaped nor the closing one.
+std::optional<std::string> unquote(std::string_view raw) {
+    bool open_quote = raw.starts_with('"');
+    if (open_quote) raw.remove_prefix(1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (c == '\\' && i + 1 < raw.size()) {
+            const char next = raw[++i];
+            if (next == 'n') {
+                value += '\n';
+            } else {
+                if (next != '"' && next != '\\') value += '\\';
+                value += next;
+            }
+        } else if (c == '"') {
+            if (!open_quote || i + 1 != raw.size()) return std::nullopt;
+            open_quote = false;
+        } else {
+            value += c;
+        }
+    }
+    if (open_quote) return std::nullopt;
+    return value;
+}
+
+// Whether `value` written bare after its operator reads back as itself: no
+// quote, backslash or control character, no blank at either end, and no
+// leading '=' or '~' that would read as part of the operator (a="~x").
+bool reads_back_bare(std::string_view value) {
+    if (value.empty()) return true;
+    if (value != trim(value) || value.front() == '=' || value.front() == '~') return false;
+    return std::ranges::none_of(value, [](char c) {
+        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+}
+
+std::string quoted_and_escaped(std::string_view value) {
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
 }  // namespace
 
 std::string_view match_op_text(MatchOp op) noexcept {
@@ -61,66 +116,64 @@ std::string_view match_op_text(MatchOp op) noexcept {
     return "=";
 }
 
-Result<Matcher> Matcher::from_pair(std::string_view name, std::string_view value) {
-    Matcher m;
+namespace {
+
+// The operator at the front of `text`, taken off it: "=~" before "=", so that
+// "=~x" is a regex and never equality with "~x".
+std::optional<MatchOp> take_operator(std::string_view& text) {
+    for (const auto op : {MatchOp::regex, MatchOp::not_equal, MatchOp::not_regex, MatchOp::equal}) {
+        if (text.starts_with(match_op_text(op))) {
+            text.remove_prefix(match_op_text(op).size());
+            return op;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<Matcher> Matcher::make(std::string_view name, MatchOp op, std::string value) {
     if (!valid_name(name)) {
         return fail(ExitCode::usage, fmt::format("invalid matcher name '{}' (letters, digits, '_', '.', '-')", name));
     }
+    Matcher m;
     m.m_name = std::string(name);
     m.m_path = FieldPath(name);
-    if (value.starts_with("!=")) {
-        m.m_op = MatchOp::not_equal;
-        value.remove_prefix(2);
-    } else if (value.starts_with("=~")) {
-        m.m_op = MatchOp::regex;
-        value.remove_prefix(2);
-    } else if (value.starts_with("!~")) {
-        m.m_op = MatchOp::not_regex;
-        value.remove_prefix(2);
-    } else if (value.starts_with("=")) {
-        value.remove_prefix(1);
-    }
-    m.m_value = std::string(value);
-    if (m.m_op == MatchOp::regex || m.m_op == MatchOp::not_regex) {
-        try {
-            m.m_regex = std::make_shared<const std::regex>(m.m_value, std::regex::ECMAScript | std::regex::optimize);
-        } catch (const std::regex_error& e) {
-            return fail(ExitCode::usage, fmt::format("invalid regular expression '{}': {}", m.m_value, e.what()));
+    m.m_op = op;
+    m.m_value = std::move(value);
+    if (op == MatchOp::regex || op == MatchOp::not_regex) {
+        re2::RE2::Options options;
+        options.set_log_errors(false);
+        auto regex = std::make_shared<const re2::RE2>(m.m_value, options);
+        if (!regex->ok()) {
+            return fail(ExitCode::usage, fmt::format("invalid regular expression '{}': {}", m.m_value, regex->error()));
         }
-        m.m_cache = std::make_shared<std::unordered_map<std::string, bool>>();
+        m.m_regex = std::move(regex);
     }
     return m;
 }
 
+Result<Matcher> Matcher::from_pair(std::string_view name, std::string_view value) {
+    const auto op = take_operator(value).value_or(MatchOp::equal);
+    return make(name, op, std::string(value));
+}
+
 Result<Matcher> Matcher::parse(std::string_view text) {
-    const auto op = text.find_first_of("=!");
-    if (op == std::string_view::npos || op == 0) {
-        return fail(
-            ExitCode::usage,
-            fmt::format("invalid matcher '{}': expected name=value, name!=value, name=~regex or name!~regex", text));
-    }
-    auto name = text.substr(0, op);
-    auto rest = text.substr(op);
-    if (!(rest.starts_with("=") || rest.starts_with("!=") || rest.starts_with("!~"))) {
-        return fail(
-            ExitCode::usage,
-            fmt::format("invalid matcher '{}': expected name=value, name!=value, name=~regex or name!~regex", text));
-    }
-    // "a=b" is from_pair's "=b"; "a==b" would read as equality with "=b", so say it.
-    auto value = rest;
-    if (rest.starts_with("=") && !rest.starts_with("=~")) value = rest.substr(1);
-    if (value.size() >= 2 && (value.front() == '"' && value.back() == '"')) value = value.substr(1, value.size() - 2);
-    std::string pair_value;
-    if (rest.starts_with("!="))
-        pair_value = "!=" + std::string(rest.substr(2));
-    else if (rest.starts_with("=~"))
-        pair_value = "=~" + std::string(rest.substr(2));
-    else if (rest.starts_with("!~"))
-        pair_value = "!~" + std::string(rest.substr(2));
-    else
-        pair_value = "=" + std::string(value);
-    auto m = from_pair(name, pair_value);
-    if (!m) return fail(ExitCode::usage, fmt::format("invalid matcher '{}': {}", text, m.error().message));
+    const auto bad = [&](std::string_view why) {
+        return fail(ExitCode::usage, fmt::format("invalid matcher '{}': {}", text, why));
+    };
+    constexpr std::string_view expected = "expected name=value, name!=value, name=~regex or name!~regex";
+    const auto op_at = text.find_first_of("=!");
+    if (op_at == std::string_view::npos) return bad(expected);
+    const auto name = trim(text.substr(0, op_at));
+    if (name.empty()) return bad(expected);
+    auto rest = text.substr(op_at);
+    const auto op = take_operator(rest);
+    if (!op) return bad(expected);
+    auto value = unquote(trim(rest));
+    if (!value) return bad("the value has a double quote that is neither escaped (\\\") nor the closing one");
+    auto m = make(name, *op, std::move(*value));
+    if (!m) return bad(m.error().message);
     return m;
 }
 
@@ -128,19 +181,8 @@ bool Matcher::matches(std::string_view value) const {
     switch (m_op) {
         case MatchOp::equal: return value == m_value;
         case MatchOp::not_equal: return value != m_value;
-        case MatchOp::regex:
-        case MatchOp::not_regex: {
-            bool hit = false;
-            const auto it = m_cache->find(std::string(value));
-            if (it != m_cache->end()) {
-                hit = it->second;
-            } else {
-                hit = std::regex_match(value.begin(), value.end(), *m_regex);
-                if (m_cache->size() >= k_cache_limit) m_cache->clear();
-                m_cache->emplace(std::string(value), hit);
-            }
-            return m_op == MatchOp::regex ? hit : !hit;
-        }
+        case MatchOp::regex: return re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *m_regex);
+        case MatchOp::not_regex: return !re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *m_regex);
     }
     return false;
 }
@@ -158,7 +200,7 @@ bool Matcher::matches_labels(const Labels& labels) const {
 }
 
 std::string Matcher::to_string() const {
-    return m_name + std::string(match_op_text(m_op)) + m_value;
+    return m_name + std::string(match_op_text(m_op)) + (reads_back_bare(m_value) ? m_value : quoted_and_escaped(m_value));
 }
 
 bool matches_all(const std::vector<Matcher>& matchers, const Labels& labels) {

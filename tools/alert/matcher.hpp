@@ -1,23 +1,27 @@
 #pragma once
 
 // Matchers as Alertmanager writes them: name=value, name!=value, name=~regex,
-// name!~regex. Regexes are anchored at both ends (ECMAScript syntax). A missing
-// field or label matches as the empty string, as in Prometheus: env!="prod"
-// matches an alert without an env label.
+// name!~regex, the value bare or in double quotes with \" \\ and \n escapes.
+// Regexes are RE2's syntax, as Alertmanager's (Go's regexp) are, matched in
+// linear time and anchored at both ends. A missing field or label matches as
+// the empty string, as in Prometheus: env!="prod" matches an alert without an
+// env label.
 
 #include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "alert/expr.hpp"
 #include "nasops/core/error.hpp"
+
+namespace re2 {
+class RE2;
+}
 
 namespace nasops::alert {
 
@@ -38,8 +42,11 @@ std::string_view match_op_text(MatchOp op) noexcept;
 
 class Matcher {
 public:
-    // "alertname=~disk.*" (a silence's --match, an inhibit rule); errors quote
-    // the text (ExitCode::usage).
+    // "alertname=~disk.*" (a silence's --match, an inhibit rule), read as
+    // Alertmanager's ParseMatcher reads it: the operator first (=~ before =),
+    // then the value, whose quotes and escapes are removed and never read as
+    // an operator (severity="~x" is equality with "~x"); blanks around the
+    // name and the value are dropped. Errors quote the text (ExitCode::usage).
     static Result<Matcher> parse(std::string_view text);
     // A key and a value of a rule's match table: a value starting with "!=",
     // "=~", "!~" or "=" takes that operator, any other is matched for equality.
@@ -54,18 +61,18 @@ public:
     const std::string& name() const noexcept { return m_name; }
     MatchOp op() const noexcept { return m_op; }
     const std::string& value() const noexcept { return m_value; }
-    // "alertname=~disk.*"
+    // "alertname=~disk.*"; the value in quotes, escaped, when it would not
+    // read back bare, so that parse(to_string()) gives this matcher again.
     std::string to_string() const;
 
 private:
+    static Result<Matcher> make(std::string_view name, MatchOp op, std::string value);
+
     std::string m_name;
     FieldPath m_path;
     MatchOp m_op = MatchOp::equal;
     std::string m_value;
-    std::shared_ptr<const std::regex> m_regex;
-    // Answers already computed for a regex, keyed by the value: records repeat
-    // the same few names, and std::regex is slow. Bounded; cleared when full.
-    std::shared_ptr<std::unordered_map<std::string, bool>> m_cache;
+    std::shared_ptr<const re2::RE2> m_regex;
 };
 
 bool matches_all(const std::vector<Matcher>& matchers, const Labels& labels);

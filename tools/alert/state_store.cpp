@@ -6,6 +6,8 @@
 
 #include <random>
 
+#include "nasops/core/log.hpp"
+
 namespace nasops::alert {
 
 namespace {
@@ -265,12 +267,26 @@ Result<std::vector<Silence>> AlertStore::load_silences(SystemTimePoint now, bool
         while (q.executeStep()) {
             Silence s;
             s.id = q.getColumn(0).getString();
+            // A silence with a matcher that no longer reads (written before
+            // matchers followed Alertmanager's quoting) mutes nothing: without
+            // that matcher it would mute more than its author meant.
+            // It is said on every run, so that it is not lost, with the way out.
             const auto matchers = nlohmann::json::parse(q.getColumn(1).getString(), nullptr, false);
-            if (matchers.is_array()) {
-                for (const auto& m : matchers) {
-                    if (!m.is_string()) continue;
-                    if (auto parsed = Matcher::parse(m.get<std::string>())) s.matchers.push_back(std::move(*parsed));
+            std::string unreadable = matchers.is_array() ? "" : q.getColumn(1).getString();
+            for (const auto& m : matchers.is_array() ? matchers : nlohmann::json::array()) {
+                const auto text = m.is_string() ? m.get<std::string>() : m.dump();
+                auto parsed = Matcher::parse(text);
+                if (!parsed) {
+                    unreadable = text;
+                    break;
                 }
+                s.matchers.push_back(std::move(*parsed));
+            }
+            if (!unreadable.empty()) {
+                logger().warning("silence {} mutes nothing: its matcher '{}' no longer reads (matchers follow "
+                                 "Alertmanager's syntax); remove it with 'nasops-alert silence rm {}' and add it again",
+                                 s.id, unreadable, s.id);
+                continue;
             }
             s.starts_at = time_or_epoch(q.getColumn(2));
             s.ends_at = time_or_epoch(q.getColumn(3));
