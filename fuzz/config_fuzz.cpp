@@ -1,12 +1,13 @@
 // nasops.toml as every tool loads it. A refusal says what and where; an
 // accepted file holds, for every key of the schema and of every entry of its
-// arrays of tables, a value of the key's type.
+// arrays of tables, a value of the key's type (a timetable that parses).
 
 #include <span>
 
 #include "fuzz_check.hpp"
 #include "nasops/core/config.hpp"
 #include "nasops/core/config_schema.hpp"
+#include "nasops/util/rate_timetable.hpp"
 
 namespace {
 
@@ -26,6 +27,10 @@ void read_every_key(const nasops::ConfigTable& table, std::span<const nasops::Ke
             case ValueType::duration: static_cast<void>(table.get_optional_duration(key.name)); break;
             case ValueType::size: static_cast<void>(table.get_optional_size(key.name)); break;
             case ValueType::rate: static_cast<void>(table.get_optional_rate(key.name)); break;
+            case ValueType::rate_timetable:
+                if (const auto text = table.get_optional_rate_timetable(key.name))
+                    FUZZ_CHECK(nasops::RateTimetable::parse(*text).has_value());
+                break;
             case ValueType::ratio: {
                 if (!table.is_set(key.name) && key.default_value.empty()) break;
                 const auto value = table.get_ratio(key.name);

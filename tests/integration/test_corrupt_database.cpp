@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/fault_row.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 
@@ -39,7 +40,10 @@ void corrupt_header(const fs::path& db) {
 
 }  // namespace
 
-TEST(CorruptDatabase, EverySubcommandThatReadsItFailsWithTheFileAndCode65) {
+FAULT_TEST(CorruptDatabase, EverySubcommandThatReadsItFailsWithTheFileAndCode65) {
+    nasops::testing::FaultReport fault("state DB header corrupted",
+                                       "every subcommand of every tool that reads it: code 65 (checks: CRITICAL), "
+                                       "naming the file and SQLite's words");
     nasops::testing::TempDir dir("nasops-corrupt-db");
     const auto media = dir / "media";
     const auto nas = dir / "nas";
@@ -70,6 +74,8 @@ TEST(CorruptDatabase, EverySubcommandThatReadsItFailsWithTheFileAndCode65) {
         {"sync", {"ls"}, 65, ""},
         {"sync", {"verify"}, 65, ""},
         {"sync", {"retry", "--all-failed"}, 65, ""},
+        {"sync", {"hostkey"}, 65, ""},
+        {"sync", {"hostkey", "--accept"}, 65, ""},
         {"alert", {}, 65, check_record},
         {"alert", {"ls"}, 65, ""},
         {"alert", {"silence", "ls"}, 65, ""},
@@ -86,7 +92,10 @@ TEST(CorruptDatabase, EverySubcommandThatReadsItFailsWithTheFileAndCode65) {
         // A check: the monitoring-plugins answer, CRITICAL, as nasops-health's db check gives.
         {"dbmaint", {"check"}, 2, ""},
         {"health", {"db"}, 2, ""},
+        // The security check cannot tell whether the NAS host key changed: a finding, WARNING.
+        {"health", {"security"}, 1, ""},
     };
+    std::size_t loud = 0;
     for (const auto& c : cases) {
         std::vector<std::string> args{"--config", config.string()};
         args.insert(args.end(), c.args.begin(), c.args.end());
@@ -97,5 +106,7 @@ TEST(CorruptDatabase, EverySubcommandThatReadsItFailsWithTheFileAndCode65) {
         const auto said = r.err + r.out;
         EXPECT_NE(said.find(db.string()), std::string::npos) << name << " does not name the file: " << said;
         EXPECT_NE(said.find("file is not a database"), std::string::npos) << name << ": " << said;
+        if (r.exit_code == c.expected && said.find(db.string()) != std::string::npos) ++loud;
     }
+    fault.observed(fmt::format("{} of {} subcommands gave their code and named the file", loud, cases.size()));
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/fault_row.hpp"
 #include "fixtures/http_sink.hpp"
 #include "fixtures/sample_db.hpp"
 #include "fixtures/temp_dir.hpp"
@@ -27,6 +28,7 @@
 using namespace nasops;
 using namespace std::chrono_literals;
 using nasops::testing::ChildProcess;
+using nasops::testing::FaultReport;
 using nasops::testing::CommandResult;
 using nasops::testing::parse_records;
 using nasops::testing::read_file;
@@ -94,13 +96,17 @@ protected:
     }
     // A tampered and a truncated `backup` are refused by restore (65) and
     // verify (CRITICAL), the live database untouched; put back, it verifies.
-    void expect_damage_refused(const fs::path& backup) {
+    // Returns what happened, in words, for the fault matrix.
+    std::string expect_damage_refused(const fs::path& backup) {
         const auto original = read_file(backup);
         const auto live = read_file(db);
-        for (const auto& content : nasops::testing::damaged_copies(original)) {
+        const auto damaged = nasops::testing::damaged_copies(original);
+        std::size_t refused = 0;
+        for (const auto& content : damaged) {
             write_file(backup, content);
             auto r = dbmaint({"restore", backup.string()});
             EXPECT_EQ(r.exit_code, 65) << r.err;
+            if (r.exit_code == 65 && read_file(db) == live) ++refused;
             EXPECT_TRUE(contains(r.err, "does not match its sidecar")) << r.err;
             EXPECT_EQ(read_file(db), live);
             EXPECT_FALSE(fs::exists(state / ".nasops.db.restore-tmp"));
@@ -109,6 +115,8 @@ protected:
         }
         write_file(backup, original);
         EXPECT_EQ(dbmaint({"verify", backup.string()}).exit_code, 0);
+        return fmt::format("{} of {} damaged copies refused with 65, the live database untouched", refused,
+                           damaged.size());
     }
     // What sqlite3 reads from the database gzip -d makes of `gz` (zcat, as an operator would).
     std::string dump_gzipped(const fs::path& gz) {
@@ -144,7 +152,8 @@ TEST_F(DbmaintCli, NoDatabaseYetIsUnknownForCheckAndMissingInputForBackup) {
     EXPECT_FALSE(fs::exists(db));
 }
 
-TEST_F(DbmaintCli, FlippedBytesAreCriticalAndARestoreBringsBackTheExactRows) {
+FAULT_TEST_F(DbmaintCli, FlippedBytesAreCriticalAndARestoreBringsBackTheExactRows) {
+    FaultReport fault("state DB page-corrupted", "dbmaint check CRITICAL naming the file; a restore brings back the exact rows");
     make({.completed_old = 3000, .pending_old = 40, .failed_old = 5});
     ASSERT_EQ(dbmaint({"check", "--full"}).exit_code, 0);
     auto backed = dbmaint({"backup", "--format", "json"});
@@ -172,17 +181,21 @@ TEST_F(DbmaintCli, FlippedBytesAreCriticalAndARestoreBringsBackTheExactRows) {
     EXPECT_TRUE(contains(r.out, "media_files")) << r.out;
     EXPECT_EQ(dump(db), good);
     EXPECT_EQ(dbmaint({"check", "--full"}).exit_code, 0);
+    fault.observed(fmt::format("check said {}; after the restore the rows are {}", checked[0]["status"].get<std::string>(),
+                               dump(db) == good ? "the same as before" : "DIFFERENT"));
 }
 
-TEST_F(DbmaintCli, ATamperedOrTruncatedBackupIsRefusedWithTheLiveDatabaseUntouched) {
+FAULT_TEST_F(DbmaintCli, ATamperedOrTruncatedBackupIsRefusedWithTheLiveDatabaseUntouched) {
+    FaultReport fault("restore of a tampered or truncated backup", "refused, the live database untouched");
     make({.completed_old = 500});
     ASSERT_EQ(dbmaint({"backup"}).exit_code, 0);
     const auto backup = backups_in(backups).at(0);
-    expect_damage_refused(backup);
+    const auto refused = expect_damage_refused(backup);
     // sha256sum agrees with the sidecar's format.
     auto sums =
         run_command({"sha256sum", "-c", backup.filename().string() + ".sha256"}, {}, 30s, {.working_dir = backups});
     EXPECT_EQ(sums.exit_code, 0) << sums.out << sums.err;
+    fault.observed(fmt::format("{}; sha256sum -c on the sidecar exit {}", refused, sums.exit_code));
 }
 
 TEST_F(DbmaintCli, RestoreWaitsForNoOneAndSaysWhichLockIsHeld) {
@@ -245,7 +258,9 @@ TEST_F(DbmaintCli, ABackupOnAFullDiskFailsAndLeavesNoFileUnderAFinalName) {
     EXPECT_TRUE(left.empty()) << left.front();
 }
 
-TEST_F(DbmaintCli, KillingABackupAtAnyMomentLeavesOnlyWholeBackups) {
+FAULT_TEST_F(DbmaintCli, KillingABackupAtAnyMomentLeavesOnlyWholeBackups) {
+    FaultReport fault("dbmaint backup killed (kill -9 at 5, 40, 150, 400 ms)",
+                      "only whole backups under final names, each verifying; the live database unchanged");
     make_large(20000);  // about 45 MiB
     const auto live = dump(db);
     for (auto delay : {5ms, 40ms, 150ms, 400ms}) {
@@ -265,9 +280,16 @@ TEST_F(DbmaintCli, KillingABackupAtAnyMomentLeavesOnlyWholeBackups) {
     }
     auto r = dbmaint({"backup"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const auto& e : fs::directory_iterator(backups))
+    std::size_t whole = 0, temporary = 0;
+    for (const auto& e : fs::directory_iterator(backups)) {
         EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << e.path();
+        if (e.path().filename().string().ends_with(".tmp")) ++temporary;
+    }
+    for (const auto& b : backups_in(backups))
+        if (run_command({"sqlite3", b.string(), "PRAGMA integrity_check"}).out == "ok\n") ++whole;
     EXPECT_EQ(dump(db), live);
+    fault.observed(fmt::format("{} backups, {} whole; {} temporary files left; live database {}",
+                               backups_in(backups).size(), whole, temporary, dump(db) == live ? "unchanged" : "CHANGED"));
 }
 
 TEST_F(DbmaintCli, KillingARestoreAtAnyMomentLeavesTheOldDatabaseOrTheNewOne) {

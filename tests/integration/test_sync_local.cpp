@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <csignal>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/fault_row.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "nasops/record/record.hpp"
@@ -25,11 +27,14 @@
 using namespace nasops;
 using nasops::testing::age_file;
 using nasops::testing::ChildProcess;
+using nasops::testing::count_files_lost;
+using nasops::testing::FaultReport;
 using nasops::testing::CommandResult;
 using nasops::testing::parse_records;
 using nasops::testing::random_bytes;
 using nasops::testing::read_file;
 using nasops::testing::run_command;
+using nasops::testing::snapshot_files;
 using nasops::testing::SpawnOptions;
 using nasops::testing::write_file;
 namespace fs = std::filesystem;
@@ -152,7 +157,10 @@ TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75) {
 // systemd and timeout(1) stop a run with SIGTERM: it must end as cleanly as
 // on ^C (no row left 'transferring', the upload resumed by the next run) and
 // die of the signal it got.
-TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
+FAULT_TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
+    FaultReport fault("SIGTERM and SIGINT mid-run (local target)",
+                      "dies of the signal, the file back to pending, no partial file at its final name; next run completes");
+    std::vector<int> statuses;
     for (const int signal : {SIGTERM, SIGINT}) {
         SCOPED_TRACE(signal == SIGTERM ? "SIGTERM" : "SIGINT");
         const std::string name = fmt::format("slow-{}.bin", signal);
@@ -173,6 +181,7 @@ TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
         const auto status = run.wait_for(std::chrono::seconds(20));
         ASSERT_TRUE(status.has_value()) << "the run outlived its signal";
         EXPECT_EQ(*status, 128 + signal) << read_file(dir / "stopped.err");
+        statuses.push_back(*status);
 
         auto states = run_command({"sqlite3", (dir / "state/nasops.db").string(),
                                    "SELECT state FROM media_files WHERE rel_path = '" + name + "'"});
@@ -183,6 +192,9 @@ TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
         ASSERT_EQ(again.exit_code, 0) << again.err;
         EXPECT_EQ(read_file(nas / name), content);
     }
+    fault.files_lost(count_files_lost(snapshot_files(media), nas));
+    fault.observed(fmt::format("exit {} and {}; each file completed byte-exact by the next run", statuses.at(0),
+                               statuses.at(1)));
 }
 
 // A source file named like nasops's own partial uploads is skipped, and -v says so.
@@ -363,11 +375,14 @@ struct stat stat_of(const fs::path& p) {
 
 }  // namespace
 
-TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNotSent) {
+FAULT_TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNotSent) {
+    FaultReport fault("state DB deleted",
+                      "a warning even with --quiet; identical copies adopted unsent, changed ones sent again");
     add("cam1/a.mp4", random_bytes(600 * 1024, 1));
     add("cam1/b.mp4", "payload b");
     add("c.mp4", "payload c");
     add("d.mp4", "payload d");
+    const auto sources = snapshot_files(media);
     ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
     const auto a_before = stat_of(nas / "cam1/a.mp4");
     const auto b_before = stat_of(nas / "cam1/b.mp4");
@@ -406,4 +421,61 @@ TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNotSent) 
     auto next = sync({"run"});
     ASSERT_EQ(next.exit_code, 0) << next.err;
     EXPECT_EQ(next.err.find("is new"), std::string::npos) << "said once, by the run that found it new";
+    fault.files_lost(count_files_lost(sources, nas));
+    fault.observed(fmt::format("exit {} warning 'is new'; {} adopted, {} bytes sent again", r.exit_code,
+                               adopted.size(), sent));
+}
+
+// --bwlimit as a timetable: the run takes the rate of the slot it starts in
+// and says so in its log. The timetable is built around the present local
+// time (a slot from an hour ago to an hour ahead), so which slot holds does
+// not depend on when the test runs.
+TEST_F(SyncLocal, BwlimitTimetableTakesTheRateOfTheCurrentSlot) {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    const int minute = local.tm_hour * 60 + local.tm_min;
+    const auto at = [&](int offset) {
+        const int m = ((minute + offset) % 1440 + 1440) % 1440;
+        return fmt::format("{:02}:{:02}", m / 60, m % 60);
+    };
+    struct Case {
+        std::string timetable;
+        std::string logged;
+    };
+    const Case cases[] = {
+        {fmt::format("{},1M {},off", at(-60), at(60)), "bandwidth limit 1.0 MiB/s (timetable)"},
+        {fmt::format("{},off;{},1M", at(-60), at(60)), "bandwidth limit off (timetable)"},
+    };
+    int n = 0;
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.timetable);
+        const auto name = fmt::format("clip-{}.bin", n);
+        const auto content = random_bytes(64 * 1024, static_cast<unsigned>(++n));
+        add(name, content);
+        fs::remove(dir / "log/sync.log");
+        auto r = sync({"run", "--bwlimit", c.timetable});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(read_file(nas / name), content);
+        const auto log = read_file(dir / "log/sync.log");
+        EXPECT_NE(log.find(c.logged), std::string::npos) << log;
+    }
+}
+
+TEST_F(SyncLocal, ABadBwlimitTimetableNamesTheEntry) {
+    auto cli = sync({"run", "--bwlimit", "08:00,2M 19:60,off"});
+    EXPECT_EQ(cli.exit_code, 64) << cli.err;
+    EXPECT_NE(cli.err.find("--bwlimit: invalid bandwidth timetable entry 2 '19:60,off': '19:60' is not a time of day"),
+              std::string::npos)
+        << cli.err;
+
+    write_config("bwlimit = \"Mon-08:00,512k Sun-10:00,off Mon-08:00,1M\"\n");
+    auto file = sync({"run"});
+    EXPECT_EQ(file.exit_code, 78) << file.err;
+    EXPECT_NE(file.err.find(config.string() + ":"), std::string::npos) << file.err;
+    EXPECT_NE(file.err.find("'sync.bwlimit': invalid bandwidth timetable entry 3 'Mon-08:00,1M': 'Mon-08:00,512k' "
+                            "already sets Mon-08:00"),
+              std::string::npos)
+        << file.err;
+    EXPECT_FALSE(fs::exists(dir / "state/nasops.db")) << "neither run started";
 }

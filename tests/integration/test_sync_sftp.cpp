@@ -9,17 +9,22 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/fault_row.hpp"
 #include "fixtures/sshd_fixture.hpp"
+#include "fixtures/sync_harness.hpp"
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "nasops/record/record.hpp"
@@ -28,10 +33,13 @@
 using namespace nasops;
 using nasops::testing::age_file;
 using nasops::testing::ChildProcess;
+using nasops::testing::count_files_lost;
+using nasops::testing::FaultReport;
 using nasops::testing::CommandResult;
 using nasops::testing::parse_records;
 using nasops::testing::random_bytes;
 using nasops::testing::read_file;
+using nasops::testing::snapshot_files;
 using nasops::testing::run_command;
 using nasops::testing::SpawnOptions;
 using nasops::testing::SshdFixture;
@@ -42,18 +50,48 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path k_tool = fs::path(NASOPS_TOOLS_DIR) / "nasops-sync";
-
 std::uintmax_t size_or_zero(const fs::path& p) {
     std::error_code ec;
     const auto n = fs::file_size(p, ec);
     return ec ? 0 : n;
 }
 
-class SyncSftp : public ::testing::Test {
+// Files under their final names on the NAS whose bytes differ from the source's.
+std::size_t torn_copies(const nasops::testing::FileSnapshot& sources, const fs::path& nas_root) {
+    std::size_t torn = 0;
+    for (const auto& [rel, sha] : snapshot_files(nas_root)) {
+        if (rel.ends_with(".part")) continue;
+        const auto source = sources.find(rel);
+        if (source == sources.end() || source->second != sha) ++torn;
+    }
+    return torn;
+}
+
+// The first line of `text` that has `word` in it, for a row's observation.
+std::string line_with(const std::string& text, const std::string& word) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        if (line.find(word) != std::string::npos) return line;
+    return "(no line with '" + word + "')";
+}
+
+std::size_t part_files(const fs::path& root) {
+    std::size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.path().filename().string().ends_with(".part")) ++n;
+    return n;
+}
+
+std::size_t files_under(const fs::path& root) {
+    std::size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file()) ++n;
+    return n;
+}
+
+class SyncSftp : public ::testing::Test, protected nasops::testing::SyncHarness {
 protected:
-    SyncSftp() {
-        fs::create_directories(media);
+    SyncSftp() : SyncHarness("nasops-sync-sftp") {
         fs::create_directories(remote);
         write_config(remote);
     }
@@ -68,32 +106,6 @@ protected:
                                nas.user(), nas.identity_file().string(), nas.known_hosts_file().string(),
                                remote_root.string(), media.string(), sync_extra));
         ::chmod(config.c_str(), 0600);
-    }
-
-    std::vector<std::string> argv(std::vector<std::string> args) const {
-        std::vector<std::string> out{k_tool.string()};
-        out.insert(out.end(), args.begin(), args.end());
-        out.push_back("--config");
-        out.push_back(config.string());
-        return out;
-    }
-
-    CommandResult sync(std::vector<std::string> args) {
-        auto r = run_command(argv(std::move(args)), {}, std::chrono::seconds(240));
-        EXPECT_FALSE(r.timed_out);
-        return r;
-    }
-
-    void add(const std::string& rel, const std::string& content) {
-        write_file(media / rel, content);
-        age_file(media / rel);
-    }
-
-    // One value from the queue.
-    std::string query(const std::string& sql) {
-        SQLite::Database db((dir / "state/nasops.db").string(), SQLite::OPEN_READONLY);
-        SQLite::Statement q(db, sql);
-        return q.executeStep() ? q.getColumn(0).getString() : std::string("<no row>");
     }
 
     // Puts a program called `name` running `script` (dash) first in the
@@ -126,11 +138,22 @@ protected:
         EXPECT_EQ(read_file(remote / "clip-599.bin"), "clip 599");
     }
 
+    // Starts a run over 600 small files (named <stem>NNN.txt, bytes from
+    // `seed` on) and returns it once 100 of them are on the NAS: mid-batch,
+    // as the bandwidth limit spreads it over seconds.
+    ChildProcess run_until_mid_batch(const std::string& stem, unsigned seed) {
+        for (int i = 0; i < 600; ++i)
+            add(fmt::format("d{}/{}{:03}.txt", i % 3, stem, i), random_bytes(4096, seed + static_cast<unsigned>(i)));
+        SpawnOptions quiet;
+        quiet.stderr_file = dir / "first.err";
+        quiet.stdout_file = dir / "first.out";
+        ChildProcess first(argv({"run", "--jobs", "2", "--bwlimit", "400K"}), quiet);
+        EXPECT_TRUE(wait_until([&] { return files_under(remote) >= 100; })) << read_file(dir / "first.err");
+        return first;
+    }
+
     SshdFixture nas;
-    nasops::testing::TempDir dir{"nasops-sync-sftp"};
-    fs::path media = dir / "media";
     fs::path remote = nas.remote_root() / "media";
-    fs::path config = dir / "nasops.toml";
 };
 
 }  // namespace
@@ -165,7 +188,8 @@ TEST_F(SyncSftp, FullRunVerifiedBySha256ThenNothingToDo) {
     EXPECT_EQ(sync({"verify", "--quiet"}).exit_code, 0);
 }
 
-TEST_F(SyncSftp, MinAgeSkipsAGrowingFile) {
+FAULT_TEST_F(SyncSftp, MinAgeSkipsAGrowingFile) {
+    FaultReport fault("a file still being written", "waits pending while it grows; never uploaded half-written");
     write_file(media / "recording.mp4", "first part");  // mtime: now
     add("old.mp4", "old");
     auto r = sync({"run"});
@@ -180,6 +204,10 @@ TEST_F(SyncSftp, MinAgeSkipsAGrowingFile) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_FALSE(fs::exists(remote / "recording.mp4"));
     EXPECT_EQ(query("SELECT size FROM media_files WHERE rel_path = 'recording.mp4'"), "23");
+    fault.observed(fmt::format("recording.mp4 {} at {} bytes, not on the NAS: {}",
+                               query("SELECT state FROM media_files WHERE rel_path = 'recording.mp4'"),
+                               query("SELECT size FROM media_files WHERE rel_path = 'recording.mp4'"),
+                               !fs::exists(remote / "recording.mp4")));
 }
 
 TEST_F(SyncSftp, ARunConnectsToTheNasOnlyWhenItHasSomethingToUpload) {
@@ -208,10 +236,13 @@ TEST_F(SyncSftp, ARunConnectsToTheNasOnlyWhenItHasSomethingToUpload) {
     EXPECT_EQ(connections(), after_upload) << "nothing to upload: no connection";
 }
 
-TEST_F(SyncSftp, KillDashNineMidUploadThenResumeSendsLess) {
+FAULT_TEST_F(SyncSftp, KillDashNineMidUploadThenResumeSendsLess) {
+    FaultReport fault("kill -9 mid-upload, big file",
+                      "no file under its final name; the next run resumes and the copy is byte-exact");
     const std::size_t size = 48u * 1024 * 1024;
     const auto big = random_bytes(size, 2);
     add("big.bin", big);
+    const auto before = snapshot_files(media);
     const auto partial = remote / ".nasops-big.bin.part";
     SpawnOptions quiet;
     quiet.stderr_file = dir / "first.err";
@@ -237,9 +268,14 @@ TEST_F(SyncSftp, KillDashNineMidUploadThenResumeSendsLess) {
     EXPECT_EQ(sha256_hex(read_file(remote / "big.bin")), sha256_hex(big));
     EXPECT_FALSE(fs::exists(partial));
     EXPECT_EQ(query("SELECT sha256 FROM media_files WHERE rel_path = 'big.bin'"), sha256_hex(big));
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("killed after {} MiB; the next run sent the other {:.1f} MiB and verified by SHA-256",
+                               seen >> 20, static_cast<double>(bytes_sent) / (1 << 20)));
 }
 
-TEST_F(SyncSftp, SshdStoppedMidRunThenRestarted) {
+FAULT_TEST_F(SyncSftp, SshdStoppedMidRunThenRestarted) {
+    FaultReport fault("sshd killed mid-run, then back",
+                      "the run ends 69 with nothing left 'transferring'; the next run completes all, no retry spent");
     std::vector<std::string> contents;
     for (int i = 0; i < 12; ++i) {
         contents.push_back(random_bytes(1024 * 1024, 100 + i));
@@ -248,6 +284,7 @@ TEST_F(SyncSftp, SshdStoppedMidRunThenRestarted) {
     SpawnOptions quiet;
     quiet.stderr_file = dir / "first.err";
     quiet.stdout_file = dir / "first.out";
+    const auto before = snapshot_files(media);
     ChildProcess first(argv({"run", "--jobs", "1", "--bwlimit", "2M"}), quiet);
     // Files are renamed to their final names after a batch verify: count the
     // bytes that arrived, under any name.
@@ -270,10 +307,16 @@ TEST_F(SyncSftp, SshdStoppedMidRunThenRestarted) {
     EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "12");
     EXPECT_EQ(query("SELECT COUNT(*) FROM sync_attempts WHERE outcome = 'failed'"), "0")
         << "a NAS that went away is not counted against the files";
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("first run exit {}; the next run completed {} files, {} failed attempts", *status,
+                               query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"),
+                               query("SELECT COUNT(*) FROM sync_attempts WHERE outcome = 'failed'")));
 }
 
-TEST_F(SyncSftp, UnknownHostKeyIsRefusedWithItsFingerprint) {
+FAULT_TEST_F(SyncSftp, UnknownHostKeyIsRefusedWithItsFingerprint) {
+    FaultReport fault("unknown host key", "exit 77 naming the fingerprint, nothing sent; --accept-new-host-key records it once");
     add("a.mp4", "a");
+    const auto before = snapshot_files(media);
     write_file(nas.known_hosts_file(), "");
     auto r = sync({"run"});
     EXPECT_EQ(r.exit_code, 77) << r.err;
@@ -288,21 +331,94 @@ TEST_F(SyncSftp, UnknownHostKeyIsRefusedWithItsFingerprint) {
     ASSERT_NE(known.find(name), std::string::npos) << known;
     EXPECT_EQ(known.find(name, known.find(name) + 1), std::string::npos) << "recorded once, not by every worker";
     EXPECT_TRUE(fs::exists(remote / "a.mp4"));
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("exit {} naming {}; then exit {} with the key recorded", r.exit_code,
+                               nas.host_key_fingerprint(), accepted.exit_code));
 }
 
-TEST_F(SyncSftp, ChangedHostKeyIsRefusedEvenWithAcceptNew) {
+FAULT_TEST_F(SyncSftp, ChangedHostKeyIsRefusedEvenWithAcceptNew) {
+    FaultReport fault("changed host key", "exit 77 'HAS CHANGED' with the new fingerprint, also with --accept-new-host-key");
     add("a.mp4", "a");
     nas.regenerate_host_key();
+    std::vector<int> codes;
     for (const auto& extra : {std::vector<std::string>{}, std::vector<std::string>{"--accept-new-host-key"}}) {
         std::vector<std::string> args{"run"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = sync(args);
+        codes.push_back(r.exit_code);
         EXPECT_EQ(r.exit_code, 77) << r.err;
         EXPECT_NE(r.err.find("HAS CHANGED"), std::string::npos) << r.err;
         EXPECT_NE(r.err.find(nas.host_key_fingerprint()), std::string::npos) << r.err;
     }
     EXPECT_FALSE(fs::exists(remote / "a.mp4"));
     EXPECT_EQ(query("SELECT state FROM media_files"), "pending");
+    fault.observed(fmt::format("exit {} and {}; nothing sent, the file stays {}", codes.at(0), codes.at(1),
+                               query("SELECT state FROM media_files")));
+}
+
+// A host key changed on purpose (known_hosts updated to let the runs connect)
+// is still reported by nasops-health's security check, from what the runs
+// recorded, until it is acknowledged.
+FAULT_TEST_F(SyncSftp, AChangedHostKeyAcceptedInKnownHostsIsAFindingUntilAcknowledged) {
+    FaultReport fault("host key changed and put in known_hosts by hand",
+                      "the run warns; nasops-health security reports old and new keys until hostkey --accept");
+    const auto endpoint = fmt::format("127.0.0.1:{}", nas.port());
+    const auto security = [&] {
+        auto r = run_command({(fs::path(NASOPS_TOOLS_DIR) / "nasops-health").string(), "--config", config.string(),
+                              "security", "--json"});
+        std::string message;
+        for (const auto& rec : parse_records(r.out))
+            if (rec["name"] == "security") message = rec.value("message", "");
+        return message;
+    };
+    add("a.mp4", "a");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    const auto old_key = nas.host_key_fingerprint();
+    EXPECT_EQ(query("SELECT endpoint || ' ' || fingerprint || ' ' || (previous_id IS NULL) FROM nas_host_keys"),
+              endpoint + " " + old_key + " 1");
+    EXPECT_EQ(security().find("host key"), std::string::npos) << "the first key seen is trusted as known_hosts is";
+
+    nas.regenerate_host_key();
+    nas.trust_host_key();
+    const auto new_key = nas.host_key_fingerprint();
+    ASSERT_NE(new_key, old_key);
+    add("b.mp4", "b");
+    auto changed = sync({"run"});
+    ASSERT_EQ(changed.exit_code, 0) << changed.err;
+    EXPECT_NE(changed.err.find("the host key of " + endpoint + " changed since the last run"), std::string::npos)
+        << changed.err;
+
+    const auto finding = security();
+    EXPECT_NE(finding.find("the host key of " + endpoint + " changed: it was ssh-ed25519 " + old_key),
+              std::string::npos)
+        << finding;
+    EXPECT_NE(finding.find("it is ssh-ed25519 " + new_key), std::string::npos) << finding;
+    EXPECT_NE(finding.find("nasops-sync hostkey --accept"), std::string::npos) << finding;
+    auto listed = sync({"hostkey"});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_NE(listed.out.find("CHANGED from ssh-ed25519 " + old_key + ", not acknowledged"), std::string::npos)
+        << listed.out;
+
+    // A later run with the same key keeps the change unacknowledged.
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    EXPECT_NE(security().find("the host key of " + endpoint + " changed"), std::string::npos);
+
+    auto accepted = sync({"hostkey", "--accept"});
+    ASSERT_EQ(accepted.exit_code, 0) << accepted.err;
+    EXPECT_NE(accepted.out.find("acknowledged 1 host key change"), std::string::npos) << accepted.out;
+    EXPECT_EQ(security().find("host key"), std::string::npos) << "acknowledged: no finding";
+    auto json = sync({"hostkey", "--format", "json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const auto keys = parse_records(json.out);
+    ASSERT_EQ(keys.size(), 2u) << json.out;
+    EXPECT_EQ(keys[1]["details"]["fingerprint"], new_key);
+    EXPECT_EQ(keys[1]["details"]["replaced"], "ssh-ed25519 " + old_key);
+    EXPECT_EQ(keys[1]["details"]["changed"], false);
+    EXPECT_TRUE(keys[1]["details"].contains("acknowledged_at"));
+    fault.observed(fmt::format("run warned: {}; security reported it: {}; after --accept: {}",
+                               changed.err.find("changed since the last run") != std::string::npos,
+                               finding.find(new_key) != std::string::npos,
+                               security().find("host key") == std::string::npos ? "no finding" : "STILL A FINDING"));
 }
 
 // A missing remote root is most often an unmounted NAS volume: uploading
@@ -329,7 +445,9 @@ TEST_F(SyncSftp, AMissingRemoteRootIsRefusedUnlessAskedToCreateIt) {
     EXPECT_EQ(read_file(unmounted / "a.mp4"), "clip");
 }
 
-TEST_F(SyncSftp, NasFullHoldsWhatDoesNotFitAndRemovesOnlyVerifiedFiles) {
+FAULT_TEST_F(SyncSftp, NasFullHoldsWhatDoesNotFitAndRemovesOnlyVerifiedFiles) {
+    FaultReport fault("NAS full before an upload",
+                      "exit 73 'not enough room', the file held pending with no retry spent, STORAGE_WARNING audited");
     const auto small_root = nas.remote_root() / "small";
     TmpfsMount mount(small_root, "2m");
     write_config(small_root);
@@ -351,6 +469,106 @@ TEST_F(SyncSftp, NasFullHoldsWhatDoesNotFitAndRemovesOnlyVerifiedFiles) {
     EXPECT_NE(audit.find("STORAGE_WARNING"), std::string::npos);
     EXPECT_NE(audit.find("FILE_REMOVED"), std::string::npos);
     EXPECT_EQ(audit.find("\"event\":\"FILE_REMOVED\",\"path\":\"" + (media / "big.mp4").string()), std::string::npos);
+    fault.observed(fmt::format("exit {}; big.mp4 {}, small.mp4 uploaded and its source removed", r.exit_code,
+                               query("SELECT state || ' after ' || attempts || ' attempts' FROM media_files "
+                                     "WHERE rel_path = 'big.mp4'")));
+}
+
+// The NAS fills during an upload: the share's root has room, so the pre-check
+// lets both files start, but their folder is a small volume of its own that
+// another writer has nearly filled.
+FAULT_TEST_F(SyncSftp, NasFullDuringAnUploadHoldsTheFileKeepsItsPartAndResumesOnceThereIsRoom) {
+    FaultReport fault("NAS full during an upload",
+                      "exit 73 saying the NAS is full; held pending with no retry spent, the reason in ls; one .part "
+                      "kept and resumed once there is room");
+    const auto volume = remote / "cam1";
+    TmpfsMount mount(volume, "4m");
+    write_file(volume / "other-writer.bin", random_bytes(2560 * 1024, 7));
+    const auto one = random_bytes(3 * 1024 * 1024, 21);
+    const auto two = random_bytes(3 * 1024 * 1024 + 5, 22);
+    add("cam1/one.mp4", one);
+    add("cam1/two.mp4", two);
+    const auto before = snapshot_files(media);
+
+    auto r = sync({"run", "--json", "--jobs", "1"});
+    EXPECT_EQ(r.exit_code, 73) << r.err;
+    EXPECT_NE(r.err.find("is full: cannot finish"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("more needed"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("SFTP status"), std::string::npos) << "the NAS is said to be full, not a bare status\n"
+                                                            << r.err;
+    // Both stay pending with no attempt counted, their reason kept; the one
+    // whose write found the NAS full keeps its partial copy, the other was never started.
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'pending' AND attempts = 0 "
+                    "AND last_error LIKE 'held: %'"),
+              "2");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE last_error LIKE 'held: the NAS is full: %"
+                    ".part could not be written (% free, % more needed)'"),
+              "1");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM sync_attempts"), "0");
+    int parts = 0;
+    for (const auto& e : fs::directory_iterator(volume)) {
+        if (e.path().extension() != ".part") continue;
+        ++parts;
+        EXPECT_GT(e.file_size(), 0u) << e.path();
+    }
+    EXPECT_EQ(parts, 1) << "only the file being written when the NAS filled has a partial copy";
+    int held = 0;
+    for (const auto& rec : parse_records(r.out))
+        if (rec["state"] == "pending" && rec.value("reason", "") == "no room") ++held;
+    EXPECT_EQ(held, 2) << r.out;
+    EXPECT_NE(read_file(dir / "log/audit.log").find("STORAGE_WARNING"), std::string::npos);
+
+    auto ls = sync({"ls"});
+    ASSERT_EQ(ls.exit_code, 0) << ls.err;
+    EXPECT_NE(ls.out.find("(held: the NAS is full: "), std::string::npos) << ls.out;
+    auto ls_json = sync({"ls", "--format", "json"});
+    ASSERT_EQ(ls_json.exit_code, 0) << ls_json.err;
+    for (const auto& rec : parse_records(ls_json.out))
+        EXPECT_TRUE(rec.value("error", "").starts_with("held: ")) << rec.dump();
+
+    // Room is made: the partial copy is resumed, and both arrive intact.
+    ASSERT_EQ(run_command({"mount", "-o", "remount,size=16m", volume.string()}).exit_code, 0);
+    auto again = sync({"run", "--json", "--jobs", "1"});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    bool resumed = false;
+    for (const auto& rec : parse_records(again.out))
+        if (rec["state"] == "transferring" && rec.value("bytes", 0) > 0) resumed = true;
+    EXPECT_TRUE(resumed) << again.out;
+    EXPECT_TRUE(read_file(volume / "one.mp4") == one);
+    EXPECT_TRUE(read_file(volume / "two.mp4") == two);
+    for (const auto& e : fs::directory_iterator(volume)) EXPECT_NE(e.path().extension(), ".part") << e.path();
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed' AND last_error IS NULL"), "2");
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("full: exit {} ('{}'), {} .part kept; with room: exit {}, the copy resumed: {}",
+                               r.exit_code, line_with(r.err, "is full"), parts, again.exit_code, resumed));
+}
+
+// A file held for room whose local copy is removed is noticed by the next
+// run at once, as any vanished file is, not held run after run.
+TEST_F(SyncSftp, ASourceDeletedWhileHeldForRoomIsRecordedGoneNotHeldAgain) {
+    const auto small_root = nas.remote_root() / "small";
+    TmpfsMount mount(small_root, "2m");
+    write_config(small_root);
+    add("big.mp4", random_bytes(3 * 1024 * 1024, 3));
+    auto held = sync({"run"});
+    ASSERT_EQ(held.exit_code, 73) << held.err;
+    EXPECT_NE(held.out.find("1 held for lack of room"), std::string::npos) << held.out;
+    EXPECT_EQ(query("SELECT state || ' ' || attempts FROM media_files WHERE last_error LIKE "
+                    "'held: not enough room on sftp://%(% free, % needed)'"),
+              "pending 0");
+
+    fs::remove(media / "big.mp4");
+    auto r = sync({"run"});
+    EXPECT_EQ(r.exit_code, 74) << r.err;
+    EXPECT_EQ(r.out.find("held for lack of room"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("the local file is gone"), std::string::npos) << r.err;
+    EXPECT_EQ(query("SELECT state || ': ' || last_error FROM media_files"),
+              "failed: the local file is gone: it was removed before it could be uploaded");
+    auto third = sync({"run"});
+    EXPECT_EQ(third.exit_code, 0) << third.err;
+    auto ls = sync({"ls"});
+    EXPECT_NE(ls.out.find("failed"), std::string::npos) << ls.out;
+    EXPECT_NE(ls.out.find("(the local file is gone"), std::string::npos) << ls.out;
 }
 
 TEST_F(SyncSftp, CorruptedRemoteCopyIsCaughtByVerify) {
@@ -372,8 +590,10 @@ TEST_F(SyncSftp, CorruptedRemoteCopyIsCaughtByVerify) {
     EXPECT_EQ(sync({"verify"}).exit_code, 0);
 }
 
-TEST_F(SyncSftp, TwoRunsAtOnceTheSecondExits75) {
+FAULT_TEST_F(SyncSftp, TwoRunsAtOnceTheSecondExits75) {
+    FaultReport fault("two runs at once", "the second exits 75 at once, or waits with --lock-timeout; the first completes");
     add("slow.bin", random_bytes(4 * 1024 * 1024, 5));
+    const auto before = snapshot_files(media);
     SpawnOptions quiet;
     quiet.stderr_file = dir / "first.err";
     quiet.stdout_file = dir / "first.out";
@@ -384,10 +604,15 @@ TEST_F(SyncSftp, TwoRunsAtOnceTheSecondExits75) {
     EXPECT_EQ(second.exit_code, 75) << second.err;
     auto waiting = sync({"run", "--lock-timeout", "120s"});
     EXPECT_EQ(waiting.exit_code, 0) << "--lock-timeout waits for the first run: " << waiting.err;
-    EXPECT_EQ(first.wait(), 0) << read_file(dir / "first.err");
+    const int first_status = first.wait();
+    EXPECT_EQ(first_status, 0) << read_file(dir / "first.err");
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("second exit {}; with --lock-timeout exit {}; first exit {}", second.exit_code,
+                               waiting.exit_code, first_status));
 }
 
-TEST_F(SyncSftp, OddFileNamesArriveIntactAndVerify) {
+FAULT_TEST_F(SyncSftp, OddFileNamesArriveIntactAndVerify) {
+    FaultReport fault("hostile file names", "all 12 arrive byte-exact and verify by SHA-256; no command runs on the NAS");
     std::string deep;
     for (int i = 0; i < 12; ++i) deep += std::string(60, static_cast<char>('a' + i)) + "/";
     const std::vector<std::string> names{"with space.mp4",     "quote'single.mp4",    "quote\"double.mp4",
@@ -395,6 +620,7 @@ TEST_F(SyncSftp, OddFileNamesArriveIntactAndVerify) {
                                          "ünïcødé 日本語.mp4", "back\\slash.mp4",     "$(touch pwned)",
                                          "semi;colon&amp",     std::string(255, 'L'), deep + "deep.mp4"};
     for (const auto& n : names) add(n, "content of " + n);
+    const auto before = snapshot_files(media);
     auto r = sync({"run", "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& rec : parse_records(r.out)) {
@@ -408,6 +634,10 @@ TEST_F(SyncSftp, OddFileNamesArriveIntactAndVerify) {
     auto v = sync({"verify"});
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
     EXPECT_NE(v.out.find("12 good, 0 bad (12 by SHA-256)"), std::string::npos) << v.out;
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("run exit {}; verify says '{}'; pwned marker {}", r.exit_code,
+                               v.out.substr(0, v.out.find('\n')),
+                               fs::exists(nas.dir() / "home/pwned") ? "created" : "absent"));
 }
 
 TEST_F(SyncSftp, TenThousandSmallFiles) {
@@ -444,19 +674,11 @@ TEST_F(SyncSftp, OneSmallFileThatCannotBeWrittenFailsAloneInItsBatch) {
     EXPECT_NE(r.err.find("blocked"), std::string::npos) << r.err;
 }
 
-TEST_F(SyncSftp, SshdStoppedMidBatchOfSmallFilesThenTheNextRunCompletesAll) {
-    for (int i = 0; i < 600; ++i) add(fmt::format("d{}/s{:03}.txt", i % 3, i), random_bytes(4096, 1000 + i));
-    SpawnOptions quiet;
-    quiet.stderr_file = dir / "first.err";
-    quiet.stdout_file = dir / "first.out";
-    // The bandwidth limit spreads the run over seconds, so that it is mid-batch when the NAS goes.
-    ChildProcess first(argv({"run", "--jobs", "2", "--bwlimit", "400K"}), quiet);
-    ASSERT_TRUE(wait_until([&] {
-        std::size_t arrived = 0;
-        for (const auto& e : fs::recursive_directory_iterator(remote))
-            if (e.is_regular_file()) ++arrived;
-        return arrived >= 100;
-    })) << read_file(dir / "first.err");
+FAULT_TEST_F(SyncSftp, SshdStoppedMidBatchOfSmallFilesThenTheNextRunCompletesAll) {
+    FaultReport fault("sshd killed mid-batch of small files, then back",
+                      "the run ends 69; the next run completes all 600 with no retry spent and no .part left");
+    auto first = run_until_mid_batch("s", 1000);
+    const auto before = snapshot_files(media);
     nas.stop();
     const auto status = first.wait_for(std::chrono::seconds(60));
     ASSERT_TRUE(status) << "the run hung after the NAS went away";
@@ -472,10 +694,11 @@ TEST_F(SyncSftp, SshdStoppedMidBatchOfSmallFilesThenTheNextRunCompletesAll) {
         << "a NAS that went away is not counted against the files";
     for (int i = 0; i < 600; i += 37)
         EXPECT_EQ(read_file(remote / fmt::format("d{}/s{:03}.txt", i % 3, i)), random_bytes(4096, 1000 + i)) << i;
-    std::size_t leftovers = 0;
-    for (const auto& e : fs::recursive_directory_iterator(remote))
-        if (e.path().filename().string().ends_with(".part")) ++leftovers;
+    const auto leftovers = part_files(remote);
     EXPECT_EQ(leftovers, 0u) << "no temporary copy is left behind";
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("first run exit {}; then {} completed, {} .part files left", *status,
+                               query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), leftovers));
 }
 
 TEST_F(SyncSftp, AChangedSmallFileReplacesItsCopyAtomically) {
@@ -540,10 +763,13 @@ TEST_F(SyncSftp, ABatchVerifyOfLongNamesIsSplitIntoCommandsTheTransportCarries) 
     EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "256");
 }
 
-TEST_F(SyncSftp, RemoveSourceAndAdoptionAfterATruncatedDatabaseSendNothingTheNasHas) {
+FAULT_TEST_F(SyncSftp, RemoveSourceAndAdoptionAfterATruncatedDatabaseSendNothingTheNasHas) {
+    FaultReport fault("state DB truncated to nothing",
+                      "said loudly; copies the NAS holds with the same SHA-256 are adopted, a differing one is sent");
     add("day1/a.mp4", random_bytes(700 * 1024, 5));
     add("day1/b.mp4", "payload b");
     add("day2/c.mp4", "payload c");
+    const auto sources = snapshot_files(media);
     ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
     struct stat before {};
     ASSERT_EQ(::stat((remote / "day1/a.mp4").c_str(), &before), 0);
@@ -576,6 +802,8 @@ TEST_F(SyncSftp, RemoveSourceAndAdoptionAfterATruncatedDatabaseSendNothingTheNas
     EXPECT_FALSE(fs::exists(media / "day1")) << "adopted and verified: removed, then its folder";
     EXPECT_FALSE(fs::exists(media / "day2"));
     EXPECT_TRUE(fs::is_directory(media));
+    fault.files_lost(count_files_lost(sources, remote));
+    fault.observed(fmt::format("exit {}; {} adopted without sending, c.mp4 sent again", r.exit_code, adopted));
 }
 
 TEST_F(SyncSftp, RemoveSourceRemovesFilesUploadedByEarlierRunsWithoutSendingThemAgain) {
@@ -592,4 +820,152 @@ TEST_F(SyncSftp, RemoveSourceRemovesFilesUploadedByEarlierRunsWithoutSendingThem
     EXPECT_TRUE(fs::exists(media / "sub/b.mp4")) << "changed since its upload";
     EXPECT_EQ(read_file(remote / "sub/b.mp4"), "payload b");
     EXPECT_EQ(query("SELECT removed_at IS NOT NULL FROM media_files WHERE rel_path = 'a.mp4'"), "1");
+}
+
+
+FAULT_TEST_F(SyncSftp, KillDashNineMidBatchOfSmallFilesThenTheNextRunCompletesAll) {
+    FaultReport fault("kill -9 mid-batch of small files",
+                      "every file under a final name is whole; the next run completes all 600, no .part left");
+    auto first = run_until_mid_batch("k", 3000);
+    const auto before = snapshot_files(media);
+    first.signal(SIGKILL);
+    EXPECT_EQ(first.wait(), 128 + SIGKILL);
+    const auto torn = torn_copies(before, remote);
+    EXPECT_EQ(torn, 0u) << "a final name holds other bytes than its source";
+    const auto arrived = files_under(remote);
+
+    auto second = sync({"run"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "600");
+    EXPECT_EQ(part_files(remote), 0u);
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("killed with {} files on the NAS, {} torn; the next run: exit {}, {} completed, {} .part",
+                               arrived, torn, second.exit_code,
+                               query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"),
+                               part_files(remote)));
+}
+
+FAULT_TEST_F(SyncSftp, AFrozenNasIsGivenUpAfterTheTimeoutAndTheNextRunCompletes) {
+    FaultReport fault("sshd frozen (SIGSTOP) mid-run, then thawed",
+                      "the run gives up after [nas] timeout with 69, nothing left 'transferring'; the next run completes");
+    write_config(remote, "min_age = \"0s\"\n");
+    auto text = read_file(config);
+    text.replace(text.find("[sync]"), 6, "timeout = \"3s\"\n\n[sync]");
+    write_file(config, text);
+    ::chmod(config.c_str(), 0600);
+    for (int i = 0; i < 8; ++i) add(fmt::format("f{}.bin", i), random_bytes(1024 * 1024, 4000 + static_cast<unsigned>(i)));
+    const auto before = snapshot_files(media);
+    SpawnOptions quiet;
+    quiet.stderr_file = dir / "first.err";
+    quiet.stdout_file = dir / "first.out";
+    ChildProcess first(argv({"run", "--jobs", "1", "--bwlimit", "1M"}), quiet);
+    ASSERT_TRUE(wait_until([&] { return fs::exists(remote / ".nasops-f0.bin.part") || fs::exists(remote / "f0.bin"); }))
+        << read_file(dir / "first.err");
+    nas.freeze();
+    const auto status = first.wait_for(std::chrono::seconds(60));
+    nas.thaw();
+    ASSERT_TRUE(status) << "the run hung on a frozen NAS";
+    EXPECT_EQ(*status, 69) << read_file(dir / "first.err");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'transferring'"), "0");
+    EXPECT_EQ(query("SELECT COUNT(*) FROM sync_attempts WHERE outcome = 'failed'"), "0")
+        << "a NAS that stopped answering is not counted against the files";
+
+    auto second = sync({"run"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "8");
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("first run exit {} ('{}'); the next run exit {}, {} completed", *status,
+                               line_with(read_file(dir / "first.err"), "error"), second.exit_code,
+                               query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'")));
+}
+
+FAULT_TEST_F(SyncSftp, HashedKnownHostsEntriesAreTrusted) {
+    FaultReport fault("known_hosts hashed by ssh-keygen -H", "the NAS's hashed entry is trusted; the upload verifies");
+    add("a.mp4", "clip a");
+    const auto before = snapshot_files(media);
+    const auto hashed = run_command({"ssh-keygen", "-H", "-f", nas.known_hosts_file().string()});
+    ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+    const auto known = read_file(nas.known_hosts_file());
+    ASSERT_TRUE(known.starts_with("|1|")) << known;
+    auto r = sync({"run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("known_hosts starts '{}'; run exit {}", known.substr(0, 4), r.exit_code));
+}
+
+FAULT_TEST_F(SyncSftp, AFullStateDiskStopsTheRunLoudlyAndLosesNothing) {
+    FaultReport fault("local state disk full (tmpfs)",
+                      "the run stops with 73/74 naming the database; once there is room the next run completes all");
+    TmpfsMount state(dir / "state", "1m");
+    add("first.mp4", "before the disk filled");
+    ASSERT_EQ(sync({"run", "--quiet"}).exit_code, 0);
+    // Fill what is left of the state disk.
+    {
+        std::ofstream filler(dir / "state" / "filler", std::ios::binary);
+        const std::string block(64 * 1024, 'f');
+        while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) && filler.flush()) {
+        }
+    }
+    for (int i = 0; i < 300; ++i) add(fmt::format("later/{:03}-{}.mp4", i, std::string(120, 'n')), "clip " + std::to_string(i));
+    const auto before = snapshot_files(media);
+    auto full = sync({"run"});
+    EXPECT_TRUE(full.exit_code == 73 || full.exit_code == 74) << full.exit_code << ": " << full.err;
+    EXPECT_NE(full.err.find((dir / "state" / "nasops.db").string()), std::string::npos) << full.err;
+    EXPECT_NE(full.err.find("the file system of " + (dir / "state").string() + " is full"), std::string::npos)
+        << full.err;
+
+    fs::remove(dir / "state" / "filler");
+    auto next = sync({"run"});
+    ASSERT_EQ(next.exit_code, 0) << next.err;
+    EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "301");
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("full: exit {} ('{}'); with room: exit {}, {} completed", full.exit_code,
+                               line_with(full.err, "error"), next.exit_code,
+                               query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'")));
+}
+
+FAULT_TEST_F(SyncSftp, LogrotateDuringALongRunLosesNoLine) {
+    FaultReport fault("logrotate (the shipped rule, forced) during a long run",
+                      "each transfer's start and completion audited once, across audit.log.1 and audit.log");
+    for (int i = 0; i < 10; ++i) add(fmt::format("r{}.bin", i), random_bytes(512 * 1024, 5000 + static_cast<unsigned>(i)));
+    const auto before = snapshot_files(media);
+    auto rule = read_file(fs::path(NASOPS_SOURCE_DIR) / "deploy/logrotate.d/nasops");
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"/var/log/nasops", (dir / "log").string()},
+                                   {"/run/nasops", (dir / "run").string()},
+                                   {"create 0640 root adm", "create 0640"}})
+        for (auto at = rule.find(from); at != std::string::npos; at = rule.find(from, at + to.size()))
+            rule.replace(at, from.size(), to);
+    write_file(dir / "logrotate.conf", rule);
+    SpawnOptions quiet;
+    quiet.stderr_file = dir / "run.err";
+    quiet.stdout_file = dir / "run.out";
+    // Completions are audited after the batch verify at the end of this run;
+    // the rotation comes while the first files are being sent.
+    ChildProcess run(argv({"run", "--jobs", "1", "--bwlimit", "1M"}), quiet);
+    const auto audit = dir / "log/audit.log";
+    ASSERT_TRUE(wait_until([&] { return fs::exists(audit) && read_file(audit).find("TRANSFER_STARTED") != std::string::npos; }))
+        << read_file(dir / "run.err");
+    const auto rotated = run_command({"/usr/sbin/logrotate", "--force", "--state", (dir / "logrotate.state").string(),
+                                      (dir / "logrotate.conf").string()});
+    ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+    EXPECT_EQ(run.wait(), 0) << read_file(dir / "run.err");
+
+    ASSERT_TRUE(fs::exists(dir / "log/audit.log.1")) << "the rule rotated nothing";
+    const auto count = [](const fs::path& file, const std::string& what) {
+        const auto text = read_file(file);
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    const auto rotated_lines = count(dir / "log/audit.log.1", "TRANSFER_");
+    const auto new_lines = count(audit, "TRANSFER_");
+    EXPECT_GT(rotated_lines, 0u);
+    EXPECT_GT(new_lines, 0u) << "the run went on writing to the renamed file";
+    for (const char* event : {"TRANSFER_STARTED", "TRANSFER_COMPLETED"})
+        EXPECT_EQ(count(dir / "log/audit.log.1", event) + count(audit, event), 10u) << event;
+    fault.files_lost(count_files_lost(before, remote));
+    fault.observed(fmt::format("{} started and {} completed lines in all: {} in audit.log.1, {} in audit.log",
+                               count(dir / "log/audit.log.1", "TRANSFER_STARTED") + count(audit, "TRANSFER_STARTED"),
+                               count(dir / "log/audit.log.1", "TRANSFER_COMPLETED") + count(audit, "TRANSFER_COMPLETED"),
+                               rotated_lines, new_lines));
 }

@@ -64,7 +64,7 @@ TEST(ConfigSearch, NoFileAnywhereGivesTheBuiltInDefaults) {
     EXPECT_FALSE(config->get_bool("sync", "remove_source"));
     EXPECT_EQ(config->get_int("sync", "max_retries"), 5);
     EXPECT_EQ(config->get_duration("sync", "lock_timeout"), 0s);
-    EXPECT_EQ(config->get_optional_rate("sync", "bwlimit"), std::nullopt);
+    EXPECT_EQ(config->get_optional_rate_timetable("sync", "bwlimit"), std::nullopt);
     EXPECT_EQ(config->get_optional_duration("sync", "max_duration"), std::nullopt);
     EXPECT_EQ(config->get_optional_size("sync", "max_bytes"), std::nullopt);
     EXPECT_TRUE(config->get_string_list("sync", "sources").empty());
@@ -265,6 +265,10 @@ TEST(ConfigErrors, BadUnitAndEnumValuesCarryTheParserMessage) {
     auto rate = message_of(load_text(dir, "[sync]\nbwlimit = \"fast\"\n"));
     EXPECT_THAT(rate, StartsWith(path + ":2:11: invalid value for 'sync.bwlimit': "));
     EXPECT_THAT(rate, HasSubstr("'fast'"));
+
+    auto timetable = message_of(load_text(dir, "[sync]\nbwlimit = \"08:00,2M 25:00,off\"\n"));
+    EXPECT_THAT(timetable, StartsWith(path + ":2:11: invalid value for 'sync.bwlimit': invalid bandwidth timetable "
+                                             "entry 2 '25:00,off': '25:00' is not a time of day"));
 
     EXPECT_EQ(message_of(load_text(dir, "[sync]\nverify = \"sha265\"\n")),
               path +
@@ -519,7 +523,7 @@ TEST(ConfigGetters, EveryTypeReadsBack) {
     EXPECT_EQ(config->get_string_list("sync", "sources"), (std::vector<std::string>{"/srv/a", "/srv/b"}));
     EXPECT_EQ(config->get_string_list("sync", "exclude"), std::vector<std::string>{"*.part"});
     EXPECT_EQ(config->get_duration("sync", "min_age"), 90min);
-    EXPECT_EQ(config->get_rate("sync", "bwlimit"), 10u * 1024 * 1024);
+    EXPECT_EQ(config->section("sync").get_optional_rate_timetable("bwlimit"), "10MiB/s");
     EXPECT_EQ(config->get_size("sync", "max_bytes"), 1536u * 1024 * 1024);
     EXPECT_EQ(config->get_optional_duration("sync", "max_duration"), std::nullopt);
     EXPECT_TRUE(config->section("sync").is_set("max_duration"));
@@ -533,7 +537,7 @@ TEST(ConfigGetters, MisuseIsAProgrammingError) {
     EXPECT_THROW((void)config.get_duration("sync", "jobs"), std::logic_error);
     EXPECT_THROW((void)config.get_duration("sync", "max_duration"), std::logic_error);
     EXPECT_THROW((void)config.get_size("sync", "max_bytes"), std::logic_error);
-    EXPECT_THROW((void)config.get_rate("sync", "bwlimit"), std::logic_error);
+    EXPECT_THROW((void)config.get_rate("sync", "bwlimit"), std::logic_error);  // a rate_timetable key
 }
 
 TEST(ConfigGetters, TextWithoutAFileIsCheckedTheSameWay) {

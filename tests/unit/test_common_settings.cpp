@@ -77,11 +77,15 @@ TEST(Settings, OptionalValuesAreNoneWhenNeitherLineNorFileGivesThem) {
     EXPECT_EQ(optional_size_setting(typed("1K"), "--max-bytes", file_sync(), "max_bytes").value(),
               parse_size("1K").value());
 
-    EXPECT_EQ(optional_rate_setting(std::nullopt, "--bwlimit", default_sync(), "bwlimit").value(), std::nullopt);
-    EXPECT_EQ(optional_rate_setting(std::nullopt, "--bwlimit", file_sync(), "bwlimit").value(),
-              parse_rate("10M").value());
-    EXPECT_EQ(optional_rate_setting(typed("1M"), "--bwlimit", file_sync(), "bwlimit").value(),
-              parse_rate("1M").value());
+    EXPECT_EQ(optional_rate_timetable_setting(std::nullopt, "--bwlimit", default_sync(), "bwlimit").value(),
+              std::nullopt);
+    EXPECT_EQ(optional_rate_timetable_setting(std::nullopt, "--bwlimit", file_sync(), "bwlimit").value(),
+              RateTimetable::parse("10M").value());
+    EXPECT_EQ(optional_rate_timetable_setting(typed("1M"), "--bwlimit", file_sync(), "bwlimit").value(),
+              RateTimetable::parse("1M").value());
+    EXPECT_EQ(optional_rate_timetable_setting(typed("08:00,1M 19:00,off"), "--bwlimit", file_sync(), "bwlimit")
+                  .value(),
+              RateTimetable::parse("08:00,1M 19:00,off").value());
 }
 
 TEST(Settings, ABadTypedValueIsAUsageErrorNamingTheOption) {
@@ -98,7 +102,9 @@ TEST(Settings, ABadTypedValueIsAUsageErrorNamingTheOption) {
         {failed(optional_duration_setting(typed("5x"), "--max-duration", file_sync(), "max_duration")),
          "--max-duration: "},
         {failed(optional_size_setting(typed("lots"), "--max-bytes", file_sync(), "max_bytes")), "--max-bytes: "},
-        {failed(optional_rate_setting(typed("fast"), "--bwlimit", file_sync(), "bwlimit")), "--bwlimit: "},
+        {failed(optional_rate_timetable_setting(typed("fast"), "--bwlimit", file_sync(), "bwlimit")), "--bwlimit: "},
+        {failed(optional_rate_timetable_setting(typed("8:00,1M Mon-9,2M"), "--bwlimit", file_sync(), "bwlimit")),
+         "--bwlimit: invalid bandwidth timetable entry 2 'Mon-9,2M'"},
         {failed(int_setting(0, "--jobs", file_sync(), "jobs", 1, 64)), "--jobs: 0 is not within 1..64"},
         {failed(int_setting(65, "--jobs", file_sync(), "jobs", 1, 64)), "--jobs: 65 is not within 1..64"},
         {failed(typed_duration(typed("0s"), "--timeout")), "--timeout: must be more than 0"},

@@ -526,3 +526,28 @@ TEST(HealthTransfer, FromTheRealSyncSchemaWithItsAttempts) {
     EXPECT_NEAR(metric(r, "transfer_oldest_pending_age")->value, 1200.0, 0.01);
     EXPECT_THAT(r.message, HasSubstr("3 of 4 transfer attempts succeeded in the last 1h (75.0%)"));
 }
+
+// A NAS that runs no sha256sum has its copies verified by size only: counted,
+// silent by default, a WARNING once the operator asks for one.
+TEST(HealthTransfer, CopiesVerifiedBySizeOnlyAreCountedAndWarnWhenAsked) {
+    nasops::testing::TempDir dir;
+    const auto path = dir / "nasops.db";
+    {
+        SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(k_media_files);
+        db.exec("ALTER TABLE media_files ADD COLUMN verified_by TEXT");
+        for (int i = 0; i < 3; ++i) add_file(db, "completed", 50min, 40min, 1000, 1.0);
+        db.exec("UPDATE media_files SET verified_by = 'sha256'");
+        for (int i = 0; i < 2; ++i) add_file(db, "completed", 50min, 40min, 1000, 1.0);
+        db.exec("UPDATE media_files SET verified_by = 'size' WHERE verified_by IS NULL");
+    }
+    auto r = run_check(*make_transfer_check(path, 1h, defaults()));
+    ASSERT_NE(metric(r, "transfer_size_verified"), nullptr);
+    EXPECT_DOUBLE_EQ(metric(r, "transfer_size_verified")->value, 2.0);
+    EXPECT_EQ(metric(r, "transfer_size_verified")->status, Status::ok);
+    EXPECT_THAT(r.message, HasSubstr("2 verified by size only"));
+
+    auto asked = run_check(*make_transfer_check(path, 1h, with("[health.warn]\ntransfer_size_verified = \"0\"\n")));
+    EXPECT_EQ(metric(asked, "transfer_size_verified")->status, Status::warning);
+    EXPECT_EQ(asked.status, Status::warning) << asked.message;
+}

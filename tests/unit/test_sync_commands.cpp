@@ -134,17 +134,20 @@ TEST_F(SyncCommands, StatusCountsWhatARunDid) {
     upload_two();
     const auto text = sync(Command::status);
     ASSERT_EQ(text.exit(), ExitCode::ok);
-    EXPECT_NE(text.out.find("completed            2\n"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("completed            2  (2 verified by SHA-256)\n"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("last hour       2 completed, 0 failed, success 100.0%"), std::string::npos) << text.out;
 
     const auto records = parse_records(sync(Command::status, json()).out);
     std::map<std::string, double> files;
+    std::map<std::string, double> verified;
     for (const auto& r : records) {
         EXPECT_EQ(r["kind"], "metric");
         if (r["name"] == "sync_files") files[r["labels"]["state"]] = r["value"];
+        if (r["name"] == "sync_completed_files_by_verify") verified[r["labels"]["verified_by"]] = r["value"];
     }
     EXPECT_EQ(files,
               (std::map<std::string, double>{{"completed", 2}, {"failed", 0}, {"pending", 0}, {"transferring", 0}}));
+    EXPECT_EQ(verified, (std::map<std::string, double>{{"sha256", 2}}));
 }
 
 TEST_F(SyncCommands, LsListsEveryFileOrThoseInOneState) {
@@ -157,7 +160,7 @@ TEST_F(SyncCommands, LsListsEveryFileOrThoseInOneState) {
     const Case cases[] = {
         {std::nullopt,
          {fmt::format("failed             10 B  {}  (disk on fire)", (media / "a.mp4").string()),
-          fmt::format("completed          11 B  {}", (media / "cam/b.mp4").string())}},
+          fmt::format("completed          11 B  {}  (verified by SHA-256)", (media / "cam/b.mp4").string())}},
         {"failed", {fmt::format("failed             10 B  {}  (disk on fire)", (media / "a.mp4").string())}},
         {"pending", {}},
     };

@@ -48,6 +48,7 @@ public:
 
     std::function<std::optional<Error>(std::uint64_t written)> on_write;  // an Error fails that write
     std::optional<std::uint64_t> space;                                   // reported free space
+    std::function<std::optional<std::uint64_t>()> space_now;              // when set, read at each ask instead
     bool cannot_hash = false;
     std::function<std::string(std::string)> corrupt_digest;  // applied to each digest
     bool refuse_mtime = false;
@@ -70,9 +71,9 @@ public:
     std::vector<Result<void>> rename(std::span<const RenamePair> renames) override { return m_local.rename(renames); }
     Result<void> remove(std::string_view rel) override { return m_local.remove(rel); }
     Result<void> commit() override { return m_local.commit(); }
-    Result<std::uint64_t> available_space() override {
-        if (space) return *space;
-        return m_local.available_space();
+    Result<std::uint64_t> available_space(std::string_view rel) override {
+        if (const auto now = space_now ? space_now() : space) return *now;
+        return m_local.available_space(rel);
     }
     Result<PendingDigests> sha256(std::span<const std::string> rels) override {
         ++hash_calls;
@@ -138,6 +139,7 @@ protected:
             auto t = std::make_unique<TestTarget>(nas);
             t->on_write = on_write;
             t->space = space;
+            t->space_now = [this] { return space; };
             t->cannot_hash = cannot_hash;
             t->corrupt_digest = corrupt_digest;
             t->refuse_mtime = refuse_mtime;
@@ -165,7 +167,7 @@ protected:
     Store store;
 
     std::function<std::optional<Error>(std::uint64_t)> on_write;
-    std::optional<std::uint64_t> space;
+    std::optional<std::uint64_t> space;  // read at each ask: a write (on_write) may fill the target mid-run
     bool cannot_hash = false;
     std::function<std::string(std::string)> corrupt_digest;
     bool refuse_mtime = false;
@@ -670,7 +672,7 @@ TEST_F(SyncEngine, VerifyIsBatched) {
             std::vector<Result<void>> rename(std::span<const RenamePair> r) override { return local.rename(r); }
             Result<void> remove(std::string_view r) override { return local.remove(r); }
             Result<void> commit() override { return local.commit(); }
-            Result<std::uint64_t> available_space() override { return local.available_space(); }
+            Result<std::uint64_t> available_space(std::string_view rel) override { return local.available_space(rel); }
             Result<PendingDigests> sha256(std::span<const std::string> r) override {
                 ++calls;
                 return local.sha256(r);
@@ -700,6 +702,52 @@ TEST_F(SyncEngine, AFileThatWouldNotFitStaysPending) {
     EXPECT_FALSE(fs::exists(nas / "big.mp4"));
     EXPECT_FALSE(fs::exists(nas / temp_name_for("big.mp4"))) << "nothing was written for it";
     EXPECT_TRUE(fs::exists(nas / "small.txt"));
+}
+
+// The target fills during an upload (the pre-check saw room): the file is
+// held, no attempt counted, its partial copy kept, no other file started;
+// with room again, the next run resumes it.
+TEST_F(SyncEngine, AWriteThatFindsTheTargetFullHoldsTheFileAndTheNextRunResumesIt) {
+    const auto one = random_bytes(3 * 1024 * 1024, 31);
+    const auto two = random_bytes(3 * 1024 * 1024, 32);
+    write_file(source / "one.mp4", one);
+    write_file(source / "two.mp4", two);
+    space = std::uint64_t{100} << 20;
+    on_write = [this](std::uint64_t written) -> std::optional<Error> {
+        if (written < (std::uint64_t{1} << 20)) return std::nullopt;
+        space = std::uint64_t{4096};
+        return Error{"cannot write the copy: No space left on device", ExitCode::io_error};
+    };
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.held_no_space, 2u);
+    EXPECT_EQ(s.failed_attempts, 0u);
+    EXPECT_EQ(s.exit_code(), ExitCode::cant_create);
+    for (const auto* name : {"one.mp4", "two.mp4"}) {
+        const auto r = row(queue, name);
+        EXPECT_EQ(r.state, FileState::pending) << name;
+        EXPECT_EQ(r.attempts, 0) << name;
+        EXPECT_TRUE(r.last_error.value_or("").starts_with("held: ")) << name << ": " << r.last_error.value_or("");
+    }
+    int parts = 0;
+    for (const auto& e : fs::directory_iterator(nas)) {
+        if (!is_temp_name(e.path().filename().string())) continue;
+        ++parts;
+        EXPECT_EQ(e.file_size(), std::uint64_t{1} << 20) << e.path();
+    }
+    EXPECT_EQ(parts, 1) << "the other file was not started";
+
+    on_write = nullptr;
+    space = std::uint64_t{100} << 20;
+    const auto again = run(queue, opts);
+    EXPECT_EQ(again.uploaded, 2u);
+    EXPECT_EQ(again.exit_code(), ExitCode::ok);
+    EXPECT_EQ(again.bytes_sent, one.size() + two.size() - (std::uint64_t{1} << 20)) << "one resumed its copy";
+    EXPECT_EQ(read_file(nas / "one.mp4"), one);
+    EXPECT_EQ(read_file(nas / "two.mp4"), two);
+    EXPECT_FALSE(has_temp_files(nas));
 }
 
 TEST_F(SyncEngine, RetriesBackOffThenFail) {

@@ -58,7 +58,7 @@ max_bytes = "1G"
     EXPECT_EQ(s.min_age, 2min);
     EXPECT_EQ(s.jobs, 2);
     EXPECT_EQ(s.verify, Verify::size);
-    EXPECT_EQ(s.bwlimit, 1024u * 1024);
+    EXPECT_EQ(s.bwlimit, RateTimetable::parse("1M").value());
     EXPECT_EQ(s.max_bytes, 1024ull * 1024 * 1024);
 
     CliOptions cli;
@@ -76,7 +76,7 @@ max_bytes = "1G"
     EXPECT_EQ(s.min_age, 5s);
     EXPECT_EQ(s.jobs, 8);
     EXPECT_EQ(s.verify, Verify::sha256);
-    EXPECT_EQ(s.bwlimit, 10u * 1024 * 1024);
+    EXPECT_EQ(s.bwlimit, RateTimetable::parse("10M").value());
     EXPECT_EQ(s.max_duration, 50s);
     EXPECT_EQ(s.lock_timeout, 1min);
     EXPECT_EQ(s.remove_source, RemoveSource::yes);
@@ -102,6 +102,26 @@ TEST(SyncOptions, BadValuesNameTheOption) {
     CliOptions state;
     state.state = "downloading";
     EXPECT_EQ(resolve_settings(state, Config::defaults()).error().code, ExitCode::usage);
+}
+
+TEST(SyncOptions, BwlimitTakesATimetableAndOffOrZeroIsNoLimit) {
+    CliOptions cli;
+    cli.bwlimit = "Mon-08:00,512k Sat-10:00,off";
+    EXPECT_EQ(resolve_settings(cli, Config::defaults()).value().bwlimit,
+              RateTimetable::parse("Mon-08:00,512k Sat-10:00,off").value());
+    for (const auto none : {"0", "off", "08:00,off 19:00,0"}) {
+        cli.bwlimit = none;
+        EXPECT_FALSE(resolve_settings(cli, Config::defaults()).value().bwlimit) << none;
+    }
+    const auto config = config_of("[sync]\nbwlimit = \"08:00,2M 19:00,off\"\n");
+    EXPECT_EQ(resolve_settings(CliOptions{}, config).value().bwlimit,
+              RateTimetable::parse("08:00,2M 19:00,off").value());
+    cli.bwlimit = "08:00,2M Fri-19:00";
+    const auto bad = resolve_settings(cli, config);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ExitCode::usage);
+    EXPECT_EQ(bad.error().message.find("--bwlimit: invalid bandwidth timetable entry 2 'Fri-19:00'"), 0u)
+        << bad.error().message;
 }
 
 TEST(SyncOptions, RemoveSourceNeedsVerification) {

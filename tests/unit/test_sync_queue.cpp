@@ -78,7 +78,7 @@ TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
         "verified_by, removed_at, adopt FROM media_files");
     EXPECT_TRUE(cols.executeStep());
     EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
-    EXPECT_EQ(store.schema_version("sync"), 4);
+    EXPECT_EQ(store.schema_version("sync"), 5);
 }
 
 TEST_F(SyncQueue, NewFileIsPendingAndAnOldOneIsStableAtOnce) {
@@ -215,6 +215,26 @@ TEST_F(SyncQueue, ABatchStartsAllItsFilesOrNone) {
     EXPECT_NE(refused.error().message.find("no longer pending"), std::string::npos) << refused.error().message;
     EXPECT_EQ(row("c.mp4").state, FileState::pending);
     EXPECT_FALSE(row("c.mp4").started_at);
+}
+
+TEST_F(SyncQueue, AFileHeldForRoomKeepsItsReasonWithoutAnAttempt) {
+    add(file("held.mp4", 10, k_t0 - 1h));
+    add(file("started.mp4", 10, k_t0 - 1h));
+    const auto held = row("held.mp4").id;
+    const auto started = row("started.mp4").id;
+    ASSERT_TRUE(queue.release(held, "held: not enough room"));  // never started: the pre-check
+    ASSERT_TRUE(queue.mark_transferring(started));
+    ASSERT_TRUE(queue.release(started, "held: the NAS is full"));  // its write found the NAS full
+    for (const auto& [name, why] :
+         {std::pair{"held.mp4", "held: not enough room"}, std::pair{"started.mp4", "held: the NAS is full"}}) {
+        const auto r = row(name);
+        EXPECT_EQ(r.state, FileState::pending) << name;
+        EXPECT_EQ(r.attempts, 0) << name;
+        EXPECT_EQ(r.last_error.value_or(""), why) << name;
+    }
+    EXPECT_TRUE(row("started.mp4").started_at) << "its partial copy stays resumable";
+    ASSERT_TRUE(queue.release(held));
+    EXPECT_EQ(row("held.mp4").last_error.value_or(""), "held: not enough room") << "no reason given: kept";
 }
 
 TEST_F(SyncQueue, ReleaseAndChangeDuringTransfer) {
@@ -508,7 +528,7 @@ TEST_F(SyncQueue, RowsCompletedBeforeSchemaV3HaveNoVerifyAndAreNeverRemovable) {
             std::string(64, 'a') + "', '2026-01-01T00:00:00.000Z')");
     }
     auto upgraded = Store::open(path, migrations()).value();
-    EXPECT_EQ(upgraded.schema_version("sync"), 4);
+    EXPECT_EQ(upgraded.schema_version("sync"), 5);
     Queue q(upgraded.db(), clock, QueuePolicy{});
     EXPECT_TRUE(q.removable("/src", 0, 100).value().empty());
     EXPECT_FALSE(q.find("/src", "a.mp4").value()->verified_by);

@@ -146,6 +146,11 @@ private:
             result.metrics.push_back(m_thresholds->metric("transfer_oldest_pending_age", age));
             parts.push_back(fmt::format("oldest pending for {}", format_quantity(age, Quantity::seconds)));
         }
+        if (!queue->completed_by_verify.empty()) {
+            const auto by_size = queue->completed_by_verify.contains("size") ? queue->completed_by_verify.at("size") : 0;
+            result.metrics.push_back(m_thresholds->metric("transfer_size_verified", static_cast<double>(by_size)));
+            if (by_size > 0) parts.push_back(fmt::format("{} verified by size only", by_size));
+        }
         for (const auto& p : parts) result.message += (result.message.empty() ? "" : ", ") + p;
         return result;
     }

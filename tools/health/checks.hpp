@@ -119,10 +119,12 @@ struct SecurityTargets {
     std::filesystem::path config_folder;               // its files only: the config may be in a home folder
     std::vector<std::filesystem::path> private_files;  // identity_file, passphrase_file, password_files
     std::vector<std::filesystem::path> owned_files;    // known_hosts
+    std::filesystem::path sync_db;                     // the NAS host keys nasops-sync saw (db/host_keys)
 };
 // security: files and folders anyone may write to under `media` and
 // `folders`, setuid and setgid files among the media, private files open to
-// others or owned by a stranger, owned files owned by a stranger; each
+// others or owned by a stranger, owned files owned by a stranger, a NAS host
+// key that changed since the run before and was not acknowledged; each
 // finding logged with the command that fixes it (the first 100), all counted
 // in security_findings, the first three quoted in the message.
 std::shared_ptr<Check> make_security_check(SecurityTargets targets, ThresholdsPtr thresholds);

@@ -157,6 +157,7 @@ SecurityTargets security_targets(const Config& config, const Paths& paths, const
     if (auto ssh = nas_ssh_options(config, deps.env); ssh && !ssh->known_hosts.empty()) {
         targets.owned_files.push_back(ssh->known_hosts);
     }
+    targets.sync_db = database_path(paths);
     return targets;
 }
 

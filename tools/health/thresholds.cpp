@@ -53,6 +53,7 @@ constexpr MetricSpec k_specs[] = {
     {"transfer_queue_files", "transfer", count, "100", "500", "Files waiting for or in transfer."},
     {"transfer_average_duration", "transfer", seconds, "300", "600", "Average time of the transfers completed within the window."},
     {"transfer_oldest_pending_age", "transfer", seconds, "", "", "Time since the oldest pending file was discovered."},
+    {"transfer_size_verified", "transfer", count, "", "", "Completed files whose copy was verified by size only (the NAS ran no sha256sum)."},
     {"security_findings", "security", count, "0", "", "Files and folders the security check found open to others.", true},
 };
 // clang-format on

@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "doctor.hpp"
 #include "engine.hpp"
 #include "local_target.hpp"
 #include "nasops/core/config.hpp"
@@ -22,6 +23,7 @@
 #include "schema.hpp"
 #include "sftp_target.hpp"
 #include "verify_command.hpp"
+#include "why.hpp"
 
 namespace nasops::sync {
 
@@ -131,6 +133,21 @@ void announce_new_database(const Context& ctx, const fs::path& database, const T
                                               {"message", message}});
 }
 
+// Records the host key each connection verified. A key other than the one
+// seen last is said at once; nasops-health's security check reports it until
+// `nasops-sync hostkey --accept` acknowledges it.
+HostKeySeen host_key_recorder(Queue& queue) {
+    return [&queue](const HostKey& key) -> Result<void> {
+        TRY_ASSIGN(const bool changed, queue.record_host_key(key));
+        if (changed)
+            logger().warning(
+                "the host key of {} changed since the last run: it is now the {} key {} (known_hosts "
+                "accepts it); nasops-sync hostkey shows the keys seen, and --accept acknowledges it",
+                key.endpoint, key.type, key.fingerprint);
+        return {};
+    };
+}
+
 Result<void> require_sources(const Context& ctx) {
     if (!ctx.settings.sources.empty()) return {};
     return std::unexpected(ctx.config.section("sync").error_at(
@@ -211,7 +228,8 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
     logger().info("run: {} source(s) to {}", ctx.settings.sources.size(), spec.display());
     auto options = run_options_of(ctx.settings);
     options.adopt = writable.new_database ? Adopt::yes : Adopt::no;
-    TRY_ASSIGN(auto summary, run_sync(options, queue, env.clock, target_factory(spec), outputs));
+    TRY_ASSIGN(auto summary,
+               run_sync(options, queue, env.clock, target_factory(spec, host_key_recorder(queue)), outputs));
     if (run_span.active()) {
         run_span.set_attribute("sync.uploaded", summary.uploaded);
         run_span.set_attribute("sync.adopted", summary.adopted);
@@ -240,6 +258,13 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
 
 // ---- status ----------------------------------------------------------------
 
+// "  (598 verified by SHA-256, 2 verified by size)": how the completed files were verified.
+std::string verify_breakdown(const std::map<std::string, std::uint64_t>& by_method) {
+    std::string parts;
+    for (const auto& [method, n] : by_method) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", n, verify_phrase(method));
+    return parts.empty() ? "" : "  (" + parts + ")";
+}
+
 Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, false));
     TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
@@ -265,6 +290,9 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
             metric("sync_files", static_cast<double>(st.transferring), "count", {{"state", "transferring"}}));
         written.push_back(metric("sync_files", static_cast<double>(st.completed), "count", {{"state", "completed"}}));
         written.push_back(metric("sync_files", static_cast<double>(st.failed), "count", {{"state", "failed"}}));
+        for (const auto& [method, n] : st.completed_by_verify)
+            written.push_back(metric("sync_completed_files_by_verify", static_cast<double>(n), "count",
+                                     {{"verified_by", method}}));
         written.push_back(metric("sync_pending_bytes", static_cast<double>(st.bytes_queued), "bytes"));
         if (st.oldest_pending_age)
             written.push_back(metric("sync_oldest_pending_age_seconds",
@@ -293,7 +321,7 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
     std::string text;
     text += fmt::format("pending       {:>8}\n", st.pending);
     text += fmt::format("transferring  {:>8}\n", st.transferring);
-    text += fmt::format("completed     {:>8}\n", st.completed);
+    text += fmt::format("completed     {:>8}{}\n", st.completed, verify_breakdown(st.completed_by_verify));
     text += fmt::format("failed        {:>8}\n", st.failed);
     text += fmt::format("bytes pending {:>8}\n", format_size(st.bytes_queued));
     text += fmt::format("oldest pending  {}\n",
@@ -311,6 +339,19 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
 
 // ---- ls --------------------------------------------------------------------
 
+// A queue row as the fields of a transfer record (ls), or of why's details.
+nlohmann::json row_fields(const FileRow& row) {
+    nlohmann::json fields{{"path", local_path(row)},        {"rel_path", row.rel_path},  {"source", row.source},
+                          {"state", state_name(row.state)}, {"bytes", row.version.size}, {"attempt", row.attempts}};
+    if (row.last_error) fields["error"] = *row.last_error;
+    if (row.sha256) fields["sha256"] = *row.sha256;
+    if (row.completed_at) fields["completed_at"] = *row.completed_at;
+    if (row.next_attempt_at) fields["next_attempt_at"] = *row.next_attempt_at;
+    if (row.seconds) fields["seconds"] = *row.seconds;
+    if (row.verified_by) fields["verified_by"] = *row.verified_by;
+    return fields;
+}
+
 Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, false));
     TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
@@ -322,22 +363,14 @@ Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
     TRY(queue.for_each(ctx.settings.state, [&](const FileRow& row) {
         const auto path = local_path(row);
         if (json) {
-            nlohmann::json fields{{"path", path},
-                                  {"rel_path", row.rel_path},
-                                  {"source", row.source},
-                                  {"state", state_name(row.state)},
-                                  {"bytes", row.version.size},
-                                  {"attempt", row.attempts}};
-            if (row.last_error) fields["error"] = *row.last_error;
-            if (row.sha256) fields["sha256"] = *row.sha256;
-            if (row.completed_at) fields["completed_at"] = *row.completed_at;
-            if (row.next_attempt_at) fields["next_attempt_at"] = *row.next_attempt_at;
-            if (row.seconds) fields["seconds"] = *row.seconds;
-            if (auto w = records.write(RecordKind::transfer, fields); !w && !write_error) write_error = w.error();
+            if (auto w = records.write(RecordKind::transfer, row_fields(row)); !w && !write_error)
+                write_error = w.error();
         } else {
             std::string line =
                 fmt::format("{:<12} {:>10}  {}", state_name(row.state), format_size(row.version.size), printable(path));
             if (row.last_error && row.state != FileState::completed) line += "  (" + printable(*row.last_error) + ")";
+            if (row.state == FileState::completed && row.verified_by)
+                line += fmt::format("  ({})", verify_phrase(*row.verified_by));
             print(env.out, line + "\n");
         }
     }));
@@ -416,9 +449,9 @@ Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
     if (span.active()) span.set_attribute("sync.target", spec.display());
     VerifySummary summary;
     if (db != nullptr) {
-        const auto make_target = target_factory(spec);
-        TRY_ASSIGN(auto target, traced_connect(make_target, &span)());
         Queue queue(*db, env.clock, policy_of(ctx.settings));
+        const auto make_target = target_factory(spec, dry == DryRun::yes ? HostKeySeen{} : host_key_recorder(queue));
+        TRY_ASSIGN(auto target, traced_connect(make_target, &span)());
         TRY_ASSIGN(auto checked, verify_completed(queue, *target, ctx.settings.verify, dry));
         summary = std::move(checked);
     }
@@ -461,6 +494,124 @@ Result<ExitCode> verify(const CliOptions& cli, const CommandEnv& env) {
     return summary.problems.empty() ? ExitCode::ok : ExitCode::data_error;
 }
 
+// ---- hostkey ---------------------------------------------------------------
+
+Result<ExitCode> hostkey(const CliOptions& cli, const CommandEnv& env) {
+    TRY_ASSIGN(auto ctx, prepare(cli, cli.accept_host_key));
+    std::optional<Writable> writable;
+    std::optional<Store> reading;
+    SQLite::Database* db = nullptr;
+    if (cli.accept_host_key) {
+        TRY_ASSIGN(auto opened, open_for_writing(ctx.paths, ctx.settings.lock_timeout));
+        writable.emplace(std::move(opened));
+        db = &writable->store.db();
+    } else {
+        TRY_ASSIGN(reading, open_for_reading(ctx.paths));
+        if (reading) db = &reading->db();
+    }
+    std::vector<SeenHostKey> keys;
+    if (db != nullptr) {
+        if (cli.accept_host_key) {
+            TRY_ASSIGN(const auto changes, unacknowledged_host_key_changes(*db));
+            TRY(acknowledge_host_key_changes(*db, env.clock.now()));
+            for (const auto& c : changes)
+                logger().warning("acknowledged the new host key of {}: {} (it replaced {})", c.key.endpoint,
+                                 c.key.key_text(), c.replaced->key_text());
+            if (!ctx.settings.quiet && ctx.settings.format != OutputFormat::json)
+                print(env.out, fmt::format("acknowledged {} host key change{}\n", changes.size(),
+                                           changes.size() == 1 ? "" : "s"));
+        }
+        TRY_ASSIGN(keys, read_host_keys(*db));
+    }
+    if (ctx.settings.format == OutputFormat::json) {
+        RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+        for (const auto& k : keys) {
+            nlohmann::json details{
+                {"endpoint", k.key.endpoint},          {"key_type", k.key.type},   {"fingerprint", k.key.fingerprint},
+                {"first_seen", k.first_seen},          {"last_seen", k.last_seen}, {"latest", k.latest},
+                {"changed", k.unacknowledged_change()}};
+            if (k.replaced) details["replaced"] = k.replaced->key_text();
+            if (k.acknowledged_at) details["acknowledged_at"] = *k.acknowledged_at;
+            TRY(records.write(RecordKind::event, {{"name", "host_key"}, {"details", std::move(details)}}));
+        }
+        return ExitCode::ok;
+    }
+    for (const auto& k : keys) {
+        std::string line = fmt::format("{}  {}  {}  first seen {}, last seen {}", k.key.endpoint, k.key.key_text(),
+                                       k.latest ? "(current)" : "(earlier)", k.first_seen, k.last_seen);
+        if (k.unacknowledged_change())
+            line += fmt::format("  CHANGED from {}, not acknowledged", k.replaced->key_text());
+        else if (k.replaced && k.acknowledged_at)
+            line += fmt::format("  replaced {}, acknowledged {}", k.replaced->key_text(), *k.acknowledged_at);
+        print(env.out, line + "\n");
+    }
+    return ExitCode::ok;
+}
+
+// ---- why -------------------------------------------------------------------
+
+// One path's facts: where it is, what the disk has, what the filters and the queue say.
+Result<WhyFacts> facts_of(std::string_view given, const Settings& settings, const Filter& filter, Queue* queue) {
+    WhyFacts facts;
+    TRY_ASSIGN(facts.where, locate(given, settings.sources, queue));
+    if (!facts.where) {
+        std::error_code ec;
+        const auto path = absolute_from_cwd(std::string(given));
+        facts.path = path.string();
+        if (fs::symlink_status(path, ec).type() != fs::file_type::not_found && !ec)
+            facts.local.kind = LocalFile::Kind::regular;
+        return facts;
+    }
+    const auto& [source, rel_path] = *facts.where;
+    facts.path = (source / rel_path).string();
+    facts.local = look_at(source, rel_path);
+    facts.excluded_by = filter.excluded_by(rel_path);
+    facts.not_included = !filter.included(rel_path);
+    facts.include = filter.include_patterns();
+    if (queue != nullptr) {
+        TRY_ASSIGN(facts.row, queue->find(source.string(), rel_path));
+    }
+    return facts;
+}
+
+// Reads only: no lock is taken and the database is opened read-only.
+Result<ExitCode> why(const CliOptions& cli, const CommandEnv& env) {
+    if (cli.paths.empty()) return fail(ExitCode::usage, "why: name the files to explain (PATH...)");
+    TRY_ASSIGN(auto ctx, prepare(cli, false));
+    TRY_ASSIGN(auto store, open_for_reading(ctx.paths));
+    const auto policy = policy_of(ctx.settings);
+    std::optional<Queue> queue;
+    if (store) queue.emplace(store->db(), env.clock, policy);
+    const Filter filter(ctx.settings.include, ctx.settings.exclude);
+    const bool json = ctx.settings.format == OutputFormat::json;
+    RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+    bool unknown = false;
+    for (const auto& given : ctx.settings.paths) {
+        TRY_ASSIGN(const auto facts, facts_of(given, ctx.settings, filter, queue ? &*queue : nullptr));
+        const auto story = explain(facts, policy, env.clock.now());
+        if (story.unknown) {
+            unknown = true;
+            logger().error("why: {} does not exist and the queue has no row for it", facts.path);
+        }
+        if (!json) {
+            print(env.out, fmt::format("{}: {}\n", printable(given), printable(story.text)));
+            continue;
+        }
+        nlohmann::json details = facts.row ? row_fields(*facts.row) : nlohmann::json{{"path", facts.path}};
+        if (!facts.row && facts.where) {
+            details["source"] = facts.where->source.string();
+            details["rel_path"] = facts.where->rel_path;
+        }
+        if (facts.row && facts.row->removed_at) details["removed_at"] = *facts.row->removed_at;
+        if (facts.row && facts.row->stable_since) details["stable_since"] = *facts.row->stable_since;
+        if (facts.excluded_by) details["excluded_by"] = *facts.excluded_by;
+        details["finding"] = story.finding;
+        details["explanation"] = story.text;
+        TRY(records.write(RecordKind::event, {{"name", "why"}, {"details", std::move(details)}}));
+    }
+    return unknown ? ExitCode::no_input : ExitCode::ok;
+}
+
 }  // namespace
 
 std::string printable(std::string_view text) {
@@ -490,7 +641,35 @@ std::string printable(std::string_view text) {
     return out;
 }
 
-TargetFactory target_factory(const TargetSpec& spec) {
+// ---- doctor ----------------------------------------------------------------
+
+Result<ExitCode> doctor(const CliOptions& cli, const CommandEnv& env) {
+    TRY_ASSIGN(auto ctx, prepare(cli, false));
+    TRY_ASSIGN(auto spec, resolve_target(cli, ctx.config));
+    const auto findings = run_doctor(spec, target_factory(spec), ctx.paths, env.clock);
+    if (ctx.settings.format == OutputFormat::json) {
+        RecordWriter records(env.out, "sync", local_hostname(), env.clock);
+        for (const auto& f : findings) {
+            nlohmann::json fields{{"name", f.name},
+                                  {"target", spec.display()},
+                                  {"status", check_status_word(f.status)},
+                                  {"message", f.message},
+                                  {"duration_ms", f.took.count()}};
+            if (!f.fix.empty()) fields["fix"] = f.fix;
+            TRY(records.write(RecordKind::check, fields));
+        }
+    } else {
+        std::string text = fmt::format("nasops-sync doctor: {}\n", printable(spec.display()));
+        for (const auto& f : findings) {
+            text += fmt::format("{:<9} {:<13} {}\n", exit_code_name(f.status), f.name, printable(f.message));
+            if (!f.fix.empty()) text += fmt::format("{:<23} fix: {}\n", "", printable(f.fix));
+        }
+        print(env.out, text);
+    }
+    return doctor_exit_code(findings);
+}
+
+TargetFactory target_factory(const TargetSpec& spec, HostKeySeen host_key_seen) {
     if (spec.kind == TargetSpec::Kind::local) {
         return [root = spec.local_root]() -> Result<std::unique_ptr<Target>> {
             struct stat st {};
@@ -502,8 +681,9 @@ TargetFactory target_factory(const TargetSpec& spec) {
             return std::make_unique<LocalTarget>(root);
         };
     }
-    return [spec]() -> Result<std::unique_ptr<Target>> {
+    return [spec, host_key_seen = std::move(host_key_seen)]() -> Result<std::unique_ptr<Target>> {
         TRY_ASSIGN(auto target, SftpTarget::connect(spec));
+        if (host_key_seen) TRY(host_key_seen(target->host_key()));
         return std::unique_ptr<Target>(std::move(target));
     };
 }
@@ -515,6 +695,9 @@ Result<ExitCode> execute(Command command, const CliOptions& cli, const CommandEn
         case Command::ls: return ls(cli, env);
         case Command::retry: return retry(cli, env);
         case Command::verify: return verify(cli, env);
+        case Command::hostkey: return hostkey(cli, env);
+        case Command::doctor: return doctor(cli, env);
+        case Command::why: return why(cli, env);
     }
     return fail(ExitCode::software, "unknown command");
 }

@@ -43,7 +43,7 @@ struct RunOptions {
     DeleteEmptySrcDirs delete_empty_src_dirs = DeleteEmptySrcDirs::no;
     Duration min_age = std::chrono::seconds(30);  // an empty folder is removed once unchanged this long
     int jobs = 4;
-    std::optional<std::uint64_t> bwlimit;    // bytes per second, all workers together
+    std::optional<RateTimetable> bwlimit;    // all workers together, by local time of day
     std::optional<Duration> max_duration;    // no file is started, and uploads stop, after this long
     std::optional<std::uint64_t> max_bytes;  // no file is started once this much has been sent
     std::size_t verify_batch = 256;          // files verified together (one remote sha256sum)

@@ -189,11 +189,12 @@ Result<void> LocalTarget::commit() {
     return {};
 }
 
-Result<std::uint64_t> LocalTarget::available_space() {
+Result<std::uint64_t> LocalTarget::available_space(std::string_view rel_folder) {
+    const auto folder = path_of(rel_folder);
     struct statvfs st {};
-    if (::statvfs(m_root.c_str(), &st) != 0)
+    if (::statvfs(folder.c_str(), &st) != 0)
         return fail(ExitCode::io_error,
-                    fmt::format("cannot read the free space of {}: {}", m_root.string(), errno_text()));
+                    fmt::format("cannot read the free space of {}: {}", folder.string(), errno_text()));
     return static_cast<std::uint64_t>(st.f_bavail) * static_cast<std::uint64_t>(st.f_frsize);
 }
 

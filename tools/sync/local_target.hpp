@@ -25,7 +25,7 @@ public:
     std::vector<Result<void>> rename(std::span<const RenamePair> renames) override;
     Result<void> remove(std::string_view rel_path) override;
     Result<void> commit() override;
-    Result<std::uint64_t> available_space() override;
+    Result<std::uint64_t> available_space(std::string_view rel_folder) override;
     // Computed at the collect, a file at a time.
     Result<PendingDigests> sha256(std::span<const std::string> rel_paths) override;
 

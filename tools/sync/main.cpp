@@ -21,7 +21,13 @@ constexpr nasops::ToolInfo k_tool{
   nasops-sync ls --state failed           # the files that gave up, with their last error
   nasops-sync retry --all-failed          # requeue failed files
   nasops-sync verify                      # re-check the completed files on the NAS
+  nasops-sync hostkey --accept            # the NAS's new host key is expected: acknowledge the change
   nasops-sync run --remove-source --delete-empty-src-dirs   # move, as rclone move: the NAS keeps the only copy
+  nasops-sync run --bwlimit "08:00,2M 19:00,off"   # 2 MiB/s from 08:00, no limit from 19:00 (local time)
+  nasops-sync doctor                      # files are not arriving: every check from DNS to the log, with fixes
+  nasops-sync doctor --format json > ticket.ndjson   # the same, for a support ticket
+  nasops-sync why /srv/media/cam1/clip.mp4   # where is this file? seen, waiting, held, failed or completed
+  nasops-sync why --json cam1/clip.mp4 cam2/clip.mp4   # paths relative to a source; one record each
 )",
 };
 
@@ -33,6 +39,9 @@ constexpr std::array k_subcommands{
     nasops::SubcommandInfo{"ls", "List files known to the queue"},
     nasops::SubcommandInfo{"retry", "Requeue failed files"},
     nasops::SubcommandInfo{"verify", "Re-check completed files on the NAS"},
+    nasops::SubcommandInfo{"hostkey", "List the NAS host keys runs have seen; acknowledge a changed one"},
+    nasops::SubcommandInfo{"doctor", "Check everything a run needs, in order, each finding with its fix"},
+    nasops::SubcommandInfo{"why", "The story of each file named: seen or not and why, its state, what comes next"},
 };
 
 // The only state the signal handler touches: SIGINT (a terminal's ^C) and
@@ -64,6 +73,26 @@ void add_target_options(CLI::App& sub, Parsed& p) {
                      ->check(CLI::IsMember({"auto", "sha256", "size", "none"})));
 }
 
+// What decides which files a run sees and when: run takes them, and why
+// takes them too, to tell the story of a file as that run would see it.
+void add_scan_options(CLI::App& sub, Parsed& p) {
+    sub.add_option("--source", p.cli.sources, "A folder to scan (repeat for more; default: [sync] sources)")
+        ->type_name("DIR")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sub.add_option("--include", p.cli.include, "Upload only files matching GLOB (repeatable)")
+        ->type_name("GLOB")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sub.add_option("--exclude", p.cli.exclude, "Skip files and folders matching GLOB (repeatable; wins over --include)")
+        ->type_name("GLOB")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    p.min_age.add(
+        sub.add_option("--min-age", p.min_age.value, "Upload a file only once unchanged this long (default 30s)")
+            ->type_name("DURATION"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,22 +102,8 @@ int main(int argc, char** argv) {
 
     auto* run = app->get_subcommand("run");
     nasops::add_dry_run_option(*run, cli.dry_run);
-    run->add_option("--source", cli.sources, "A folder to scan (repeat for more; default: [sync] sources)")
-        ->type_name("DIR")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_scan_options(*run, p);
     add_target_options(*run, p);
-    run->add_option("--include", cli.include, "Upload only files matching GLOB (repeatable)")
-        ->type_name("GLOB")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    run->add_option("--exclude", cli.exclude, "Skip files and folders matching GLOB (repeatable; wins over --include)")
-        ->type_name("GLOB")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    p.min_age.add(
-        run->add_option("--min-age", p.min_age.value, "Upload a file only once unchanged this long (default 30s)")
-            ->type_name("DURATION"));
     p.jobs.add(run->add_option("-j,--jobs", p.jobs.value, "Parallel uploads, one connection each (default 4)")
                    ->type_name("N"));
     run->add_flag("--remove-source", cli.remove_source,
@@ -99,7 +114,10 @@ int main(int argc, char** argv) {
         run->add_option("--max-retries", p.max_retries.value, "Retries before a file is marked failed (default 5)")
             ->type_name("N"));
     p.bwlimit.add(
-        run->add_option("--bwlimit", p.bwlimit.value, "Limit upload bandwidth, e.g. 10M (bytes/s)")->type_name("RATE"));
+        run->add_option("--bwlimit", p.bwlimit.value,
+                        "Limit upload bandwidth, e.g. 10M (bytes/s), or by time of day as rclone: "
+                        "\"08:00,2M 19:00,off\", \"Mon-08:00,512k Sat-10:00,off\"")
+            ->type_name("RATE"));
     p.max_duration.add(run->add_option("--max-duration", p.max_duration.value,
                                        "Stop starting and abandon uploads after this long, e.g. 50s")
                            ->type_name("DURATION"));
@@ -120,6 +138,20 @@ int main(int argc, char** argv) {
     auto* verify = app->get_subcommand("verify");
     nasops::add_dry_run_option(*verify, cli.dry_run);
     add_target_options(*verify, p);
+
+    auto* hostkey = app->get_subcommand("hostkey");
+    hostkey->add_flag("--accept", cli.accept_host_key,
+                      "Acknowledge each NAS host key that changed since the run before (nasops-health security)");
+    auto* doctor = app->get_subcommand("doctor");
+    p.target.add(doctor->add_option("--target", p.target.value,
+                                    "Check this target instead: a local folder or sftp://[user@]host[:port]/path")
+                     ->type_name("TARGET"));
+
+    auto* why = app->get_subcommand("why");
+    why->add_option("PATH", cli.paths, "Local paths, or paths relative to a source, of the files to explain")
+        ->type_name("PATH")
+        ->required();
+    add_scan_options(*why, p);
 
     // Their defaults are the configuration's: --help must not show the
     // placeholders as if they were the defaults.
@@ -143,7 +175,10 @@ int main(int argc, char** argv) {
                                                                             {"status", Command::status},
                                                                             {"ls", Command::ls},
                                                                             {"retry", Command::retry},
-                                                                            {"verify", Command::verify}}));
+                                                                            {"verify", Command::verify},
+                                                                            {"hostkey", Command::hostkey},
+                                                                            {"doctor", Command::doctor},
+                                                                            {"why", Command::why}}));
         struct sigaction action {};
         action.sa_handler = on_stop_signal;
         sigemptyset(&action.sa_mask);

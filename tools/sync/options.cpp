@@ -99,8 +99,8 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     } else {
         s.max_retries = static_cast<int>(std::min<std::int64_t>(sync.get_int("max_retries"), 1000));
     }
-    TRY_ASSIGN(s.bwlimit, optional_rate_setting(cli.bwlimit, "--bwlimit", sync, "bwlimit"));
-    if (s.bwlimit && *s.bwlimit == 0) s.bwlimit.reset();  // 0: no limit, as rsync
+    TRY_ASSIGN(s.bwlimit, optional_rate_timetable_setting(cli.bwlimit, "--bwlimit", sync, "bwlimit"));
+    if (s.bwlimit && s.bwlimit->unlimited()) s.bwlimit.reset();  // 0 or off: no limit, as rsync
     TRY_ASSIGN(s.max_duration, optional_duration_setting(cli.max_duration, "--max-duration", sync, "max_duration"));
     TRY_ASSIGN(s.max_bytes, optional_size_setting(cli.max_bytes, "--max-bytes", sync, "max_bytes"));
     TRY_ASSIGN(s.lock_timeout, duration_setting(cli.lock_timeout, "--lock-timeout", sync, "lock_timeout"));

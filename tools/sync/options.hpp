@@ -16,6 +16,7 @@
 #include "nasops/core/error.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/ssh/ssh_session.hpp"
+#include "nasops/util/rate_timetable.hpp"
 #include "nasops/util/units.hpp"
 #include "queue.hpp"
 
@@ -50,8 +51,9 @@ struct CliOptions {
     std::optional<std::string> lock_timeout;
     bool accept_new_host_key = false;
     std::optional<std::string> state;  // ls --state
-    std::vector<std::string> paths;    // retry PATH...
+    std::vector<std::string> paths;    // retry PATH..., why PATH...
     bool all_failed = false;           // retry --all-failed
+    bool accept_host_key = false;      // hostkey --accept
 };
 
 // Where files go. A local folder, or an SFTP server.
@@ -85,7 +87,7 @@ struct Settings {
     // leaves the source tree as it found it.
     DeleteEmptySrcDirs delete_empty_src_dirs = DeleteEmptySrcDirs::no;
     int max_retries = 5;
-    std::optional<std::uint64_t> bwlimit;  // bytes per second, all workers together
+    std::optional<RateTimetable> bwlimit;  // all workers together; unset when it never limits
     std::optional<Duration> max_duration;
     std::optional<std::uint64_t> max_bytes;
     Duration lock_timeout{0};

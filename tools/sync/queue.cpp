@@ -454,13 +454,15 @@ Result<FileRow> Queue::mark_failed_attempt(std::int64_t id, std::string_view err
     });
 }
 
-Result<void> Queue::release(std::int64_t id) {
+Result<void> Queue::release(std::int64_t id, std::optional<std::string_view> reason) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "releasing a transfer", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
             SQLite::Statement q(m_db,
-                                "UPDATE media_files SET state = 'pending' WHERE id = ? AND state = 'transferring'");
+                                "UPDATE media_files SET state = 'pending', last_error = COALESCE(?2, last_error) "
+                                "WHERE id = ?1 AND state IN ('pending', 'transferring')");
             q.bind(1, id);
+            if (reason) q.bind(2, std::string(*reason));
             q.exec();
             return {};
         });
@@ -477,6 +479,13 @@ Result<void> Queue::mark_changed(std::int64_t id, const FileVersion& version) {
             return {};
         });
     });
+}
+
+Result<bool> Queue::record_host_key(const HostKey& key) {
+    std::lock_guard lock(m_mutex);
+    // A connection made while the scan runs: the scan's batch transaction is
+    // open on this connection, and the key is committed with its batch.
+    return nasops::record_host_key(m_db, key, m_clock.now(), m_in_scan ? OpenTransaction::yes : OpenTransaction::no);
 }
 
 Result<void> Queue::mark_vanished(std::int64_t id, std::string_view error) {

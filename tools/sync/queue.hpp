@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "nasops/core/error.hpp"
+#include "nasops/db/host_keys.hpp"
 #include "nasops/util/clock.hpp"
 #include "nasops/util/units.hpp"
 #include "scanner.hpp"
@@ -185,9 +186,11 @@ public:
     // A failed attempt: transferring -> pending with next_attempt_at after the
     // backoff, or -> failed once max_retries retries have failed. Returns the new row.
     Result<FileRow> mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt);
-    // Back to pending without counting an attempt: the run stopped, the NAS
-    // went away or had no room. The upload stays resumable.
-    Result<void> release(std::int64_t id);
+    // Back to pending (or left pending) without counting an attempt: the run
+    // stopped, the NAS went away or had no room. The upload stays resumable.
+    // `reason`, when given, becomes the row's last error, which `ls` shows:
+    // why a file the run did not fail is still waiting (held for room).
+    Result<void> release(std::int64_t id, std::optional<std::string_view> reason = std::nullopt);
     // mark_changed, requeue and a scan that finds a new version (register_file)
     // put a row back to pending as a file to upload from scratch, by one
     // statement: attempts 0, no next attempt time, no hash, no started_at (so
@@ -224,6 +227,10 @@ public:
     // DryRun::yes nothing changes and the count is what would be requeued.
     Result<std::uint64_t> retry_paths(std::span<const std::string> paths, DryRun dry_run = DryRun::no);
     Result<std::uint64_t> retry_all_failed(DryRun dry_run = DryRun::no);
+
+    // Records the NAS host key a connection verified (db/host_keys.hpp) under
+    // the queue's lock, as the workers connect at once; true when it changed.
+    Result<bool> record_host_key(const HostKey& key);
 
     // Visits the rows, in id order, optionally only those in `state`.
     Result<void> for_each(std::optional<FileState> state, const std::function<void(const FileRow&)>& visit);

@@ -16,16 +16,42 @@ double seconds_since(Steady::time_point start) {
     return std::chrono::duration<double>(Steady::now() - start).count();
 }
 
+RateLimiter::RateLimiter(RateTimetable timetable, const Clock& clock)
+    : m_timetable(std::move(timetable)), m_clock(clock) {}
+
+void RateLimiter::follow_timetable(SystemTimePoint now) {
+    const auto minute = std::chrono::floor<std::chrono::minutes>(now);
+    if (m_minute == minute) return;
+    const auto rate = m_timetable.at(local_minute_of_week(now));
+    if (!m_minute || rate != m_rate) {
+        logger().info("bandwidth limit {}{}", format_rate_limit(rate),
+                      m_timetable.constant() ? "" : " (timetable)");
+        m_rate = rate;
+        m_started = false;  // the new rate counts from now
+        m_total = 0;
+    }
+    m_minute = minute;
+}
+
+RateLimit RateLimiter::rate_in_force() {
+    std::lock_guard lock(m_mutex);
+    follow_timetable(m_clock.now());
+    return m_rate;
+}
+
 void RateLimiter::consume(std::size_t bytes) {
     Steady::time_point due;
     {
         std::lock_guard lock(m_mutex);
+        follow_timetable(m_clock.now());
+        if (!m_rate) return;
         if (!m_started) {
             m_start = Steady::now();
             m_started = true;
         }
         m_total += static_cast<double>(bytes);
-        due = m_start + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(m_total / m_rate));
+        due = m_start + std::chrono::duration_cast<Steady::duration>(
+                            std::chrono::duration<double>(m_total / static_cast<double>(*m_rate)));
     }
     std::this_thread::sleep_until(due);
 }
@@ -44,7 +70,10 @@ void Reporter::transfer(const FileRow& row, FileState state, nlohmann::json fiel
 RunState::RunState(const RunOptions& run_options, Queue& run_queue, const Clock& run_clock,
                    const RunOutputs& run_outputs)
     : options(run_options), queue(run_queue), clock(run_clock), outputs(run_outputs), reporter(run_outputs.records) {
-    if (options.bwlimit) limiter.emplace(*options.bwlimit);
+    if (options.bwlimit) {
+        limiter.emplace(*options.bwlimit, clock);
+        static_cast<void>(limiter->rate_in_force());  // logs the rate the run starts with
+    }
     if (options.max_duration) deadline = clock.now() + *options.max_duration;
 }
 

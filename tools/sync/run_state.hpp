@@ -25,16 +25,28 @@ using Steady = std::chrono::steady_clock;
 double seconds_since(Steady::time_point start);
 
 // A transfer bandwidth shared by every worker: each write waits until the
-// bytes sent so far fit in the rate since the first write.
+// bytes sent since the rate took effect fit in it. The rate is the
+// timetable's at the clock's local time, looked up again at each new minute,
+// so that a run crossing an entry's time changes rate there (within one
+// write); each change is logged.
 class RateLimiter {
 public:
-    explicit RateLimiter(std::uint64_t bytes_per_second) : m_rate(static_cast<double>(bytes_per_second)) {}
+    RateLimiter(RateTimetable timetable, const Clock& clock);
 
     void consume(std::size_t bytes);
+    // The limit in force now (and from now on, until the next write).
+    RateLimit rate_in_force();
 
 private:
+    // Takes the timetable's limit at `now` when `now` is in another minute
+    // than the last lookup (a clock set back included).
+    void follow_timetable(SystemTimePoint now);
+
+    RateTimetable m_timetable;
+    const Clock& m_clock;
     std::mutex m_mutex;
-    double m_rate;
+    RateLimit m_rate;
+    std::optional<std::chrono::sys_time<std::chrono::minutes>> m_minute;  // of the last lookup
     double m_total = 0;
     bool m_started = false;
     Steady::time_point m_start;
@@ -74,6 +86,10 @@ public:
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<bool> stop{false};
     std::atomic<bool> mtime_refusal_logged{false};
+    // A write found the target full (its free space, read after the failure,
+    // is `full_available`): no other file starts in this run; each is held.
+    std::atomic<bool> target_full{false};
+    std::atomic<std::uint64_t> full_available{0};
 
     // The next eligible row, or nullopt when there is none left for this run.
     Result<std::optional<FileRow>> next();

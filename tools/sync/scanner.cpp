@@ -88,16 +88,22 @@ Filter::Filter(std::vector<std::string> include, std::vector<std::string> exclud
 }
 
 bool Filter::takes_file(std::string_view rel_path) const {
-    for (const auto& p : m_exclude)
-        if (matches(p, rel_path)) return false;
-    if (m_include.empty()) return true;
-    for (const auto& p : m_include)
-        if (matches(p, rel_path)) return true;
-    return false;
+    return !excluded_by(rel_path) && included(rel_path);
 }
 
 bool Filter::prunes_folder(std::string_view rel_path) const {
+    return excluded_by(rel_path).has_value();
+}
+
+std::optional<std::string> Filter::excluded_by(std::string_view rel_path) const {
     for (const auto& p : m_exclude)
+        if (matches(p, rel_path)) return p;
+    return std::nullopt;
+}
+
+bool Filter::included(std::string_view rel_path) const {
+    if (m_include.empty()) return true;
+    for (const auto& p : m_include)
         if (matches(p, rel_path)) return true;
     return false;
 }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,12 @@ public:
 
     bool takes_file(std::string_view rel_path) const;
     bool prunes_folder(std::string_view rel_path) const;
+    // The exclude pattern that matches `rel_path` or a folder above it, as
+    // normalised (no leading or trailing '/'); nullopt when none does.
+    std::optional<std::string> excluded_by(std::string_view rel_path) const;
+    // Whether an include pattern takes `rel_path` (true when there are none).
+    bool included(std::string_view rel_path) const;
+    const std::vector<std::string>& include_patterns() const { return m_include; }
 
 private:
     std::vector<std::string> m_include;

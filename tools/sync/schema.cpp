@@ -72,11 +72,30 @@ constexpr std::string_view k_v4 = R"sql(
 ALTER TABLE media_files ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// The NAS host keys each run verified at connect (common/db/host_keys): one
+// row per distinct key of an endpoint, the key it replaced, and when a change
+// was acknowledged (nasops-sync hostkey --accept), for nasops-health's
+// security check. Rows are few (one per key ever seen): never purged.
+constexpr std::string_view k_v5 = R"sql(
+CREATE TABLE nas_host_keys (
+    id INTEGER PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    key_type TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    previous_id INTEGER REFERENCES nas_host_keys (id),
+    acknowledged_at TEXT,
+    UNIQUE (endpoint, key_type, fingerprint)
+);
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"sync", 1, k_v1},
     {"sync", 2, k_v2},
     {"sync", 3, k_v3},
     {"sync", 4, k_v4},
+    {"sync", 5, k_v5},
 };
 
 }  // namespace

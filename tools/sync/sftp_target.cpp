@@ -74,6 +74,10 @@ Result<std::unique_ptr<SftpTarget>> SftpTarget::connect(const TargetSpec& spec) 
     return std::unique_ptr<SftpTarget>(new SftpTarget(std::move(session), std::move(sftp), std::move(pipeline), spec));
 }
 
+HostKey SftpTarget::host_key() const {
+    return {m_session.endpoint(), m_session.host_key_type(), m_session.host_key_fingerprint()};
+}
+
 std::string SftpTarget::describe() const {
     return m_spec.display();
 }
@@ -155,8 +159,8 @@ Result<void> SftpTarget::commit() {
     return {};
 }
 
-Result<std::uint64_t> SftpTarget::df_available() {
-    auto df = remote_df(m_session, m_spec.remote_root);
+Result<std::uint64_t> SftpTarget::df_available(const std::string& folder) {
+    auto df = remote_df(m_session, folder);
     if (!df) {
         return fail(df.error().code, fmt::format("cannot read the free space of {}: the server has no "
                                                  "statvfs@openssh.com and {}",
@@ -165,9 +169,10 @@ Result<std::uint64_t> SftpTarget::df_available() {
     return df->available_bytes;
 }
 
-Result<std::uint64_t> SftpTarget::available_space() {
+Result<std::uint64_t> SftpTarget::available_space(std::string_view rel_folder) {
+    const auto folder = remote(rel_folder);
     if (!m_statvfs_refused) {
-        auto st = m_sftp.statvfs(m_spec.remote_root);
+        auto st = m_sftp.statvfs(folder);
         if (st) return st->available_bytes;
         // A missing folder is an answer; only a server without the extension needs df.
         if (st.error().code == ExitCode::unavailable || st.error().code == ExitCode::no_input)
@@ -175,7 +180,7 @@ Result<std::uint64_t> SftpTarget::available_space() {
         logger().debug("{}; trying df -P", st.error().message);
         m_statvfs_refused = true;
     }
-    return df_available();
+    return df_available(folder);
 }
 
 bool SftpTarget::shell() {

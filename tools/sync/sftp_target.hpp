@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "nasops/db/host_keys.hpp"
 #include "nasops/ssh/ssh_session.hpp"
 #include "options.hpp"
 #include "sha256sum_output.hpp"
@@ -26,6 +27,9 @@ public:
     // opens SFTP. Errors as SshSession::connect.
     static Result<std::unique_ptr<SftpTarget>> connect(const TargetSpec& spec);
 
+    // The NAS host key this connection verified against known_hosts.
+    HostKey host_key() const;
+
     std::string describe() const override;
     std::string location(std::string_view rel_path) const override;
     // The many-item calls go through an SftpPipeline: many requests in flight at once.
@@ -38,7 +42,7 @@ public:
     std::vector<Result<void>> rename(std::span<const RenamePair> renames) override;
     Result<void> remove(std::string_view rel_path) override;
     Result<void> commit() override;
-    Result<std::uint64_t> available_space() override;
+    Result<std::uint64_t> available_space(std::string_view rel_folder) override;
     // The hash commands go to the remote shell now; their output is read at the collect.
     Result<PendingDigests> sha256(std::span<const std::string> rel_paths) override;
 
@@ -84,7 +88,7 @@ private:
         std::vector<HashCommand> commands;  // sent to the shell; none: hashed by exec at the collect
         bool can_hash = true;               // false: the NAS has no sha256sum
     };
-    Result<std::uint64_t> df_available();
+    Result<std::uint64_t> df_available(const std::string& folder);
 
     SshSession m_session;
     Sftp m_sftp;              // declared after m_session: destroyed before it

@@ -100,8 +100,10 @@ public:
     // Makes the renames done so far durable (a local folder: fsync of the
     // folders touched); a no-op where the protocol has no such thing.
     virtual Result<void> commit() = 0;
-    // Bytes an unprivileged writer may still use on the file system of the root.
-    virtual Result<std::uint64_t> available_space() = 0;
+    // Bytes an unprivileged writer may still use on the file system that
+    // holds the folder `rel_folder` (the root when empty): a share may mount
+    // another volume, or have a quota, below its root.
+    virtual Result<std::uint64_t> available_space(std::string_view rel_folder) = 0;
     // Asks for the SHA-256 of each path, computed on the target side. The
     // target may compute them while the caller goes on writing: the returned
     // PendingDigests collects them. Collect in the order asked.

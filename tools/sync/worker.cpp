@@ -28,6 +28,17 @@ namespace {
 
 enum class Adopted : bool { no, yes };
 
+// What happens to the partial copy of a file whose write found the target
+// full: a large file's is kept to resume from; a small file's is removed, as
+// small files are always sent whole.
+enum class PartialCopy : bool { keep, remove };
+
+// Free space on the target against what a file needs there.
+struct Room {
+    std::uint64_t available = 0;
+    std::uint64_t needed = 0;
+};
+
 constexpr std::size_t k_chunk = std::size_t{1} << 20;  // one read, one hash update, one target write
 constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 64 MiB
 // Files up to this size are read whole and written in batches, many requests
@@ -163,11 +174,35 @@ private:
     }
 
     // The file goes back to pending without counting an attempt (the run
-    // stopped, the target is gone); `reason` is said in its transfer record.
-    void release_to_pending(const FileRow& row, std::string_view reason) {
-        if (!saved_in_queue(m_run.queue.release(row.id))) return;
+    // stopped, the target is gone or full); `reason` is said in its transfer
+    // record, and `why`, when given, is kept as its last error too.
+    void release_to_pending(const FileRow& row, std::string_view reason,
+                            std::optional<std::string_view> why = std::nullopt) {
+        if (!saved_in_queue(m_run.queue.release(row.id, why))) return;
         if (m_span_in_hand != nullptr) m_span_in_hand->set_attribute("sync.released", std::string(reason));
-        m_run.reporter.transfer(row, FileState::pending, {{"reason", reason}});
+        nlohmann::json fields{{"reason", reason}};
+        if (why) fields["error"] = *why;
+        m_run.reporter.transfer(row, FileState::pending, std::move(fields));
+    }
+
+    // Whether the local file of `row` is gone (removed before it could be
+    // uploaded): then it is recorded failed, with no retry, at once.
+    bool source_vanished(const FileRow& row) {
+        const auto path = local_path(row);
+        std::error_code ec;
+        if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) return false;
+        const std::string why = "the local file is gone: it was removed before it could be uploaded";
+        const int attempt_no = row.attempts + 1;
+        m_log.warning("{}: {}", path, why);
+        if (!saved_in_queue(m_run.queue.mark_vanished(row.id, why))) return true;
+        m_log.audit(AuditEvent::transfer_failed,
+                    {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
+        m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
+        m_run.count([](RunSummary& s) {
+            ++s.failed_attempts;
+            ++s.gave_up;
+        });
+        return true;
     }
 
     // The local file changed during its upload: queued again as its new version.
@@ -245,7 +280,7 @@ private:
         if (m_space_unknown) return true;
         const auto now = Steady::now();
         if (!m_space || now - m_space_at > k_space_refresh || *m_space < need + k_space_margin) {
-            auto space = m_target->available_space();
+            auto space = m_target->available_space("");
             if (!space) {
                 if (target_gone(space.error())) return std::nullopt;
                 // Asking again for every file would cost a remote command each: give up for this run.
@@ -270,16 +305,93 @@ private:
     // is taken off the free-space reading. A file that does not fit is held
     // (STORAGE_WARNING); one whose target is gone is recorded as such.
     bool reserve_room(const FileRow& row, std::uint64_t offset) {
-        const auto room = has_room(row.version.size - offset);
+        const auto need = row.version.size - offset;
+        if (m_run.target_full) {
+            const auto available = m_run.full_available.load();
+            hold_for_room(row, {available, need},
+                          fmt::format("held: {} was found full during this run ({} free, {} needed)",
+                                      m_target->describe(), format_size(available), format_size(need)));
+            return false;
+        }
+        const auto room = has_room(need);
         if (!room) return false;
         if (*room) return true;
+        const Room lacking{m_space.value_or(0), need};
+        if (hold_for_room(row, lacking,
+                          fmt::format("held: not enough room on {} ({} free, {} needed)", m_target->describe(),
+                                      format_size(lacking.available), format_size(need))))
+            log_no_room_once(row);
+        return false;
+    }
+
+    // A file held for lack of room on the target: it stays pending (or goes
+    // back to it, when its write found the target full) with `why` as its
+    // last error, no attempt counted; STORAGE_WARNING, and the run exits 73.
+    // One whose local file is gone meanwhile is recorded as vanished instead
+    // (false), so that it is not held run after run.
+    bool hold_for_room(const FileRow& row, Room room, const std::string& why) {
+        if (source_vanished(row)) return false;
+        release_to_pending(row, "no room", why);
         m_run.count([](RunSummary& s) { ++s.held_no_space; });
         m_log.audit(AuditEvent::storage_warning, {{"path", local_path(row)},
                                                   {"size", row.version.size},
-                                                  {"available", m_space.value_or(0)},
+                                                  {"available", room.available},
+                                                  {"needed", room.needed},
                                                   {"target", m_target->describe()}});
-        log_no_room_once(row);
-        return false;
+        return true;
+    }
+
+    // After a failed write of `temp` (open, write or close): whether the file
+    // system that holds it lacks room for the rest of the file, asked now.
+    // A small file's partial copy is removed first (PartialCopy::remove), as
+    // small files are always sent whole. nullopt: it has room, or the target
+    // cannot tell (or is gone): the failure stands as it is.
+    std::optional<Room> lacking_room(const FileRow& row, const std::string& temp, PartialCopy partial) {
+        std::uint64_t on_target = 0;
+        if (partial == PartialCopy::remove) {
+            if (auto removed = m_target->remove(temp); !removed && target_gone(removed.error())) return std::nullopt;
+        } else {
+            auto part = std::move(m_target->stat(std::span(&temp, 1)).front());
+            if (!part && target_gone(part.error())) return std::nullopt;
+            if (part && part->exists && part->is_regular) on_target = std::min(part->size, row.version.size);
+        }
+        auto space = m_target->available_space(parent_of(temp));
+        if (!space) {
+            if (!target_gone(space.error())) m_log.debug("{}", space.error().message);
+            return std::nullopt;
+        }
+        const Room room{*space, row.version.size - on_target};
+        if (room.available >= room.needed + k_space_margin) return std::nullopt;
+        return room;
+    }
+
+    // A write of the file in hand failed: the target is gone (the file is
+    // released), full (the file is held: see man nasops-sync, "A full NAS"),
+    // or this attempt failed.
+    void write_failed(const FileRow& row, const std::string& temp, PartialCopy partial, const Error& error,
+                      Timing& timing) {
+        if (release_if_gone(row, error)) return;
+        const auto room = lacking_room(row, temp, partial);
+        if (m_target_lost) {
+            release_to_pending(row, "target unavailable");
+            return;
+        }
+        if (!room) {
+            failed_attempt(row, error, timing.elapsed());
+            return;
+        }
+        m_run.full_available = room->available;
+        m_run.target_full = true;
+        mark_failed(m_span_in_hand, "the NAS is full");
+        const auto why = fmt::format("held: the NAS is full: {} could not be written ({} free, {} more needed)",
+                                     m_target->location(temp), format_size(room->available), format_size(room->needed));
+        if (!hold_for_room(row, *room, why)) return;
+        m_log.warning(
+            "{} is full: cannot finish {}: {} could not be written ({} free, {} more needed); it stays "
+            "pending, {}, and no other file is started in this run",
+            m_target->describe(), local_path(row), m_target->location(temp), format_size(room->available),
+            format_size(room->needed),
+            partial == PartialCopy::keep ? "its partial copy kept to resume from" : "its partial copy removed");
     }
 
     // Reports an attempt the queue has marked transferring; its clock starts.
@@ -312,22 +424,7 @@ private:
         const auto path = local_path(row);
         auto opened = m_sources.open(row.source, row.rel_path);
         if (!opened) {
-            std::error_code ec;
-            if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found) {
-                const std::string why = "the local file is gone: it was removed before it could be uploaded";
-                const int attempt_no = row.attempts + 1;
-                m_log.warning("{}: {}", path, why);
-                if (!saved_in_queue(m_run.queue.mark_vanished(row.id, why))) return std::nullopt;
-                m_log.audit(AuditEvent::transfer_failed,
-                            {{"path", path}, {"error", why}, {"attempt", attempt_no}, {"final", true}});
-                m_run.reporter.transfer(row, FileState::failed, {{"attempt", attempt_no}, {"error", why}});
-                m_run.count([](RunSummary& s) {
-                    ++s.failed_attempts;
-                    ++s.gave_up;
-                });
-                return std::nullopt;
-            }
-            failed_attempt(row, opened.error(), timing.elapsed());
+            if (!source_vanished(row)) failed_attempt(row, opened.error(), timing.elapsed());
             return std::nullopt;
         }
         if (file_version(opened->st) != row.version) {
@@ -418,7 +515,7 @@ private:
         if (!make_folder(row, timing)) return;
         auto file = m_target->open_write(temp, offset);
         if (!file) {
-            target_error(row, file.error(), timing.elapsed());
+            write_failed(row, temp, PartialCopy::keep, file.error(), timing);
             return;
         }
 
@@ -447,7 +544,8 @@ private:
                 const auto data = chunk.substr(offset > position ? offset - position : 0);
                 throttle_and_count(data.size(), timing);
                 if (auto written = (*file)->write(data); !written) {
-                    target_error(row, written.error(), timing.elapsed());
+                    file->reset();
+                    write_failed(row, temp, PartialCopy::keep, written.error(), timing);
                     return;
                 }
             }
@@ -456,7 +554,8 @@ private:
         if (!unchanged_after_read(row, fd->get(), position)) return;
         auto finished = (*file)->finish(row.version.mtime_ns);
         if (!finished) {
-            target_error(row, finished.error(), timing.elapsed());
+            file->reset();
+            write_failed(row, temp, PartialCopy::keep, finished.error(), timing);
             return;
         }
         note_mtime_refusal(*finished);
@@ -678,7 +777,7 @@ private:
         for (std::size_t i = 0; i < batch.size(); ++i) {
             auto& f = batch[i];
             if (!written[i]) {
-                target_error(f.row, written[i].error(), f.timing.elapsed());
+                write_failed(f.row, f.temp, PartialCopy::remove, written[i].error(), f.timing);
                 continue;
             }
             note_mtime_refusal(*written[i]);

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "nasops/core/private_file.hpp"
+#include "nasops/util/rate_timetable.hpp"
 #include "nasops/util/text.hpp"
 
 namespace nasops {
@@ -68,6 +69,8 @@ std::string expected_phrase(ValueType type) {
         case ValueType::duration: return R"(a duration such as "30s", "5m" or "1h30m")";
         case ValueType::size: return R"(a size such as "10M" or "1.5GiB")";
         case ValueType::rate: return R"(a rate such as "10M" or "10MiB/s")";
+        case ValueType::rate_timetable:
+            return R"(a rate such as "10M", or a timetable such as "08:00,2M 19:00,off")";
         case ValueType::ratio: return R"(a ratio from 0 to 1 such as 0.2 or "20%")";
         case ValueType::string_list: return "an array of strings";
         case ValueType::path_list: return "an array of absolute paths";
@@ -224,6 +227,7 @@ struct ConfigBuilder {
                 return std::nullopt;
             }
             if (spec.type == ValueType::duration) return ConfigValue(Duration(number * 1000));
+            if (spec.type == ValueType::rate_timetable) return ConfigValue(std::to_string(number));
             return ConfigValue(static_cast<std::uint64_t>(number));
         }
         if (!node.is_string()) return type_problem(node, spec, qualified);
@@ -242,6 +246,10 @@ struct ConfigBuilder {
             auto parsed = parse_duration(text);
             if (!parsed) return report(parsed.error());
             return ConfigValue(*parsed);
+        }
+        if (spec.type == ValueType::rate_timetable) {
+            if (auto parsed = RateTimetable::parse(text); !parsed) return report(parsed.error());
+            return ConfigValue(text);
         }
         auto parsed = spec.type == ValueType::size ? parse_size(text) : parse_rate(text);
         if (!parsed) return report(parsed.error());
@@ -356,7 +364,8 @@ struct ConfigBuilder {
             case ValueType::integer: return convert_integer(node, spec, qualified);
             case ValueType::duration:
             case ValueType::size:
-            case ValueType::rate: return convert_unit(node, spec, qualified);
+            case ValueType::rate:
+            case ValueType::rate_timetable: return convert_unit(node, spec, qualified);
             case ValueType::ratio: return convert_ratio(node, spec, qualified);
             case ValueType::string_list:
             case ValueType::path_list: return convert_list(node, spec, qualified);
@@ -650,6 +659,10 @@ std::uint64_t ConfigTable::get_rate(std::string_view key) const {
 
 std::optional<std::uint64_t> ConfigTable::get_optional_rate(std::string_view key) const {
     return optional_of<std::uint64_t>(slot(key, {ValueType::rate}, "get_optional_rate").value);
+}
+
+std::optional<std::string> ConfigTable::get_optional_rate_timetable(std::string_view key) const {
+    return optional_of<std::string>(slot(key, {ValueType::rate_timetable}, "get_optional_rate_timetable").value);
 }
 
 const std::vector<std::string>& ConfigTable::get_string_list(std::string_view key) const {

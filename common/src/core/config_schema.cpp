@@ -27,6 +27,7 @@ constexpr KeySpec k_nas[] = {
     {.name = "remote_root", .type = path},
     {.name = "create_remote_root", .type = boolean, .default_value = "false"},
     {.name = "connect_timeout", .type = duration, .default_value = R"("10s")"},
+    {.name = "timeout", .type = duration, .default_value = R"("60s")"},
     {.name = "accept_new_host_key", .type = boolean, .default_value = "false"},
 };
 
@@ -41,7 +42,7 @@ constexpr KeySpec k_sync[] = {
     {.name = "remove_source", .type = boolean, .default_value = "false"},
     {.name = "delete_empty_src_dirs", .type = boolean, .default_value = "false"},
     {.name = "max_retries", .type = integer, .default_value = "5"},
-    {.name = "bwlimit", .type = rate},
+    {.name = "bwlimit", .type = rate_timetable},
     {.name = "max_duration", .type = duration},
     {.name = "max_bytes", .type = size},
     {.name = "lock_timeout", .type = duration, .default_value = R"("0s")"},
@@ -194,6 +195,7 @@ std::string_view value_type_name(ValueType type) noexcept {
         case duration: return "duration";
         case size: return "size";
         case rate: return "rate";
+        case rate_timetable: return "rate or timetable";
         case ratio: return "ratio";
         case string_list: return "array of strings";
         case path_list: return "array of paths";

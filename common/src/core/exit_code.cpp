@@ -14,6 +14,15 @@ int severity_rank(ExitCode code) noexcept {
 }
 }  // namespace
 
+std::string_view check_status_word(ExitCode code) noexcept {
+    switch (code) {
+        case ExitCode::ok: return "ok";
+        case ExitCode::warning: return "warning";
+        case ExitCode::critical: return "critical";
+        default: return "unknown";
+    }
+}
+
 ExitCode worst_state(ExitCode a, ExitCode b) noexcept {
     return severity_rank(b) > severity_rank(a) ? b : a;
 }

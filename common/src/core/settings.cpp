@@ -53,12 +53,19 @@ Result<std::optional<std::uint64_t>> optional_size_setting(const std::optional<s
     return size;
 }
 
-Result<std::optional<std::uint64_t>> optional_rate_setting(const std::optional<std::string>& typed,
-                                                           std::string_view option, const ConfigTable& section,
-                                                           std::string_view key) {
-    if (!typed) return section.get_optional_rate(key);
-    TRY_ASSIGN(auto rate, named(parse_rate(*typed), option));
-    return rate;
+Result<std::optional<RateTimetable>> optional_rate_timetable_setting(const std::optional<std::string>& typed,
+                                                                    std::string_view option,
+                                                                    const ConfigTable& section, std::string_view key) {
+    if (typed) {
+        TRY_ASSIGN(auto timetable, named(RateTimetable::parse(*typed), option));
+        return timetable;
+    }
+    const auto text = section.get_optional_rate_timetable(key);
+    if (!text) return std::nullopt;
+    // The loader has checked the text; a failure here names the key all the same.
+    auto timetable = RateTimetable::parse(*text);
+    if (!timetable) return std::unexpected(section.error_at(key, timetable.error().message));
+    return *timetable;
 }
 
 Result<double> ratio_setting(const std::optional<std::string>& typed, std::string_view option,

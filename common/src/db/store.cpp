@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +12,33 @@
 #include <thread>
 #include <vector>
 
+#include "nasops/util/units.hpp"
+
 namespace nasops {
+
+namespace {
+
+// Below this much free space a failed write is put down to a full disk.
+constexpr std::uint64_t k_nearly_full_bytes = 1024 * 1024;
+
+// SQLite's words, and whether the disk under the file is full: SQLite calls
+// a -wal or -shm file it cannot grow "disk I/O error", which sends the
+// operator looking for a failing disk.
+std::string sqlite_failure(const std::filesystem::path& file, const std::exception& e) {
+    std::string text = e.what();
+    const auto* se = dynamic_cast<const SQLite::Exception*>(&e);
+    const int code = se ? se->getErrorCode() : SQLITE_ERROR;
+    if (code != SQLITE_FULL && code != SQLITE_IOERR && code != SQLITE_CANTOPEN) return text;
+    const auto folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+    struct statvfs fs {};
+    if (::statvfs(folder.c_str(), &fs) != 0) return text;
+    const auto free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < k_nearly_full_bytes)
+        text += fmt::format(" (the file system of {} is full: {} free)", folder.string(), format_size(free_bytes));
+    return text;
+}
+
+}  // namespace
 
 ExitCode sqlite_exit_code(const std::exception& e) {
     const auto* se = dynamic_cast<const SQLite::Exception*>(&e);
@@ -28,7 +55,8 @@ ExitCode sqlite_exit_code(const std::exception& e) {
 }
 
 Error db_error(const std::filesystem::path& file, std::string_view doing, const std::exception& e) {
-    return Error{fmt::format("database {}: {}: {}", file.string(), doing, e.what()), sqlite_exit_code(e)};
+    return Error{fmt::format("database {}: {}: {}", file.string(), doing, sqlite_failure(file, e)),
+                 sqlite_exit_code(e)};
 }
 
 Error db_error(const SQLite::Database& db, std::string_view doing, const std::exception& e) {
@@ -120,7 +148,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
         db = std::make_unique<SQLite::Database>(path.string(), flags, k_busy_timeout_ms);
     } catch (const SQLite::Exception& e) {
         return fail(mode == OpenMode::read_only ? ExitCode::no_input : ExitCode::cant_create,
-                    fmt::format("cannot open database {}: {}", path.string(), e.what()));
+                    fmt::format("cannot open database {}: {}", path.string(), sqlite_failure(path, e)));
     }
     // Two tools creating the database at once can meet in SQLite's deadlock
     // guard: a statement that read, then wants to write (the switch to WAL,
@@ -143,7 +171,7 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
             return Store(std::move(db), path);
         } catch (const SQLite::Exception& e) {
             if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline)
-                return fail(sqlite_exit_code(e), fmt::format("database {}: {}", path.string(), e.what()));
+                return fail(sqlite_exit_code(e), fmt::format("database {}: {}", path.string(), sqlite_failure(path, e)));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

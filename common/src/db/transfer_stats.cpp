@@ -128,6 +128,13 @@ Result<TransferQueue> read_transfer_queue(SQLite::Database& db, SystemTimePoint 
                 out.failed = n;
             }
         }
+        if (columns_of(db, "media_files").contains("verified_by")) {
+            SQLite::Statement methods(db,
+                                      "SELECT COALESCE(verified_by, 'unknown'), COUNT(*) FROM media_files "
+                                      "WHERE state = 'completed' GROUP BY 1");
+            while (methods.executeStep())
+                out.completed_by_verify[methods.getColumn(0).getString()] = count(methods.getColumn(1));
+        }
         SQLite::Statement oldest(db, "SELECT MIN(discovered_at) FROM media_files WHERE state = 'pending'");
         if (oldest.executeStep() && !oldest.getColumn(0).isNull()) {
             if (auto t = parse_rfc3339(oldest.getColumn(0).getString()))

@@ -12,6 +12,7 @@ Result<SshOptions> nas_ssh_options(const Config& config, const EnvLookup& env) {
     ssh.user = nas.get_string("user");
     ssh.identity_file = nas.get_path("identity_file");
     ssh.connect_timeout = nas.get_duration("connect_timeout");
+    ssh.timeout = nas.get_duration("timeout");
     ssh.accept_new_host_key = nas.get_bool("accept_new_host_key");
     ssh.known_hosts = nas.get_path("known_hosts");
     if (ssh.known_hosts.empty()) {

@@ -84,6 +84,9 @@ public:
     // Bytes per second.
     std::uint64_t get_rate(std::string_view key) const;
     std::optional<std::uint64_t> get_optional_rate(std::string_view key) const;
+    // rate_timetable keys: the text, checked by parse_rate_timetable when loaded
+    // (an integer of bytes per second as its decimal text); nullopt when unset.
+    std::optional<std::string> get_optional_rate_timetable(std::string_view key) const;
     // ratio keys: a share in [0, 1].
     double get_ratio(std::string_view key) const;
     // string_list and path_list keys.
@@ -155,6 +158,9 @@ public:
     }
     std::optional<std::uint64_t> get_optional_rate(std::string_view section_name, std::string_view key) const {
         return section(section_name).get_optional_rate(key);
+    }
+    std::optional<std::string> get_optional_rate_timetable(std::string_view section_name, std::string_view key) const {
+        return section(section_name).get_optional_rate_timetable(key);
     }
     const std::vector<std::string>& get_string_list(std::string_view section_name, std::string_view key) const {
         return section(section_name).get_string_list(key);

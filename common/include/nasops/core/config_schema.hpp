@@ -20,6 +20,7 @@ enum class ValueType {
     duration,     // "30s", "5m", "1h30m" (parse_duration), or an integer number of seconds
     size,         // "10M", "1.5GiB" (parse_size), or an integer number of bytes
     rate,         // "10M", "10MiB/s" (parse_rate), or an integer number of bytes per second
+    rate_timetable,  // a rate as above, or rates by time of day: "08:00,2M 19:00,off" (parse_rate_timetable)
     ratio,        // a share in [0, 1]: a number (0.2, 1) or a string ("0.2", "20%", parse_ratio)
     string_list,  // ["a", "b"]
     path_list,    // ["/srv/a", "/srv/b"]: absolute paths
@@ -40,7 +41,7 @@ struct KeySpec {
     // The default, written as in the file: a TOML value ("4", "true", R"("30s")",
     // R"(["/"])"). Empty: no default; strings, paths, lists and maps are then
     // empty, other types unset (the optional getters return nullopt), and a
-    // duration, size or rate key may also be set to "" to mean unset.
+    // duration, size, rate or rate_timetable key may also be set to "" to mean unset.
     std::string_view default_value = {};
     // "auto|sha256|size|none": the only values a string key accepts.
     std::string_view choices = {};

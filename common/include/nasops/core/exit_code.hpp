@@ -48,4 +48,8 @@ ExitCode worst_state(ExitCode a, ExitCode b) noexcept;
 // "OK", "WARNING", "CRITICAL", "UNKNOWN" for check states; a short name otherwise.
 std::string_view exit_code_name(ExitCode code) noexcept;
 
+// A check state as records spell it: "ok", "warning", "critical", "unknown"
+// (any code past 3 is "unknown").
+std::string_view check_status_word(ExitCode code) noexcept;
+
 }  // namespace nasops

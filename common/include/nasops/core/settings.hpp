@@ -25,6 +25,7 @@
 #include "nasops/core/error.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/core/paths.hpp"
+#include "nasops/util/rate_timetable.hpp"
 #include "nasops/util/units.hpp"
 
 namespace nasops {
@@ -52,9 +53,10 @@ Result<std::uint64_t> size_setting(const std::optional<std::string>& typed, std:
 Result<std::optional<std::uint64_t>> optional_size_setting(const std::optional<std::string>& typed,
                                                            std::string_view option, const ConfigTable& section,
                                                            std::string_view key);
-Result<std::optional<std::uint64_t>> optional_rate_setting(const std::optional<std::string>& typed,
-                                                           std::string_view option, const ConfigTable& section,
-                                                           std::string_view key);
+// A rate or a timetable of rates (rate_timetable keys, --bwlimit).
+Result<std::optional<RateTimetable>> optional_rate_timetable_setting(const std::optional<std::string>& typed,
+                                                                    std::string_view option,
+                                                                    const ConfigTable& section, std::string_view key);
 Result<double> ratio_setting(const std::optional<std::string>& typed, std::string_view option,
                              const ConfigTable& section, std::string_view key);
 // An integer within [min, max]; a typed value outside it is a usage error.

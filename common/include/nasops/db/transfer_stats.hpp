@@ -11,6 +11,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct TransferQueue {
     std::uint64_t bytes_completed = 0;  // sizes of the completed files (0 without a size column)
     std::optional<Duration> oldest_pending_age;  // since the oldest pending file was discovered
     std::optional<std::string> last_success;     // when the latest upload completed (RFC 3339)
+    // The completed files by how their copy was verified: "sha256", "size",
+    // "none", or "unknown" (completed before the method was recorded).
+    std::map<std::string, std::uint64_t> completed_by_verify;
 
     // Files waiting for or in transfer.
     std::uint64_t queued() const noexcept { return pending + transferring; }
