@@ -225,26 +225,32 @@ run_peers() {  # run_peers LABEL SOURCE_DIR BYTES NAS_ROOT
         done
     done
     for tool in "${all[@]}"; do summarize "$label $tool"; done
-    report "$label" "$bytes"
+    report "$label" "$bytes" "$(find "$src" -type f | wc -l)"
 }
 
-report() {  # report LABEL BYTES
-    local label=$1 bytes=$2 base=${results["$1 nasops-sync"]}
-    printf '  %-12s %9s %10s %9s %8s %12s\n' tool seconds MB/s "RSS MiB" "CPU s" "time/nasops"
+# Client CPU is shown per GiB and per file too: the first is what the SSH
+# library's cipher costs (issue 20: libssh2 spends about twice OpenSSH's CPU
+# per byte), the second what each file costs besides its bytes.
+report() {  # report LABEL BYTES FILES
+    local label=$1 bytes=$2 files=$3 base=${results["$1 nasops-sync"]}
+    printf '  %-12s %9s %10s %9s %8s %10s %11s %12s\n' tool seconds MB/s "RSS MiB" "CPU s" "CPU s/GiB" "CPU us/file" \
+        "time/nasops"
     local t
     for t in ssh-cat scp rsync rclone rclone-nohash nasops-sync nasops-size; do
         local s=${results["$label $t"]:-}
         [[ -z $s ]] && continue
         if [[ $s == FAILED ]]; then printf '  %-12s %9s\n' "$t" FAILED; continue; fi
-        python3 - "$t" "$s" "$bytes" "${rss["$label $t"]}" "$base" "${cpu["$label $t"]}" << 'PY'
+        python3 - "$t" "$s" "$bytes" "${rss["$label $t"]}" "$base" "${cpu["$label $t"]}" "$files" << 'PY'
 import sys
 tool, secs, size, rss, base = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-cpu = float(sys.argv[6])
+cpu, files = float(sys.argv[6]), int(sys.argv[7])
+per_gib = cpu / (size / 2**30) if size > 0 else 0.0
+per_file = cpu / files * 1e6 if files > 0 else 0.0
 rate = size / secs / 1e6 if secs > 0 else float("inf")
 ratio = f"{secs / float(base):.2f}" if base not in ("", "FAILED") and float(base) > 0 else "-"
 note = {"ssh-cat": "  (ceiling)", "nasops-sync": "  (--verify auto: remote sha256sum)",
         "nasops-size": "  (--verify size)"}.get(tool, "")
-print(f"  {tool:<12} {secs:9.2f} {rate:10.1f} {rss / 1024:9.1f} {cpu:8.2f} {ratio:>12}{note}")
+print(f"  {tool:<12} {secs:9.2f} {rate:10.1f} {rss / 1024:9.1f} {cpu:8.2f} {per_gib:10.2f} {per_file:11.1f} {ratio:>12}{note}")
 PY
     done
 }

@@ -67,6 +67,16 @@ void Reporter::transfer(const FileRow& row, FileState state, nlohmann::json fiel
     }
 }
 
+bool FoldersMade::contains(const std::string& folder) const {
+    std::lock_guard lock(m_mutex);
+    return m_folders.contains(folder);
+}
+
+void FoldersMade::insert(std::string folder) {
+    std::lock_guard lock(m_mutex);
+    m_folders.insert(std::move(folder));
+}
+
 RunState::RunState(const RunOptions& run_options, Queue& run_queue, const Clock& run_clock,
                    const RunOutputs& run_outputs)
     : options(run_options), queue(run_queue), clock(run_clock), outputs(run_outputs), reporter(run_outputs.records) {

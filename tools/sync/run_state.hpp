@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <string_view>
 
@@ -57,12 +58,26 @@ class Reporter {
 public:
     explicit Reporter(RecordWriter* records) : m_records(records) {}
 
+    // Whether records are written at all: callers build their fields only then.
+    bool enabled() const noexcept { return m_records != nullptr; }
     void transfer(const FileRow& row, FileState state, nlohmann::json fields);
 
 private:
     RecordWriter* m_records;
     std::mutex m_mutex;
     bool m_write_failed = false;
+};
+
+// The target folders made (or found there) in this run, shared by its
+// workers so that each is asked for once, not once per worker.
+class FoldersMade {
+public:
+    bool contains(const std::string& folder) const;
+    void insert(std::string folder);
+
+private:
+    mutable std::mutex m_mutex;
+    std::set<std::string, std::less<>> m_folders;
 };
 
 // What the workers of one run share.
@@ -77,6 +92,7 @@ public:
     Reporter reporter;
     std::optional<RateLimiter> limiter;
     std::optional<SystemTimePoint> deadline;
+    FoldersMade folders_made;
 
     std::atomic<std::uint64_t> bytes_sent{0};
     // Small files taken into a batch and not sent yet: --max-bytes counts

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <set>
 
 #include "background_hasher.hpp"
 #include "copy_check.hpp"
@@ -397,9 +396,10 @@ private:
     // Reports an attempt the queue has marked transferring; its clock starts.
     Steady::time_point announce(const FileRow& row, std::uint64_t offset) {
         const int attempt_no = row.attempts + 1;
-        m_run.reporter.transfer(
-            row, FileState::transferring,
-            {{"attempt", attempt_no}, {"bytes", offset}, {"target", m_target->location(row.rel_path)}});
+        if (m_run.reporter.enabled())
+            m_run.reporter.transfer(
+                row, FileState::transferring,
+                {{"attempt", attempt_no}, {"bytes", offset}, {"target", m_target->location(row.rel_path)}});
         m_log.audit(
             AuditEvent::transfer_started,
             {{"path", local_path(row)}, {"size", row.version.size}, {"attempt", attempt_no}, {"offset", offset}});
@@ -453,12 +453,12 @@ private:
     // Creates the destination folder of a started attempt, once per run.
     bool make_folder(const FileRow& row, Timing& timing) {
         const std::string folder(parent_of(row.rel_path));
-        if (m_folders_made.contains(folder)) return true;
+        if (m_run.folders_made.contains(folder)) return true;
         if (auto made = m_target->make_dirs(folder); !made) {
             target_error(row, made.error(), timing.elapsed());
             return false;
         }
-        m_folders_made.insert(folder);
+        m_run.folders_made.insert(folder);
         return true;
     }
 
@@ -976,21 +976,23 @@ private:
                              {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
                              {"sha256", s.sha256},
                              {"verified_by", verified_by}};
-        nlohmann::json fields{{"bytes", size},
-                              {"bytes_sent", s.attempt.bytes_sent},
-                              {"seconds", s.attempt.seconds},
-                              {"bytes_per_second", bytes_per_second(s.attempt.bytes_sent, s.attempt.seconds)},
-                              {"sha256", s.sha256},
-                              {"verified_by", verified_by},
-                              {"target", m_target->location(row.rel_path)}};
-        if (adopting) {
-            audit["adopted"] = true;
-            fields["adopted"] = true;
-        } else {
-            fields["attempt"] = row.attempts + 1;
-        }
+        if (adopting) audit["adopted"] = true;
         m_log.audit(AuditEvent::transfer_completed, audit);
-        m_run.reporter.transfer(row, FileState::completed, std::move(fields));
+        if (m_run.reporter.enabled()) {
+            nlohmann::json fields{{"bytes", size},
+                                  {"bytes_sent", s.attempt.bytes_sent},
+                                  {"seconds", s.attempt.seconds},
+                                  {"bytes_per_second", bytes_per_second(s.attempt.bytes_sent, s.attempt.seconds)},
+                                  {"sha256", s.sha256},
+                                  {"verified_by", verified_by},
+                                  {"target", m_target->location(row.rel_path)}};
+            if (adopting) {
+                fields["adopted"] = true;
+            } else {
+                fields["attempt"] = row.attempts + 1;
+            }
+            m_run.reporter.transfer(row, FileState::completed, std::move(fields));
+        }
         m_run.files_done += 1;
         if (adopting) m_run.bytes_done += size;
         m_run.count([&](RunSummary& sum) {
@@ -1065,7 +1067,6 @@ private:
     std::vector<FileRow> m_small_rows;       // small files waiting for their batch, not started
     std::vector<FileRow> m_adoptable;        // files to look for on the target first (Adopt::yes), not started
     std::uint64_t m_small_bytes = 0;
-    std::set<std::string> m_folders_made;
     std::optional<std::uint64_t> m_space;
     Steady::time_point m_space_at;
     bool m_space_unknown = false;

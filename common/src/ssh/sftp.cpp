@@ -67,39 +67,32 @@ Result<RemoteStat> Sftp::stat(std::string_view path) {
 Result<void> Sftp::mkdir_p(std::string_view path, int mode) {
     const std::string target(path);
     if (target.empty()) return fail(ExitCode::cant_create, "cannot create a remote folder with an empty name");
-    const auto not_a_folder = [&](const std::string& p) {
-        return fail(ExitCode::cant_create,
-                    fmt::format("cannot create folder {} on the NAS: {} exists and is not a folder", target, p));
-    };
     TRY_ASSIGN(auto whole, stat(target));
-    if (whole.exists) return whole.is_directory ? Result<void>{} : not_a_folder(target);
-
-    std::string prefix = target.front() == '/' ? "/" : "";
-    std::size_t pos = 0;
-    while (pos < target.size()) {
-        const std::size_t end = std::min(target.find('/', pos), target.size());
-        const std::string_view part = std::string_view(target).substr(pos, end - pos);
-        pos = end + 1;
-        if (part.empty() || part == ".") continue;
-        if (!prefix.empty() && prefix.back() != '/') prefix.push_back('/');
-        prefix.append(part);
-
-        TRY_ASSIGN(auto st, stat(prefix));
-        if (st.exists) {
-            if (!st.is_directory) return not_a_folder(prefix);
-            continue;
-        }
-        const int rc = libssh2_sftp_mkdir_ex(m_sftp.get(), prefix.c_str(), path_length(prefix), mode);
-        if (rc == 0) continue;
-        Error failure =
-            sftp_error(m_session, m_socket, m_sftp.get(), rc, fmt::format("cannot create folder {} on the NAS", prefix),
-                       ExitCode::cant_create, ExitCode::cant_create);
-        // Another client may have created it meanwhile.
-        auto again = (failure.code == ExitCode::unavailable) ? Result<RemoteStat>{} : stat(prefix);
-        if (again && again->exists && again->is_directory) continue;
-        return std::unexpected(std::move(failure));
+    if (whole.exists) {
+        if (whole.is_directory) return {};
+        return fail(ExitCode::cant_create,
+                    fmt::format("cannot create folder {} on the NAS: it exists and is not a folder", target));
     }
-    return {};
+    // The folder is made first and its parents only when it cannot be: a new
+    // folder in one that exists (a run's usual case) costs two round trips,
+    // not one per path component.
+    const auto make = [&] { return libssh2_sftp_mkdir_ex(m_sftp.get(), target.c_str(), path_length(target), mode); };
+    int rc = make();
+    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && ssh_detail::sftp_is_missing(libssh2_sftp_last_error(m_sftp.get()))) {
+        const auto slash = target.find_last_of('/');
+        if (slash != std::string::npos && slash > 0) {
+            TRY(mkdir_p(std::string_view(target).substr(0, slash), mode));
+            rc = make();
+        }
+    }
+    if (rc == 0) return {};
+    Error failure =
+        sftp_error(m_session, m_socket, m_sftp.get(), rc, fmt::format("cannot create folder {} on the NAS", target),
+                   ExitCode::cant_create, ExitCode::cant_create);
+    // Another client may have created it meanwhile.
+    auto again = (failure.code == ExitCode::unavailable) ? Result<RemoteStat>{} : stat(target);
+    if (again && again->exists && again->is_directory) return {};
+    return std::unexpected(std::move(failure));
 }
 
 Result<void> Sftp::rename(std::string_view from, std::string_view to) {
