@@ -1,4 +1,6 @@
 #include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -78,7 +80,18 @@ TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
         "verified_by, removed_at, adopt FROM media_files");
     EXPECT_TRUE(cols.executeStep());
     EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
-    EXPECT_EQ(store.schema_version("sync"), 5);
+    EXPECT_EQ(store.schema_version("sync"), 6);
+}
+
+TEST_F(SyncQueue, TakingTheQueueInOrderReadsOnlyTheRowsTaken) {
+    // Without an index that holds pending rows in id order, every fetch of
+    // the next 256 would read and sort the whole backlog.
+    for (int i = 0; i < 50; ++i) add(file(fmt::format("f{:02}.mp4", i), 10, k_t0 - 1h));
+    SQLite::Statement plan(store.db(), "EXPLAIN QUERY PLAN " + Queue::eligible_query());
+    std::string steps;
+    while (plan.executeStep()) steps += plan.getColumn(3).getString() + "\n";
+    EXPECT_THAT(steps, ::testing::HasSubstr("USING INDEX media_files_state (state=? AND rowid>?)"));
+    EXPECT_THAT(steps, ::testing::Not(::testing::HasSubstr("TEMP B-TREE")));
 }
 
 TEST_F(SyncQueue, NewFileIsPendingAndAnOldOneIsStableAtOnce) {
@@ -528,7 +541,7 @@ TEST_F(SyncQueue, RowsCompletedBeforeSchemaV3HaveNoVerifyAndAreNeverRemovable) {
             std::string(64, 'a') + "', '2026-01-01T00:00:00.000Z')");
     }
     auto upgraded = Store::open(path, migrations()).value();
-    EXPECT_EQ(upgraded.schema_version("sync"), 5);
+    EXPECT_EQ(upgraded.schema_version("sync"), 6);
     Queue q(upgraded.db(), clock, QueuePolicy{});
     EXPECT_TRUE(q.removable("/src", 0, 100).value().empty());
     EXPECT_FALSE(q.find("/src", "a.mp4").value()->verified_by);

@@ -259,12 +259,15 @@ bool Queue::stable_now(const FileVersion& version) const {
     return eligibility().stable(version);
 }
 
+std::string Queue::eligible_query() {
+    return fmt::format("SELECT {} FROM media_files WHERE {} AND id > :after_id ORDER BY id LIMIT :limit", k_columns,
+                       Eligibility::sql);
+}
+
 Result<std::vector<FileRow>> Queue::eligible(std::int64_t after_id, std::size_t limit) {
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, "reading the queue", [&]() -> Result<std::vector<FileRow>> {
-        SQLite::Statement q(
-            m_db, fmt::format("SELECT {} FROM media_files WHERE {} AND id > :after_id ORDER BY id LIMIT :limit",
-                              k_columns, Eligibility::sql));
+        SQLite::Statement q(m_db, eligible_query());
         eligibility().bind(q);
         q.bind(":after_id", after_id);
         q.bind(":limit", static_cast<std::int64_t>(limit));

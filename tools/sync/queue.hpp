@@ -152,6 +152,9 @@ public:
     // The pending files whose turn has come (stable for min_age, next attempt
     // due), with id > after_id, in id order, at most `limit`.
     Result<std::vector<FileRow>> eligible(std::int64_t after_id, std::size_t limit);
+    // The query eligible() runs (Eligibility's parameters, :after_id, :limit),
+    // for tests that check SQLite's plan of it.
+    static std::string eligible_query();
     // Pending files still waiting: not stable for min_age yet, or in backoff.
     Result<std::uint64_t> count_waiting();
     // The files and bytes eligible() would return, all of them.

@@ -90,12 +90,24 @@ CREATE TABLE nas_host_keys (
 );
 )sql";
 
+// The queue is taken in id order, state by state (Queue::eligible). An index
+// on (state, next_attempt_at) holds a state's rows in retry-time order, so
+// each fetch of the next rows read every pending row and sorted them: a
+// backlog of n files cost n^2/256 row reads. An index on state alone holds
+// them in id order (SQLite appends the rowid to every index): each fetch
+// reads only the rows it returns.
+constexpr std::string_view k_v6 = R"sql(
+DROP INDEX media_files_state;
+CREATE INDEX media_files_state ON media_files (state);
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"sync", 1, k_v1},
     {"sync", 2, k_v2},
     {"sync", 3, k_v3},
     {"sync", 4, k_v4},
     {"sync", 5, k_v5},
+    {"sync", 6, k_v6},
 };
 
 }  // namespace
