@@ -595,6 +595,7 @@ TEST_F(SyncEngine, AdoptionComparesWhatTheVerifyModeCompares) {
     auto s = run(queue, opts);
     EXPECT_EQ(s.adopted, 1u) << "--verify size adopts by size";
     EXPECT_EQ(row(queue, "a.mp4").verified_by, "size");
+    EXPECT_EQ(row(queue, "a.mp4").verify_reason, "--verify size");
     EXPECT_EQ(read_file(nas / "a.mp4"), "LOCAL BYTES");
 
     store.db().exec("DELETE FROM media_files");

@@ -80,7 +80,7 @@ TEST_F(SyncQueue, SchemaKeepsTheColumnsOperatorsQuery) {
         "verified_by, removed_at, adopt FROM media_files");
     EXPECT_TRUE(cols.executeStep());
     EXPECT_THROW(store.db().exec("UPDATE media_files SET state = 'downloading'"), SQLite::Exception);
-    EXPECT_EQ(store.schema_version("sync"), 6);
+    EXPECT_EQ(store.schema_version("sync"), 7);
 }
 
 TEST_F(SyncQueue, TakingTheQueueInOrderReadsOnlyTheRowsTaken) {
@@ -541,7 +541,7 @@ TEST_F(SyncQueue, RowsCompletedBeforeSchemaV3HaveNoVerifyAndAreNeverRemovable) {
             std::string(64, 'a') + "', '2026-01-01T00:00:00.000Z')");
     }
     auto upgraded = Store::open(path, migrations()).value();
-    EXPECT_EQ(upgraded.schema_version("sync"), 6);
+    EXPECT_EQ(upgraded.schema_version("sync"), 7);
     Queue q(upgraded.db(), clock, QueuePolicy{});
     EXPECT_TRUE(q.removable("/src", 0, 100).value().empty());
     EXPECT_FALSE(q.find("/src", "a.mp4").value()->verified_by);

@@ -63,10 +63,11 @@ TEST(SyncWhy, ARemovedLocalCopySaysWhen) {
     auto story = explained(queued(FileRow{.state = FileState::completed,
                                           .completed_at = "2026-12-06T09:00:00.000Z",
                                           .verified_by = "size",
+                                          .verify_reason = "--verify size",
                                           .removed_at = "2026-12-06T09:00:01.000Z"},
                                   LocalFile::Kind::missing));
     EXPECT_EQ(story.finding, "completed");
-    EXPECT_THAT(story.text, HasSubstr("verified by size only"));
+    EXPECT_THAT(story.text, HasSubstr("verified by size only: --verify size"));
     EXPECT_THAT(story.text, HasSubstr("the local copy was removed 2026-12-06T09:00:01.000Z"));
 }
 

@@ -349,6 +349,7 @@ nlohmann::json row_fields(const FileRow& row) {
     if (row.next_attempt_at) fields["next_attempt_at"] = *row.next_attempt_at;
     if (row.seconds) fields["seconds"] = *row.seconds;
     if (row.verified_by) fields["verified_by"] = *row.verified_by;
+    if (row.verify_reason) fields["verify_reason"] = *row.verify_reason;
     return fields;
 }
 
@@ -370,7 +371,7 @@ Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
                 fmt::format("{:<12} {:>10}  {}", state_name(row.state), format_size(row.version.size), printable(path));
             if (row.last_error && row.state != FileState::completed) line += "  (" + printable(*row.last_error) + ")";
             if (row.state == FileState::completed && row.verified_by)
-                line += fmt::format("  ({})", verify_phrase(*row.verified_by));
+                line += fmt::format("  ({})", printable(row_verify_phrase(row)));
             print(env.out, line + "\n");
         }
     }));

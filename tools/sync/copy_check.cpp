@@ -31,4 +31,9 @@ std::optional<CopyProblem> check_copy(const CopyEvidence& evidence, std::string_
     return std::nullopt;
 }
 
+std::string size_only_reason(Verify verify, const Target& target) {
+    if (verify == Verify::size || verify == Verify::none) return fmt::format("--verify {}", verify_name(verify));
+    return target.no_hash_reason();
+}
+
 }  // namespace nasops::sync

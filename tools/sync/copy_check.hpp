@@ -11,6 +11,7 @@
 #include <string_view>
 #include <variant>
 
+#include "options.hpp"
 #include "target.hpp"
 
 namespace nasops::sync {
@@ -28,5 +29,10 @@ using CopyEvidence = std::variant<TargetEntry, std::optional<std::string>>;
 // the copy is good.
 std::optional<CopyProblem> check_copy(const CopyEvidence& evidence, std::string_view location, std::uint64_t size,
                                       std::string_view sha256);
+
+// Why copies checked under `verify` on `target` were not hashed: the option
+// the operator chose (--verify size or none), or what the target answered
+// when asked to compute SHA-256. Stored with each such copy (verify_reason).
+std::string size_only_reason(Verify verify, const Target& target);
 
 }  // namespace nasops::sync

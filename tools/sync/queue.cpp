@@ -16,7 +16,7 @@ constexpr std::size_t k_scan_batch = 4000;
 
 constexpr std::string_view k_columns =
     "id, source, rel_path, size, mtime_ns, inode, state, attempts, last_error, sha256, discovered_at, stable_since, "
-    "started_at, completed_at, bytes_sent, seconds, next_attempt_at, verified_by, removed_at, adopt";
+    "started_at, completed_at, bytes_sent, seconds, next_attempt_at, verified_by, removed_at, adopt, verify_reason";
 
 std::optional<std::string> opt_text(const SQLite::Column& c) {
     if (c.isNull()) return std::nullopt;
@@ -45,6 +45,7 @@ FileRow read_row(SQLite::Statement& q) {
     row.verified_by = opt_text(q.getColumn(17));
     row.removed_at = opt_text(q.getColumn(18));
     row.adopt = q.getColumn(19).getInt() != 0;
+    row.verify_reason = opt_text(q.getColumn(20));
     return row;
 }
 
@@ -74,7 +75,7 @@ void reset_to_pending(SQLite::Database& db, std::int64_t id, SystemTimePoint now
         "inode = COALESCE(:inode, inode), stable_since = COALESCE(:stable_since, stable_since), "
         "state = 'pending', attempts = 0, last_error = :last_error, next_attempt_at = NULL, "
         "sha256 = NULL, started_at = NULL, completed_at = NULL, bytes_sent = NULL, seconds = NULL, "
-        "verified_by = NULL, removed_at = NULL, adopt = 0, "
+        "verified_by = NULL, verify_reason = NULL, removed_at = NULL, adopt = 0, "
         "discovered_at = CASE WHEN state = 'completed' THEN :now ELSE discovered_at END "
         "WHERE id = :id");
     if (version) {
@@ -386,7 +387,8 @@ Result<void> Queue::complete(std::span<const Completion> completions, Completed 
                 m_db,
                 fmt::format("UPDATE media_files SET state = 'completed', attempts = attempts + {}, last_error = NULL, "
                             "sha256 = :sha256, completed_at = :now, bytes_sent = :bytes, seconds = :seconds, "
-                            "next_attempt_at = NULL, verified_by = :verified_by, removed_at = NULL, adopt = 0 "
+                            "next_attempt_at = NULL, verified_by = :verified_by, verify_reason = :verify_reason, "
+                            "removed_at = NULL, adopt = 0 "
                             "WHERE id = :id AND state = '{}'",
                             uploaded ? 1 : 0, from));
             SQLite::Statement log(m_db,
@@ -400,6 +402,7 @@ Result<void> Queue::complete(std::span<const Completion> completions, Completed 
                 q.bind(":bytes", static_cast<std::int64_t>(c.attempt.bytes_sent));
                 if (uploaded) q.bind(":seconds", c.attempt.seconds);
                 if (c.verified_by) q.bind(":verified_by", *c.verified_by);
+                if (c.verify_reason) q.bind(":verify_reason", *c.verify_reason);
                 q.bind(":id", c.id);
                 if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is not {}", c.id, from));
                 if (!uploaded) continue;
@@ -533,7 +536,7 @@ Result<std::vector<FileRow>> Queue::removable(std::string_view source, std::int6
 }
 
 Result<void> Queue::update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
-                                const std::string& value) {
+                                const std::string& value, const std::optional<std::string>& second) {
     if (ids.empty()) return {};
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, doing, [&]() -> Result<void> {
@@ -543,6 +546,7 @@ Result<void> Queue::update_each(std::span<const std::int64_t> ids, std::string_v
                 q.reset();
                 q.bind(1, value);
                 q.bind(2, id);
+                if (second) q.bind(3, *second);
                 q.exec();
             }
             return {};
@@ -550,11 +554,13 @@ Result<void> Queue::update_each(std::span<const std::int64_t> ids, std::string_v
     });
 }
 
-Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by) {
+Result<void> Queue::mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by,
+                                  std::optional<std::string_view> verify_reason) {
     return update_each(ids, "recording verified copies",
-                       "UPDATE media_files SET verified_by = ?1 WHERE id = ?2 AND state = 'completed' AND "
-                       "(verified_by IS NULL OR verified_by = 'none')",
-                       std::string(verified_by));
+                       "UPDATE media_files SET verified_by = ?1, verify_reason = ?3 WHERE id = ?2 AND "
+                       "state = 'completed' AND (verified_by IS NULL OR verified_by = 'none')",
+                       std::string(verified_by),
+                       verify_reason ? std::optional<std::string>(*verify_reason) : std::nullopt);
 }
 
 Result<void> Queue::mark_removed(std::span<const std::int64_t> ids) {

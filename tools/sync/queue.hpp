@@ -55,6 +55,7 @@ struct FileRow {
     std::optional<double> seconds;
     std::optional<std::string> next_attempt_at;
     std::optional<std::string> verified_by;  // completed: "sha256", "size" or "none"; NULL before schema v3
+    std::optional<std::string> verify_reason;  // verified by size or not at all: why (--verify size, the NAS's answer)
     std::optional<std::string> removed_at;   // when --remove-source removed the local file
     bool adopt = false;  // registered after the database was lost: looked for on the target before it is sent
 };
@@ -179,6 +180,7 @@ public:
         std::optional<std::string> sha256;
         AttemptResult attempt;
         std::optional<std::string> verified_by;
+        std::optional<std::string> verify_reason;
     };
     // The same for a batch of files, in one transaction.
     Result<void> mark_completed(std::span<const Completion> completions);
@@ -219,7 +221,8 @@ public:
     Result<std::vector<FileRow>> removable(std::string_view source, std::int64_t after_id, std::size_t limit);
     // Records how the copies of these completed rows, which had no verify
     // ("none" or unknown), were verified since (nasops-sync verify).
-    Result<void> mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by);
+    Result<void> mark_verified(std::span<const std::int64_t> ids, std::string_view verified_by,
+                               std::optional<std::string_view> verify_reason = std::nullopt);
     // Records that the local files of these completed rows were removed, in one transaction.
     Result<void> mark_removed(std::span<const std::int64_t> ids);
     // The relative paths of the files of `source` removed at or after `since`.
@@ -243,8 +246,9 @@ private:
     // The one statement behind mark_completed and mark_adopted.
     Result<void> complete(std::span<const Completion> completions, Completed how);
     // Runs `sql`, whose ?1 is `value` and ?2 a row id, for each of `ids`, in one transaction.
+    // Runs `sql` for each id: ?1 is `value`, ?2 the id, ?3 `second` (NULL when absent).
     Result<void> update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
-                             const std::string& value);
+                             const std::string& value, const std::optional<std::string>& second = std::nullopt);
     std::string now_text() const;
     void commit_batch_locked();
 

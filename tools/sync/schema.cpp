@@ -101,6 +101,13 @@ DROP INDEX media_files_state;
 CREATE INDEX media_files_state ON media_files (state);
 )sql";
 
+// Why a copy was verified by size only (--verify size, or what the NAS
+// answered when asked to run sha256sum), so that an operator whose NAS
+// silently dropped to size verification sees why in ls and why.
+constexpr std::string_view k_v7 = R"sql(
+ALTER TABLE media_files ADD COLUMN verify_reason TEXT;
+)sql";
+
 constexpr Migration k_migrations[] = {
     {"sync", 1, k_v1},
     {"sync", 2, k_v2},
@@ -108,6 +115,7 @@ constexpr Migration k_migrations[] = {
     {"sync", 4, k_v4},
     {"sync", 5, k_v5},
     {"sync", 6, k_v6},
+    {"sync", 7, k_v7},
 };
 
 }  // namespace

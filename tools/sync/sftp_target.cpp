@@ -11,6 +11,7 @@
 #include "nasops/ssh/remote_df.hpp"
 #include "nasops/ssh/shell_quote.hpp"
 #include "nasops/util/sha256.hpp"
+#include "nasops/util/text.hpp"
 
 namespace nasops::sync {
 
@@ -213,19 +214,33 @@ Result<ExecResult> SftpTarget::run_remote(std::span<const std::string> argv, Dur
     return run;
 }
 
-Result<bool> SftpTarget::hashes_right(std::vector<std::string> argv, std::optional<bool>& known) {
+Result<bool> SftpTarget::hashes_right(std::vector<std::string> argv, std::optional<bool>& known, std::string& why) {
     if (known) return *known;
+    const std::string command = argv.front();
     argv.emplace_back("/dev/null");
     auto run = run_remote(argv, m_spec.ssh.timeout);
     if (!run && run.error().code == ExitCode::unavailable) return std::unexpected(run.error());
     known = run && run->exit_status == 0 && run->out.starts_with(sha256_hex(""));
+    if (!run) {
+        why = fmt::format("{} cannot run {}: {}", describe(), command, run.error().message);
+    } else if (run->exit_status != 0) {
+        const auto said = trim(std::string_view(run->err).substr(0, run->err.find('\n')));
+        why = fmt::format("{} on {} exited {}{}{}", command, describe(), run->exit_status, said.empty() ? "" : ": ",
+                          said);
+    } else if (!*known) {
+        why = fmt::format("{} on {} did not print the SHA-256 of an empty file", command, describe());
+    }
     return *known;
+}
+
+std::string SftpTarget::no_hash_reason() const {
+    return m_no_sha256sum.empty() ? Target::no_hash_reason() : m_no_sha256sum;
 }
 
 Result<bool> SftpTarget::probe_sha256sum() {
     const bool first = !m_has_sha256sum;
-    auto can = hashes_right({"sha256sum", "--"}, m_has_sha256sum);
-    if (first && can && !*can) logger().info("{} cannot run sha256sum: uploads there are verified by size", describe());
+    auto can = hashes_right({"sha256sum", "--"}, m_has_sha256sum, m_no_sha256sum);
+    if (first && can && !*can) logger().info("{}: uploads there are verified by size", m_no_sha256sum);
     return can;
 }
 
@@ -238,7 +253,8 @@ Result<std::vector<SftpTarget::HashCommand>> SftpTarget::sha256_commands(std::sp
         auto name = remote(rel_paths.front());
         if (name.find_first_of("\\\n\r") == std::string::npos) {
             std::vector<std::string> argv(k_openssl_sha256.begin(), k_openssl_sha256.end());
-            TRY_ASSIGN(auto fast, hashes_right(argv, m_has_openssl));
+            std::string no_openssl;  // not needed: sha256sum is asked instead
+            TRY_ASSIGN(auto fast, hashes_right(argv, m_has_openssl, no_openssl));
             if (fast) {
                 argv.push_back(name);
                 commands.push_back(HashCommand{std::move(argv), {std::move(name)}});

@@ -45,6 +45,7 @@ public:
     Result<std::uint64_t> available_space(std::string_view rel_folder) override;
     // The hash commands go to the remote shell now; their output is read at the collect.
     Result<PendingDigests> sha256(std::span<const std::string> rel_paths) override;
+    std::string no_hash_reason() const override;
 
 private:
     class File;  // a TargetFile: an SftpUpload
@@ -75,7 +76,9 @@ private:
                                         const std::function<Result<ExecResult>(const HashCommand&)>& run);
     // Whether `argv` followed by /dev/null prints the SHA-256 of nothing on
     // the NAS; asked once, the answer kept in `known`.
-    Result<bool> hashes_right(std::vector<std::string> argv, std::optional<bool>& known);
+    // Whether `argv` /dev/null prints the SHA-256 of nothing on the NAS; when
+    // it does not, `why` says what happened instead.
+    Result<bool> hashes_right(std::vector<std::string> argv, std::optional<bool>& known, std::string& why);
     // sha256 in its two halves: the request sends the hash commands of
     // `rel_paths` to the remote shell; the collect reads the output of the
     // oldest request not collected yet.
@@ -99,6 +102,7 @@ private:
     std::deque<HashRequest> m_hash_requests;
     std::optional<bool> m_has_sha256sum;
     std::optional<bool> m_has_openssl;
+    std::string m_no_sha256sum;  // why sha256sum cannot be used, once asked and refused
     bool m_statvfs_refused = false;
 };
 

@@ -108,6 +108,9 @@ public:
     // target may compute them while the caller goes on writing: the returned
     // PendingDigests collects them. Collect in the order asked.
     virtual Result<PendingDigests> sha256(std::span<const std::string> rel_paths) = 0;
+    // Why sha256() gives no digests (the target cannot hash), in words an
+    // operator can act on; stored with each copy verified by size instead.
+    virtual std::string no_hash_reason() const { return "the target cannot compute SHA-256"; }
 };
 
 // Makes a new Target, each with its own connection: one per upload worker.

@@ -82,7 +82,10 @@ Result<VerifySummary> verify_completed(Queue& queue, Target& target, Verify veri
             summary.problems.push_back(std::move(problem));
         }
         if (dry_run == DryRun::no) {
-            TRY(queue.mark_verified(verified_now[0], "size"));
+            // Not hashed with hashing on: the target could not, or the row has no SHA-256 to compare with.
+            const auto reason = can_hash ? std::string("no SHA-256 of the local file was recorded to compare with")
+                                         : size_only_reason(verify, target);
+            TRY(queue.mark_verified(verified_now[0], "size", reason));
             TRY(queue.mark_verified(verified_now[1], "sha256"));
         }
     }

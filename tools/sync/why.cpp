@@ -29,9 +29,9 @@ std::string quoted_list(const std::vector<std::string>& globs) {
     return out;
 }
 
-std::string verify_words(const std::optional<std::string>& verified_by) {
-    if (!verified_by) return "with no verify recorded (completed by an older nasops)";
-    return std::string(verify_phrase(*verified_by));
+std::string verify_words(const FileRow& row) {
+    if (!row.verified_by) return "with no verify recorded (completed by an older nasops)";
+    return row_verify_phrase(row);
 }
 
 // The row's state, told as the queue holds it.
@@ -40,7 +40,7 @@ Explanation row_story(const FileRow& row, const QueuePolicy& policy, SystemTimeP
     switch (row.state) {
         case FileState::completed: {
             std::string text = fmt::format("completed {}, {}, {}", row.completed_at.value_or("(time unknown)"), size,
-                                           verify_words(row.verified_by));
+                                           verify_words(row));
             if (row.removed_at)
                 text += fmt::format("; the local copy was removed {} (--remove-source)", *row.removed_at);
             return {"completed", text};
@@ -192,6 +192,13 @@ std::string_view verify_phrase(std::string_view verified_by) {
     if (verified_by == "size") return "verified by size only";
     if (verified_by == "none") return "not verified: --verify none";
     return "no verify recorded";
+}
+
+std::string row_verify_phrase(const FileRow& row) {
+    std::string phrase(verify_phrase(row.verified_by.value_or("")));
+    // "none" says its reason already.
+    if (row.verify_reason && row.verified_by == "size") phrase += ": " + *row.verify_reason;
+    return phrase;
 }
 
 Explanation explain(const WhyFacts& facts, const QueuePolicy& policy, SystemTimePoint now) {

@@ -73,5 +73,8 @@ Explanation explain(const WhyFacts& facts, const QueuePolicy& policy, SystemTime
 // the words why, ls and status all use: "verified by SHA-256", "verified by
 // size only", "not verified: --verify none", "no verify recorded".
 std::string_view verify_phrase(std::string_view verified_by);
+// How a completed row's copy was verified, with why not by SHA-256 when it
+// was not: "verified by size only: --verify size" (ls, why).
+std::string row_verify_phrase(const FileRow& row);
 
 }  // namespace nasops::sync

@@ -59,6 +59,13 @@ double mb_per_s(std::uint64_t bytes, double seconds) {
     return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0;
 }
 
+// How the copies of a batch were verified ("sha256", "size", "none"), and
+// why not by SHA-256 when they were not.
+struct Verification {
+    std::string by;
+    std::optional<std::string> reason;
+};
+
 // A file written under its temporary name, waiting for the batch verify; or
 // one found on the target already, waiting for its adoption.
 struct Staged {
@@ -636,13 +643,13 @@ private:
             to_send.push_back(std::move(rows[i]));
         }
 
-        std::string verified_by = "size";
+        Verification verified = without_hash("size");
         if (!found.empty() && hashing()) {
             auto asked = m_target->sha256(temp_names(found));
             auto digests = asked ? asked->collect() : Result<std::optional<Digests>>(std::unexpected(asked.error()));
             if (!digests && target_gone(digests.error())) return;
             if (digests && *digests) {
-                verified_by = "sha256";
+                verified = {"sha256", std::nullopt};
                 std::vector<Staged> same;
                 for (std::size_t i = 0; i < found.size(); ++i) {
                     if (bad_copy(found[i], (**digests)[i])) {
@@ -658,7 +665,7 @@ private:
                 found.clear();
             }
         }
-        adopt(found, verified_by);
+        adopt(found, verified);
         for (const auto& row : to_send) {
             if (m_target_lost || !m_run.may_start()) break;
             send(row);
@@ -666,17 +673,17 @@ private:
     }
 
     // Records `files`, found on the target, as completed without sending them.
-    void adopt(std::vector<Staged>& files, const std::string& verified_by) {
+    void adopt(std::vector<Staged>& files, const Verification& verified) {
         if (files.empty()) return;
         std::vector<Queue::Completion> completions;
         completions.reserve(files.size());
-        for (const auto& f : files) completions.push_back({f.row.id, f.sha256, {}, verified_by});
+        for (const auto& f : files) completions.push_back({f.row.id, f.sha256, {}, verified.by, verified.reason});
         if (!saved_in_queue(m_run.queue.mark_adopted(completions))) return;
-        for (auto& f : files) report_completed(f, verified_by, Adopted::yes);
+        for (auto& f : files) report_completed(f, verified, Adopted::yes);
         if (m_run.options.remove_source == RemoveSource::yes) {
             std::vector<FileRow> done;
             done.reserve(files.size());
-            for (const auto& f : files) done.push_back(completed_row(f, verified_by));
+            for (const auto& f : files) done.push_back(completed_row(f, verified));
             remove_sources(done);
         }
     }
@@ -819,6 +826,11 @@ private:
 
     bool hashing() const { return m_run.options.verify == Verify::automatic || m_run.options.verify == Verify::sha256; }
 
+    // Copies verified `by` "size" or "none", not by SHA-256: why, as the queue keeps it.
+    Verification without_hash(std::string by) const {
+        return {std::move(by), size_only_reason(m_run.options.verify, *m_target)};
+    }
+
     // Ends the verify of the batch before, then starts that of the files
     // staged: their hashes are asked for now, and computed by the target while
     // this worker writes the next batch.
@@ -850,7 +862,7 @@ private:
         const SpanInHand in_hand(m_span_in_hand, m_verify_span);
         const Verify mode = m_run.options.verify;
         std::vector<std::optional<std::string>> problems(m_verifying.size());
-        std::string verified_by = std::string(verify_name(mode));
+        Verification verified = without_hash(std::string(verify_name(mode)));
 
         bool hashed = false;
         if (hashing()) {
@@ -863,7 +875,7 @@ private:
             }
             if (*digests) {
                 hashed = true;
-                verified_by = "sha256";
+                verified = {"sha256", std::nullopt};
                 for (std::size_t i = 0; i < m_verifying.size(); ++i)
                     problems[i] = bad_copy(m_verifying[i], (**digests)[i]);
             } else if (mode == Verify::sha256) {
@@ -875,7 +887,7 @@ private:
             }
         }
         if (!hashed && mode != Verify::sha256 && mode != Verify::none) {
-            verified_by = "size";
+            verified = without_hash("size");
             const auto stats = m_target->stat(temp_names(m_verifying));
             for (std::size_t i = 0; i < m_verifying.size(); ++i) {
                 const auto& st = stats[i];
@@ -930,21 +942,21 @@ private:
             completions.reserve(renamed.size());
             for (auto i : renamed)
                 completions.push_back(
-                    {m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt, verified_by});
+                    {m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt, verified.by, verified.reason});
             if (!saved_in_queue(m_run.queue.mark_completed(completions))) {
                 release_staged();
                 return;
             }
         }
         if (m_verify_span) {
-            m_verify_span->set_attribute("sync.verified_by", verified_by);
+            m_verify_span->set_attribute("sync.verified_by", verified.by);
             m_verify_span->set_attribute("sync.completed", renamed.size());
         }
-        for (auto i : renamed) report_completed(m_verifying[i], verified_by, Adopted::no);
+        for (auto i : renamed) report_completed(m_verifying[i], verified, Adopted::no);
         if (m_run.options.remove_source == RemoveSource::yes) {
             std::vector<FileRow> done;
             done.reserve(renamed.size());
-            for (auto i : renamed) done.push_back(completed_row(m_verifying[i], verified_by));
+            for (auto i : renamed) done.push_back(completed_row(m_verifying[i], verified));
             remove_sources(done);
         }
         if (m_target_lost) {
@@ -956,7 +968,8 @@ private:
 
     // Reports a file whose completion the queue has recorded: uploaded now,
     // or adopted (the target had it already; nothing was sent).
-    void report_completed(Staged& s, const std::string& verified_by, Adopted adopted) {
+    void report_completed(Staged& s, const Verification& verified, Adopted adopted) {
+        const std::string& verified_by = verified.by;
         s.outcome_recorded = true;
         const auto& row = s.row;
         const auto path = local_path(row);
@@ -976,6 +989,7 @@ private:
                              {"mb_per_s", mb_per_s(s.attempt.bytes_sent, s.attempt.seconds)},
                              {"sha256", s.sha256},
                              {"verified_by", verified_by}};
+        if (verified.reason) audit["verify_reason"] = *verified.reason;
         if (adopting) audit["adopted"] = true;
         m_log.audit(AuditEvent::transfer_completed, audit);
         if (m_run.reporter.enabled()) {
@@ -986,6 +1000,7 @@ private:
                                   {"sha256", s.sha256},
                                   {"verified_by", verified_by},
                                   {"target", m_target->location(row.rel_path)}};
+            if (verified.reason) fields["verify_reason"] = *verified.reason;
             if (adopting) {
                 fields["adopted"] = true;
             } else {
@@ -1006,11 +1021,12 @@ private:
     }
 
     // The row of a file the queue has just recorded completed.
-    static FileRow completed_row(const Staged& s, const std::string& verified_by) {
+    static FileRow completed_row(const Staged& s, const Verification& verified) {
         FileRow row = s.row;
         row.state = FileState::completed;
         row.sha256 = s.sha256;
-        row.verified_by = verified_by;
+        row.verified_by = verified.by;
+        row.verify_reason = verified.reason;
         return row;
     }
 
