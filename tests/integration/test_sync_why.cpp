@@ -85,6 +85,23 @@ TEST_F(SyncWhy, AnExcludedFileNamesTheGlobOfTheConfig) {
     EXPECT_EQ(out, "notes.tmp: excluded by the glob \"*.tmp\": the scan leaves it out\n");
 }
 
+// Two sources with a file at the same relative path: the NAS holds one file
+// per path, so the scan queues the first and why names it for the other.
+TEST_F(SyncWhy, AFileAtAPathAnotherSourceHasNamesThatSource) {
+    const auto second = dir / "media2";
+    write_file(config, fmt::format("[paths]\nstate_dir = \"{0}/state\"\nlog_dir = \"{0}/log\"\nrun_dir = "
+                                   "\"{0}/run\"\n\n[sync]\nsources = [\"{1}\", \"{2}\"]\ntarget = \"{3}\"\n",
+                                   dir.path().string(), media.string(), second.string(), nas.string()));
+    ::chmod(config.c_str(), 0600);
+    add("cam/clip.mp4", "from the first");
+    write_file(second / "cam/clip.mp4", "from the second");
+    sync({"run"});
+    ASSERT_EQ(query("SELECT source FROM media_files WHERE state = 'completed'"), media.string());
+    const auto said = why({(second / "cam/clip.mp4").string()});
+    EXPECT_THAT(said, HasSubstr("not queued: " + media.string() + " has a file at the same path, cam/clip.mp4"));
+    EXPECT_THAT(why({(media / "cam/clip.mp4").string()}), HasSubstr("completed "));
+}
+
 TEST_F(SyncWhy, ASymlinkIsSkippedByTheScan) {
     add("real.mp4", "real");
     fs::create_symlink(media / "real.mp4", media / "link.mp4");

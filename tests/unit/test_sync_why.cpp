@@ -137,6 +137,15 @@ TEST(SyncWhy, AnExcludedFileNamesTheGlob) {
     EXPECT_EQ(story.text, "excluded by the glob \"*.tmp\": the scan leaves it out");
 }
 
+TEST(SyncWhy, AFileAnotherSourceHoldsThePathOfIsAConflict) {
+    auto facts = unqueued("a.mp4");
+    facts.taken_by = "/srv/cam2";
+    auto story = explained(facts);
+    EXPECT_EQ(story.finding, "conflict");
+    EXPECT_THAT(story.text, HasSubstr("not queued: /srv/cam2 has a file at the same path, a.mp4, queued first"));
+    EXPECT_THAT(story.text, HasSubstr("rename one of them"));
+}
+
 TEST(SyncWhy, AFileNoIncludeTakesNamesTheIncludes) {
     auto facts = unqueued("a.jpg");
     facts.not_included = true;

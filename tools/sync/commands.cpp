@@ -571,6 +571,9 @@ Result<WhyFacts> facts_of(std::string_view given, const Settings& settings, cons
     facts.include = filter.include_patterns();
     if (queue != nullptr) {
         TRY_ASSIGN(facts.row, queue->find(source.string(), rel_path));
+        if (!facts.row) {
+            TRY_ASSIGN(facts.taken_by, queue->other_source_of(rel_path, source.string()));
+        }
     }
     return facts;
 }

@@ -199,7 +199,6 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             m_insert.emplace(m_db,
                              "INSERT INTO media_files (source, rel_path, size, mtime_ns, inode, state, attempts, "
                              "discovered_at, stable_since, adopt) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
-            m_conflict.emplace(m_db, "SELECT 1 FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
         }
         const std::string src(source);
         const auto now = m_clock.now();
@@ -220,13 +219,7 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
             reset_to_pending(m_db, id, now, NewVersion{file.version, stable_since}, std::nullopt);
         } else {
             lookup.reset();
-            auto& conflict = *m_conflict;
-            conflict.reset();
-            conflict.bind(1, file.rel_path);
-            conflict.bind(2, src);
-            const bool taken = conflict.executeStep();
-            conflict.reset();
-            if (taken) return Registered::conflict;
+            if (other_source_locked(file.rel_path, src)) return Registered::conflict;
             auto& insert = *m_insert;
             insert.reset();
             insert.bind(1, src);
@@ -250,6 +243,25 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
         m_in_scan = false;
     }
     return result;
+}
+
+std::optional<std::string> Queue::other_source_locked(std::string_view rel_path, std::string_view source) {
+    if (!m_conflict) m_conflict.emplace(m_db, "SELECT source FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
+    auto& q = *m_conflict;
+    q.reset();
+    q.bind(1, std::string(rel_path));
+    q.bind(2, std::string(source));
+    std::optional<std::string> other;
+    if (q.executeStep()) other = q.getColumn(0).getString();
+    q.reset();
+    return other;
+}
+
+Result<std::optional<std::string>> Queue::other_source_of(std::string_view rel_path, std::string_view source) {
+    std::lock_guard lock(m_mutex);
+    return db_guard(m_db, "reading the queue", [&]() -> Result<std::optional<std::string>> {
+        return other_source_locked(rel_path, source);
+    });
 }
 
 Eligibility Queue::eligibility() const {

@@ -156,6 +156,9 @@ public:
     // The query eligible() runs (Eligibility's parameters, :after_id, :limit),
     // for tests that check SQLite's plan of it.
     static std::string eligible_query();
+    // The other source folder whose file has `rel_path` (the target holds
+    // one file per path: the scan leaves this source's out), if any.
+    Result<std::optional<std::string>> other_source_of(std::string_view rel_path, std::string_view source);
     // Pending files still waiting: not stable for min_age yet, or in backoff.
     Result<std::uint64_t> count_waiting();
     // The files and bytes eligible() would return, all of them.
@@ -250,6 +253,7 @@ private:
     Result<void> update_each(std::span<const std::int64_t> ids, std::string_view doing, std::string_view sql,
                              const std::string& value, const std::optional<std::string>& second = std::nullopt);
     std::string now_text() const;
+    std::optional<std::string> other_source_locked(std::string_view rel_path, std::string_view source);
     void commit_batch_locked();
 
     SQLite::Database& m_db;

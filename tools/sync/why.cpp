@@ -109,6 +109,11 @@ Explanation unqueued_story(const WhyFacts& facts, const QueuePolicy& policy, Sys
         return {"temp_name", "named like nasops's own partial uploads (.nasops-*.part): the scan skips it"};
     if (facts.excluded_by)
         return {"excluded", fmt::format("excluded by the glob \"{}\": the scan leaves it out", *facts.excluded_by)};
+    if (facts.taken_by)
+        return {"conflict",
+                fmt::format("not queued: {} has a file at the same path, {}, queued first; the NAS holds one file "
+                            "per path, so the scan leaves this one out (rename one of them)",
+                            *facts.taken_by, facts.where->rel_path)};
     if (facts.not_included)
         return {"not_included",
                 fmt::format("matched by no include glob ({}): the scan leaves it out", quoted_list(facts.include))};

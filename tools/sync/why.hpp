@@ -58,6 +58,7 @@ struct WhyFacts {
     bool not_included = false;               // include globs exist and none takes it
     std::vector<std::string> include;        // those globs, to name them
     std::optional<FileRow> row;
+    std::optional<std::string> taken_by;  // no row: the other source whose file has this rel_path
 };
 
 // One word a script can test, and the story in plain sentences.
