@@ -50,7 +50,7 @@ std::map<std::string, std::string> rule_exprs(const std::string& yaml) {
         std::string expr = m[2];
         if (expr == "|" || expr == ">") {
             expr.clear();
-            const auto indent = m[1].length();
+            const auto indent = static_cast<std::size_t>(m[1].length());
             for (std::size_t j = i + 1; j < lines.size(); ++j) {
                 const auto first = lines[j].find_first_not_of(' ');
                 if (first != std::string::npos && first <= indent) break;
@@ -147,7 +147,7 @@ TEST(DeployGrafana, ThresholdsAreTheHandbooks) {
         const auto& defaults = panel.at("fieldConfig").at("defaults");
         if (!defaults.contains("thresholds")) continue;
         for (const auto& step : defaults.at("thresholds").at("steps")) {
-            if (!step.at("value").is_null()) steps[panel.at("title")].push_back(step.at("value").get<double>());
+            if (!step.at("value").is_null()) steps[panel.at("title").get<std::string>()].push_back(step.at("value").get<double>());
         }
     }
     EXPECT_EQ(steps["Transfer success rate"], (std::vector<double>{0.90, 0.95, 0.98}));

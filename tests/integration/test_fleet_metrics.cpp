@@ -24,7 +24,6 @@
 #include "fixtures/temp_dir.hpp"
 #include "fixtures/test_data.hpp"
 #include "health/thresholds.hpp"
-#include "nasops/util/clock.hpp"
 
 namespace fs = std::filesystem;
 using nasops::testing::age_file;
@@ -60,33 +59,6 @@ void expect_promtool_clean(const fs::path& file) {
     EXPECT_EQ(lint.out + lint.err, "") << file << " has promtool warnings";
 }
 
-std::string nas_section(const nasops::testing::SshdFixture& nas) {
-    return fmt::format(
-        "[nas]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\nidentity_file = \"{}\"\n"
-        "known_hosts = \"{}\"\nremote_root = \"{}\"\nconnect_timeout = \"10s\"\n",
-        nas.port(), nas.user(), nas.identity_file().string(), nas.known_hosts_file().string(),
-        nas.remote_root().string());
-}
-
-// A nasops-health disk record of `target`, `hours_ago` hours back, `used` of 100 GiB used.
-std::string disk_record(const std::string& target, int hours_ago, double used) {
-    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-    constexpr double k_gib = 1024.0 * 1024 * 1024;
-    const nlohmann::json record = {
-        {"v", 1},
-        {"ts", nasops::rfc3339_millis(now - std::chrono::hours(hours_ago))},
-        {"tool", "health"},
-        {"host", "edge-01"},
-        {"kind", "check"},
-        {"name", "disk"},
-        {"target", target},
-        {"status", "ok"},
-        {"metrics",
-         {{{"name", "disk_used"}, {"value", used}}, {{"name", "disk_free"}, {"value", (1.0 - used) * 100 * k_gib}}}},
-    };
-    return record.dump() + "\n";
-}
-
 // One host's state, config and textfile folder, with the NAS and the sink running.
 class FleetHost : public ::testing::Test {
 protected:
@@ -99,7 +71,7 @@ protected:
             age_file(file);
         }
         write_file(m_config,
-                   nasops::testing::paths_config(m_dir.path()) + nas_section(m_nas) +
+                   nasops::testing::paths_config(m_dir.path()) + m_nas.config_section() +
                        fmt::format("[sync]\nsources = [\"{}\"]\nmin_age = \"0s\"\n"
                                    "[alert]\ndefault_channels = [\"hook\"]\n"
                                    "[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"{}\"\n"
@@ -141,7 +113,7 @@ TEST_F(FleetHost, EveryToolWritesTheFamiliesNasopsMetrics7Documents) {
     ASSERT_EQ(m_sink.requests().size(), 1u);
     r = tool("capacity",
              {"record", "--from-stdin", "--quiet"},
-             disk_record("/srv/media", 3, 0.50) + disk_record("/srv/media", 2, 0.52) + disk_record("/srv/media", 1, 0.54));
+             nasops::testing::disk_history("/srv/media", 3, 12.0, 54.0));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = tool("capacity", {"forecast", "--quiet"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
