@@ -159,4 +159,6 @@ TEST(PromqlMetricNames, TakesSelectorsAndLeavesFunctionsLabelsAndOperators) {
               (std::set<std::string>{"nasops_a_total"}));
     EXPECT_EQ(promql_metric_names("time() - b and on (instance) c{d=\"e\"} > bool 3600 unless node_x offset 5m"),
               (std::set<std::string>{"b", "c", "node_x"}));
+    EXPECT_EQ(promql_metric_names("resets(a[30m]) >= 2 or sum by (instance) (b) > 0"),
+              (std::set<std::string>{"a", "b"}));
 }
