@@ -27,6 +27,7 @@ complete -c nasops-alert -s v -l verbose -d 'More detail on stderr'
 complete -c nasops-alert -s n -l dry-run -d 'Evaluate and print, store and send nothing'
 complete -c nasops-alert -l input -r -F -d 'Read records from a file instead of stdin'
 complete -c nasops-alert -l strict -d 'Exit 65 on the first malformed record'
+complete -c nasops-alert -l textfile-dir -r -a '(__fish_complete_directories)' -d 'Write nasops_alert.prom there'
 
 # Options of the subcommands.
 complete -c nasops-alert -n "__fish_seen_subcommand_from ls" -l undelivered -d 'List notifications not delivered yet'

@@ -37,6 +37,7 @@ complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l max-retries -x -
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l bwlimit -x -d 'Bandwidth limit, bytes per second'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l max-duration -x -d 'Stop the run after this long'
 complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l max-bytes -x -d 'Start no new file after sending this much'
+complete -c nasops-sync -n '__fish_seen_subcommand_from run' -l textfile-dir -r -a '(__fish_complete_directories)' -d 'Write nasops_sync.prom there'
 complete -c nasops-sync -n '__fish_seen_subcommand_from ls' -l state -x -a 'pending transferring completed failed' -d 'Only files in this state'
 complete -c nasops-sync -n '__fish_seen_subcommand_from retry' -l all-failed -d 'Requeue every failed file'
 complete -c nasops-sync -n '__fish_seen_subcommand_from retry' -F -d 'Failed file'

@@ -68,6 +68,7 @@ complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l batch-size -
 complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l max-attempts -x -d 'Tries per batch in this run'
 complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l follow -d 'Keep shipping as the file grows, until SIGTERM'
 complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l flush-interval -x -d 'Longest wait for a batch to fill'
+complete -c nasops-trace -n '__fish_seen_subcommand_from export' -l textfile-dir -r -a '(__fish_complete_directories)' -d 'Write nasops_trace.prom there'
 complete -c nasops-trace -n '__fish_seen_subcommand_from logs' -l tool -x -a 'sync health alert capacity dbmaint trace' -d 'Only this tool'
 complete -c nasops-trace -n '__fish_seen_subcommand_from logs' -l level -x -a 'error warning info debug' -d 'This level or worse'
 complete -c nasops-trace -n '__fish_seen_subcommand_from logs' -l top -x -d 'Kinds of message to list'

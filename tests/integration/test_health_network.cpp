@@ -208,22 +208,10 @@ TEST(HealthTls, ExpiredAndUnreadableCertificates) {
     EXPECT_THAT(missing.message, HasSubstr("cannot open"));
 }
 
-namespace {
-
-std::string nas_section(const nasops::testing::SshdFixture& nas, const std::string& connect_timeout = "10s") {
-    return fmt::format(
-        "[nas]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\nidentity_file = \"{}\"\n"
-        "known_hosts = \"{}\"\nremote_root = \"{}\"\nconnect_timeout = \"{}\"\n",
-        nas.port(), nas.user(), nas.identity_file().string(), nas.known_hosts_file().string(),
-        nas.remote_root().string(), connect_timeout);
-}
-
-}  // namespace
-
 TEST(HealthNas, DiskAndSshAgainstTheFixtureSshd) {
     nasops::testing::SshdFixture nas;
     nasops::testing::TempDir dir;
-    const auto config = write_config(dir, nas_section(nas));
+    const auto config = write_config(dir, nas.config_section());
     auto first = health({"--config", config.string(), "nas-disk", "ssh", "--format", "json"});  // former spelling
     auto records = parse_records(first.out);
     ASSERT_EQ(records.size(), 2u) << first.out << first.err << nas.log();

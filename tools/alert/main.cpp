@@ -4,6 +4,7 @@
 
 #include "alert/run.hpp"
 #include "nasops/core/cli.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/core/settings.hpp"
 #include "nasops/net/http.hpp"
 #include "nasops/util/command_runner.hpp"
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
     nasops::add_dry_run_option(*app, opts.dry_run);
     app->add_option("--input", opts.inputs, "Read records from FILE instead of stdin (repeatable)")->type_name("FILE");
     app->add_flag("--strict", opts.strict, "Exit 65 on the first malformed record, evaluating nothing");
+    std::string textfile_dir;
+    auto* textfile_dir_option = nasops::add_textfile_dir_option(*app, textfile_dir, "alert");
     app->require_subcommand(-1);  // at most one; none reads records on stdin
     nasops::add_subcommands(*app, k_subcommands);
 
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         TRY_ASSIGN(const auto settings, nasops::resolve_common(common, k_formats));
+        if (textfile_dir_option->count() > 0) opts.textfile_dir = textfile_dir;
         using nasops::alert::Action;
         TRY_ASSIGN(opts.action, nasops::chosen_of<Action>(*app, {{"", Action::evaluate},
                                                                  {"ls", Action::ls},

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "alert/alert_metrics.hpp"
 #include "alert/channels.hpp"
 #include "alert/engine.hpp"
 #include "alert/outbox.hpp"
@@ -17,6 +18,7 @@
 #include "nasops/core/log.hpp"
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/unique_fd.hpp"
@@ -51,6 +53,20 @@ struct Context {
     NotifierDeps notifier_deps() { return NotifierDeps{deps.http, deps.mail, deps.commands, deps.clock, host}; }
 
     void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), deps.out); }
+
+    // nasops_alert.prom after an evaluation or a flush, when a textfile folder
+    // is set: of `alerts` when the run has them at hand, else of the store's.
+    void publish_metrics(const AlertMap* alerts) {
+        const auto dir = textfile_dir_setting(options.textfile_dir, config, "alert");
+        if (!dir || !store) return;
+        if (alerts != nullptr) {
+            publish_textfile(*dir, "alert", alert_metrics(*alerts, *store));
+            return;
+        }
+        auto loaded = store->load_alerts();
+        publish_textfile(*dir, "alert",
+                         loaded ? alert_metrics(*loaded, *store) : Result<std::string>(std::unexpected(loaded.error())));
+    }
 
     // Out of the box alerts are recorded and go nowhere: say so once per run,
     // on stderr, rather than let an operator believe someone was told.
@@ -199,6 +215,7 @@ Result<ExitCode> evaluate(Context& ctx) {
                       planned_count);
         auto deps = ctx.notifier_deps();
         TRY(deliver_due(*store, ctx.settings, deps, now, false, &span));
+        ctx.publish_metrics(&current);
     }
     span.set_attribute("alert.records", evaluator.records());
     span.set_attribute("alert.transitions", transitions.size());
@@ -366,6 +383,7 @@ Result<ExitCode> flush(Context& ctx) {
     }
     auto deps = ctx.notifier_deps();
     TRY_ASSIGN(auto summary, deliver_due(*store, ctx.settings, deps, now, true));
+    ctx.publish_metrics(nullptr);
     if (ctx.options.format == OutputFormat::json) {
         RecordWriter writer(ctx.deps.out, "alert", ctx.host, ctx.deps.clock);
         TRY(writer.write(RecordKind::event, {{"name", "flush"},

@@ -42,6 +42,8 @@ struct Options {
     std::string comment;
     std::string author;
     std::string silence_id;
+    // evaluate, flush: --textfile-dir; nullopt: [metrics] textfile_dir
+    std::optional<std::string> textfile_dir;
 };
 
 struct Deps {

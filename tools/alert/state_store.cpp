@@ -451,6 +451,14 @@ Result<std::vector<Delivery>> AlertStore::undelivered() {
     });
 }
 
+Result<std::optional<SystemTimePoint>> AlertStore::last_delivery() {
+    return db_guard(db(), "reading the outbox", [&]() -> Result<std::optional<SystemTimePoint>> {
+        SQLite::Statement q(db(), "SELECT MAX(delivered_at) FROM alert_deliveries WHERE state = 'delivered'");
+        q.executeStep();
+        return time_column(q.getColumn(0));
+    });
+}
+
 Result<void> AlertStore::record_outcome(const Delivery& delivery, const HistoryEntry& entry) {
     return db_guard(db(), "recording a delivery", [&]() -> Result<void> {
         return in_transaction(db(), [&]() -> Result<void> {

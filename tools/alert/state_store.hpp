@@ -78,6 +78,8 @@ public:
     Result<std::vector<Delivery>> due_deliveries(SystemTimePoint now, bool ignore_backoff);
     // Deliveries not delivered: queued, failed and dead ones.
     Result<std::vector<Delivery>> undelivered();
+    // When a notification was last delivered to any channel; nullopt before the first.
+    Result<std::optional<SystemTimePoint>> last_delivery();
     Result<void> record_outcome(const Delivery& delivery, const HistoryEntry& entry);
 
     Result<std::vector<HistoryEntry>> history(std::size_t limit);

@@ -17,6 +17,7 @@
 #include "nasops/core/settings.hpp"
 #include "nasops/db/store.hpp"
 #include "nasops/obs/metrics.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/atomic_file.hpp"
 #include "nasops/util/units.hpp"
@@ -278,12 +279,14 @@ Result<ExitCode> forecast_command(const CliOptions& cli, const CommandEnv& env) 
                     fmt::format("--target: no samples of '{}': nothing recorded yet", *ctx.settings.target));
     }
     const auto& s = ctx.settings;
-    if (s.textfile_dir || s.format == OutputFormat::prom) {
-        TRY_ASSIGN(const auto text, forecast_exposition(forecasts));
-        if (s.textfile_dir) TRY(write_textfile(*s.textfile_dir, "nasops_capacity.prom", text));
-        if (s.format == OutputFormat::prom) TRY(write_out(env.out, text));
-        if (s.format == OutputFormat::prom || s.quiet) return ExitCode::ok;
+    const auto exposition = forecast_exposition(forecasts);
+    publish_textfile(s.textfile_dir, "capacity", exposition);
+    if (s.format == OutputFormat::prom) {
+        if (!exposition) return std::unexpected(exposition.error());
+        TRY(write_out(env.out, *exposition));
+        return ExitCode::ok;
     }
+    if (s.textfile_dir && s.quiet) return ExitCode::ok;
     if (s.format == OutputFormat::json) {
         RecordWriter writer(env.out, "capacity", local_hostname(), env.clock);
         for (const auto& f : forecasts) TRY(writer.write(RecordKind::forecast, forecast_fields(f, s.forecast)));

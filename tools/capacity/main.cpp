@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "nasops/core/cli.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/util/clock.hpp"
 
 namespace {
@@ -73,10 +74,7 @@ int main(int argc, char** argv) {
 
     auto* forecast = app->get_subcommand("forecast");
     add_forecast_options(*forecast, p);
-    p.textfile_dir.add(forecast
-                           ->add_option("--textfile-dir", p.textfile_dir.value,
-                                        "Also write nasops_capacity.prom there for node_exporter's textfile collector")
-                           ->type_name("DIR"));
+    p.textfile_dir.add(nasops::add_textfile_dir_option(*forecast, p.textfile_dir.value, "capacity"));
 
     auto* show = app->get_subcommand("show");
     add_target_option(*show, p);

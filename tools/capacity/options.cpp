@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 
 namespace nasops::capacity {
 
@@ -49,7 +50,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, S
     if (s.retention < std::chrono::hours(24 * 30))
         return std::unexpected(section.error_at("retention", "must be at least 30d (hourly samples are kept 30 days)"));
 
-    if (cli.textfile_dir) s.textfile_dir = absolute_from_cwd(*cli.textfile_dir);
+    if (subcommand == Subcommand::forecast) s.textfile_dir = textfile_dir_setting(cli.textfile_dir, config, "capacity");
     if (cli.svg) s.svg = absolute_from_cwd(*cli.svg);
     if (cli.html) s.html = absolute_from_cwd(*cli.html);
     s.target = cli.target;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "nasops/core/cli.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/util/clock.hpp"
 #include "run.hpp"
 
@@ -50,7 +51,7 @@ constexpr std::array k_commands{Command::check, Command::stats,  Command::vacuum
 
 struct Parsed {
     nasops::dbmaint::CliOptions cli;
-    nasops::CliOptional<std::string> into, backup_dir, freelist_ratio, lock_timeout;
+    nasops::CliOptional<std::string> into, backup_dir, freelist_ratio, lock_timeout, textfile_dir;
     nasops::CliOptional<std::int64_t> keep_last, keep_days, batch;
 };
 
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
     constexpr std::string_view k_own_lock = "Wait this long for another dbmaint run's lock (default 0s)";
 
     sub("check")->add_flag("--full", cli.full, "integrity_check and foreign_key_check instead of quick_check");
+    p.textfile_dir.add(nasops::add_textfile_dir_option(*sub("check"), p.textfile_dir.value, "dbmaint"));
 
     auto* vacuum = sub("vacuum");
     nasops::add_dry_run_option(*vacuum, cli.dry_run);
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
     add_freelist_ratio(*daily, p);
     add_batch(*daily, p);
     add_lock_timeout(*daily, p, k_own_lock);
+    p.textfile_dir.add(nasops::add_textfile_dir_option(*daily, p.textfile_dir.value, "dbmaint"));
 
     return nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
         cli.into = p.into.get();
@@ -143,6 +146,7 @@ int main(int argc, char** argv) {
         cli.keep_last = p.keep_last.get();
         cli.keep_days = p.keep_days.get();
         cli.batch = p.batch.get();
+        cli.textfile_dir = p.textfile_dir.get();
         const auto chosen = nasops::chosen_subcommand(*app);
         Command command = Command::check;
         for (auto c : k_commands)

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 
 namespace nasops::dbmaint {
 
@@ -69,6 +70,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config, c
         s.retention.emplace(table, *d);
     }
     for (const auto& file : cli.files) s.files.push_back(absolute_from_cwd(file));
+    s.textfile_dir = textfile_dir_setting(cli.textfile_dir, config, "dbmaint");
     return s;
 }
 

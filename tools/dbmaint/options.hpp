@@ -45,6 +45,7 @@ struct CliOptions {
     std::optional<std::int64_t> batch;          // purge, daily --batch
     std::optional<std::string> lock_timeout;    // --lock-timeout
     std::vector<std::string> files;             // verify FILE..., restore FILE
+    std::optional<std::string> textfile_dir;    // check, daily --textfile-dir
 };
 
 struct Settings {
@@ -67,6 +68,7 @@ struct Settings {
     // [dbmaint.retention]: table name -> retention, with the file position for errors.
     std::map<std::string, Duration, std::less<>> retention;
     std::vector<std::filesystem::path> files;
+    std::optional<std::filesystem::path> textfile_dir;  // check, daily: where nasops_dbmaint.prom goes
 };
 
 // Merges the command line over `config` and the folders. Bad option values

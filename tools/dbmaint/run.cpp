@@ -9,10 +9,12 @@
 #include "check.hpp"
 #include "daily.hpp"
 #include "database.hpp"
+#include "maint_metrics.hpp"
 #include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/obs/trace.hpp"
 #include "purge.hpp"
 #include "restore.hpp"
@@ -73,6 +75,14 @@ Result<ExitCode> verify_backups(Reporter& reporter, const Settings& s) {
     return worst;
 }
 
+// nasops_dbmaint.prom, when a textfile folder is set and the run checked the
+// database (a dry run changed nothing worth saying).
+void publish_metrics(const Reporter& reporter, const Settings& s, SystemTimePoint now) {
+    const auto checked = reporter.status_of("check");
+    if (!s.textfile_dir || s.dry_run || !checked) return;
+    publish_textfile(*s.textfile_dir, "dbmaint", maint_metrics(s, *checked, now));
+}
+
 // The command; under a trace it starts `trace`, and each step is its child.
 Result<ExitCode> run_command(Command command, const CliOptions& cli, const RunEnv& env, CommandSpan& trace) {
     const bool writes = changes_something(command) && !cli.dry_run;
@@ -92,6 +102,7 @@ Result<ExitCode> run_command(Command command, const CliOptions& cli, const RunEn
         case Command::check: {
             auto report = check_database(s.database, s.depth);
             TRY(reporter.report(report));
+            publish_metrics(reporter, s, env.clock.now());
             return report.status;
         }
         case Command::stats: {
@@ -121,7 +132,11 @@ Result<ExitCode> run_command(Command command, const CliOptions& cli, const RunEn
                 purge_database(s.database, s.retention,
                                PurgeOptions{.batch = s.batch, .now = env.clock.now(), .dry_run = s.dry_run}),
                 timer);
-        case Command::daily: return run_daily(reporter, s, env.clock.now());
+        case Command::daily: {
+            auto outcome = run_daily(reporter, s, env.clock.now());
+            publish_metrics(reporter, s, env.clock.now());
+            return outcome;
+        }
         case Command::restore: {
             if (s.files.size() != 1) return fail(ExitCode::usage, "restore: name one backup FILE");
             auto restored = restore_database(RestoreRequest{.backup = s.files.at(0),

@@ -63,13 +63,20 @@ void Reporter::trace_step(const StepReport& r) const {
         logger().warning("trace span 'step {}': {}", r.step, written.error().message);
 }
 
+std::optional<ExitCode> Reporter::status_of(std::string_view step) const {
+    const auto it = m_statuses.find(step);
+    return it == m_statuses.end() ? std::nullopt : std::optional(it->second);
+}
+
 Result<void> Reporter::note(const StepReport& r) {
+    m_statuses.insert_or_assign(r.step, r.status);
     if (m_format == OutputFormat::json) return report(r);
     trace_step(r);
     return {};
 }
 
 Result<void> Reporter::report(const StepReport& r) {
+    m_statuses.insert_or_assign(r.step, r.status);
     trace_step(r);
     if (m_format == OutputFormat::json) {
         RecordWriter writer(m_out, "dbmaint", local_hostname(), m_clock);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -73,6 +74,9 @@ public:
     // Text mode only: writes `text` as it is (a table, a summary line).
     void print_text(std::string_view text);
     bool json() const { return m_format == OutputFormat::json; }
+    // The status of the step `step` as last reported in this run (a failed
+    // step is critical); nullopt when it was not reported.
+    std::optional<ExitCode> status_of(std::string_view step) const;
     bool quiet() const { return m_quiet; }
 
 private:
@@ -83,6 +87,7 @@ private:
     bool m_quiet;
     const Clock& m_clock;
     const Span* m_trace = nullptr;
+    std::map<std::string, ExitCode, std::less<>> m_statuses;
 };
 
 }  // namespace nasops::dbmaint

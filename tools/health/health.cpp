@@ -16,6 +16,7 @@
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
 #include "nasops/obs/metrics.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/ssh/nas_config.hpp"
@@ -24,8 +25,6 @@
 namespace nasops::health {
 
 namespace {
-
-constexpr std::string_view k_textfile_name = "nasops_health.prom";
 
 bool known_check(std::string_view name) {
     return std::ranges::find(check_names(), canonical_check_name(name)) != check_names().end();
@@ -370,16 +369,8 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
     }
     if (!printed) return std::unexpected(printed.error());
 
-    const auto textfile_dir = options.textfile_dir.empty() ? health.get_path("textfile_dir") : options.textfile_dir;
-    if (!textfile_dir.empty()) {
-        auto text = render_prom(report.results);
-        auto written =
-            text ? write_textfile(textfile_dir, k_textfile_name, *text) : Result<void>(std::unexpected(text.error()));
-        if (!written) {
-            logger().error("{}", written.error().message);
-            outcome.code = worst_state(outcome.code, ExitCode::unknown);
-        }
-    }
+    publish_textfile(textfile_dir_setting(options.textfile_dir, config, "health"), "health",
+                     render_prom(report.results));
     return outcome;
 }
 

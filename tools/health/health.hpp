@@ -34,7 +34,7 @@ struct Options {
     Status timeout_status = Status::unknown;  // --timeout N:STATE: a check that runs out of time
     std::optional<Duration> cpu_sample;
     bool no_cpu = false;
-    std::filesystem::path textfile_dir;  // --textfile-dir; empty: [health] textfile_dir
+    std::optional<std::string> textfile_dir;  // --textfile-dir; nullopt: [metrics] textfile_dir
 };
 
 // -t/--timeout as monitoring-plugins write it: a duration (a bare number is

@@ -12,6 +12,7 @@
 #include "nasops/core/cli.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 
 namespace {
 
@@ -74,9 +75,7 @@ int main(int argc, char** argv) {
     app->add_option("--cpu-sample", parsed.cpu_sample, "How long the cpu check samples (default 1s)")
         ->type_name("DURATION");
     app->add_flag("--no-cpu", parsed.no_cpu, "Skip the cpu check and its sample");
-    app->add_option("--textfile-dir", parsed.textfile_dir,
-                    "Also write nasops_health.prom there, for node_exporter's textfile collector")
-        ->type_name("DIR");
+    auto* textfile_dir = nasops::add_textfile_dir_option(*app, parsed.textfile_dir, "health");
 
     bool exit_now = false;
     const int code = nasops::run_tool(k_tool, *app, argc, argv, [&]() -> nasops::Result<nasops::ExitCode> {
@@ -102,7 +101,7 @@ int main(int argc, char** argv) {
             .timeout_status = timeout.state,
             .cpu_sample = cpu_sample,
             .no_cpu = parsed.no_cpu,
-            .textfile_dir = parsed.textfile_dir,
+            .textfile_dir = textfile_dir->count() > 0 ? std::optional(parsed.textfile_dir) : std::nullopt,
         };
         nasops::health::Deps deps;
         deps.out_is_tty_colour = nasops::colour_enabled(stdout, nasops::Quiet{parsed.common.quiet});

@@ -16,10 +16,12 @@
 #include "nasops/core/settings.hpp"
 #include "nasops/db/store.hpp"
 #include "nasops/db/transfer_stats.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "nasops/util/units.hpp"
 #include "plan.hpp"
+#include "run_metrics.hpp"
 #include "schema.hpp"
 #include "sftp_target.hpp"
 #include "verify_command.hpp"
@@ -238,6 +240,9 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
         run_span.set_attribute("sync.left_pending", summary.left_pending);
         set_outcome(run_span, summary.exit_code());
     }
+
+    if (ctx.settings.textfile_dir)
+        publish_textfile(*ctx.settings.textfile_dir, "sync", run_metrics(writable.store.db(), summary, env.clock.now()));
 
     const auto& s = summary;
     if (!json && !ctx.settings.quiet) {

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "nasops/core/cli.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/util/clock.hpp"
 
 namespace {
@@ -55,7 +56,8 @@ void on_stop_signal(int signal) {
 
 struct Parsed {
     nasops::sync::CliOptions cli;
-    nasops::CliOptional<std::string> target, min_age, verify, bwlimit, max_duration, max_bytes, lock_timeout, state;
+    nasops::CliOptional<std::string> target, min_age, verify, bwlimit, max_duration, max_bytes, lock_timeout, state,
+        textfile_dir;
     nasops::CliOptional<int> jobs, max_retries;
 };
 
@@ -125,6 +127,8 @@ int main(int argc, char** argv) {
         run->add_option("--max-bytes", p.max_bytes.value, "Start no new file once this much has been sent, e.g. 10G")
             ->type_name("SIZE"));
 
+    p.textfile_dir.add(nasops::add_textfile_dir_option(*run, p.textfile_dir.value, "sync"));
+
     auto* ls = app->get_subcommand("ls");
     p.state.add(ls->add_option("--state", p.state.value, "Only files in this state")
                     ->type_name("STATE")
@@ -166,6 +170,7 @@ int main(int argc, char** argv) {
         cli.max_bytes = p.max_bytes.get();
         cli.lock_timeout = p.lock_timeout.get();
         cli.state = p.state.get();
+        cli.textfile_dir = p.textfile_dir.get();
         cli.jobs = p.jobs.get();
         cli.max_retries = p.max_retries.get();
         TRY(cli.common.output_format(k_formats));

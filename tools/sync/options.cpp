@@ -7,6 +7,7 @@
 
 #include "nasops/core/environment.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/ssh/nas_config.hpp"
 
 namespace nasops::sync {
@@ -113,6 +114,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     }
     s.paths = cli.paths;
     s.all_failed = cli.all_failed;
+    s.textfile_dir = textfile_dir_setting(cli.textfile_dir, config, "sync");
     return s;
 }
 

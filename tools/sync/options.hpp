@@ -54,6 +54,7 @@ struct CliOptions {
     std::vector<std::string> paths;    // retry PATH..., why PATH...
     bool all_failed = false;           // retry --all-failed
     bool accept_host_key = false;      // hostkey --accept
+    std::optional<std::string> textfile_dir;  // run --textfile-dir
 };
 
 // Where files go. A local folder, or an SFTP server.
@@ -94,6 +95,7 @@ struct Settings {
     std::optional<FileState> state;
     std::vector<std::string> paths;
     bool all_failed = false;
+    std::optional<std::filesystem::path> textfile_dir;  // run: where nasops_sync.prom goes
 };
 
 // Merges the command line over `config`. Bad option values are usage errors

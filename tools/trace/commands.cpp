@@ -8,11 +8,13 @@
 #include "carrier.hpp"
 #include "exec.hpp"
 #include "export.hpp"
+#include "export_metrics.hpp"
 #include "logs.hpp"
 #include "nasops/core/lock.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
 #include "nasops/net/curl_api.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/obs/trace.hpp"
 #include "nasops/record/record.hpp"
 #include "report.hpp"
@@ -265,6 +267,7 @@ Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
         TRY_ASSIGN(report,
                    export_spans(traces_file(ctx.paths), store, client, crypto.api, otlp, limits, sleep, env.clock));
     }
+    if (s.textfile_dir) publish_textfile(*s.textfile_dir, "trace", export_metrics(store.db(), traces_file(ctx.paths)));
     if (s.format == OutputFormat::json) {
         TRY_ASSIGN(auto line, format_record(RecordKind::event,
                                             {{"name", "trace_export"},

@@ -15,6 +15,7 @@
 
 #include "nasops/core/log.hpp"
 #include "nasops/util/sha256.hpp"
+#include "nasops/util/unique_fd.hpp"
 #include "span_reader.hpp"
 
 namespace nasops::trace {
@@ -205,6 +206,26 @@ struct Sender {
 };
 
 }  // namespace
+
+Result<ExportBacklog> export_backlog(SQLite::Database& db, const fs::path& file) {
+    TRY_ASSIGN(const auto unsent, unsent_bytes(db, file));
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return ExportBacklog{};
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    ExportBacklog backlog{.spans = 0, .bytes = unsent.value_or(size)};
+    const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail(ExitCode::io_error, fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
+    auto offset = static_cast<off_t>(size - backlog.bytes);
+    char buffer[1 << 16];
+    for (;;) {
+        const auto n = ::pread(fd.get(), buffer, sizeof buffer, offset);
+        if (n < 0) return fail(ExitCode::io_error, fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)));
+        if (n == 0) break;
+        backlog.spans += static_cast<std::uint64_t>(std::count(buffer, buffer + n, '\n'));
+        offset += n;
+    }
+    return backlog;
+}
 
 std::span<const Migration> migrations() {
     return k_migrations;

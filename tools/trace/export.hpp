@@ -44,6 +44,15 @@ struct ExportPosition {
 Result<std::optional<ExportPosition>> load_position(SQLite::Database& db, const std::filesystem::path& file);
 Result<void> save_position(SQLite::Database& db, const std::filesystem::path& file, const ExportPosition& position);
 
+// What the export has not sent yet of `file` as it is now: the lines (spans)
+// and bytes past the stored position, or all of the file when the position
+// is in a file rotated since (the rest of that one is not counted).
+struct ExportBacklog {
+    std::uint64_t spans = 0;
+    std::uint64_t bytes = 0;
+};
+Result<ExportBacklog> export_backlog(SQLite::Database& db, const std::filesystem::path& file);
+
 struct ExportLimits {
     std::size_t batch_spans = 512;
     std::size_t batch_bytes = std::size_t{1} << 20;  // of OTLP JSON, before compression

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "nasops/core/cli.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/util/clock.hpp"
 
 namespace {
@@ -160,6 +161,9 @@ int main(int argc, char** argv) {
                                         "With --follow, the longest a span waits for its batch to fill (default 5s)")
                            ->type_name("DURATION"));
 
+    nasops::CliOptional<std::string> textfile_dir;
+    textfile_dir.add(nasops::add_textfile_dir_option(*export_, textfile_dir.value, "trace"));
+
     auto* logs = app->get_subcommand("logs");
     nasops::CliOptional<std::string> tool, level;
     nasops::CliOptional<std::int64_t> top;
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
         cli.tool = tool.get();
         cli.level = level.get();
         cli.top = top.get();
+        cli.textfile_dir = textfile_dir.get();
         TRY(cli.common.output_format(k_formats));
 
         using nasops::trace::Command;

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "nasops/core/settings.hpp"
+#include "nasops/obs/textfile.hpp"
 
 namespace nasops::trace {
 
@@ -41,7 +42,7 @@ Result<nlohmann::json> parse_attributes(const std::vector<std::string>& pairs) {
     return out;
 }
 
-Result<Settings> resolve_settings(const CliOptions& cli, const Config& /*config*/) {
+Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     Settings s;
     TRY_ASSIGN(const auto common, resolve_common(cli.common, k_formats));
     s.format = common.format;
@@ -134,6 +135,7 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& /*config*
             return std::unexpected(option_error("--top", "must be between 1 and 1000"));
         s.top = static_cast<std::size_t>(*cli.top);
     }
+    s.textfile_dir = textfile_dir_setting(cli.textfile_dir, config, "trace");
     return s;
 }
 

@@ -47,6 +47,7 @@ struct CliOptions {
     std::optional<std::string> tool;           // logs --tool
     std::optional<std::string> level;          // logs --level
     std::optional<std::int64_t> top;           // logs --top
+    std::optional<std::string> textfile_dir;   // export --textfile-dir
 };
 
 enum class GroupBy { name, tool };
@@ -78,6 +79,7 @@ struct Settings {
     std::string tool;
     LogLevel level = LogLevel::info;
     std::size_t top = 10;
+    std::optional<std::filesystem::path> textfile_dir;  // export: where nasops_trace.prom goes
 };
 
 // Merges the command line over `config`. Bad option values are usage errors

@@ -157,6 +157,10 @@ constexpr KeySpec k_trace[] = {
     {.name = "service_name", .type = string, .default_value = R"("nasops")"},
 };
 
+constexpr KeySpec k_metrics[] = {
+    {.name = "textfile_dir", .type = path},
+};
+
 constexpr SectionSpec k_sections[] = {
     {"paths", k_paths},
     {"nas", k_nas},
@@ -166,6 +170,7 @@ constexpr SectionSpec k_sections[] = {
     {"capacity", k_capacity},
     {"dbmaint", k_dbmaint},
     {"trace", k_trace},
+    {"metrics", k_metrics},
 };
 
 // clang-format on

@@ -46,14 +46,15 @@ std::string finished_uploads(bool per_attempt) {
 constexpr const char* k_within = " WHERE finished_at >= ?1 AND (?2 IS NULL OR finished_at < ?2)";
 
 // One row: completed, failed, bytes and seconds of the completed uploads that
-// took time, average seconds of the completed ones.
+// took time, average seconds of the completed ones, bytes of them all.
 std::string window_query(bool per_attempt) {
     return "SELECT"
            " COALESCE(SUM(outcome = 'completed'), 0),"
            " COALESCE(SUM(outcome = 'failed'), 0),"
            " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN bytes END), 0),"
            " COALESCE(SUM(CASE WHEN outcome = 'completed' AND seconds > 0 THEN seconds END), 0),"
-           " AVG(CASE WHEN outcome = 'completed' THEN seconds END)"
+           " AVG(CASE WHEN outcome = 'completed' THEN seconds END),"
+           " COALESCE(SUM(CASE WHEN outcome = 'completed' THEN bytes END), 0)"
            " FROM (" +
            finished_uploads(per_attempt) + ")" + k_within;
 }
@@ -161,6 +162,7 @@ Result<TransferWindow> read_transfer_window(SQLite::Database& db, SystemTimePoin
         out.bytes = count(q.getColumn(2));
         out.seconds = q.getColumn(3).getDouble();
         if (!q.getColumn(4).isNull()) out.average_seconds = q.getColumn(4).getDouble();
+        out.bytes_completed = count(q.getColumn(5));
         return out;
     });
 }

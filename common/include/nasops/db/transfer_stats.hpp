@@ -50,6 +50,7 @@ struct TransferWindow {
     std::uint64_t bytes = 0;                // sent by the completed ones that took time
     double seconds = 0;                     // the time they took
     std::optional<double> average_seconds;  // of the completed ones; nullopt without any
+    std::uint64_t bytes_completed = 0;      // sent by all the completed ones
 
     // completed / (completed + failed); nullopt when nothing finished.
     std::optional<double> success_ratio() const noexcept;
