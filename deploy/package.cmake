@@ -6,16 +6,17 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME nasops)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr)
 # DESTDIR staging, so that /etc stays /etc and the prefix seen at install time is /usr.
 set(CPACK_SET_DESTDIR ON)
-set(CPACK_PACKAGE_CONTACT "nasops maintainers <nasops@localhost>")
+set(CPACK_PACKAGE_CONTACT "nasops maintainers <maintainers@users.noreply.github.com>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "move media files from an edge host to a NAS over SSH, and watch the job")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
- Six small tools driven by cron or systemd timers, speaking newline-delimited
- JSON: nasops-sync uploads media over SFTP and verifies it, nasops-health runs
- health checks, nasops-alert evaluates alert rules and notifies,
- nasops-capacity forecasts storage, nasops-dbmaint keeps the SQLite database
- healthy and backed up, nasops-trace wraps jobs in trace spans.")
+# The extended description; CPack puts the summary above it as the synopsis.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "Six small tools driven by cron or systemd timers, speaking newline-delimited
+JSON: nasops-sync uploads media over SFTP and verifies it, nasops-health runs
+health checks, nasops-alert evaluates alert rules and notifies,
+nasops-capacity forecasts storage, nasops-dbmaint keeps the SQLite database
+healthy and backed up, nasops-trace wraps jobs in trace spans.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
