@@ -10,7 +10,9 @@ execute_process(COMMAND readelf -n "${binary}" OUTPUT_VARIABLE notes COMMAND_ERR
 if(NOT notes MATCHES "Build ID: ([0-9a-f][0-9a-f])([0-9a-f]+)")
   message(FATAL_ERROR "${binary} has no build id: cannot place its debug info")
 endif()
-set(debug_file "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/lib/debug/.build-id/${CMAKE_MATCH_1}/${CMAKE_MATCH_2}.debug")
+set(debug_path "${CMAKE_INSTALL_PREFIX}/lib/debug/.build-id/${CMAKE_MATCH_1}/${CMAKE_MATCH_2}.debug")
+set(debug_file "$ENV{DESTDIR}${debug_path}")
+list(APPEND CMAKE_INSTALL_MANIFEST_FILES "${debug_path}")  # for `make uninstall`
 get_filename_component(debug_dir "${debug_file}" DIRECTORY)
 file(MAKE_DIRECTORY "${debug_dir}")
 execute_process(COMMAND objcopy --only-keep-debug --compress-debug-sections "${binary}" "${debug_file}"
