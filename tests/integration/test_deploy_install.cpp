@@ -198,3 +198,29 @@ TEST(DeployInstall, ShippedLogrotateRuleRotatesEveryLogOnce) {
         EXPECT_FALSE(fs::exists(log / (file + ".2"))) << file << " rotated twice";
     }
 }
+
+// The man pages' FILES sections name what an install puts on the host: the
+// shared files in nasops-sync(1), each unit in the page of the tool it runs.
+TEST(DeployInstall, ManPagesFilesSectionsNameWhatIsInstalled) {
+    StagedInstall install(Strip::no);
+    const auto files_section = [](const std::string& page) {
+        const auto text = read_file(fs::path(NASOPS_SOURCE_DIR) / "man" / page);
+        const auto start = text.find("\n# FILES\n");
+        if (start == std::string::npos) return std::string();
+        return text.substr(start, text.find("\n# ", start + 1) - start);
+    };
+    const auto sync_files = files_section("nasops-sync.1.scd");
+    for (const auto* shared : {"/etc/nasops/nasops.toml_", "/etc/nasops/nasops.toml.example", "/etc/cron.d/nasops",
+                               "/etc/logrotate.d/nasops", "/usr/lib/tmpfiles.d/nasops.conf"})
+        EXPECT_NE(sync_files.find(shared), std::string::npos) << shared << " is not in nasops-sync(1) FILES";
+    ASSERT_TRUE(fs::exists(install.root() / "etc/cron.d/nasops"));
+    ASSERT_TRUE(fs::exists(install.prefix() / "lib/tmpfiles.d/nasops.conf"));
+    for (const auto& unit : files_in(install.prefix() / "lib/systemd/system", ".service")) {
+        const auto name = unit.filename().string();
+        std::string page;
+        for (const auto& tool : k_tools)
+            if (name.starts_with("nasops-" + tool)) page = "nasops-" + tool + ".1.scd";
+        ASSERT_FALSE(page.empty()) << name << " runs no tool";
+        EXPECT_NE(files_section(page).find(name), std::string::npos) << name << " is not in " << page << " FILES";
+    }
+}
