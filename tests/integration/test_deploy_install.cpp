@@ -117,8 +117,12 @@ TEST(DeployInstall, CronLinesAreSilentOnTheShippedConfig) {
     for (const auto& line : lines) {
         EXPECT_EQ(line.user, "nasops") << line.text;
         const auto run = run_command({"/bin/sh", "-c", line.command}, {}, std::chrono::minutes(2), cron);
-        const bool alerts = line.command.find("nasops-health") != std::string::npos;
-        EXPECT_EQ(run.exit_code, alerts ? 1 : 0) << line.text << "\n" << run.err;
+        if (line.command.find("| nasops-alert") != std::string::npos) {
+            // The alerts firing: at least the WARNING, CRITICAL too on a loaded machine.
+            EXPECT_TRUE(run.exit_code == 1 || run.exit_code == 2) << line.text << ": exit " << run.exit_code;
+        } else {
+            EXPECT_EQ(run.exit_code, 0) << line.text << "\n" << run.err;
+        }
         EXPECT_EQ(run.out + run.err, "") << line.text << ": cron would mail this";
     }
     // What the WARNING says, and that sync told its log why it did nothing.
