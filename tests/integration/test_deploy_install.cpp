@@ -100,8 +100,9 @@ TEST(DeployInstall, PutsEachFileWhereDebianLooksAndStripsTheTools) {
 
 // A fresh install sends no cron mail: each line of the installed cron table,
 // run as cron runs it (sh -c, its PATH) against the installed default config,
-// prints nothing (cron mails stdout and stderr alike). sync and capacity exit 0; the health | alert line
-// exits 1, the WARNING "nasops-sync is not configured" that monitoring sees.
+// prints nothing (cron mails stdout and stderr alike). The jobs exit 0; the
+// lines into nasops-alert exit with the alerts firing, among them the WARNING
+// "nasops-sync is not configured" that monitoring sees.
 TEST(DeployInstall, CronLinesAreSilentOnTheShippedConfig) {
     StagedInstall install(Strip::no);
     TempDir work("nasops-cron");
