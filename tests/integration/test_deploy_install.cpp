@@ -146,7 +146,10 @@ TEST(DeployInstall, EveryUnitScoresBelowFourInSystemdAnalyzeSecurity) {
     static const std::regex overall_re(R"(Overall exposure level for \S+: ([0-9]+\.[0-9]+))");
     for (const auto& unit : units) {
         const auto text = read_file(unit);
-        EXPECT_NE(text.find("ExecStart=" + (fs::path("/usr/local/bin")).string()), std::string::npos) << unit;
+        const auto at = text.find("\nExecStart=");
+        ASSERT_NE(at, std::string::npos) << unit;
+        const auto exec_start = text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+        EXPECT_NE(exec_start.find("/usr/local/bin/nasops-"), std::string::npos) << unit << exec_start;
         EXPECT_NE(text.find("ConditionPathExists=!/etc/cron.d/nasops"), std::string::npos) << unit;
         EXPECT_NE(text.find("User=nasops"), std::string::npos) << unit;
         const auto analyzed = run_command({"systemd-analyze", "security", "--offline=true", unit.string()});
