@@ -74,8 +74,13 @@ TEST(HealthCli, JsonRecordsOfTheAutomaticSetAndTheWorstExitCode) {
     const auto config = write_config(dir);
     auto r = health({"--config", config.string(), "--no-cpu", "--format", "json"});
     const auto records = records_of(r.out);
-    ASSERT_EQ(records.size(), 4u) << r.out << r.err;  // disk /, memory, load, fds; no cpu
+    ASSERT_EQ(records.size(), 5u) << r.out << r.err;  // disk /, memory, load, fds, transfer; no cpu
     for (const auto* name : {"memory", "load", "fds"}) EXPECT_NE(find_record(records, name), nullptr) << name;
+    // No [sync] sources: a fresh install, a WARNING that monitoring sees.
+    const auto* transfer = find_record(records, "transfer");
+    ASSERT_NE(transfer, nullptr);
+    EXPECT_EQ((*transfer)["status"], "warning");
+    EXPECT_THAT((*transfer)["message"].get<std::string>(), HasSubstr("nasops-sync is not configured"));
     const auto* disk = find_record(records, "disk", "/");
     ASSERT_NE(disk, nullptr);
     EXPECT_EQ((*disk)["unit"], "ratio");
@@ -264,10 +269,11 @@ TEST(HealthCli, AHungCheckIsUnknownAndTheOthersReportOnTime) {
 
 TEST(HealthCli, TransferWithoutASyncDatabaseIsUnknown) {
     nasops::testing::TempDir dir;
-    auto r = health({"--config", write_config(dir).string(), "transfer", "--format", "nagios"});
+    const auto configured = "[sync]\nsources = [\"" + (dir / "media").string() + "\"]\n";
+    auto r = health({"--config", write_config(dir, configured).string(), "transfer", "--format", "nagios"});
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_THAT(r.out, ::testing::StartsWith("TRANSFER UNKNOWN - "));
-    auto json = health({"--config", write_config(dir).string(), "transfer", "--json"});
+    auto json = health({"--config", write_config(dir, configured).string(), "transfer", "--json"});
     EXPECT_EQ(json.exit_code, 3);
     const auto records = records_of(json.out);
     ASSERT_EQ(records.size(), 1u);

@@ -14,12 +14,17 @@ namespace {
 
 class UnconfiguredCheck final : public Check {
 public:
-    UnconfiguredCheck(std::string name, std::string target, std::string message)
-        : Check(std::move(name), std::move(target)), m_message(std::move(message)) {}
-    CheckResult run(const CheckContext&) override { return unknown(m_message); }
+    UnconfiguredCheck(std::string name, std::string target, std::string message, Status status)
+        : Check(std::move(name), std::move(target)), m_message(std::move(message)), m_status(status) {}
+    CheckResult run(const CheckContext&) override {
+        auto result = unknown(m_message);
+        result.status = m_status;
+        return result;
+    }
 
 private:
     std::string m_message;
+    Status m_status;
 };
 
 class DiskCheck final : public Check {
@@ -173,8 +178,9 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Check> make_unconfigured_check(std::string name, std::string target, std::string message) {
-    return std::make_shared<UnconfiguredCheck>(std::move(name), std::move(target), std::move(message));
+std::shared_ptr<Check> make_unconfigured_check(std::string name, std::string target, std::string message,
+                                               Status status) {
+    return std::make_shared<UnconfiguredCheck>(std::move(name), std::move(target), std::move(message), status);
 }
 
 std::shared_ptr<Check> make_disk_check(std::filesystem::path path, ThresholdsPtr thresholds) {

@@ -23,8 +23,10 @@ namespace nasops::health {
 using ThresholdsPtr = std::shared_ptr<const Thresholds>;
 
 // A check that could not be set up (nothing configured for it, say): it
-// reports UNKNOWN with `message` when run.
-std::shared_ptr<Check> make_unconfigured_check(std::string name, std::string target, std::string message);
+// reports `status` (UNKNOWN, or WARNING for a tool not configured yet) with
+// `message` when run.
+std::shared_ptr<Check> make_unconfigured_check(std::string name, std::string target, std::string message,
+                                               Status status);
 
 // disk: statvfs(path): used fraction of the space (as df counts it, against
 // what unprivileged users can reach), used fraction of the inodes, bytes free.

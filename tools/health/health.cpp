@@ -15,6 +15,7 @@
 #include "health/thresholds.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/core/unconfigured.hpp"
 #include "nasops/obs/metrics.hpp"
 #include "nasops/obs/textfile.hpp"
 #include "nasops/obs/trace.hpp"
@@ -135,7 +136,7 @@ std::vector<std::string> automatic_checks(const Config& config, const Paths& pat
     }
     if (!health.get_entries("http").empty()) names.emplace_back("http");
     if (!health.get_string_list("tls_targets").empty()) names.emplace_back("tls");
-    if (!config.get_string_list("sync", "sources").empty()) names.emplace_back("transfer");
+    names.emplace_back("transfer");  // a WARNING while nasops-sync is not configured
     return names;
 }
 
@@ -212,7 +213,7 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
     const auto db = db_path_of(health, paths);
     std::vector<std::shared_ptr<Check>> checks;
     auto unconfigured = [&](std::string_view name, std::string message) {
-        checks.push_back(make_unconfigured_check(std::string(name), "", std::move(message)));
+        checks.push_back(make_unconfigured_check(std::string(name), "", std::move(message), Status::unknown));
     };
     for (const auto& name : names) {
         if (name == "disk") {
@@ -241,6 +242,10 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
         } else if (name == "logs") {
             checks.push_back(make_logs_check(paths.log_dir, health.get_duration("log_window"), thresholds));
         } else if (name == "transfer") {
+            if (auto why = sync_not_configured(config)) {
+                checks.push_back(make_unconfigured_check(std::string(name), "", std::move(*why), Status::warning));
+                continue;
+            }
             checks.push_back(
                 make_transfer_check(database_path(paths), health.get_duration("transfer_window"), thresholds));
         } else if (name == "nas_disk" || name == "ssh") {

@@ -14,6 +14,7 @@
 #include "nasops/core/output.hpp"
 #include "nasops/core/paths.hpp"
 #include "nasops/core/settings.hpp"
+#include "nasops/core/unconfigured.hpp"
 #include "nasops/db/store.hpp"
 #include "nasops/db/transfer_stats.hpp"
 #include "nasops/obs/textfile.hpp"
@@ -150,11 +151,6 @@ HostKeySeen host_key_recorder(Queue& queue) {
     };
 }
 
-Result<void> require_sources(const Context& ctx) {
-    if (!ctx.settings.sources.empty()) return {};
-    return std::unexpected(ctx.config.section("sync").error_at(
-        "sources", "no source folder to scan: set sources in [sync] or pass --source"));
-}
 
 std::string percent(std::optional<double> ratio) {
     return ratio ? fmt::format("{:.1f}%", *ratio * 100.0) : std::string("-");
@@ -200,7 +196,11 @@ Result<ExitCode> dry_run(const Context& ctx, const CommandEnv& env) {
 
 Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(auto ctx, prepare(cli, !cli.dry_run));
-    TRY(require_sources(ctx));
+    // No source (none in [sync], no --source): a fresh install, not an error.
+    if (ctx.settings.sources.empty()) {
+        logger().info("{}; nothing to do", sync_not_configured(ctx.config).value_or("no source folder"));
+        return ExitCode::ok;
+    }
     if (ctx.settings.dry_run) return dry_run(ctx, env);
 
     TRY_ASSIGN(auto spec, resolve_target(cli, ctx.config));
