@@ -26,23 +26,21 @@ Result<std::string> maint_metrics(const Settings& s, ExitCode check_status, Syst
     }
 
     Exposition e;
-    TRY(e.declare("nasops_dbmaint_database_size_bytes", MetricType::gauge,
-                  "Size of the state database with its WAL."));
+    TRY(e.declare("nasops_dbmaint_database_size_bytes", MetricType::gauge, "Size of the state database with its WAL."));
     TRY(e.add("nasops_dbmaint_database_size_bytes",
               static_cast<double>(file_bytes(s.database) + file_bytes(wal_path(s.database)))));
-    TRY(e.declare("nasops_dbmaint_backups", MetricType::gauge, "Backups in the backup folder."));
-    TRY(e.add("nasops_dbmaint_backups", static_cast<double>(backups.size())));
-    TRY(e.declare("nasops_dbmaint_last_backup_timestamp_seconds", MetricType::gauge,
-                  "When the newest backup with its SHA-256 sidecar was taken, in seconds since the epoch; 0 when "
-                  "there is none."));
-    TRY(e.add("nasops_dbmaint_last_backup_timestamp_seconds", newest ? seconds_since_epoch(*newest) : 0.0));
+    TRY(e.declare_one("nasops_dbmaint_backups", MetricType::gauge, "Backups in the backup folder.",
+                      static_cast<double>(backups.size())));
+    TRY(e.declare_one("nasops_dbmaint_last_backup_timestamp_seconds", MetricType::gauge,
+                      "When the newest backup with its SHA-256 sidecar was taken, in seconds since the epoch; 0 when "
+                      "there is none.",
+                      newest ? seconds_since_epoch(*newest) : 0.0));
     TRY(e.declare("nasops_dbmaint_check_status", MetricType::gauge,
                   "Outcome of the last integrity check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."));
     const int status = to_int(check_status);
     TRY(e.add("nasops_dbmaint_check_status", status <= 3 ? static_cast<double>(status) : 2.0));
-    TRY(e.declare("nasops_dbmaint_last_check_timestamp_seconds", MetricType::gauge,
-                  "When the database was last checked, in seconds since the epoch."));
-    TRY(e.add("nasops_dbmaint_last_check_timestamp_seconds", seconds_since_epoch(now)));
+    TRY(e.declare_one("nasops_dbmaint_last_check_timestamp_seconds", MetricType::gauge,
+                      "When the database was last checked, in seconds since the epoch.", seconds_since_epoch(now)));
     return e.text();
 }
 

@@ -68,6 +68,12 @@ public:
     // as absent, as in Prometheus), a negative counter.
     Result<void> add(std::string_view name, const Labels& labels, double value);
     Result<void> add(std::string_view name, double value) { return add(name, Labels{}, value); }
+    // Declares a family and adds its one unlabelled sample, so that the name
+    // is written once: most families of a tool's textfile are a single number.
+    Result<void> declare_one(std::string_view name, MetricType type, std::string_view help, double value) {
+        if (auto declared = declare(name, type, help); !declared) return declared;
+        return add(name, value);
+    }
 
     bool empty() const noexcept;
     // The exposition text, ending with a newline (empty when there are no samples).
