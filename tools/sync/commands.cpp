@@ -518,8 +518,7 @@ Result<ExitCode> hostkey(const CliOptions& cli, const CommandEnv& env) {
     std::vector<SeenHostKey> keys;
     if (db != nullptr) {
         if (cli.accept_host_key) {
-            TRY_ASSIGN(const auto changes, unacknowledged_host_key_changes(*db));
-            TRY(acknowledge_host_key_changes(*db, env.clock.now()));
+            TRY_ASSIGN(const auto changes, acknowledge_host_key_changes(*db, env.clock.now()));
             for (const auto& c : changes)
                 logger().warning("acknowledged the new host key of {}: {} (it replaced {})", c.key.endpoint,
                                  c.key.key_text(), c.replaced->key_text());

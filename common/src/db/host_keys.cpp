@@ -99,10 +99,10 @@ Result<std::vector<SeenHostKey>> unacknowledged_host_key_changes(SQLite::Databas
     return keys;
 }
 
-Result<std::uint64_t> acknowledge_host_key_changes(SQLite::Database& db, SystemTimePoint now) {
-    TRY_ASSIGN(const auto changes, unacknowledged_host_key_changes(db));
-    return db_guard(db, "acknowledging the NAS host key changes", [&]() -> Result<std::uint64_t> {
-        return in_transaction(db, [&]() -> Result<std::uint64_t> {
+Result<std::vector<SeenHostKey>> acknowledge_host_key_changes(SQLite::Database& db, SystemTimePoint now) {
+    return db_guard(db, "acknowledging the NAS host key changes", [&]() -> Result<std::vector<SeenHostKey>> {
+        return in_transaction(db, [&]() -> Result<std::vector<SeenHostKey>> {
+            TRY_ASSIGN(auto changes, unacknowledged_host_key_changes(db));
             SQLite::Statement ack(db,
                                   "UPDATE nas_host_keys SET acknowledged_at = ? WHERE endpoint = ? AND key_type = ? "
                                   "AND fingerprint = ?");
@@ -114,7 +114,7 @@ Result<std::uint64_t> acknowledge_host_key_changes(SQLite::Database& db, SystemT
                 ack.exec();
                 ack.reset();
             }
-            return static_cast<std::uint64_t>(changes.size());
+            return changes;
         });
     });
 }

@@ -62,7 +62,8 @@ Result<std::vector<SeenHostKey>> read_host_keys(SQLite::Database& db);
 // is not acknowledged. Empty where nasops-sync never recorded a key.
 Result<std::vector<SeenHostKey>> unacknowledged_host_key_changes(SQLite::Database& db);
 
-// Acknowledges every change unacknowledged_host_key_changes lists; returns how many.
-Result<std::uint64_t> acknowledge_host_key_changes(SQLite::Database& db, SystemTimePoint now);
+// Acknowledges every change unacknowledged_host_key_changes lists, read and
+// acknowledged in one transaction; returns those changes.
+Result<std::vector<SeenHostKey>> acknowledge_host_key_changes(SQLite::Database& db, SystemTimePoint now);
 
 }  // namespace nasops
