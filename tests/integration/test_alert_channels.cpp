@@ -173,9 +173,9 @@ FAULT_TEST_F(AlertLive, WebhookDownThenBackDeliversExactlyOnce) {
     EXPECT_EQ(nlohmann::json::parse(requests[2]["body"].get<std::string>())["status"], "resolved");
     EXPECT_EQ(run(alert::Options{.action = alert::Action::ls, .undelivered = true}).out, "");
     count_webhook_deliveries(fault, requests, 2);
-    fault.observed(fmt::format("{} requests, {} answered 200; nothing left undelivered", requests.size(),
-                               std::count_if(requests.begin(), requests.end(),
-                                             [](const auto& r) { return r["status"] == 200; })));
+    fault.observed(
+        fmt::format("{} requests, {} answered 200; nothing left undelivered", requests.size(),
+                    std::count_if(requests.begin(), requests.end(), [](const auto& r) { return r["status"] == 200; })));
 }
 
 FAULT_TEST_F(AlertLive, AWebhookRetriedAfterALostAnswerCarriesTheSameKey) {
@@ -377,7 +377,8 @@ FAULT_TEST_F(AlertLive, AlertmanagerReceivesAndResolves) {
     const auto received = am.alerts_received("firing") + am.alerts_received("resolved");
     EXPECT_EQ(received, 1);
     fault.notifications(received < 1 ? 1 : 0, received > 1 ? static_cast<std::size_t>(received - 1) : 0);
-    fault.observed(fmt::format("after the restart Alertmanager received {} alert, ending at the resolve time", received));
+    fault.observed(
+        fmt::format("after the restart Alertmanager received {} alert, ending at the resolve time", received));
     const auto after = am.alerts();
     bool found = false;
     for (const auto& a : after) {
@@ -543,7 +544,8 @@ FAULT_TEST(AlertCli, SecretsReadableByOthersAreRefusedWithTheFixToRun) {
                     "url = \"https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXXXXXXXXXXXXXX\"\n"
                     "[[alert.channel]]\nname = \"mail\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:25\"\n"
                     "from = \"nasops@example.com\"\nto = [\"ops@example.com\"]\nusername = \"nasops\"\n"
-                    "password_file = \"" + password.string() + "\"\n");
+                    "password_file = \"" +
+                    password.string() + "\"\n");
     const auto alert = [&] { return nasops::testing::run_tool("alert", {"--config", config.string(), "ls"}); };
     std::vector<std::string> seen;
 
@@ -589,6 +591,6 @@ FAULT_TEST(AlertCli, MalformedAndOverLongLinesAreSkippedAndTheRestTaken) {
     ASSERT_EQ(records.size(), 1u) << r.out;
     EXPECT_EQ(records[0]["state"], "firing");
     fault.notifications(records.empty() ? 1 : 0, records.size() > 1 ? records.size() - 1 : 0);
-    fault.observed(fmt::format("exit {}; {} alert record from the one good line; 3 lines named on stderr",
-                               r.exit_code, records.size()));
+    fault.observed(fmt::format("exit {}; {} alert record from the one good line; 3 lines named on stderr", r.exit_code,
+                               records.size()));
 }

@@ -28,8 +28,8 @@
 using namespace nasops;
 using namespace std::chrono_literals;
 using nasops::testing::ChildProcess;
-using nasops::testing::FaultReport;
 using nasops::testing::CommandResult;
+using nasops::testing::FaultReport;
 using nasops::testing::parse_records;
 using nasops::testing::read_file;
 using nasops::testing::run_command;
@@ -153,7 +153,8 @@ TEST_F(DbmaintCli, NoDatabaseYetIsUnknownForCheckAndMissingInputForBackup) {
 }
 
 FAULT_TEST_F(DbmaintCli, FlippedBytesAreCriticalAndARestoreBringsBackTheExactRows) {
-    FaultReport fault("state DB page-corrupted", "dbmaint check CRITICAL naming the file; a restore brings back the exact rows");
+    FaultReport fault("state DB page-corrupted",
+                      "dbmaint check CRITICAL naming the file; a restore brings back the exact rows");
     make({.completed_old = 3000, .pending_old = 40, .failed_old = 5});
     ASSERT_EQ(dbmaint({"check", "--full"}).exit_code, 0);
     auto backed = dbmaint({"backup", "--format", "json"});
@@ -181,7 +182,8 @@ FAULT_TEST_F(DbmaintCli, FlippedBytesAreCriticalAndARestoreBringsBackTheExactRow
     EXPECT_TRUE(contains(r.out, "media_files")) << r.out;
     EXPECT_EQ(dump(db), good);
     EXPECT_EQ(dbmaint({"check", "--full"}).exit_code, 0);
-    fault.observed(fmt::format("check said {}; after the restore the rows are {}", checked[0]["status"].get<std::string>(),
+    fault.observed(fmt::format("check said {}; after the restore the rows are {}",
+                               checked[0]["status"].get<std::string>(),
                                dump(db) == good ? "the same as before" : "DIFFERENT"));
 }
 
@@ -289,7 +291,8 @@ FAULT_TEST_F(DbmaintCli, KillingABackupAtAnyMomentLeavesOnlyWholeBackups) {
         if (run_command({"sqlite3", b.string(), "PRAGMA integrity_check"}).out == "ok\n") ++whole;
     EXPECT_EQ(dump(db), live);
     fault.observed(fmt::format("{} backups, {} whole; {} temporary files left; live database {}",
-                               backups_in(backups).size(), whole, temporary, dump(db) == live ? "unchanged" : "CHANGED"));
+                               backups_in(backups).size(), whole, temporary,
+                               dump(db) == live ? "unchanged" : "CHANGED"));
 }
 
 TEST_F(DbmaintCli, KillingARestoreAtAnyMomentLeavesTheOldDatabaseOrTheNewOne) {

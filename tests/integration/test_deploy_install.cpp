@@ -127,13 +127,12 @@ TEST(DeployInstall, CronLinesAreSilentOnTheShippedConfig) {
         EXPECT_EQ(run.out + run.err, "") << line.text << ": cron would mail this";
     }
     // What the WARNING says, and that sync told its log why it did nothing.
-    const auto health = run_command({"/bin/sh", "-c", "nasops-health transfer --format nagios"}, {},
-                                    std::chrono::minutes(1), cron);
+    const auto health =
+        run_command({"/bin/sh", "-c", "nasops-health transfer --format nagios"}, {}, std::chrono::minutes(1), cron);
     EXPECT_EQ(health.exit_code, 1) << health.err;
     EXPECT_NE(health.out.find("nasops-sync is not configured"), std::string::npos) << health.out;
     EXPECT_NE(read_file(work / "log/nasops/sync.log").find("nasops-sync is not configured"), std::string::npos);
-    const auto verbose =
-        run_command({"/bin/sh", "-c", "nasops-sync run --verbose"}, {}, std::chrono::minutes(1), cron);
+    const auto verbose = run_command({"/bin/sh", "-c", "nasops-sync run --verbose"}, {}, std::chrono::minutes(1), cron);
     EXPECT_EQ(verbose.exit_code, 0);
     EXPECT_NE(verbose.err.find("nasops-sync is not configured"), std::string::npos) << verbose.err;
 }

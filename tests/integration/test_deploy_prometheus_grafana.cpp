@@ -131,11 +131,11 @@ TEST(DeployGrafana, TheDashboardIsImportableAndReadsMetricsThatExist) {
         }
     }
     // What the handbook's dashboard shows, and the fleet's additions.
-    for (const auto* name : {"nasops_sync_files_transferred_total", "nasops_sync_queue_files", "nasops_disk_used_ratio",
-                             "node_cpu_seconds_total", "node_memory_MemAvailable_bytes",
-                             "nasops_sync_transferred_bytes_total", "nasops_sync_transfer_failures_total",
-                             "nasops_capacity_seconds_until_full", "nasops_alert_active_alerts",
-                             "nasops_dbmaint_last_backup_timestamp_seconds"}) {
+    for (const auto* name :
+         {"nasops_sync_files_transferred_total", "nasops_sync_queue_files", "nasops_disk_used_ratio",
+          "node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "nasops_sync_transferred_bytes_total",
+          "nasops_sync_transfer_failures_total", "nasops_capacity_seconds_until_full", "nasops_alert_active_alerts",
+          "nasops_dbmaint_last_backup_timestamp_seconds"}) {
         EXPECT_TRUE(read.contains(name)) << "no panel shows " << name;
     }
 }
@@ -147,7 +147,8 @@ TEST(DeployGrafana, ThresholdsAreTheHandbooks) {
         const auto& defaults = panel.at("fieldConfig").at("defaults");
         if (!defaults.contains("thresholds")) continue;
         for (const auto& step : defaults.at("thresholds").at("steps")) {
-            if (!step.at("value").is_null()) steps[panel.at("title").get<std::string>()].push_back(step.at("value").get<double>());
+            if (!step.at("value").is_null())
+                steps[panel.at("title").get<std::string>()].push_back(step.at("value").get<double>());
         }
     }
     EXPECT_EQ(steps["Transfer success rate"], (std::vector<double>{0.90, 0.95, 0.98}));

@@ -389,8 +389,7 @@ TEST_P(DocsOptions, VersionPrintsNameAndVersion) {
     const fs::path root = NASOPS_SOURCE_DIR;
     EXPECT_NE(read_file(root / "man" / ("nasops-" + tool.name + ".1.scd")).find("*-V*, *--version*"),
               std::string::npos);
-    EXPECT_NE(read_file(root / "completions/zsh" / ("_nasops-" + tool.name)).find("{-V,--version}"),
-              std::string::npos);
+    EXPECT_NE(read_file(root / "completions/zsh" / ("_nasops-" + tool.name)).find("{-V,--version}"), std::string::npos);
     EXPECT_NE(read_file(root / "completions/fish" / ("nasops-" + tool.name + ".fish")).find("-s V -l version"),
               std::string::npos);
 }

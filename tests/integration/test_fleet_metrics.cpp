@@ -70,15 +70,16 @@ protected:
             write_file(file, nasops::testing::random_bytes(20000 + 1000 * i, i));
             age_file(file);
         }
-        write_file(m_config,
-                   nasops::testing::paths_config(m_dir.path()) + m_nas.config_section() +
-                       fmt::format("[sync]\nsources = [\"{}\"]\nmin_age = \"0s\"\n"
-                                   "[alert]\ndefault_channels = [\"hook\"]\n"
-                                   "[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"{}\"\n"
-                                   "[[alert.rule]]\nname = \"disk-full\"\nmatch = {{ kind = \"check\", name = \"disk\" }}\n"
-                                   "severity = \"critical\"\n"
-                                   "[metrics]\ntextfile_dir = \"{}\"\n",
-                                   (m_dir / "media").string(), m_sink.url(), m_textfiles.string()));
+        write_file(
+            m_config,
+            nasops::testing::paths_config(m_dir.path()) + m_nas.config_section() +
+                fmt::format("[sync]\nsources = [\"{}\"]\nmin_age = \"0s\"\n"
+                            "[alert]\ndefault_channels = [\"hook\"]\n"
+                            "[[alert.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"{}\"\n"
+                            "[[alert.rule]]\nname = \"disk-full\"\nmatch = {{ kind = \"check\", name = \"disk\" }}\n"
+                            "severity = \"critical\"\n"
+                            "[metrics]\ntextfile_dir = \"{}\"\n",
+                            (m_dir / "media").string(), m_sink.url(), m_textfiles.string()));
     }
 
     CommandResult tool(const std::string& name, std::vector<std::string> args, const std::string& input = {},
@@ -111,8 +112,7 @@ TEST_F(FleetHost, EveryToolWritesTheFamiliesNasopsMetrics7Documents) {
     r = tool("alert", {}, critical_disk);
     EXPECT_EQ(r.exit_code, 2) << r.err;  // the alert fires and is delivered to the sink
     ASSERT_EQ(m_sink.requests().size(), 1u);
-    r = tool("capacity",
-             {"record", "--from-stdin", "--quiet"},
+    r = tool("capacity", {"record", "--from-stdin", "--quiet"},
              nasops::testing::disk_history("/srv/media", 3, 12.0, 54.0));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = tool("capacity", {"forecast", "--quiet"});
@@ -150,7 +150,8 @@ TEST_F(FleetHost, EveryToolWritesTheFamiliesNasopsMetrics7Documents) {
     EXPECT_GE(written["health"].size(), 20u);
     std::map<std::string, std::string> health_table{{"nasops_health_check_status", "gauge"},
                                                     {"nasops_health_check_duration_seconds", "gauge"}};
-    for (const auto& spec : nasops::health::metric_specs()) health_table[nasops::health::prometheus_name(spec)] = "gauge";
+    for (const auto& spec : nasops::health::metric_specs())
+        health_table[nasops::health::prometheus_name(spec)] = "gauge";
     EXPECT_EQ(expected["health"], health_table);
 
     // The counters come from the database: a second run that sends nothing keeps them.

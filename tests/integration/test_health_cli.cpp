@@ -105,7 +105,8 @@ TEST(HealthCli, TextFormatIsAlignedAndUncolouredInAPipe) {
 
     // LC_ALL=C wins over LANG, as setlocale(3) has it: plain ASCII symbols.
     auto plain = health({"--config", write_config(dir).string(), "fds"}, {{"LANG", "C.UTF-8"}, {"LC_ALL", "C"}});
-    EXPECT_THAT(plain.out, ::testing::MatchesRegex("(\\+ OK      |! WARNING |x CRITICAL) fds  .* file handles in use.*\n"));
+    EXPECT_THAT(plain.out,
+                ::testing::MatchesRegex("(\\+ OK      |! WARNING |x CRITICAL) fds  .* file handles in use.*\n"));
 }
 
 TEST(HealthCli, NagiosLineUnder80WithCLocalePerfdata) {
@@ -293,10 +294,10 @@ TEST(HealthCli, TheSecurityCheckNamesEachFindingWithItsFix) {
     ::chmod((media / "run-me").c_str(), 02755);
     ::chmod((dir / "ssh" / "id_ed25519").c_str(), 0640);
     ASSERT_EQ(::chown((dir / "ssh" / "known_hosts").c_str(), 65534, 65534), 0) << "the tests run as root";
-    const auto config = write_config(
-        dir, fmt::format("[sync]\nsources = [\"{0}\"]\n[nas]\nidentity_file = \"{1}/id_ed25519\"\n"
-                         "known_hosts = \"{1}/known_hosts\"\n",
-                         media.string(), (dir / "ssh").string()));
+    const auto config =
+        write_config(dir, fmt::format("[sync]\nsources = [\"{0}\"]\n[nas]\nidentity_file = \"{1}/id_ed25519\"\n"
+                                      "known_hosts = \"{1}/known_hosts\"\n",
+                                      media.string(), (dir / "ssh").string()));
     fs::create_directories(dir / "state");
     ::chmod((dir / "state").c_str(), 0777);
 

@@ -38,8 +38,7 @@ protected:
         write_config("127.0.0.1", (nas.remote_root() / "media").string());
     }
 
-    void write_config(const std::string& host, const std::string& remote_root,
-                      const fs::path& identity = {}) {
+    void write_config(const std::string& host, const std::string& remote_root, const fs::path& identity = {}) {
         write_file(config, fmt::format("[paths]\nstate_dir = \"{0}/state\"\nlog_dir = \"{0}/log\"\nrun_dir = "
                                        "\"{0}/run\"\n\n[nas]\nhost = \"{1}\"\nport = {2}\nuser = \"{3}\"\n"
                                        "identity_file = \"{4}\"\nknown_hosts = \"{5}\"\nremote_root = \"{6}\"\n"

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <cstdlib>
 #include <csignal>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -27,9 +27,9 @@
 using namespace nasops;
 using nasops::testing::age_file;
 using nasops::testing::ChildProcess;
+using nasops::testing::CommandResult;
 using nasops::testing::count_files_lost;
 using nasops::testing::FaultReport;
-using nasops::testing::CommandResult;
 using nasops::testing::parse_records;
 using nasops::testing::random_bytes;
 using nasops::testing::read_file;
@@ -158,8 +158,9 @@ TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75) {
 // on ^C (no row left 'transferring', the upload resumed by the next run) and
 // die of the signal it got.
 FAULT_TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
-    FaultReport fault("SIGTERM and SIGINT mid-run (local target)",
-                      "dies of the signal, the file back to pending, no partial file at its final name; next run completes");
+    FaultReport fault(
+        "SIGTERM and SIGINT mid-run (local target)",
+        "dies of the signal, the file back to pending, no partial file at its final name; next run completes");
     std::vector<int> statuses;
     for (const int signal : {SIGTERM, SIGINT}) {
         SCOPED_TRACE(signal == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -193,8 +194,8 @@ FAULT_TEST_F(SyncLocal, SigtermAndSigintStopTheRunCleanly) {
         EXPECT_EQ(read_file(nas / name), content);
     }
     fault.files_lost(count_files_lost(snapshot_files(media), nas));
-    fault.observed(fmt::format("exit {} and {}; each file completed byte-exact by the next run", statuses.at(0),
-                               statuses.at(1)));
+    fault.observed(
+        fmt::format("exit {} and {}; each file completed byte-exact by the next run", statuses.at(0), statuses.at(1)));
 }
 
 // A source file named like nasops's own partial uploads is skipped, and -v says so.
@@ -348,8 +349,7 @@ TEST_F(SyncLocal, RemoveSourceRemovesWhatEarlierRunsUploadedButNeverAChangedFile
     EXPECT_TRUE(fs::is_directory(media)) << "never the source itself";
     EXPECT_NE(second.out.find("3 local files removed, 1 empty folders removed"), std::string::npos) << second.out;
     const auto audit = read_file(dir / "log/audit.log");
-    EXPECT_NE(audit.find("\"event\":\"FILE_REMOVED\",\"path\":\"" + (media / "day1/a.mp4").string()),
-              std::string::npos)
+    EXPECT_NE(audit.find("\"event\":\"FILE_REMOVED\",\"path\":\"" + (media / "day1/a.mp4").string()), std::string::npos)
         << audit;
     EXPECT_EQ(audit.find("\"path\":\"" + (media / "day1/b.mp4").string() + "\",\"sha256\""), std::string::npos)
         << audit;
@@ -399,8 +399,7 @@ FAULT_TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNot
 
     auto r = sync({"run", "--json", "--quiet"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.err.find("nasops-sync: warning: the state database " + (dir / "state/nasops.db").string() +
-                         " is new"),
+    EXPECT_NE(r.err.find("nasops-sync: warning: the state database " + (dir / "state/nasops.db").string() + " is new"),
               std::string::npos)
         << "said on stderr even with --quiet: " << r.err;
     std::uint64_t sent = 0;
@@ -426,8 +425,8 @@ FAULT_TEST_F(SyncLocal, ADeletedDatabaseIsSaidLoudlyAndWhatTheNasHasIsAdoptedNot
     ASSERT_EQ(next.exit_code, 0) << next.err;
     EXPECT_EQ(next.err.find("is new"), std::string::npos) << "said once, by the run that found it new";
     fault.files_lost(count_files_lost(sources, nas));
-    fault.observed(fmt::format("exit {} warning 'is new'; {} adopted, {} bytes sent again", r.exit_code,
-                               adopted.size(), sent));
+    fault.observed(
+        fmt::format("exit {} warning 'is new'; {} adopted, {} bytes sent again", r.exit_code, adopted.size(), sent));
 }
 
 // --bwlimit as a timetable: the run takes the rate of the slot it starts in

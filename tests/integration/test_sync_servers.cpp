@@ -69,12 +69,13 @@ protected:
             if (GetParam() == Server::openssh_sftp_only_chroot) m_sshd->restrict_to_sftp_in_chroot();
             nas = m_sshd->endpoint("media");
         }
-        write_file(config, fmt::format("[paths]\nstate_dir = \"{0}/state\"\nlog_dir = \"{0}/log\"\nrun_dir = \"{0}/run\"\n\n"
-                                       "[nas]\nhost = \"127.0.0.1\"\nport = {1}\nuser = \"{2}\"\nidentity_file = \"{3}\"\n"
-                                       "known_hosts = \"{4}\"\nremote_root = \"{5}\"\nconnect_timeout = \"5s\"\n\n"
-                                       "[sync]\nsources = [\"{6}\"]\n",
-                                       dir.path().string(), nas.port, nas.user, nas.identity_file.string(),
-                                       nas.known_hosts_file.string(), nas.remote_root, media.string()));
+        write_file(config,
+                   fmt::format("[paths]\nstate_dir = \"{0}/state\"\nlog_dir = \"{0}/log\"\nrun_dir = \"{0}/run\"\n\n"
+                               "[nas]\nhost = \"127.0.0.1\"\nport = {1}\nuser = \"{2}\"\nidentity_file = \"{3}\"\n"
+                               "known_hosts = \"{4}\"\nremote_root = \"{5}\"\nconnect_timeout = \"5s\"\n\n"
+                               "[sync]\nsources = [\"{6}\"]\n",
+                               dir.path().string(), nas.port, nas.user, nas.identity_file.string(),
+                               nas.known_hosts_file.string(), nas.remote_root, media.string()));
         ::chmod(config.c_str(), 0600);
     }
 
@@ -91,9 +92,9 @@ TEST_P(SyncServers, EveryFileArrivesByteExactVerifiedAsTheServerAllowsAndASecond
     add("cam1/2026-12-06/clip.mp4", random_bytes(3 * 1024 * 1024 + 7, 1));
     add("empty", "");
     for (int i = 0; i < 200; ++i) add(fmt::format("small/s{:03}.jpg", i), random_bytes(2048 + i, 100 + i));
-    const std::vector<std::string> hostile{"with space.mp4", "quote'single.mp4", "quote\"double.mp4", "new\nline.mp4",
-                                           "-leading-dash.mp4", "ünïcødé 日本語.mp4", "$(touch pwned)",
-                                           std::string(250, 'L')};
+    const std::vector<std::string> hostile{"with space.mp4", "quote'single.mp4",   "quote\"double.mp4",
+                                           "new\nline.mp4",  "-leading-dash.mp4",  "ünïcødé 日本語.mp4",
+                                           "$(touch pwned)", std::string(250, 'L')};
     for (const auto& name : hostile) add("odd/" + name, "content of " + name);
     const auto before = snapshot_files(media);
 
@@ -185,6 +186,8 @@ TEST_P(SyncServers, DoctorSaysWhatTheServerLacks) {
 
 INSTANTIATE_TEST_SUITE_P(Servers, SyncServers,
                          ::testing::Values(Server::openssh, Server::openssh_sftp_only_chroot, Server::proftpd),
-                         [](const ::testing::TestParamInfo<Server>& param_info) { return server_name(param_info.param); });
+                         [](const ::testing::TestParamInfo<Server>& param_info) {
+                             return server_name(param_info.param);
+                         });
 
 }  // namespace

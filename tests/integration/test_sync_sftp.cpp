@@ -33,14 +33,14 @@
 using namespace nasops;
 using nasops::testing::age_file;
 using nasops::testing::ChildProcess;
+using nasops::testing::CommandResult;
 using nasops::testing::count_files_lost;
 using nasops::testing::FaultReport;
-using nasops::testing::CommandResult;
 using nasops::testing::parse_records;
 using nasops::testing::random_bytes;
 using nasops::testing::read_file;
-using nasops::testing::snapshot_files;
 using nasops::testing::run_command;
+using nasops::testing::snapshot_files;
 using nasops::testing::SpawnOptions;
 using nasops::testing::SshdFixture;
 using nasops::testing::TmpfsMount;
@@ -314,7 +314,8 @@ FAULT_TEST_F(SyncSftp, SshdStoppedMidRunThenRestarted) {
 }
 
 FAULT_TEST_F(SyncSftp, UnknownHostKeyIsRefusedWithItsFingerprint) {
-    FaultReport fault("unknown host key", "exit 77 naming the fingerprint, nothing sent; --accept-new-host-key records it once");
+    FaultReport fault("unknown host key",
+                      "exit 77 naming the fingerprint, nothing sent; --accept-new-host-key records it once");
     add("a.mp4", "a");
     const auto before = snapshot_files(media);
     write_file(nas.known_hosts_file(), "");
@@ -337,7 +338,8 @@ FAULT_TEST_F(SyncSftp, UnknownHostKeyIsRefusedWithItsFingerprint) {
 }
 
 FAULT_TEST_F(SyncSftp, ChangedHostKeyIsRefusedEvenWithAcceptNew) {
-    FaultReport fault("changed host key", "exit 77 'HAS CHANGED' with the new fingerprint, also with --accept-new-host-key");
+    FaultReport fault("changed host key",
+                      "exit 77 'HAS CHANGED' with the new fingerprint, also with --accept-new-host-key");
     add("a.mp4", "a");
     nas.regenerate_host_key();
     std::vector<int> codes;
@@ -591,7 +593,8 @@ TEST_F(SyncSftp, CorruptedRemoteCopyIsCaughtByVerify) {
 }
 
 FAULT_TEST_F(SyncSftp, TwoRunsAtOnceTheSecondExits75) {
-    FaultReport fault("two runs at once", "the second exits 75 at once, or waits with --lock-timeout; the first completes");
+    FaultReport fault("two runs at once",
+                      "the second exits 75 at once, or waits with --lock-timeout; the first completes");
     add("slow.bin", random_bytes(4 * 1024 * 1024, 5));
     const auto before = snapshot_files(media);
     SpawnOptions quiet;
@@ -612,7 +615,8 @@ FAULT_TEST_F(SyncSftp, TwoRunsAtOnceTheSecondExits75) {
 }
 
 FAULT_TEST_F(SyncSftp, OddFileNamesArriveIntactAndVerify) {
-    FaultReport fault("hostile file names", "all 12 arrive byte-exact and verify by SHA-256; no command runs on the NAS");
+    FaultReport fault("hostile file names",
+                      "all 12 arrive byte-exact and verify by SHA-256; no command runs on the NAS");
     std::string deep;
     for (int i = 0; i < 12; ++i) deep += std::string(60, static_cast<char>('a' + i)) + "/";
     const std::vector<std::string> names{"with space.mp4",     "quote'single.mp4",    "quote\"double.mp4",
@@ -822,7 +826,6 @@ TEST_F(SyncSftp, RemoveSourceRemovesFilesUploadedByEarlierRunsWithoutSendingThem
     EXPECT_EQ(query("SELECT removed_at IS NOT NULL FROM media_files WHERE rel_path = 'a.mp4'"), "1");
 }
 
-
 FAULT_TEST_F(SyncSftp, KillDashNineMidBatchOfSmallFilesThenTheNextRunCompletesAll) {
     FaultReport fault("kill -9 mid-batch of small files",
                       "every file under a final name is whole; the next run completes all 600, no .part left");
@@ -839,21 +842,22 @@ FAULT_TEST_F(SyncSftp, KillDashNineMidBatchOfSmallFilesThenTheNextRunCompletesAl
     EXPECT_EQ(query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), "600");
     EXPECT_EQ(part_files(remote), 0u);
     fault.files_lost(count_files_lost(before, remote));
-    fault.observed(fmt::format("killed with {} files on the NAS, {} torn; the next run: exit {}, {} completed, {} .part",
-                               arrived, torn, second.exit_code,
-                               query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"),
-                               part_files(remote)));
+    fault.observed(fmt::format(
+        "killed with {} files on the NAS, {} torn; the next run: exit {}, {} completed, {} .part", arrived, torn,
+        second.exit_code, query("SELECT COUNT(*) FROM media_files WHERE state = 'completed'"), part_files(remote)));
 }
 
 FAULT_TEST_F(SyncSftp, AFrozenNasIsGivenUpAfterTheTimeoutAndTheNextRunCompletes) {
-    FaultReport fault("sshd frozen (SIGSTOP) mid-run, then thawed",
-                      "the run gives up after [nas] timeout with 69, nothing left 'transferring'; the next run completes");
+    FaultReport fault(
+        "sshd frozen (SIGSTOP) mid-run, then thawed",
+        "the run gives up after [nas] timeout with 69, nothing left 'transferring'; the next run completes");
     write_config(remote, "min_age = \"0s\"\n");
     auto text = read_file(config);
     text.replace(text.find("[sync]"), 6, "timeout = \"3s\"\n\n[sync]");
     write_file(config, text);
     ::chmod(config.c_str(), 0600);
-    for (int i = 0; i < 8; ++i) add(fmt::format("f{}.bin", i), random_bytes(1024 * 1024, 4000 + static_cast<unsigned>(i)));
+    for (int i = 0; i < 8; ++i)
+        add(fmt::format("f{}.bin", i), random_bytes(1024 * 1024, 4000 + static_cast<unsigned>(i)));
     const auto before = snapshot_files(media);
     SpawnOptions quiet;
     quiet.stderr_file = dir / "first.err";
@@ -906,7 +910,8 @@ FAULT_TEST_F(SyncSftp, AFullStateDiskStopsTheRunLoudlyAndLosesNothing) {
         while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) && filler.flush()) {
         }
     }
-    for (int i = 0; i < 300; ++i) add(fmt::format("later/{:03}-{}.mp4", i, std::string(120, 'n')), "clip " + std::to_string(i));
+    for (int i = 0; i < 300; ++i)
+        add(fmt::format("later/{:03}-{}.mp4", i, std::string(120, 'n')), "clip " + std::to_string(i));
     const auto before = snapshot_files(media);
     auto full = sync({"run"});
     EXPECT_TRUE(full.exit_code == 73 || full.exit_code == 74) << full.exit_code << ": " << full.err;
@@ -927,7 +932,8 @@ FAULT_TEST_F(SyncSftp, AFullStateDiskStopsTheRunLoudlyAndLosesNothing) {
 FAULT_TEST_F(SyncSftp, LogrotateDuringALongRunLosesNoLine) {
     FaultReport fault("logrotate (the shipped rule, forced) during a long run",
                       "each transfer's start and completion audited once, across audit.log.1 and audit.log");
-    for (int i = 0; i < 10; ++i) add(fmt::format("r{}.bin", i), random_bytes(512 * 1024, 5000 + static_cast<unsigned>(i)));
+    for (int i = 0; i < 10; ++i)
+        add(fmt::format("r{}.bin", i), random_bytes(512 * 1024, 5000 + static_cast<unsigned>(i)));
     const auto before = snapshot_files(media);
     auto rule = read_file(fs::path(NASOPS_SOURCE_DIR) / "deploy/logrotate.d/nasops");
     for (const auto& [from, to] : {std::pair<std::string, std::string>{"/var/log/nasops", (dir / "log").string()},
@@ -943,8 +949,9 @@ FAULT_TEST_F(SyncSftp, LogrotateDuringALongRunLosesNoLine) {
     // the rotation comes while the first files are being sent.
     ChildProcess run(argv({"run", "--jobs", "1", "--bwlimit", "1M"}), quiet);
     const auto audit = dir / "log/audit.log";
-    ASSERT_TRUE(wait_until([&] { return fs::exists(audit) && read_file(audit).find("TRANSFER_STARTED") != std::string::npos; }))
-        << read_file(dir / "run.err");
+    ASSERT_TRUE(wait_until([&] {
+        return fs::exists(audit) && read_file(audit).find("TRANSFER_STARTED") != std::string::npos;
+    })) << read_file(dir / "run.err");
     const auto rotated = run_command({"/usr/sbin/logrotate", "--force", "--state", (dir / "logrotate.state").string(),
                                       (dir / "logrotate.conf").string()});
     ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
@@ -964,8 +971,9 @@ FAULT_TEST_F(SyncSftp, LogrotateDuringALongRunLosesNoLine) {
     for (const char* event : {"TRANSFER_STARTED", "TRANSFER_COMPLETED"})
         EXPECT_EQ(count(dir / "log/audit.log.1", event) + count(audit, event), 10u) << event;
     fault.files_lost(count_files_lost(before, remote));
-    fault.observed(fmt::format("{} started and {} completed lines in all: {} in audit.log.1, {} in audit.log",
-                               count(dir / "log/audit.log.1", "TRANSFER_STARTED") + count(audit, "TRANSFER_STARTED"),
-                               count(dir / "log/audit.log.1", "TRANSFER_COMPLETED") + count(audit, "TRANSFER_COMPLETED"),
-                               rotated_lines, new_lines));
+    fault.observed(
+        fmt::format("{} started and {} completed lines in all: {} in audit.log.1, {} in audit.log",
+                    count(dir / "log/audit.log.1", "TRANSFER_STARTED") + count(audit, "TRANSFER_STARTED"),
+                    count(dir / "log/audit.log.1", "TRANSFER_COMPLETED") + count(audit, "TRANSFER_COMPLETED"),
+                    rotated_lines, new_lines));
 }

@@ -313,8 +313,8 @@ TEST_F(TraceCli, EventWithoutACarrierGoesToTheSpanOfExec) {
     for (const auto& e : fs::directory_iterator(m_dir / "run"))
         EXPECT_FALSE(e.path().filename().string().starts_with("trace-")) << e.path() << ": an inbox left behind";
 
-    const auto nobody = trace({"event", "--name", "x"},
-                              {{"TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+    const auto nobody =
+        trace({"event", "--name", "x"}, {{"TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
     EXPECT_EQ(nobody.exit_code, 66);
     EXPECT_THAT(nobody.err, HasSubstr("no nasops-trace exec on this host holds open"));
     const auto untraced = trace({"event", "--name", "x"});

@@ -95,8 +95,8 @@ protected:
     // the shipped rule says (compress, delaycompress) or nocompress.
     void rotate(std::string_view mode, std::string_view compression = "nocompress") {
         const auto conf = m_dir / "logrotate.conf";
-        write_file(conf, fmt::format("{} {{\n    rotate 5\n    {}\n    missingok\n    {}\n}}\n",
-                                     m_traces.string(), compression, mode));
+        write_file(conf, fmt::format("{} {{\n    rotate 5\n    {}\n    missingok\n    {}\n}}\n", m_traces.string(),
+                                     compression, mode));
         const auto r = nasops::testing::run_command(
             {"/usr/sbin/logrotate", "--force", "--state", (m_dir / "logrotate.state").string(), conf.string()});
         ASSERT_EQ(r.exit_code, 0) << "logrotate failed: " << r.err;
@@ -353,7 +353,8 @@ FAULT_TEST_F(TraceExport, ACollectorDownAcrossTwoRotationsLosesNothing) {
     const auto accepted = accepted_span_ids(sink.requests());
     EXPECT_EQ(accepted, m_written);
     const std::set<std::string> distinct(accepted.begin(), accepted.end());
-    const auto lost = std::count_if(m_written.begin(), m_written.end(), [&](const auto& id) { return !distinct.contains(id); });
+    const auto lost =
+        std::count_if(m_written.begin(), m_written.end(), [&](const auto& id) { return !distinct.contains(id); });
     fault.observed(fmt::format("{} spans written, {} accepted by the collector: {} lost, {} twice", m_written.size(),
                                accepted.size(), lost, accepted.size() - distinct.size()));
 }

@@ -198,8 +198,8 @@ TEST(TraceTools, SyncDbmaintAndCapacityNestUnderOneExec) {
     ASSERT_EQ(by_name["dbmaint daily"].size(), 1u);
     EXPECT_EQ(parent_name(*by_name["dbmaint daily"][0]), "night");
     EXPECT_EQ(by_name["dbmaint daily"][0]->status, nasops::SpanStatus::unset);
-    for (const auto* step :
-         {"step check", "step purge", "step vacuum", "step analyze", "step checkpoint", "step backup", "step retention"}) {
+    for (const auto* step : {"step check", "step purge", "step vacuum", "step analyze", "step checkpoint",
+                             "step backup", "step retention"}) {
         ASSERT_EQ(by_name[step].size(), 1u) << step;
         expect_children(step, "dbmaint daily", 1);
         EXPECT_EQ(by_name[step][0]->status, nasops::SpanStatus::unset) << step;
@@ -249,10 +249,10 @@ TEST(TraceTools, ADbmaintRoundStoppedByACorruptDatabaseIsAFailedStepAndCommand) 
     const std::string tools = NASOPS_TOOLS_DIR;
     nasops::testing::SpawnOptions options;
     options.unset_env = {"NASOPS_CONFIG", "TRACEPARENT"};
-    const auto r = nasops::testing::run_command({tools + "/nasops-trace", "--config", config.string(), "exec", "--",
-                                                 tools + "/nasops-dbmaint", "--config", config.string(), "daily",
-                                                 "--quiet"},
-                                                {}, 120s, options);
+    const auto r =
+        nasops::testing::run_command({tools + "/nasops-trace", "--config", config.string(), "exec", "--",
+                                      tools + "/nasops-dbmaint", "--config", config.string(), "daily", "--quiet"},
+                                     {}, 120s, options);
     EXPECT_EQ(r.exit_code, 2) << r.err;  // CRITICAL, passed on by exec
 
     std::map<std::string, nasops::SpanData> by_name;

@@ -37,7 +37,7 @@ TEST(AlertMatcher, ParsesEachOperatorAndWritesItBack) {
         {"a=\"two\\nlines\"", "a", MatchOp::equal, "two\nlines", "a=\"two\\nlines\""},
         {"a=\"\"", "a", MatchOp::equal, "", "a="},
         {"a=\" padded \"", "a", MatchOp::equal, " padded ", "a=\" padded \""},
-        {"  a =  b  ", "a", MatchOp::equal, "b", "a=b"},  // blanks around name and value dropped
+        {"  a =  b  ", "a", MatchOp::equal, "b", "a=b"},            // blanks around name and value dropped
         {"a=~\\d+", "a", MatchOp::regex, "\\d+", "a=~\"\\\\d+\""},  // a backslash before another letter stays
         {"a=~\"\\\\.\"", "a", MatchOp::regex, "\\.", "a=~\"\\\\.\""},
         {"a=x\\", "a", MatchOp::equal, "x\\", "a=\"x\\\\\""},  // a last backslash is itself
@@ -80,8 +80,8 @@ TEST(AlertMatcher, RefusesBadTextQuotingIt) {
 
 TEST(AlertMatcher, WritesEveryValueSoThatItParsesBack) {
     const std::string values[] = {
-        "",      "disk",   "~x",         "=x",     "!x",  "\"x\"", "\"\"x\"\"", "x\"", "\\",  "x\\",    "\\n", "two\nlines",
-        " lead", "trail ", "\t", "a b",  "{x}", "a,b",     "\x01\x7f",   "é",   "\"=~\"", "a=~b", "\\\"",
+        "",      "disk",   "~x", "=x",  "!x",  "\"x\"", "\"\"x\"\"", "x\"", "\\",     "x\\",  "\\n",  "two\nlines",
+        " lead", "trail ", "\t", "a b", "{x}", "a,b",   "\x01\x7f",  "é",   "\"=~\"", "a=~b", "\\\"",
     };
     for (const std::string op : {"=", "!="}) {
         for (const auto& value : values) {
@@ -141,10 +141,15 @@ TEST(AlertMatcher, RegexesAreRe2Syntax) {
         bool hit;
     };
     const Case cases[] = {
-        {"v=~\\d{3}", "123", true},           {"v=~[[:alpha:]]+", "disk", true}, {"v=~(?i)DISK", "disk", true},
-        {"v=~\\pL+", "caméra", true},          {"v=~.", "é", true},              // one UTF-8 character
-        {"v=~a.b", "a\nb", false},              {"v=~(?s)a.b", "a\nb", true},       // as Go's regexp
-        {"v=~disk|nas_disk", "nas_disk", true}, {"v=~disk|nas", "nas_disk", false},  // the alternation anchored whole
+        {"v=~\\d{3}", "123", true},
+        {"v=~[[:alpha:]]+", "disk", true},
+        {"v=~(?i)DISK", "disk", true},
+        {"v=~\\pL+", "caméra", true},
+        {"v=~.", "é", true},  // one UTF-8 character
+        {"v=~a.b", "a\nb", false},
+        {"v=~(?s)a.b", "a\nb", true},  // as Go's regexp
+        {"v=~disk|nas_disk", "nas_disk", true},
+        {"v=~disk|nas", "nas_disk", false},  // the alternation anchored whole
     };
     for (const auto& c : cases) {
         EXPECT_EQ(Matcher::parse(c.matcher).value().matches(c.value), c.hit) << c.matcher << " on " << c.value;

@@ -185,9 +185,10 @@ TEST(AlertRules, APasswordFileOthersCanReadIsAConfigError) {
     const auto secret = dir / "smtp.password";
     { std::ofstream(secret) << "hunter2\n"; }
     ::chmod(secret.c_str(), 0644);
-    const auto toml = "[[alert.channel]]\nname = \"m\"\ntype = \"email\"\nsmtp_url = \"smtp://x\"\nfrom = \"a@b\"\n"
-                      "to = [\"c@d\"]\nusername = \"u\"\npassword_file = \"" +
-                      secret.string() + "\"\n";
+    const auto toml =
+        "[[alert.channel]]\nname = \"m\"\ntype = \"email\"\nsmtp_url = \"smtp://x\"\nfrom = \"a@b\"\n"
+        "to = [\"c@d\"]\nusername = \"u\"\npassword_file = \"" +
+        secret.string() + "\"\n";
     EXPECT_EQ(problems_of(toml), "nasops.toml:8:17: alert.channel[0].password_file: " + secret.string() +
                                      " is readable by others (mode 0644), which ssh refuses for a key: run chmod 600 " +
                                      secret.string());
@@ -275,6 +276,6 @@ TEST(AlertRules, TheShippedHandbookRulesLoadAndFire) {
             EXPECT_EQ(a.annotations.at("summary"), "/srv/a.mp4 took 40m");
         }
     }
-    EXPECT_EQ(storage, (std::set<std::string>{"Storage /srv on cam-01 at 95.0%",
-                                              "Storage nas:/volume1 on cam-01 at 97.0%"}));
+    EXPECT_EQ(storage,
+              (std::set<std::string>{"Storage /srv on cam-01 at 95.0%", "Storage nas:/volume1 on cam-01 at 97.0%"}));
 }

@@ -37,7 +37,8 @@ TEST(CapacityReport, SparklineRisesOneLevelADayOverEightDays) {
     const auto s = daily(8, 10, 1);
     EXPECT_EQ(sparkline(s, s.back().ts, unicode_glyphs(), 8), "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
     // Days without a sample are blanks; the line is always `days` wide.
-    EXPECT_EQ(sparkline(s, s.back().ts + 2 * k_day, unicode_glyphs(), 10), "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588  ");
+    EXPECT_EQ(sparkline(s, s.back().ts + 2 * k_day, unicode_glyphs(), 10),
+              "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588  ");
     EXPECT_EQ(sparkline({}, k_t0, unicode_glyphs(), 3), "   ");
     const auto flat = daily(3, 10, 0);
     EXPECT_EQ(sparkline(flat, flat.back().ts, unicode_glyphs(), 3), "\u2584\u2584\u2584");

@@ -1,6 +1,6 @@
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -392,8 +392,9 @@ TEST(ConfigSecrets, AUrlWithACredentialIsASecret) {
         ASSERT_FALSE(config) << text;
         EXPECT_EQ(config.error().code, ExitCode::config);
         EXPECT_EQ(config.error().message,
-                  path.string() + ": holds secrets (alert.channel[0].url) but is readable by others (mode 0644), "
-                                  "which ssh refuses for a key: run chmod 600 " +
+                  path.string() +
+                      ": holds secrets (alert.channel[0].url) but is readable by others (mode 0644), "
+                      "which ssh refuses for a key: run chmod 600 " +
                       path.string());
         fs::permissions(path, fs::perms(0400));
         EXPECT_TRUE(load_config_file(path)) << text;

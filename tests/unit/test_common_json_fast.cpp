@@ -50,9 +50,9 @@ TEST(JsonFastScan, ListsTopLevelMembersWithTheirKindAndText) {
 }
 
 TEST(JsonFastScan, AcceptsWhatTheFastParserAcceptsAndOnlyObjects) {
-    for (const std::string_view text : {R"({})", R"({"a":1})", R"({"a":"\u00e9\ud83d\ude00"})", R"({"k\n":0})",
-                                   R"({"a":1e999})", R"({"a":1,})", R"({"a" 1})", R"({"a":"\x"})", "{\"a\":\"\xff\"}",
-                                   R"({"a":01})", R"({"a":1} x)", R"({"a":[1,2)"}) {
+    for (const std::string_view text :
+         {R"({})", R"({"a":1})", R"({"a":"\u00e9\ud83d\ude00"})", R"({"k\n":0})", R"({"a":1e999})", R"({"a":1,})",
+          R"({"a" 1})", R"({"a":"\x"})", "{\"a\":\"\xff\"}", R"({"a":01})", R"({"a":1} x)", R"({"a":[1,2)"}) {
         bool ok = false;
         scan(text, &ok);
         EXPECT_EQ(ok, fast_accepts(text)) << text;
@@ -70,9 +70,10 @@ TEST(JsonFastScan, AcceptsWhatTheFastParserAcceptsAndOnlyObjects) {
 }
 
 TEST(JsonFastWrite, StringsReadBackAndEscapeAsNlohmann) {
-    for (const std::string& text : {std::string("plain"), std::string("quote \" backslash \\ slash /"),
-                                   std::string("tab\tnewline\nreturn\rbell\x07 del\x7f"), std::string("\xc3\xa9t\xc3\xa9"),
-                                   std::string("\xf0\x9f\x98\x80"), std::string("nul\0byte", 8), std::string()}) {
+    for (const std::string& text :
+         {std::string("plain"), std::string("quote \" backslash \\ slash /"),
+          std::string("tab\tnewline\nreturn\rbell\x07 del\x7f"), std::string("\xc3\xa9t\xc3\xa9"),
+          std::string("\xf0\x9f\x98\x80"), std::string("nul\0byte", 8), std::string()}) {
         std::string out;
         append_json_string(out, text);
         EXPECT_EQ(out, json(text).dump()) << text;

@@ -25,9 +25,9 @@ TEST(PrivateFile, AFileOpenToOthersIsRefusedWithTheChmodToRun) {
     TempDir dir;
     const auto path = dir / "secret";
     write_file(path, "hunter2\n");
-    for (const auto& [mode, says] : {std::pair{0644, "is readable by others (mode 0644)"},
-                                     std::pair{0640, "is readable by others (mode 0640)"},
-                                     std::pair{0602, "is writable by others (mode 0602)"}}) {
+    for (const auto& [mode, says] :
+         {std::pair{0644, "is readable by others (mode 0644)"}, std::pair{0640, "is readable by others (mode 0640)"},
+          std::pair{0602, "is writable by others (mode 0602)"}}) {
         ASSERT_EQ(::chmod(path.c_str(), static_cast<mode_t>(mode)), 0);
         const auto line = read_private_line(path);
         ASSERT_FALSE(line) << says;
@@ -48,7 +48,8 @@ TEST(PrivateFile, AFileOfAnotherUserIsRefusedWithTheChownToRun) {
     const auto line = read_private_line(path);
     ASSERT_FALSE(line);
     EXPECT_EQ(line.error().code, ExitCode::config);
-    EXPECT_EQ(line.error().message, path.string() + " is owned by nobody, not by root: run chown root " + path.string());
+    EXPECT_EQ(line.error().message,
+              path.string() + " is owned by nobody, not by root: run chown root " + path.string());
 }
 
 TEST(PrivateFile, AMissingFileIsNamed) {

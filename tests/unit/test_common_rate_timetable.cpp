@@ -1,12 +1,12 @@
 // util/rate_timetable: --bwlimit's rates by time of day, as rclone writes
 // them, and the local minute of the week they are looked up by.
 
-#include "nasops/util/rate_timetable.hpp"
-
 #include <gtest/gtest.h>
 
 #include <ctime>
 #include <string>
+
+#include "nasops/util/rate_timetable.hpp"
 
 using namespace nasops;
 
@@ -17,7 +17,9 @@ constexpr std::uint64_t k_mib = 1024 * 1024;
 
 enum Day { sun, mon, tue, wed, thu, fri, sat };
 
-int minute(Day day, int hour, int min) { return day * 24 * 60 + hour * 60 + min; }
+int minute(Day day, int hour, int min) {
+    return day * 24 * 60 + hour * 60 + min;
+}
 
 RateTimetable table(std::string_view text) {
     auto parsed = RateTimetable::parse(text);
@@ -88,7 +90,7 @@ TEST(RateTimetable, EntriesAreSeparatedByBlanksOrSemicolons) {
     const auto spaced = table("08:00,2M 19:00,off");
     EXPECT_EQ(table("08:00,2M;19:00,off"), spaced);
     EXPECT_EQ(table("  08:00,2M \t 19:00,off ; "), spaced);
-    EXPECT_EQ(table("8:00,2M 19:00,off"), spaced);  // one-digit hours too
+    EXPECT_EQ(table("8:00,2M 19:00,off"), spaced);          // one-digit hours too
     EXPECT_EQ(table("\r08:00,2M\n19:00,off\r\n"), spaced);  // any blank: a TOML multi-line string
 }
 

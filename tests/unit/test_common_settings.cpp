@@ -83,8 +83,7 @@ TEST(Settings, OptionalValuesAreNoneWhenNeitherLineNorFileGivesThem) {
               RateTimetable::parse("10M").value());
     EXPECT_EQ(optional_rate_timetable_setting(typed("1M"), "--bwlimit", file_sync(), "bwlimit").value(),
               RateTimetable::parse("1M").value());
-    EXPECT_EQ(optional_rate_timetable_setting(typed("08:00,1M 19:00,off"), "--bwlimit", file_sync(), "bwlimit")
-                  .value(),
+    EXPECT_EQ(optional_rate_timetable_setting(typed("08:00,1M 19:00,off"), "--bwlimit", file_sync(), "bwlimit").value(),
               RateTimetable::parse("08:00,1M 19:00,off").value());
 }
 

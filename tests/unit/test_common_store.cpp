@@ -140,8 +140,7 @@ TEST(Store, DbErrorNamesTheFileAndTakesItsCodeFromSqlite) {
         }
     });
     EXPECT_EQ(busy.code, ExitCode::temp_failure) << busy.message;
-    EXPECT_EQ(busy.message.rfind("database " + (dir / "nasops.db").string() + ": doing it: database is locked", 0),
-              0u)
+    EXPECT_EQ(busy.message.rfind("database " + (dir / "nasops.db").string() + ": doing it: database is locked", 0), 0u)
         << busy.message;
 
     const auto constraint = raised([&] {

@@ -231,8 +231,8 @@ TEST(HealthProcess, ByNameShortAndLong) {
     nasops::testing::ChildProcess c({long_name.string(), "30"});
     // posix_spawn returns once the child's exec has its new memory, a moment
     // before the kernel gives it its name and its argv: wait for both.
-    for (const auto& [child, comm] : {std::pair{&a, "nasopsprobe"}, std::pair{&b, "nasopsprobe"},
-                                      std::pair{&c, "nasops-health-p"}}) {
+    for (const auto& [child, comm] :
+         {std::pair{&a, "nasopsprobe"}, std::pair{&b, "nasopsprobe"}, std::pair{&c, "nasops-health-p"}}) {
         const auto proc = fs::path("/proc") / std::to_string(child->pid());
         auto execed = [&] {
             return nasops::testing::read_file(proc / "comm") == std::string(comm) + "\n" &&

@@ -112,11 +112,13 @@ TEST(SecurityScan, SecretFilesMustBePrivateAndKnownHostsOwnedByUsOrRoot) {
     check_private_file(key, findings);
     check_file_owner(known_hosts, findings);
     check_private_file(dir / "missing", findings);
-    EXPECT_THAT(findings.listed(),
-                ElementsAre(key.string() + " is readable by others (mode 0644), which ssh refuses for a key: run "
-                                           "chmod 600 " + key.string(),
-                            known_hosts.string() + " is owned by nobody, not by root: run chown root " +
-                                known_hosts.string()));
+    EXPECT_THAT(
+        findings.listed(),
+        ElementsAre(key.string() +
+                        " is readable by others (mode 0644), which ssh refuses for a key: run "
+                        "chmod 600 " +
+                        key.string(),
+                    known_hosts.string() + " is owned by nobody, not by root: run chown root " + known_hosts.string()));
 
     mode(key, 0600);
     ASSERT_EQ(::chown(known_hosts.c_str(), 0, 0), 0);

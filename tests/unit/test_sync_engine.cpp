@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -515,10 +515,10 @@ TEST(SyncEmptyFolders, AnEmptyFolderIsRemovedOnceUnchangedForMinAgeOrEmptiedByTh
 
     // A source that is empty itself stays.
     fs::remove(source / "new");
-    EXPECT_EQ(remove_empty_folders(source, EmptyFolderRules{.filter = filter, .changed_after = now + 1h,
-                                                            .emptied = emptied})
-                  .removed,
-              0u);
+    EXPECT_EQ(
+        remove_empty_folders(source, EmptyFolderRules{.filter = filter, .changed_after = now + 1h, .emptied = emptied})
+            .removed,
+        0u);
     EXPECT_TRUE(fs::is_directory(source));
 }
 
@@ -534,9 +534,12 @@ ino_t inode_of(const fs::path& p) {
 
 TEST_F(SyncEngine, AfterALostDatabaseWhatTheTargetHasIsAdoptedNotSent) {
     const auto big = random_bytes(3 * 1024 * 1024 + 1, 7);
-    for (const auto& [name, content] : std::vector<std::pair<std::string, std::string>>{
-             {"same.mp4", "same bytes"}, {"cam/big.mp4", big}, {"other-size.mp4", "local"},
-             {"other-content.mp4", "local bytes"}, {"missing.mp4", "not on the target"}}) {
+    for (const auto& [name, content] :
+         std::vector<std::pair<std::string, std::string>>{{"same.mp4", "same bytes"},
+                                                          {"cam/big.mp4", big},
+                                                          {"other-size.mp4", "local"},
+                                                          {"other-content.mp4", "local bytes"},
+                                                          {"missing.mp4", "not on the target"}}) {
         write_file(source / name, content);
     }
     write_file(nas / "same.mp4", "same bytes");

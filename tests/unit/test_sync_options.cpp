@@ -157,8 +157,7 @@ TEST(SyncOptions, DeleteEmptySrcDirsOnlyWithRemoveSource) {
     EXPECT_EQ(resolve_settings(cli, Config::defaults()).value().delete_empty_src_dirs, DeleteEmptySrcDirs::yes);
     const auto both = config_of("[sync]\nremove_source = true\ndelete_empty_src_dirs = true\n");
     EXPECT_EQ(resolve_settings(CliOptions{}, both).value().delete_empty_src_dirs, DeleteEmptySrcDirs::yes);
-    EXPECT_EQ(resolve_settings(CliOptions{}, Config::defaults()).value().delete_empty_src_dirs,
-              DeleteEmptySrcDirs::no);
+    EXPECT_EQ(resolve_settings(CliOptions{}, Config::defaults()).value().delete_empty_src_dirs, DeleteEmptySrcDirs::no);
 }
 
 TEST(SyncOptions, TargetIsALocalFolderAnSftpUrlOrTheNasSection) {

@@ -184,5 +184,6 @@ TEST(TraceOtlpTest, RequestJsonEscapesTextAndKeepsValueTypes) {
     EXPECT_EQ(event.at("timeUnixNano"), "2000000000");
     EXPECT_EQ(event.at("attributes").at(0), (nlohmann::json{{"key", "k"}, {"value", {{"boolValue", true}}}}));
     EXPECT_EQ(span.at("status"), (nlohmann::json{{"code", 0}}));
-    EXPECT_EQ(nlohmann::json::parse(otlp_request_json({}, OtlpSettings{})), (nlohmann::json{{"resourceSpans", nlohmann::json::array()}}));
+    EXPECT_EQ(nlohmann::json::parse(otlp_request_json({}, OtlpSettings{})),
+              (nlohmann::json{{"resourceSpans", nlohmann::json::array()}}));
 }

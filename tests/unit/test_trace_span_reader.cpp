@@ -63,7 +63,8 @@ TEST(TraceSpanReader, ReadsEveryLineAsTheReferenceDoes) {
         span_line(R"(,"name":"vacuum","status":"ok","attributes":{"seq":1,"ratio":0.5,"ok":true,"n":null})"),
         span_line(R"(,"name":"quote \" tab \t \u00e9","status_message":"line\nbreak","status":"error")"),
         span_line(R"(,"name":"first","name":"second","span_kind":"client","parent_span_id":"00000000000000a1")"),
-        span_line(R"(,"name":"with events","events":[{"name":"e","time":"2026-11-22T03:15:00.1Z","attributes":{"k":"v"}}])"),
+        span_line(
+            R"(,"name":"with events","events":[{"name":"e","time":"2026-11-22T03:15:00.1Z","attributes":{"k":"v"}}])"),
         span_line(R"(,"name":"bad event","events":[{"time":"2026-11-22T03:15:00.1Z"}])"),
         span_line(R"(,"name":"bad events","events":{"name":"e"})"),
         span_line(R"(,"name":7)"),

@@ -4,9 +4,9 @@
 
 #include "alert/run.hpp"
 #include "nasops/core/cli.hpp"
-#include "nasops/obs/textfile.hpp"
 #include "nasops/core/settings.hpp"
 #include "nasops/net/http.hpp"
+#include "nasops/obs/textfile.hpp"
 #include "nasops/util/command_runner.hpp"
 
 namespace {

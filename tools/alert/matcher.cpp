@@ -85,9 +85,8 @@ std::optional<std::string> unquote(std::string_view raw) {
 bool reads_back_bare(std::string_view value) {
     if (value.empty()) return true;
     if (value != trim(value) || value.front() == '=' || value.front() == '~') return false;
-    return std::ranges::none_of(value, [](char c) {
-        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    });
+    return std::ranges::none_of(
+        value, [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 std::string quoted_and_escaped(std::string_view value) {
@@ -200,7 +199,8 @@ bool Matcher::matches_labels(const Labels& labels) const {
 }
 
 std::string Matcher::to_string() const {
-    return m_name + std::string(match_op_text(m_op)) + (reads_back_bare(m_value) ? m_value : quoted_and_escaped(m_value));
+    return m_name + std::string(match_op_text(m_op)) +
+           (reads_back_bare(m_value) ? m_value : quoted_and_escaped(m_value));
 }
 
 bool matches_all(const std::vector<Matcher>& matchers, const Labels& labels) {

@@ -304,7 +304,8 @@ Result<std::string> channel_password(const ChannelConfig& channel) {
     if (channel.password_file.empty()) return channel.password;
     auto line = read_private_line(channel.password_file);
     if (!line) {
-        return fail(ExitCode::config, fmt::format("channel '{}': password_file: {}", channel.name, line.error().message));
+        return fail(ExitCode::config,
+                    fmt::format("channel '{}': password_file: {}", channel.name, line.error().message));
     }
     return line;
 }

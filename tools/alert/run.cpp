@@ -64,8 +64,9 @@ struct Context {
             return;
         }
         auto loaded = store->load_alerts();
-        publish_textfile(*dir, "alert",
-                         loaded ? alert_metrics(*loaded, *store) : Result<std::string>(std::unexpected(loaded.error())));
+        publish_textfile(
+            *dir, "alert",
+            loaded ? alert_metrics(*loaded, *store) : Result<std::string>(std::unexpected(loaded.error())));
     }
 
     // Out of the box alerts are recorded and go nowhere: say so once per run,

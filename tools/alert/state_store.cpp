@@ -283,9 +283,10 @@ Result<std::vector<Silence>> AlertStore::load_silences(SystemTimePoint now, bool
                 s.matchers.push_back(std::move(*parsed));
             }
             if (!unreadable.empty()) {
-                logger().warning("silence {} mutes nothing: its matcher '{}' no longer reads (matchers follow "
-                                 "Alertmanager's syntax); remove it with 'nasops-alert silence rm {}' and add it again",
-                                 s.id, unreadable, s.id);
+                logger().warning(
+                    "silence {} mutes nothing: its matcher '{}' no longer reads (matchers follow "
+                    "Alertmanager's syntax); remove it with 'nasops-alert silence rm {}' and add it again",
+                    s.id, unreadable, s.id);
                 continue;
             }
             s.starts_at = time_or_epoch(q.getColumn(2));

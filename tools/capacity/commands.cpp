@@ -463,7 +463,6 @@ Result<ExitCode> transfers(const CliOptions& cli, const CommandEnv& env) {
     return ExitCode::ok;
 }
 
-
 Result<ExitCode> dispatch(Subcommand subcommand, const CliOptions& cli, const CommandEnv& env) {
     switch (subcommand) {
         case Subcommand::record: return record(cli, env);

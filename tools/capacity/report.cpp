@@ -15,7 +15,6 @@ namespace nasops::capacity {
 
 namespace {
 
-
 std::string size_text(double bytes) {
     return format_size(static_cast<std::uint64_t>(std::llround(std::max(0.0, bytes))));
 }
@@ -242,8 +241,7 @@ std::string sparkline(std::span<const Sample> samples, std::int64_t to, const Gl
     return out;
 }
 
-std::string report_text(std::span<const TargetHistory> targets, const ForecastOptions& options,
-                        const Glyphs& glyphs) {
+std::string report_text(std::span<const TargetHistory> targets, const ForecastOptions& options, const Glyphs& glyphs) {
     std::vector<Row> rows;
     rows.push_back(Row{"target", "now", "growth", fmt::format("{:.0f}%", options.warning_ratio * 100),
                        fmt::format("{:.0f}%", options.critical_ratio * 100), "full",

@@ -30,8 +30,7 @@ struct TargetHistory {
 std::string sparkline(std::span<const Sample> samples, std::int64_t to, const Glyphs& glyphs, int days = 30);
 
 // The table, one row per target, and each target's notes below it.
-std::string report_text(std::span<const TargetHistory> targets, const ForecastOptions& options,
-                        const Glyphs& glyphs);
+std::string report_text(std::span<const TargetHistory> targets, const ForecastOptions& options, const Glyphs& glyphs);
 
 // An SVG document, one panel per target.
 std::string report_svg(std::span<const TargetHistory> targets, const ForecastOptions& options);

@@ -35,8 +35,7 @@ int next_batch_size(int size, std::chrono::microseconds took, const PurgeOptions
     const auto took_us = std::max<std::int64_t>(took.count(), 1);
     const auto target_us = std::chrono::duration_cast<std::chrono::microseconds>(options.target).count();
     auto fits = static_cast<std::int64_t>(size) * target_us / took_us;
-    if (wal_frames > 0)
-        fits = std::min(fits, static_cast<std::int64_t>(size) * options.max_wal_frames / wal_frames);
+    if (wal_frames > 0) fits = std::min(fits, static_cast<std::int64_t>(size) * options.max_wal_frames / wal_frames);
     return static_cast<int>(std::clamp<std::int64_t>(fits, floor, std::max(floor, ceiling)));
 }
 

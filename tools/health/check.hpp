@@ -88,7 +88,7 @@ struct CheckResult {
     // What the check itself concluded apart from its thresholds (a process not
     // running is critical); evaluate() makes it the worst of this and the metrics.
     Status status = Status::ok;
-    std::string message;          // one line for a human
+    std::string message;  // one line for a human
     // What evaluate() appended to `message` when a threshold made the status
     // worse (" (critical: load1 3.20 above 2.00)"): the part a shortened
     // status line must keep.

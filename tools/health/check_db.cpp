@@ -20,7 +20,6 @@ namespace {
 // judged: throughput then measures latency, not the link.
 constexpr std::uint64_t k_rate_min_bytes = 64ull << 20;
 
-
 int busy_ms(Duration timeout) {
     return static_cast<int>(std::clamp<std::int64_t>(timeout.count() / 2, 100, 5000));
 }
@@ -147,7 +146,8 @@ private:
             parts.push_back(fmt::format("oldest pending for {}", format_quantity(age, Quantity::seconds)));
         }
         if (!queue->completed_by_verify.empty()) {
-            const auto by_size = queue->completed_by_verify.contains("size") ? queue->completed_by_verify.at("size") : 0;
+            const auto by_size =
+                queue->completed_by_verify.contains("size") ? queue->completed_by_verify.at("size") : 0;
             result.metrics.push_back(m_thresholds->metric("transfer_size_verified", static_cast<double>(by_size)));
             if (by_size > 0) parts.push_back(fmt::format("{} verified by size only", by_size));
         }

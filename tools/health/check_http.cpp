@@ -27,8 +27,8 @@ public:
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         auto result = blank();
         if (!response) {
-            result.status = failure_status(context, std::chrono::steady_clock::now() - started, context.timeout,
-                                           Status::critical);
+            result.status =
+                failure_status(context, std::chrono::steady_clock::now() - started, context.timeout, Status::critical);
             result.message = response.error().message;
             return result;
         }

@@ -49,8 +49,8 @@ public:
         const auto start = SteadyClock::now();
         const auto failed = [&](std::string message) {
             auto result = unknown(std::move(message));
-            result.status = failure_status(context, SteadyClock::now() - start, network_budget(context.timeout),
-                                           Status::unknown);
+            result.status =
+                failure_status(context, SteadyClock::now() - start, network_budget(context.timeout), Status::unknown);
             return result;
         };
         auto session = SshSession::connect(bounded(m_ssh, context.timeout));
@@ -124,8 +124,8 @@ public:
                 fmt::format("connected, authenticated and answered in {}", format_quantity(seconds, Quantity::seconds));
         } else {
             // Down, refusing our key, or showing another host key: sync cannot work either way.
-            result.status = failure_status(context, SteadyClock::now() - start, network_budget(context.timeout),
-                                           Status::critical);
+            result.status =
+                failure_status(context, SteadyClock::now() - start, network_budget(context.timeout), Status::critical);
             result.message = failure;
         }
         record(result, context, failure.empty(), seconds);

@@ -151,7 +151,8 @@ SecurityTargets security_targets(const Config& config, const Paths& paths, const
         if (auto file = config.get_path("nas", key); !file.empty()) targets.private_files.push_back(std::move(file));
     }
     for (const auto& channel : config.section("alert").get_entries("channel")) {
-        if (auto file = channel.get_path("password_file"); !file.empty()) targets.private_files.push_back(std::move(file));
+        if (auto file = channel.get_path("password_file"); !file.empty())
+            targets.private_files.push_back(std::move(file));
     }
     // Without the options (a passphrase file open to others) there is no known_hosts to judge: that file is a finding.
     if (auto ssh = nas_ssh_options(config, deps.env); ssh && !ssh->known_hosts.empty()) {
@@ -190,8 +191,9 @@ Result<std::vector<std::shared_ptr<Check>>> build_checks(const Options& options,
                     "-w and -c apply to one check: name exactly one (e.g. nasops-health disk -w 85 -c 95)");
     }
     if (options.percent_of == PercentOf::used && !options.warn && !options.crit) {
-        return fail(ExitCode::usage, "--used changes what N% means in -w and -c: give one of them too "
-                                     "(e.g. nasops-health disk --used -w 80% -c 90%)");
+        return fail(ExitCode::usage,
+                    "--used changes what N% means in -w and -c: give one of them too "
+                    "(e.g. nasops-health disk --used -w 80% -c 90%)");
     }
     auto resolved = Thresholds::resolve(health, names.size() == 1 ? names.front() : std::string(), options.warn,
                                         options.crit, options.percent_of);
@@ -303,7 +305,8 @@ Result<TimeoutOption> parse_timeout_option(const std::optional<std::string>& typ
         }
     }
     return std::unexpected(option_error(
-        "--timeout", fmt::format("'{}' is not a state: ok, warning, critical, unknown or 0-3", typed->substr(colon + 1))));
+        "--timeout",
+        fmt::format("'{}' is not a state: ok, warning, critical, unknown or 0-3", typed->substr(colon + 1))));
 }
 
 Result<Outcome> run(const Options& options, const Deps& deps) {
@@ -357,8 +360,8 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
     Result<void> printed;
     switch (options.format) {
         case OutputFormat::text:
-            printed = print(render_text(report.results, deps.out_is_tty_colour && !options.quiet,
-                                        glyphs_for(deps.env)));
+            printed =
+                print(render_text(report.results, deps.out_is_tty_colour && !options.quiet, glyphs_for(deps.env)));
             break;
         case OutputFormat::json: {
             RecordWriter writer(deps.out, "health", host, *deps.clock);

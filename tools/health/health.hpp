@@ -27,10 +27,10 @@ struct Options {
     OutputFormat format = OutputFormat::text;
     std::filesystem::path config_path;  // --config
     bool quiet = false;
-    std::optional<std::string> warn;  // -w: for the primary metrics of the one check named
-    std::optional<std::string> crit;  // -c
-    PercentOf percent_of = PercentOf::free;  // --used: "N%" in -w/-c of disk checks is used space
-    std::optional<Duration> timeout;  // --timeout: the whole run
+    std::optional<std::string> warn;          // -w: for the primary metrics of the one check named
+    std::optional<std::string> crit;          // -c
+    PercentOf percent_of = PercentOf::free;   // --used: "N%" in -w/-c of disk checks is used space
+    std::optional<Duration> timeout;          // --timeout: the whole run
     Status timeout_status = Status::unknown;  // --timeout N:STATE: a check that runs out of time
     std::optional<Duration> cpu_sample;
     bool no_cpu = false;

@@ -216,8 +216,8 @@ std::string nagios_status_line(std::span<const CheckResult> results) {
     StatusLine line;
     auto describe = [&](const CheckResult& r, std::string title) {
         line.title = std::move(title);
-        line.description = r.message.ends_with(r.reason) ? r.message.substr(0, r.message.size() - r.reason.size())
-                                                         : r.message;
+        line.description =
+            r.message.ends_with(r.reason) ? r.message.substr(0, r.message.size() - r.reason.size()) : r.message;
         line.reason = r.message.ends_with(r.reason) ? r.reason : "";
     };
     if (results.size() == 1) {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "health/check.hpp"
-#include "nasops/core/glyphs.hpp"
 #include "nasops/core/error.hpp"
+#include "nasops/core/glyphs.hpp"
 #include "nasops/record/record.hpp"
 
 namespace nasops::health {

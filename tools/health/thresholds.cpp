@@ -58,9 +58,9 @@ constexpr MetricSpec k_specs[] = {
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 15> k_check_names{"disk", "nas_disk", "memory",   "cpu",     "load",
-                                                         "fds",  "process",  "service",  "db",      "logs",
-                                                         "ssh",  "http",     "tls",      "transfer", "security"};
+constexpr std::array<std::string_view, 15> k_check_names{"disk", "nas_disk", "memory",  "cpu",      "load",
+                                                         "fds",  "process",  "service", "db",       "logs",
+                                                         "ssh",  "http",     "tls",     "transfer", "security"};
 
 // " (did you mean 'x'?)" for a metric name near `name`, else nothing.
 std::string suggestion(std::string_view name) {
@@ -191,10 +191,11 @@ Result<Thresholds> Thresholds::resolve(const ConfigTable& health, std::string_vi
         if (ranges.size() != 1 && ranges.size() != primary.size()) {
             std::string names;
             for (const auto* spec : primary) names += (names.empty() ? "" : ", ") + std::string(spec->name);
-            return fail(ExitCode::usage, fmt::format("{}: '{}' has {} ranges; the {} check takes one, or one each for {}",
-                                                     option, **text, ranges.size(), check, names));
+            return fail(ExitCode::usage,
+                        fmt::format("{}: '{}' has {} ranges; the {} check takes one, or one each for {}", option,
+                                    **text, ranges.size(), check, names));
         }
-        auto slot = [&t, is_warn = std::string_view(option) == "-w"](std::string_view metric) -> auto& {
+        auto slot = [&t, is_warn = std::string_view(option) == "-w" ](std::string_view metric) -> auto& {
             auto& pair = t.m_pairs[std::string(metric)];
             return is_warn ? pair.warn : pair.crit;
         };

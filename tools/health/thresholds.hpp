@@ -59,8 +59,7 @@ struct MetricRange {
     std::string metric;  // "disk_used", "disk_free"
     std::string range;   // in the metric's threshold unit: "80", "500M:"
 };
-Result<std::optional<MetricRange>> check_disk_form(std::string_view check, std::string_view text,
-                                                   PercentOf percent_of);
+Result<std::optional<MetricRange>> check_disk_form(std::string_view check, std::string_view text, PercentOf percent_of);
 
 struct ThresholdPair {
     std::optional<ThresholdRange> warn;

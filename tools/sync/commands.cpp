@@ -132,8 +132,8 @@ void announce_new_database(const Context& ctx, const fs::path& database, const T
         ctx.settings.verify == Verify::automatic || ctx.settings.verify == Verify::sha256 ? " and SHA-256" : "");
     logger().warning("{}", message);
     if (ctx.settings.quiet) print(stderr, fmt::format("nasops-sync: warning: {}\n", message));
-    logger().audit(AuditEvent::system_error, {{"error", "new state database"}, {"database", database.string()},
-                                              {"message", message}});
+    logger().audit(AuditEvent::system_error,
+                   {{"error", "new state database"}, {"database", database.string()}, {"message", message}});
 }
 
 // Records the host key each connection verified. A key other than the one
@@ -150,7 +150,6 @@ HostKeySeen host_key_recorder(Queue& queue) {
         return {};
     };
 }
-
 
 std::string percent(std::optional<double> ratio) {
     return ratio ? fmt::format("{:.1f}%", *ratio * 100.0) : std::string("-");
@@ -242,7 +241,8 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
     }
 
     if (ctx.settings.textfile_dir)
-        publish_textfile(*ctx.settings.textfile_dir, "sync", run_metrics(writable.store.db(), summary, env.clock.now()));
+        publish_textfile(*ctx.settings.textfile_dir, "sync",
+                         run_metrics(writable.store.db(), summary, env.clock.now()));
 
     const auto& s = summary;
     if (!json && !ctx.settings.quiet) {
@@ -266,7 +266,8 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
 // "  (598 verified by SHA-256, 2 verified by size)": how the completed files were verified.
 std::string verify_breakdown(const std::map<std::string, std::uint64_t>& by_method) {
     std::string parts;
-    for (const auto& [method, n] : by_method) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", n, verify_phrase(method));
+    for (const auto& [method, n] : by_method)
+        parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", n, verify_phrase(method));
     return parts.empty() ? "" : "  (" + parts + ")";
 }
 
@@ -296,8 +297,8 @@ Result<ExitCode> status(const CliOptions& cli, const CommandEnv& env) {
         written.push_back(metric("sync_files", static_cast<double>(st.completed), "count", {{"state", "completed"}}));
         written.push_back(metric("sync_files", static_cast<double>(st.failed), "count", {{"state", "failed"}}));
         for (const auto& [method, n] : st.completed_by_verify)
-            written.push_back(metric("sync_completed_files_by_verify", static_cast<double>(n), "count",
-                                     {{"verified_by", method}}));
+            written.push_back(
+                metric("sync_completed_files_by_verify", static_cast<double>(n), "count", {{"verified_by", method}}));
         written.push_back(metric("sync_pending_bytes", static_cast<double>(st.bytes_queued), "bytes"));
         if (st.oldest_pending_age)
             written.push_back(metric("sync_oldest_pending_age_seconds",

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cstdio>
-
 #include <functional>
 
 #include "nasops/core/error.hpp"
@@ -23,7 +22,7 @@ enum class Command { run, status, ls, retry, verify, hostkey, doctor, why };
 // can run a subcommand in-process.
 struct CommandEnv {
     const Clock& clock;
-    std::FILE* out = stdout;                         // data: text or NDJSON records
+    std::FILE* out = stdout;                        // data: text or NDJSON records
     const std::atomic<int>* interrupted = nullptr;  // the stop signal (SIGINT, SIGTERM) once one came
 };
 

@@ -45,11 +45,8 @@ public:
     }
     // A check that cannot run because `because` failed.
     void skip(const std::string& name, const std::string& because) {
-        m_findings.push_back(Finding{.name = name,
-                                     .status = ExitCode::unknown,
-                                     .message = "not checked: " + because,
-                                     .fix = {},
-                                     .took = {}});
+        m_findings.push_back(Finding{
+            .name = name, .status = ExitCode::unknown, .message = "not checked: " + because, .fix = {}, .took = {}});
     }
     std::vector<Finding> take() { return std::move(m_findings); }
 
@@ -242,11 +239,10 @@ Finding check_space(Target& target, const Paths& paths, const Clock& clock) {
             if (auto queue = read_transfer_queue(store->db(), clock.now())) queued = queue->bytes_queued;
         }
     }
-    const auto said = fmt::format("{} free on the NAS, {} waiting to be sent", format_size(*free_bytes),
-                                  format_size(queued));
+    const auto said =
+        fmt::format("{} free on the NAS, {} waiting to be sent", format_size(*free_bytes), format_size(queued));
     if (*free_bytes == 0) return problem(ExitCode::critical, said, "free space on the NAS volume");
-    if (*free_bytes < queued)
-        return problem(ExitCode::warning, said, "free space on the NAS: the queue does not fit");
+    if (*free_bytes < queued) return problem(ExitCode::warning, said, "free space on the NAS: the queue does not fit");
     return ok(said);
 }
 
@@ -255,8 +251,9 @@ Finding check_database(const Paths& paths) {
     std::error_code ec;
     if (!fs::exists(db, ec)) return ok(db.string() + " does not exist yet: the first run creates it");
     auto store = Store::open(db, migrations(), OpenMode::read_only);
-    const std::string fix = "nasops-dbmaint restore (the last backup), or move it aside: the next run starts a new "
-                            "one and adopts what the NAS holds";
+    const std::string fix =
+        "nasops-dbmaint restore (the last backup), or move it aside: the next run starts a new "
+        "one and adopts what the NAS holds";
     if (!store) return problem(ExitCode::critical, store.error().message, fix);
     try {
         const auto result = store->db().execAndGet("PRAGMA quick_check").getString();

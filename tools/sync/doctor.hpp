@@ -18,10 +18,10 @@
 namespace nasops::sync {
 
 struct Finding {
-    std::string name;     // "dns", "host_key", "remote_write": the check record's name
+    std::string name;                // "dns", "host_key", "remote_write": the check record's name
     ExitCode status = ExitCode::ok;  // ok, warning, critical or unknown
-    std::string message;  // one line: what was found
-    std::string fix;      // what to try; empty when there is nothing to do
+    std::string message;             // one line: what was found
+    std::string fix;                 // what to try; empty when there is nothing to do
     Duration took{};
 };
 

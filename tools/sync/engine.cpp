@@ -11,10 +11,10 @@
 #include <set>
 #include <thread>
 
+#include "empty_folders.hpp"
 #include "nasops/core/log.hpp"
 #include "nasops/core/output.hpp"
 #include "nasops/obs/trace.hpp"
-#include "empty_folders.hpp"
 #include "run_state.hpp"
 #include "scan_into_queue.hpp"
 #include "source_removal.hpp"
@@ -78,14 +78,13 @@ Result<ScanCounts> traced_scan(const RunOptions& options, Queue& queue, Reporter
     span->set_attribute("sync.added", scanned->added);
     span->set_attribute("sync.changed", scanned->changed);
     span->set_attribute("sync.source_errors", scanned->errors);
-    if (scanned->errors > 0)
-        span->set_error(fmt::format("{} sources or entries could not be read", scanned->errors));
+    if (scanned->errors > 0) span->set_error(fmt::format("{} sources or entries could not be read", scanned->errors));
     return scanned;
 }
 
 // --delete-empty-src-dirs, after the uploads: the folders of every source left empty.
-Result<std::uint64_t> remove_empty_source_folders(const RunOptions& options, Queue& queue,
-                                                  SystemTimePoint run_started, SystemTimePoint now) {
+Result<std::uint64_t> remove_empty_source_folders(const RunOptions& options, Queue& queue, SystemTimePoint run_started,
+                                                  SystemTimePoint now) {
     std::uint64_t removed = 0;
     for (const auto& source : options.sources) {
         TRY_ASSIGN(const auto files, queue.removed_since(source.string(), run_started));
@@ -123,8 +122,8 @@ Result<RunSummary> run_sync(const RunOptions& options, Queue& queue, const Clock
     FirstConnection connection(connect);
     TRY_ASSIGN(auto waiting_before, queue.count_eligible());
     if (waiting_before.files > 0) connection.start();
-    TRY_ASSIGN(auto scanned,
-               traced_scan(options, queue, run.reporter, [&] { connection.start(); }, outputs.trace));
+    TRY_ASSIGN(auto scanned, traced_scan(
+                                 options, queue, run.reporter, [&] { connection.start(); }, outputs.trace));
     run.summary.scanned = scanned.scanned;
     run.summary.added = scanned.added;
     run.summary.changed = scanned.changed;

@@ -75,12 +75,12 @@ struct RunSummary {
     std::uint64_t bytes_sent = 0;      // bytes written to the target in this run
     std::uint64_t bytes_uploaded = 0;  // sizes of the completed files
     std::uint64_t failed_attempts = 0;
-    std::uint64_t gave_up = 0;        // files that became `failed`
-    std::uint64_t held_no_space = 0;  // files left pending for lack of room on the target
-    std::uint64_t removed = 0;        // local files removed (--remove-source)
+    std::uint64_t gave_up = 0;          // files that became `failed`
+    std::uint64_t held_no_space = 0;    // files left pending for lack of room on the target
+    std::uint64_t removed = 0;          // local files removed (--remove-source)
     std::uint64_t folders_removed = 0;  // empty source folders removed (--delete-empty-src-dirs)
-    std::uint64_t waiting = 0;        // pending files not yet stable or in backoff
-    std::uint64_t left_pending = 0;   // eligible files not started (limits, stop, NAS gone)
+    std::uint64_t waiting = 0;          // pending files not yet stable or in backoff
+    std::uint64_t left_pending = 0;     // eligible files not started (limits, stop, NAS gone)
     bool target_unavailable = false;
     std::string unavailable_error;
     bool interrupted = false;

@@ -115,11 +115,10 @@ int main(int argc, char** argv) {
     p.max_retries.add(
         run->add_option("--max-retries", p.max_retries.value, "Retries before a file is marked failed (default 5)")
             ->type_name("N"));
-    p.bwlimit.add(
-        run->add_option("--bwlimit", p.bwlimit.value,
-                        "Limit upload bandwidth, e.g. 10M (bytes/s), or by time of day as rclone: "
-                        "\"08:00,2M 19:00,off\", \"Mon-08:00,512k Sat-10:00,off\"")
-            ->type_name("RATE"));
+    p.bwlimit.add(run->add_option("--bwlimit", p.bwlimit.value,
+                                  "Limit upload bandwidth, e.g. 10M (bytes/s), or by time of day as rclone: "
+                                  "\"08:00,2M 19:00,off\", \"Mon-08:00,512k Sat-10:00,off\"")
+                      ->type_name("RATE"));
     p.max_duration.add(run->add_option("--max-duration", p.max_duration.value,
                                        "Stop starting and abandon uploads after this long, e.g. 50s")
                            ->type_name("DURATION"));
@@ -147,8 +146,9 @@ int main(int argc, char** argv) {
     hostkey->add_flag("--accept", cli.accept_host_key,
                       "Acknowledge each NAS host key that changed since the run before (nasops-health security)");
     auto* doctor = app->get_subcommand("doctor");
-    p.target.add(doctor->add_option("--target", p.target.value,
-                                    "Check this target instead: a local folder or sftp://[user@]host[:port]/path")
+    p.target.add(doctor
+                     ->add_option("--target", p.target.value,
+                                  "Check this target instead: a local folder or sftp://[user@]host[:port]/path")
                      ->type_name("TARGET"));
 
     auto* why = app->get_subcommand("why");

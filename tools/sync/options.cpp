@@ -88,10 +88,10 @@ Result<Settings> resolve_settings(const CliOptions& cli, const Config& config) {
     const bool delete_dirs = cli.delete_empty_src_dirs || sync.get_bool("delete_empty_src_dirs");
     if (delete_dirs && s.remove_source == RemoveSource::no) {
         if (cli.delete_empty_src_dirs)
-            return std::unexpected(option_error(
-                "--delete-empty-src-dirs", "only removes folders emptied by --remove-source: give both"));
-        return std::unexpected(sync.error_at("delete_empty_src_dirs",
-                                             "only removes folders emptied by remove_source: set remove_source = true"));
+            return std::unexpected(
+                option_error("--delete-empty-src-dirs", "only removes folders emptied by --remove-source: give both"));
+        return std::unexpected(sync.error_at(
+            "delete_empty_src_dirs", "only removes folders emptied by remove_source: set remove_source = true"));
     }
     s.delete_empty_src_dirs = delete_dirs ? DeleteEmptySrcDirs::yes : DeleteEmptySrcDirs::no;
     if (cli.max_retries) {

@@ -50,10 +50,10 @@ struct CliOptions {
     std::optional<std::string> max_bytes;
     std::optional<std::string> lock_timeout;
     bool accept_new_host_key = false;
-    std::optional<std::string> state;  // ls --state
-    std::vector<std::string> paths;    // retry PATH..., why PATH...
-    bool all_failed = false;           // retry --all-failed
-    bool accept_host_key = false;      // hostkey --accept
+    std::optional<std::string> state;         // ls --state
+    std::vector<std::string> paths;           // retry PATH..., why PATH...
+    bool all_failed = false;                  // retry --all-failed
+    bool accept_host_key = false;             // hostkey --accept
     std::optional<std::string> textfile_dir;  // run --textfile-dir
 };
 

@@ -246,7 +246,8 @@ Result<Registered> Queue::register_file(std::string_view source, const ScannedFi
 }
 
 std::optional<std::string> Queue::other_source_locked(std::string_view rel_path, std::string_view source) {
-    if (!m_conflict) m_conflict.emplace(m_db, "SELECT source FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
+    if (!m_conflict)
+        m_conflict.emplace(m_db, "SELECT source FROM media_files WHERE rel_path = ? AND source <> ? LIMIT 1");
     auto& q = *m_conflict;
     q.reset();
     q.bind(1, std::string(rel_path));
@@ -259,9 +260,8 @@ std::optional<std::string> Queue::other_source_locked(std::string_view rel_path,
 
 Result<std::optional<std::string>> Queue::other_source_of(std::string_view rel_path, std::string_view source) {
     std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "reading the queue", [&]() -> Result<std::optional<std::string>> {
-        return other_source_locked(rel_path, source);
-    });
+    return db_guard(m_db, "reading the queue",
+                    [&]() -> Result<std::optional<std::string>> { return other_source_locked(rel_path, source); });
 }
 
 Eligibility Queue::eligibility() const {

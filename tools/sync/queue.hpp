@@ -54,9 +54,9 @@ struct FileRow {
     std::optional<std::uint64_t> bytes_sent;
     std::optional<double> seconds;
     std::optional<std::string> next_attempt_at;
-    std::optional<std::string> verified_by;  // completed: "sha256", "size" or "none"; NULL before schema v3
+    std::optional<std::string> verified_by;    // completed: "sha256", "size" or "none"; NULL before schema v3
     std::optional<std::string> verify_reason;  // verified by size or not at all: why (--verify size, the NAS's answer)
-    std::optional<std::string> removed_at;   // when --remove-source removed the local file
+    std::optional<std::string> removed_at;     // when --remove-source removed the local file
     bool adopt = false;  // registered after the database was lost: looked for on the target before it is sent
 };
 

@@ -24,8 +24,7 @@ void RateLimiter::follow_timetable(SystemTimePoint now) {
     if (m_minute == minute) return;
     const auto rate = m_timetable.at(local_minute_of_week(now));
     if (!m_minute || rate != m_rate) {
-        logger().info("bandwidth limit {}{}", format_rate_limit(rate),
-                      m_timetable.constant() ? "" : " (timetable)");
+        logger().info("bandwidth limit {}{}", format_rate_limit(rate), m_timetable.constant() ? "" : " (timetable)");
         m_rate = rate;
         m_started = false;  // the new rate counts from now
         m_total = 0;

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <set>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "engine.hpp"

@@ -109,13 +109,8 @@ ALTER TABLE media_files ADD COLUMN verify_reason TEXT;
 )sql";
 
 constexpr Migration k_migrations[] = {
-    {"sync", 1, k_v1},
-    {"sync", 2, k_v2},
-    {"sync", 3, k_v3},
-    {"sync", 4, k_v4},
-    {"sync", 5, k_v5},
-    {"sync", 6, k_v6},
-    {"sync", 7, k_v7},
+    {"sync", 1, k_v1}, {"sync", 2, k_v2}, {"sync", 3, k_v3}, {"sync", 4, k_v4},
+    {"sync", 5, k_v5}, {"sync", 6, k_v6}, {"sync", 7, k_v7},
 };
 
 }  // namespace

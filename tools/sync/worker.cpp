@@ -45,7 +45,7 @@ constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 
 constexpr std::uint64_t k_small_file = 256 * 1024;
 constexpr std::size_t k_small_batch_files = 64;
 constexpr std::uint64_t k_small_batch_bytes = 2 * 1024 * 1024;
-constexpr std::size_t k_adopt_batch = 256;  // files looked for on the target together (Adopt::yes)
+constexpr std::size_t k_adopt_batch = 256;                 // files looked for on the target together (Adopt::yes)
 constexpr std::uint64_t k_space_margin = 64 * 1024;        // room kept for the file system's own blocks
 constexpr auto k_space_refresh = std::chrono::seconds(2);  // how long a free-space reading is trusted
 
@@ -70,7 +70,7 @@ struct Verification {
 // one found on the target already, waiting for its adoption.
 struct Staged {
     FileRow row;
-    std::string temp;  // the copy on the target: its temporary name (an adopted file's final name)
+    std::string temp;    // the copy on the target: its temporary name (an adopted file's final name)
     std::string sha256;  // of the local file, from the upload's read pass
     AttemptResult attempt;
     bool outcome_recorded = false;  // completed, failed or released: nothing is left to do for it
@@ -941,8 +941,8 @@ private:
             std::vector<Queue::Completion> completions;
             completions.reserve(renamed.size());
             for (auto i : renamed)
-                completions.push_back(
-                    {m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt, verified.by, verified.reason});
+                completions.push_back({m_verifying[i].row.id, m_verifying[i].sha256, m_verifying[i].attempt,
+                                       verified.by, verified.reason});
             if (!saved_in_queue(m_run.queue.mark_completed(completions))) {
                 release_staged();
                 return;

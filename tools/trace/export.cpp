@@ -219,7 +219,8 @@ Result<ExportBacklog> export_backlog(SQLite::Database& db, const fs::path& file)
     char buffer[1 << 16];
     for (;;) {
         const auto n = ::pread(fd.get(), buffer, sizeof buffer, offset);
-        if (n < 0) return fail(ExitCode::io_error, fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)));
+        if (n < 0)
+            return fail(ExitCode::io_error, fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)));
         if (n == 0) break;
         backlog.spans += static_cast<std::uint64_t>(std::count(buffer, buffer + n, '\n'));
         offset += n;

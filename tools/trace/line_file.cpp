@@ -59,7 +59,8 @@ Result<LineFile> LineFile::open(const std::filesystem::path& path, std::uint64_t
 Result<std::size_t> LineFile::read_at(char* buf, std::size_t size, std::uint64_t at) {
     if (m_gz) {
         const int n = gzread(m_gz.get(), buf, static_cast<unsigned>(size));
-        if (n < 0) return fail(ExitCode::io_error, fmt::format("cannot read {}: corrupt or truncated", m_path.string()));
+        if (n < 0)
+            return fail(ExitCode::io_error, fmt::format("cannot read {}: corrupt or truncated", m_path.string()));
         return static_cast<std::size_t>(n);
     }
     for (;;) {

@@ -53,9 +53,9 @@ private:
     GzFile m_gz;  // instead of m_fd for a compressed file, read in order
     LastLine m_last;
     std::vector<char> m_buf;
-    std::size_t m_pos = 0;      // start of the bytes not returned yet
-    std::size_t m_len = 0;      // end of the bytes read
-    std::size_t m_scanned = 0;  // bytes after m_pos already searched for "\n"
+    std::size_t m_pos = 0;       // start of the bytes not returned yet
+    std::size_t m_len = 0;       // end of the bytes read
+    std::size_t m_scanned = 0;   // bytes after m_pos already searched for "\n"
     std::uint64_t m_offset = 0;  // of the byte at m_buf[m_pos]
     std::uint64_t m_line = 0;
 };

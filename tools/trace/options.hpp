@@ -35,19 +35,19 @@ struct CliOptions {
     std::optional<std::string> end;         // span --end TS
     std::optional<std::string> status;      // span, end --status ok|error|unset
     std::optional<std::string> status_message;
-    std::optional<std::string> carrier;        // start, end, event --carrier FILE
-    std::optional<std::string> since;          // ls, summary --since
-    bool errors_only = false;                  // ls --errors
-    std::optional<std::string> by;             // summary --by name|tool
-    std::optional<std::string> trace_id;       // show TRACE_ID
-    std::optional<std::int64_t> batch_size;    // export --batch-size
-    std::optional<std::int64_t> max_attempts;  // export --max-attempts
-    bool follow = false;                       // export --follow
+    std::optional<std::string> carrier;         // start, end, event --carrier FILE
+    std::optional<std::string> since;           // ls, summary --since
+    bool errors_only = false;                   // ls --errors
+    std::optional<std::string> by;              // summary --by name|tool
+    std::optional<std::string> trace_id;        // show TRACE_ID
+    std::optional<std::int64_t> batch_size;     // export --batch-size
+    std::optional<std::int64_t> max_attempts;   // export --max-attempts
+    bool follow = false;                        // export --follow
     std::optional<std::string> flush_interval;  // export --flush-interval
-    std::optional<std::string> tool;           // logs --tool
-    std::optional<std::string> level;          // logs --level
-    std::optional<std::int64_t> top;           // logs --top
-    std::optional<std::string> textfile_dir;   // export --textfile-dir
+    std::optional<std::string> tool;            // logs --tool
+    std::optional<std::string> level;           // logs --level
+    std::optional<std::int64_t> top;            // logs --top
+    std::optional<std::string> textfile_dir;    // export --textfile-dir
 };
 
 enum class GroupBy { name, tool };

@@ -9,7 +9,6 @@
 #include <tuple>
 
 #include "nasops/record/json_fast.hpp"
-
 #include "nasops/version.hpp"
 
 namespace nasops::trace {

@@ -19,7 +19,8 @@ std::filesystem::path inbox_path(const std::filesystem::path& run_dir, std::stri
 
 Result<SpanInbox> SpanInbox::create(std::filesystem::path file) {
     UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd) return fail(ExitCode::cant_create, fmt::format("cannot create {}: {}", file.string(), std::strerror(errno)));
+    if (!fd)
+        return fail(ExitCode::cant_create, fmt::format("cannot create {}: {}", file.string(), std::strerror(errno)));
     return SpanInbox(std::move(file));
 }
 

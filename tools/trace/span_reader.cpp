@@ -37,8 +37,8 @@ enum Field : std::size_t {
 };
 
 constexpr std::array<std::string_view, f_count> k_field_names{
-    "v",         "ts",        "tool",  "host", "kind",   "name",           "trace_id",   "span_id",
-    "parent_span_id", "span_kind", "start", "end",  "status", "status_message", "attributes", "events"};
+    "v",         "ts",    "tool", "host",   "kind",           "name",       "trace_id", "span_id", "parent_span_id",
+    "span_kind", "start", "end",  "status", "status_message", "attributes", "events"};
 
 // For the slow path: RecordReader::keep_fields's sorted list.
 const std::vector<std::string>& kept_fields() {
@@ -119,8 +119,8 @@ std::optional<LineVerdict> SpanReader::decode_quickly(std::string_view line) {
     const auto* events = found[f_events];
     if (attributes != nullptr && attributes->kind != JsonKind::object) return std::nullopt;
     auto& span = m_span.span;
-    const SpanFieldTexts fields{text[f_name],  text[f_trace_id], text[f_span_id], text[f_parent_span_id],
-                                text[f_span_kind], text[f_start], text[f_end],     text[f_status],
+    const SpanFieldTexts fields{text[f_name],          text[f_trace_id], text[f_span_id], text[f_parent_span_id],
+                                text[f_span_kind],     text[f_start],    text[f_end],     text[f_status],
                                 text[f_status_message]};
     if (auto set = set_span_fields(fields, span); !set) {
         m_problem = fmt::format("line {}: {}", m_lines.line_number(), set.error().message);

@@ -10,8 +10,8 @@
 #include <memory>
 
 #include "nasops/core/error.hpp"
-#include "nasops/util/units.hpp"
 #include "nasops/util/unique_fd.hpp"
+#include "nasops/util/units.hpp"
 
 namespace nasops::trace {
 

@@ -19,7 +19,8 @@ Result<OutputFormat> CommonOptions::output_format(std::span<const OutputFormat> 
 
 std::unique_ptr<CLI::App> make_app(const ToolInfo& tool) {
     auto app = std::make_unique<CLI::App>(std::string(tool.description), fmt::format("nasops-{}", tool.name));
-    app->set_version_flag("-V,--version", fmt::format("nasops-{} {}", tool.name, k_version), "Print the version and exit");
+    app->set_version_flag("-V,--version", fmt::format("nasops-{} {}", tool.name, k_version),
+                          "Print the version and exit");
     app->footer(fmt::format("\nEXAMPLES:\n{}\nSee nasops-{}(1) for details.", tool.examples, tool.name));
     app->option_defaults()->always_capture_default();
     return app;

@@ -69,8 +69,7 @@ std::string expected_phrase(ValueType type) {
         case ValueType::duration: return R"(a duration such as "30s", "5m" or "1h30m")";
         case ValueType::size: return R"(a size such as "10M" or "1.5GiB")";
         case ValueType::rate: return R"(a rate such as "10M" or "10MiB/s")";
-        case ValueType::rate_timetable:
-            return R"(a rate such as "10M", or a timetable such as "08:00,2M 19:00,off")";
+        case ValueType::rate_timetable: return R"(a rate such as "10M", or a timetable such as "08:00,2M 19:00,off")";
         case ValueType::ratio: return R"(a ratio from 0 to 1 such as 0.2 or "20%")";
         case ValueType::string_list: return "an array of strings";
         case ValueType::path_list: return "an array of absolute paths";
@@ -118,7 +117,8 @@ struct ConfigBuilder {
 
     std::string file;  // stands for the file in positions; empty for built-in defaults
     std::vector<Problem> problems{};
-    std::vector<std::string> secrets_set{};  // qualified names of the secret keys the file sets, and of URLs with a credential
+    std::vector<std::string>
+        secrets_set{};  // qualified names of the secret keys the file sets, and of URLs with a credential
 
     SourcePosition position_of(const toml::source_region& region) const {
         return SourcePosition{file, region.begin.line, region.begin.column};
@@ -430,7 +430,8 @@ struct ConfigBuilder {
             slot.from_file = true;
             auto value = convert(*node, spec, qualified);
             slot.value = value ? std::move(*value) : default_value(spec, qualified);
-            if (spec.secret == Secret::yes || holds_credential(spec, slot.value, table)) secrets_set.push_back(qualified);
+            if (spec.secret == Secret::yes || holds_credential(spec, slot.value, table))
+                secrets_set.push_back(qualified);
         }
         if (table != nullptr) {
             for (const auto& [key, value] : *table) {

@@ -67,7 +67,8 @@ Result<std::string> read_private_line(const std::filesystem::path& path) {
     for (;;) {
         const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail(ExitCode::config, fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+        if (n < 0)
+            return fail(ExitCode::config, fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
         if (n == 0) break;
         text.append(buffer.data(), static_cast<std::size_t>(n));
         if (text.find('\n') != std::string::npos) break;

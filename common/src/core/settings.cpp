@@ -54,8 +54,8 @@ Result<std::optional<std::uint64_t>> optional_size_setting(const std::optional<s
 }
 
 Result<std::optional<RateTimetable>> optional_rate_timetable_setting(const std::optional<std::string>& typed,
-                                                                    std::string_view option,
-                                                                    const ConfigTable& section, std::string_view key) {
+                                                                     std::string_view option,
+                                                                     const ConfigTable& section, std::string_view key) {
     if (typed) {
         TRY_ASSIGN(auto timetable, named(RateTimetable::parse(*typed), option));
         return timetable;

@@ -171,7 +171,8 @@ Result<Store> Store::open(const std::filesystem::path& path, std::span<const Mig
             return Store(std::move(db), path);
         } catch (const SQLite::Exception& e) {
             if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline)
-                return fail(sqlite_exit_code(e), fmt::format("database {}: {}", path.string(), sqlite_failure(path, e)));
+                return fail(sqlite_exit_code(e),
+                            fmt::format("database {}: {}", path.string(), sqlite_failure(path, e)));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

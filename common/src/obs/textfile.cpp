@@ -23,8 +23,8 @@ CLI::Option* add_textfile_dir_option(CLI::App& app, std::string& dir, std::strin
         ->type_name("DIR");
 }
 
-std::optional<std::filesystem::path> textfile_dir_setting(const std::optional<std::string>& typed,
-                                                          const Config& config, std::string_view tool) {
+std::optional<std::filesystem::path> textfile_dir_setting(const std::optional<std::string>& typed, const Config& config,
+                                                          std::string_view tool) {
     if (typed && !typed->empty()) return absolute_from_cwd(*typed);
     if (auto dir = config.section("metrics").get_path("textfile_dir"); !dir.empty()) return dir;
     if (tool == "health") {

@@ -239,7 +239,7 @@ Result<void> SshSession::verify_host_key(const SshOptions& options, const KnownH
                             m_endpoint, m_host_key_type, m_host_key_fingerprint, name, file, name, file));
         case HostKeyStatus::revoked:
             return fail(ExitCode::untrusted, fmt::format("host key of {} is REVOKED in {}: its {} key {} is refused",
-                                                      m_endpoint, file, m_host_key_type, m_host_key_fingerprint));
+                                                         m_endpoint, file, m_host_key_type, m_host_key_fingerprint));
     }
     return fail(ExitCode::software, "unreachable host key status");
 }

@@ -16,16 +16,16 @@ enum class ValueType {
     string,  // any string; `choices` can restrict it to a set of words
     path,    // an absolute path; empty means unset
     boolean,
-    integer,      // a TOML integer within [min, max]
-    duration,     // "30s", "5m", "1h30m" (parse_duration), or an integer number of seconds
-    size,         // "10M", "1.5GiB" (parse_size), or an integer number of bytes
-    rate,         // "10M", "10MiB/s" (parse_rate), or an integer number of bytes per second
+    integer,         // a TOML integer within [min, max]
+    duration,        // "30s", "5m", "1h30m" (parse_duration), or an integer number of seconds
+    size,            // "10M", "1.5GiB" (parse_size), or an integer number of bytes
+    rate,            // "10M", "10MiB/s" (parse_rate), or an integer number of bytes per second
     rate_timetable,  // a rate as above, or rates by time of day: "08:00,2M 19:00,off" (parse_rate_timetable)
-    ratio,        // a share in [0, 1]: a number (0.2, 1) or a string ("0.2", "20%", parse_ratio)
-    string_list,  // ["a", "b"]
-    path_list,    // ["/srv/a", "/srv/b"]: absolute paths
-    string_map,   // { key = "value", ... }: free-form keys with string values
-    table_list,   // [[section.key]] entries, each checked against `fields`
+    ratio,           // a share in [0, 1]: a number (0.2, 1) or a string ("0.2", "20%", parse_ratio)
+    string_list,     // ["a", "b"]
+    path_list,       // ["/srv/a", "/srv/b"]: absolute paths
+    string_map,      // { key = "value", ... }: free-form keys with string values
+    table_list,      // [[section.key]] entries, each checked against `fields`
 };
 
 enum class Secret : bool { no, yes };

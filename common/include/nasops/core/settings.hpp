@@ -55,8 +55,8 @@ Result<std::optional<std::uint64_t>> optional_size_setting(const std::optional<s
                                                            std::string_view key);
 // A rate or a timetable of rates (rate_timetable keys, --bwlimit).
 Result<std::optional<RateTimetable>> optional_rate_timetable_setting(const std::optional<std::string>& typed,
-                                                                    std::string_view option,
-                                                                    const ConfigTable& section, std::string_view key);
+                                                                     std::string_view option,
+                                                                     const ConfigTable& section, std::string_view key);
 Result<double> ratio_setting(const std::optional<std::string>& typed, std::string_view option,
                              const ConfigTable& section, std::string_view key);
 // An integer within [min, max]; a typed value outside it is a usage error.

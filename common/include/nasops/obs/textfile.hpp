@@ -29,8 +29,8 @@ CLI::Option* add_textfile_dir_option(CLI::App& app, std::string& dir, std::strin
 // absolute from the current folder), else [metrics] textfile_dir, else, for
 // health only, the former [health] textfile_dir (with a warning that names
 // its replacement); nullopt when none is set: no textfile is written.
-std::optional<std::filesystem::path> textfile_dir_setting(const std::optional<std::string>& typed,
-                                                          const Config& config, std::string_view tool);
+std::optional<std::filesystem::path> textfile_dir_setting(const std::optional<std::string>& typed, const Config& config,
+                                                          std::string_view tool);
 
 // Writes the exposition text `metrics` (Exposition::text) atomically to
 // `dir`/nasops_<tool>.prom (write_textfile).
