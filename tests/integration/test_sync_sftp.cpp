@@ -75,6 +75,11 @@ std::string line_with(const std::string& text, const std::string& word) {
     return "(no line with '" + word + "')";
 }
 
+// Whether a process on this machine (the NAS here) has `text` in its command line.
+bool a_process_mentions(const std::string& text) {
+    return run_command({"pgrep", "-f", "--", text}).exit_code == 0;
+}
+
 std::size_t part_files(const fs::path& root) {
     std::size_t n = 0;
     for (const auto& e : fs::recursive_directory_iterator(root))
@@ -255,6 +260,8 @@ FAULT_TEST_F(SyncSftp, KillDashNineMidUploadThenResumeSendsLess) {
     EXPECT_EQ(first.wait(), 128 + SIGKILL);
     EXPECT_EQ(query("SELECT state FROM media_files WHERE rel_path = 'big.bin'"), "transferring")
         << "what kill -9 leaves behind";
+    EXPECT_TRUE(wait_until([&] { return !a_process_mentions(partial.string()); }, std::chrono::seconds(10)))
+        << "the NAS still hashes the upload that was killed";
     EXPECT_FALSE(fs::exists(remote / "big.bin")) << "never a partial file under the final name";
 
     auto second = sync({"run", "--json"});
@@ -746,6 +753,60 @@ TEST_F(SyncSftp, AFileVerifiedAloneIsHashedByOpensslWhereTheNasHasIt) {
     r = sync({"verify"});
     EXPECT_EQ(r.exit_code, 65) << r.out << r.err;
     EXPECT_TRUE(read_file(calls).contains("dgst -sha256 -r -- " + (remote / "big.bin").string()));
+}
+
+TEST_F(SyncSftp, ALargeFileIsHashedOnTheNasWhileItIsWrittenNotReadAgainAfter) {
+    // `openssl` and `tail` on the NAS are wrappers that note each call.
+    const fs::path calls = dir / "nas-calls";
+    for (const std::string program : {"openssl", "tail"})
+        nas_program(program,
+                    fmt::format("echo \"{} $*\" >> {}\nexec /usr/bin/{} \"$@\"\n", program, calls.string(), program));
+    const auto content = random_bytes(24u * 1024 * 1024, 12);
+    add("big.bin", content);
+    auto r = sync({"run", "--json", "--verify", "sha256"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(completed_verified_by(r.out, "sha256"), 1);
+    EXPECT_EQ(sha256_hex(read_file(remote / "big.bin")), sha256_hex(content));
+    const auto part = (remote / ".nasops-big.bin.part").string();
+    const auto noted = read_file(calls);
+    EXPECT_TRUE(noted.contains("tail -c +1 -f --pid=")) << noted;
+    EXPECT_TRUE(noted.contains("-- " + part)) << "the follower read the temporary copy\n" << noted;
+    EXPECT_TRUE(noted.contains("openssl dgst -sha256 -r\n")) << "the follower hashed its stdin\n" << noted;
+    EXPECT_FALSE(noted.contains("openssl dgst -sha256 -r -- " + part)) << "the copy was read again after its upload\n"
+                                                                       << noted;
+    EXPECT_FALSE(a_process_mentions(part)) << "a follower outlived its upload";
+
+    // The copy goes bad on the NAS afterwards: `verify` reads it again, and catches it.
+    auto bad = content;
+    bad[bad.size() / 3] = static_cast<char>(bad[bad.size() / 3] ^ 1);
+    write_file(remote / "big.bin", bad);
+    r = sync({"verify"});
+    EXPECT_EQ(r.exit_code, 65) << r.out << r.err;
+}
+
+TEST_F(SyncSftp, ANasWhoseTailCannotFollowAFileHasTheCopyReadAgainAfterItsUpload) {
+    // BusyBox's tail has no --pid.
+    nas_program("tail", "echo \"tail: unrecognized option '--pid'\" >&2\nexit 1\n");
+    // The hashers on the NAS note each call.
+    const fs::path calls = dir / "hasher-calls";
+    for (const std::string program : {"openssl", "sha256sum"})
+        nas_program(program,
+                    fmt::format("echo \"{} $*\" >> {}\nexec /usr/bin/{} \"$@\"\n", program, calls.string(), program));
+    const auto first = random_bytes(20u * 1024 * 1024, 13);
+    const auto second = random_bytes(18u * 1024 * 1024, 14);
+    add("one.bin", first);
+    add("two.bin", second);
+    auto r = sync({"run", "--json", "--jobs", "1", "--verify", "sha256"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(completed_verified_by(r.out, "sha256"), 2);
+    EXPECT_EQ(sha256_hex(read_file(remote / "one.bin")), sha256_hex(first));
+    EXPECT_EQ(sha256_hex(read_file(remote / "two.bin")), sha256_hex(second));
+    const auto noted = read_file(calls);
+    // Both copies read again after their upload, by one sha256sum over the batch.
+    const auto batch = line_with(noted, "sha256sum -- " + remote.string());
+    EXPECT_TRUE(batch.contains((remote / ".nasops-one.bin.part").string())) << noted;
+    EXPECT_TRUE(batch.contains((remote / ".nasops-two.bin.part").string())) << noted;
+    EXPECT_TRUE(read_file(dir / "log" / "sync.log").contains("could not hash")) << read_file(dir / "log" / "sync.log");
 }
 
 TEST_F(SyncSftp, AFileVerifiedAloneFallsBackToSha256sumWhereOpensslFails) {

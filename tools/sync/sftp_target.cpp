@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <limits>
@@ -26,6 +27,35 @@ constexpr std::array<std::string_view, 5> k_openssl_sha256{"openssl", "dgst", "-
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
+// The Follower (sh -c SCRIPT NAME FILE SIZE HASHER...): GNU tail follows the
+// file from its first byte as sftp-server writes it, head stops at the
+// file's size, and the hasher (openssl or sha256sum) prints the digest. It
+// reads what a hash run after the upload would read: the NAS's page cache of
+// the same file, after sftp-server wrote each byte. `cat` watches the
+// command's stdin: the channel's end (upload abandoned, connection lost)
+// ends it, and tail --pid with it, so that no follower outlives its upload.
+// A tail that fails (no --pid: BusyBox) says so on stderr, which the client
+// takes as no digest; so does tail's own "file truncated".
+constexpr std::string_view k_follow_script = R"(exec 3<&0
+cat <&3 >/dev/null & watcher=$!
+{ tail -c +1 -f --pid="$watcher" -- "$1"; s=$?; [ $s -eq 0 ] || [ $s -eq 141 ] || echo "tail exited $s" >&2; } |
+  head -c "$2" | { shift 2; "$@"; }
+status=$?
+kill "$watcher" 2>/dev/null
+exit $status)";
+
+// The digest at the start of a hasher's output ("<hex> *stdin", "<hex>  -"), in lower case.
+std::optional<std::string> leading_digest(std::string_view out) {
+    if (out.size() < 64) return std::nullopt;
+    std::string hex(out.substr(0, 64));
+    for (char& c : hex) {
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (out.size() > 64 && out[64] != ' ') return std::nullopt;
+    return hex;
+}
+
 }  // namespace
 
 class SftpTarget::File final : public TargetFile {
@@ -37,13 +67,17 @@ public:
     // has the bytes. The time is set after it, by path.
     Result<bool> finish(std::int64_t mtime_ns) override {
         TRY(m_upload.close());
-        return m_target.set_mtime(m_rel_path, mtime_ns);
+        auto time_set = m_target.set_mtime(m_rel_path, mtime_ns);
+        if (time_set && m_follower) m_target.m_followed.insert_or_assign(m_rel_path, std::move(*m_follower));
+        return time_set;
     }
+    void hash_while_written(std::uint64_t size) override { m_follower = m_target.follow(m_rel_path, size); }
 
 private:
     SftpTarget& m_target;
     SftpUpload m_upload;
     std::string m_rel_path;
+    std::optional<Follower> m_follower;  // an upload not finished ends it
 };
 
 SftpTarget::SftpTarget(SshSession session, Sftp sftp, SftpPipeline pipeline, TargetSpec spec)
@@ -308,11 +342,26 @@ Result<std::optional<Digests>> SftpTarget::hash_now(std::span<const std::string>
     return std::optional<Digests>(std::move(*digests));
 }
 
+std::vector<std::string> SftpTarget::HashRequest::paths_read_again() const {
+    std::vector<std::string> paths;
+    paths.reserve(read_again.size());
+    for (auto i : read_again) paths.push_back(rel_paths[i]);
+    return paths;
+}
+
 Result<void> SftpTarget::request_hashes(std::span<const std::string> rel_paths) {
     TRY_ASSIGN(auto can, probe_sha256sum());
-    HashRequest request{{rel_paths.begin(), rel_paths.end()}, {}, can};
-    if (can && shell()) {
-        TRY_ASSIGN(auto commands, sha256_commands(rel_paths));
+    HashRequest request{.rel_paths = {rel_paths.begin(), rel_paths.end()}, .can_hash = can};
+    for (std::size_t i = 0; i < rel_paths.size(); ++i) {
+        if (auto found = m_followed.find(rel_paths[i]); found != m_followed.end()) {
+            request.followed.emplace_back(i, std::move(found->second));
+            m_followed.erase(found);
+        } else {
+            request.read_again.push_back(i);
+        }
+    }
+    if (can && !request.read_again.empty() && shell()) {
+        TRY_ASSIGN(auto commands, sha256_commands(request.paths_read_again()));
         request.commands = std::move(commands);
         for (const auto& command : request.commands) {
             auto sent = m_shell->send(command.argv, m_spec.ssh.timeout);
@@ -327,12 +376,8 @@ Result<void> SftpTarget::request_hashes(std::span<const std::string> rel_paths) 
     return {};
 }
 
-Result<std::optional<Digests>> SftpTarget::collect_hashes() {
-    if (m_hash_requests.empty()) return fail(ExitCode::software, "SHA-256s collected that were not asked for");
-    const HashRequest request = std::move(m_hash_requests.front());
-    m_hash_requests.pop_front();
-    if (!request.can_hash) return std::optional<Digests>{};
-    if (request.commands.empty()) return hash_now(request.rel_paths);
+Result<std::optional<Digests>> SftpTarget::collect_read_again(const HashRequest& request) {
+    if (request.commands.empty()) return hash_now(request.paths_read_again());
     auto digests = digests_from(request.commands, [&](const HashCommand&) -> Result<ExecResult> {
         if (!m_shell) return fail(ExitCode::io_error, fmt::format("the remote shell on {} has ended", describe()));
         return m_shell->receive(k_hash_timeout);
@@ -340,7 +385,90 @@ Result<std::optional<Digests>> SftpTarget::collect_hashes() {
     if (digests) return std::optional<Digests>(std::move(*digests));
     if (digests.error().code == ExitCode::unavailable) return std::unexpected(digests.error());
     shell_lost(digests.error());
-    return hash_now(request.rel_paths);
+    return hash_now(request.paths_read_again());
+}
+
+Result<std::optional<Digests>> SftpTarget::collect_hashes() {
+    if (m_hash_requests.empty()) return fail(ExitCode::software, "SHA-256s collected that were not asked for");
+    HashRequest request = std::move(m_hash_requests.front());
+    m_hash_requests.pop_front();
+    if (!request.can_hash) return std::optional<Digests>{};
+    Digests out(request.rel_paths.size());
+    if (!request.read_again.empty()) {
+        TRY_ASSIGN(auto digests, collect_read_again(request));
+        if (!digests) return std::optional<Digests>{};
+        for (std::size_t k = 0; k < request.read_again.size(); ++k)
+            out[request.read_again[k]] = std::move((*digests)[k]);
+    }
+    // A follower that gave no digest to trust: its file is read again.
+    HashRequest again{.rel_paths = request.rel_paths};
+    for (auto& [i, follower] : request.followed) {
+        TRY_ASSIGN(auto digest, followed_digest(request.rel_paths[i], std::move(follower)));
+        if (digest)
+            out[i] = std::move(*digest);
+        else
+            again.read_again.push_back(i);
+    }
+    if (!again.read_again.empty()) {
+        TRY_ASSIGN(auto digests, collect_read_again(again));
+        if (!digests) return std::optional<Digests>{};
+        for (std::size_t k = 0; k < again.read_again.size(); ++k) out[again.read_again[k]] = std::move((*digests)[k]);
+    }
+    return std::optional<Digests>(std::move(out));
+}
+
+std::optional<SftpTarget::Follower> SftpTarget::follow(std::string_view rel_path, std::uint64_t size) {
+    if (m_follow_refused) return std::nullopt;
+    auto can = probe_sha256sum();
+    if (!can || !*can) return std::nullopt;
+    std::vector<std::string> openssl(k_openssl_sha256.begin(), k_openssl_sha256.end());
+    std::string no_openssl;  // not needed: sha256sum hashes instead
+    auto fast = hashes_right(openssl, m_has_openssl, no_openssl);
+    if (!fast) return std::nullopt;
+    std::vector<std::string> argv{
+        "sh", "-c", std::string(k_follow_script), "nasops-hash-while-written", remote(rel_path), std::to_string(size)};
+    if (*fast)
+        argv.insert(argv.end(), openssl.begin(), openssl.end() - 1);  // all but the "--": it reads stdin
+    else
+        argv.emplace_back("sha256sum");
+    auto started = m_session.start(argv);
+    if (!started) {
+        logger().debug("{}; {} is read again to verify it", started.error().message, location(rel_path));
+        m_follow_refused = true;
+        return std::nullopt;
+    }
+    return Follower{std::move(*started), size};
+}
+
+Result<std::optional<std::string>> SftpTarget::followed_digest(std::string_view rel_path, Follower follower) {
+    auto ran = follower.command.wait({}, k_hash_timeout);
+    if (!ran && ran.error().code == ExitCode::unavailable) return std::unexpected(ran.error());
+    std::optional<std::string> digest;
+    std::string why;
+    if (!ran) {
+        why = ran.error().message;
+    } else if (ran->exit_status != 0 || !ran->err.empty()) {
+        const auto said = trim(std::string_view(ran->err).substr(0, ran->err.find('\n')));
+        why = fmt::format("it exited {}{}{}", ran->exit_status, said.empty() ? "" : ": ", said);
+    } else if (digest = leading_digest(ran->out); !digest) {
+        why = "it printed no SHA-256";
+    }
+    if (!why.empty()) {
+        if (!m_follow_refused)
+            logger().info("{} could not hash {} while it was written ({}): files are read again to verify them",
+                          describe(), remote(rel_path), why);
+        m_follow_refused = true;
+        return std::optional<std::string>{};
+    }
+    // The follower stops at the size it was given: a longer file must not pass.
+    const std::string path(rel_path);
+    auto st = std::move(stat(std::span(&path, 1)).front());
+    if (!st) {
+        if (st.error().code == ExitCode::unavailable) return std::unexpected(st.error());
+        return std::optional<std::string>{};
+    }
+    if (!st->exists || st->size != follower.size) return std::optional<std::string>{};
+    return digest;
 }
 
 }  // namespace nasops::sync

@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,21 @@ public:
 private:
     class File;  // a TargetFile: an SftpUpload
 
+    // The SHA-256 of a file computed on the NAS as the file is written
+    // (TargetFile::hash_while_written): a command that follows the file as it
+    // grows, until it holds `size` bytes.
+    struct Follower {
+        RemoteCommand command;
+        std::uint64_t size = 0;
+    };
+    // Starts the Follower of `rel_path`, just opened for writing; nullopt
+    // where the NAS cannot run one (the file is then read again to verify it).
+    std::optional<Follower> follow(std::string_view rel_path, std::uint64_t size);
+    // The digest `follower` computed, once the upload of `rel_path` has
+    // finished; nullopt when it gave none that can be trusted. Errors: the
+    // connection is lost.
+    Result<std::optional<std::string>> followed_digest(std::string_view rel_path, Follower follower);
+
     SftpTarget(SshSession session, Sftp sftp, SftpPipeline pipeline, TargetSpec spec);
 
     std::string remote(std::string_view rel_path) const;
@@ -88,9 +104,18 @@ private:
     Result<std::optional<Digests>> hash_now(std::span<const std::string> rel_paths);
     struct HashRequest {
         std::vector<std::string> rel_paths;
-        std::vector<HashCommand> commands;  // sent to the shell; none: hashed by exec at the collect
-        bool can_hash = true;               // false: the NAS has no sha256sum
+        bool can_hash = true;  // false: the NAS has no sha256sum
+        // Those of rel_paths hashed while they were written, by index.
+        std::vector<std::pair<std::size_t, Follower>> followed;
+        // The others, by index, and their hash commands: sent to the shell;
+        // none: hashed by exec at the collect.
+        std::vector<std::size_t> read_again;
+        std::vector<HashCommand> commands;
+
+        std::vector<std::string> paths_read_again() const;
     };
+    // The digests of the files of `request` read again (read_again).
+    Result<std::optional<Digests>> collect_read_again(const HashRequest& request);
     Result<std::uint64_t> df_available(const std::string& folder);
 
     SshSession m_session;
@@ -103,6 +128,9 @@ private:
     std::optional<bool> m_has_sha256sum;
     std::optional<bool> m_has_openssl;
     std::string m_no_sha256sum;  // why sha256sum cannot be used, once asked and refused
+    // Uploads finished whose Follower is still hashing, by path; destroyed before m_session.
+    std::map<std::string, Follower, std::less<>> m_followed;
+    bool m_follow_refused = false;  // a Follower failed: files are read again from now on
     bool m_statvfs_refused = false;
 };
 

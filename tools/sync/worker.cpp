@@ -43,6 +43,10 @@ constexpr std::uint64_t k_batch_bytes = 64ull << 20;   // verify at least every 
 // Files up to this size are read whole and written in batches, many requests
 // in flight at once; above it, the transfer time dwarfs the round trips.
 constexpr std::uint64_t k_small_file = 256 * 1024;
+// Files from this size on are hashed by the target while they are written,
+// where it can (TargetFile::hash_while_written): below it, reading the file
+// again costs the NAS less than starting the processes that follow it.
+constexpr std::uint64_t k_hash_while_written = 16ull << 20;
 constexpr std::size_t k_small_batch_files = 64;
 constexpr std::uint64_t k_small_batch_bytes = 2 * 1024 * 1024;
 constexpr std::size_t k_adopt_batch = 256;                 // files looked for on the target together (Adopt::yes)
@@ -525,6 +529,7 @@ private:
             write_failed(row, temp, PartialCopy::keep, file.error(), timing);
             return;
         }
+        if (hashing() && row.version.size >= k_hash_while_written) (*file)->hash_while_written(row.version.size);
 
         BackgroundHasher hash;
         std::size_t turn = 0;  // the buffer read into: the other may still be in the hasher's hands

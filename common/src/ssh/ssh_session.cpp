@@ -340,13 +340,13 @@ Result<SftpPipeline> SshSession::sftp_pipeline() {
     return SftpPipeline::open(m_session.get(), m_socket.get(), m_timeout, m_endpoint);
 }
 
-Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::optional<std::string_view> input) {
+Result<RemoteCommand> SshSession::start(std::span<const std::string> argv) {
     if (argv.empty()) return fail(ExitCode::software, fmt::format("cannot run an empty command on {}", m_endpoint));
     for (const std::string& arg : argv)
         if (arg.find('\0') != std::string::npos)
             return fail(ExitCode::data_error,
                         fmt::format("cannot run {} on {}: an argument holds a NUL byte", argv[0], m_endpoint));
-    const std::string what = fmt::format("cannot run {} on {}", argv[0], m_endpoint);
+    std::string what = fmt::format("cannot run {} on {}", argv[0], m_endpoint);
     const std::string command = shell_join(argv);
     LIBSSH2_SESSION* s = m_session.get();
 
@@ -355,26 +355,12 @@ Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::opti
         return std::unexpected(ssh_detail::session_error(s, m_socket.get(), last_errno(s), what, ExitCode::io_error));
     if (const int rc = libssh2_channel_exec(channel.get(), command.c_str()); rc != 0)
         return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));
+    return RemoteCommand(s, m_socket.get(), std::move(channel), std::move(what));
+}
 
-    ExecResult result;
-    const ssh_detail::ChannelIo io{.input = input.value_or(std::string_view{}), .out = result.out, .err = result.err};
-    TRY(ssh_detail::pump_channel(
-        s, m_socket.get(), channel.get(), io, m_timeout, [] { return false; }, what));
-
-    if (const int rc = libssh2_channel_close(channel.get()); rc != 0)
-        return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));
-    if (const int rc = libssh2_channel_wait_closed(channel.get()); rc != 0)
-        return std::unexpected(ssh_detail::session_error(s, m_socket.get(), rc, what, ExitCode::io_error));
-    result.exit_status = libssh2_channel_get_exit_status(channel.get());
-    char* signal = nullptr;
-    std::size_t signal_length = 0;
-    libssh2_channel_get_exit_signal(channel.get(), &signal, &signal_length, nullptr, nullptr, nullptr, nullptr);
-    if (signal != nullptr) {
-        result.exit_signal.assign(signal, signal_length);
-        libssh2_free(s, signal);
-        result.exit_status = -1;
-    }
-    return result;
+Result<ExecResult> SshSession::exec(std::span<const std::string> argv, std::optional<std::string_view> input) {
+    TRY_ASSIGN(auto command, start(argv));
+    return command.wait(input.value_or(std::string_view{}), m_timeout);
 }
 
 }  // namespace nasops

@@ -14,6 +14,7 @@
 
 #include "nasops/core/error.hpp"
 #include "nasops/ssh/known_hosts.hpp"
+#include "nasops/ssh/remote_command.hpp"
 #include "nasops/ssh/remote_shell.hpp"
 #include "nasops/ssh/sftp.hpp"
 #include "nasops/ssh/sftp_pipeline.hpp"
@@ -68,6 +69,9 @@ public:
     // (ExitCode::unavailable). Output is kept in memory: for small outputs.
     // A non-zero exit status is not an error: the caller reads exit_status.
     Result<ExecResult> exec(std::span<const std::string> argv, std::optional<std::string_view> input = std::nullopt);
+    // exec() in two halves: starts argv on a channel of its own and returns;
+    // RemoteCommand::wait() collects its end. It must be destroyed before the session.
+    Result<RemoteCommand> start(std::span<const std::string> argv);
 
     // Starts a long-lived `sh` on the NAS, for commands run many times
     // (nasops/ssh/remote_shell.hpp). It must be destroyed before the session.
