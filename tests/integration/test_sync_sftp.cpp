@@ -478,6 +478,12 @@ FAULT_TEST_F(SyncSftp, NasFullHoldsWhatDoesNotFitAndRemovesOnlyVerifiedFiles) {
     EXPECT_NE(audit.find("STORAGE_WARNING"), std::string::npos);
     EXPECT_NE(audit.find("FILE_REMOVED"), std::string::npos);
     EXPECT_EQ(audit.find("\"event\":\"FILE_REMOVED\",\"path\":\"" + (media / "big.mp4").string()), std::string::npos);
+    // The operator's question at 3 a.m., answered for both files.
+    const auto why = sync({"why", (media / "big.mp4").string(), (media / "small.mp4").string()});
+    EXPECT_EQ(why.exit_code, 0) << why.err;
+    EXPECT_TRUE(why.out.contains("held for room on the NAS")) << why.out;
+    EXPECT_TRUE(why.out.contains("verified by SHA-256")) << why.out;
+    EXPECT_TRUE(why.out.contains("the local copy was removed")) << why.out;
     fault.observed(fmt::format("exit {}; big.mp4 {}, small.mp4 uploaded and its source removed", r.exit_code,
                                query("SELECT state || ' after ' || attempts || ' attempts' FROM media_files "
                                      "WHERE rel_path = 'big.mp4'")));
