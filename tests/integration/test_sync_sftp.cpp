@@ -280,6 +280,31 @@ FAULT_TEST_F(SyncSftp, KillDashNineMidUploadThenResumeSendsLess) {
                                seen >> 20, static_cast<double>(bytes_sent) / (1 << 20)));
 }
 
+TEST_F(SyncSftp, SigtermMidUploadLeavesNoHashRunningOnTheNasAndTheNextRunCompletes) {
+    const std::size_t size = 40u * 1024 * 1024;
+    const auto big = random_bytes(size, 5);
+    add("big.bin", big);
+    const auto partial = remote / ".nasops-big.bin.part";
+    SpawnOptions quiet;
+    quiet.stderr_file = dir / "first.err";
+    quiet.stdout_file = dir / "first.out";
+    ChildProcess first(argv({"run", "--bwlimit", "12M"}), quiet);
+    ASSERT_TRUE(wait_until([&] { return size_or_zero(partial) >= 4u * 1024 * 1024; }))
+        << "the upload did not start: " << read_file(dir / "first.err");
+    ASSERT_TRUE(a_process_mentions(partial.string())) << "no hash follows the upload on the NAS";
+    first.signal(SIGTERM);
+    const auto status = first.wait_for(std::chrono::seconds(20));
+    ASSERT_TRUE(status.has_value()) << "the run outlived its signal";
+    EXPECT_EQ(*status, 128 + SIGTERM) << read_file(dir / "first.err");
+    EXPECT_TRUE(wait_until([&] { return !a_process_mentions(partial.string()); }, std::chrono::seconds(10)))
+        << "the NAS still hashes the upload that was abandoned";
+
+    auto second = sync({"run", "--json"});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(completed_verified_by(second.out, "sha256"), 1);
+    EXPECT_EQ(sha256_hex(read_file(remote / "big.bin")), sha256_hex(big));
+}
+
 FAULT_TEST_F(SyncSftp, SshdStoppedMidRunThenRestarted) {
     FaultReport fault("sshd killed mid-run, then back",
                       "the run ends 69 with nothing left 'transferring'; the next run completes all, no retry spent");
