@@ -175,3 +175,22 @@ TEST(DocsRecords, TheSchemasCloseEveryRecord) {
         EXPECT_EQ(schema.value("$ref", ""), "envelope.schema.json") << kind << " must build on the envelope";
     }
 }
+
+TEST(DocsRecords, ThePageNamesEveryAuditEventAndItsFields) {
+    const auto page = read_file(k_page);
+    const auto start = page.find("The lines of the audit log");
+    ASSERT_NE(start, std::string::npos) << "nasops-records(7) does not describe the audit log";
+    const auto text = page.substr(start, page.find("\n# ", start) - start);
+    const auto schema = json::parse(read_file(k_schemas / "audit" / "audit.schema.json"));
+    std::set<std::string> missing;
+    for (const auto& event : schema.at("properties").at("event").at("enum"))
+        if (!text.contains("*" + event.get<std::string>() + "*")) missing.insert(event.get<std::string>());
+    for (const auto& [name, shape] : schema.at("$defs").items()) {
+        if (!shape.contains("properties")) continue;
+        for (const auto& [field, _] : shape.at("properties").items())
+            if (!text.contains("_" + field + "_")) missing.insert(field);
+    }
+    EXPECT_TRUE(missing.empty()) << "nasops-records(7) does not name these audit events or fields of "
+                                    "schema/audit/audit.schema.json: "
+                                 << listed(missing);
+}

@@ -4,7 +4,9 @@
 The test fixtures append every JSON line a nasops tool printed on stdout to
 <capture dir>/<pid>.ndjson, one JSON object per line:
   {"test": "Suite.Name", "emitter": "nasops-health", "line": "<the record as printed>"}
-This script checks every captured record against the schema of its kind and
+The lines of every audit.log a test left (emitter "audit.log") are checked
+against schema/audit/audit.schema.json. This script checks every captured record
+against the schema of its kind and
 fails, naming the test, the tool, the kind and the field, when one does not
 match; when a kind was printed that has no schema; and when a kind, a tool a
 kind's schema names, or a shape a schema tells apart (its if/then/else) was
@@ -25,6 +27,10 @@ try:
 except ImportError:
     sys.exit("validate_records: needs Debian's python3-jsonschema for /usr/bin/python3 "
              "(make -f Makefile.ops deps installs it)")
+
+
+# The emitter of the lines of audit.log files (tests/fixtures/record_capture.hpp).
+AUDIT_LOG = "audit.log"
 
 
 def branches(schema):
@@ -51,6 +57,12 @@ def load_schemas(folder):
         resolver = jsonschema.RefResolver(base_uri=path.resolve().as_uri(), referrer=schema)
         schemas[kind] = jsonschema.Draft202012Validator(schema, resolver=resolver)
     schemas.pop("envelope", None)
+    # Not a kind: the shape of the audit log's lines, checked as kind "audit".
+    path = folder / "audit" / "audit.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    resolver = jsonschema.RefResolver(base_uri=path.resolve().as_uri(), referrer=schema)
+    schemas["audit"] = jsonschema.Draft202012Validator(schema, resolver=resolver)
     return schemas
 
 
@@ -100,6 +112,9 @@ def main():
                 problems.append(f"{test}: {emitter} printed a line that is not JSON ({e}): {line[:200]}")
                 continue
             kind = record.get("kind")
+            if emitter == AUDIT_LOG:
+                # An audit log line is an event record of its own shape (nasops-records(7), AUDIT LOG).
+                kind = "audit"
             if "kind" not in record and "v" not in record:
                 # JSON, but not a record at all: stdout should carry records (DESIGN.md). Said, not failed:
                 # which kind such output should become is a decision of its own.
