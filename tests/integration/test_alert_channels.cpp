@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "alert/run.hpp"
@@ -526,6 +528,32 @@ TEST(AlertCli, PipeWithMalformedLinesAndStrict) {
     auto bad = nasops::testing::run_command({tool, "--config", (dir / "bad.toml").string()}, "");
     EXPECT_EQ(bad.exit_code, 78);
     EXPECT_NE(bad.err.find("bad.toml:4:16: alert.rule[0].expr: expected a number"), std::string::npos) << bad.err;
+}
+
+// The handbook's audit trail has every delivery that failed for good: an
+// operator reading audit.log sees which channel, which notification and why.
+TEST(AlertCli, ADeliveryRefusedForGoodIsInTheAuditLogWithItsChannelAndError) {
+    nasops::testing::TempDir dir;
+    nasops::testing::HttpSink sink(dir / "sink");
+    sink.set_status(400);  // a client error: not retried
+    nasops::testing::write_file(dir / "nasops.toml",
+                                nasops::testing::paths_config(dir.path()) + "\n" + webhook_config(sink.url()));
+    const std::string tool = std::string(NASOPS_TOOLS_DIR) + "/nasops-alert";
+    const std::string record =
+        R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"cam-01","kind":"check","name":"disk","status":"critical","value":0.95})";
+    auto r = nasops::testing::run_command({tool, "--config", (dir / "nasops.toml").string()}, record + "\n");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(sink.requests().size(), 1u);
+    std::optional<nlohmann::json> failed;
+    std::istringstream lines(nasops::testing::read_file(dir / "log" / "audit.log"));
+    for (std::string line; std::getline(lines, line);) {
+        auto event = nlohmann::json::parse(line);
+        if (event["event"] == "NOTIFICATION_FAILED") failed = event;
+    }
+    ASSERT_TRUE(failed.has_value()) << nasops::testing::read_file(dir / "log" / "audit.log");
+    EXPECT_EQ((*failed)["channel"], "hook");
+    EXPECT_EQ((*failed)["attempts"], 1);
+    EXPECT_TRUE((*failed)["error"].get<std::string>().contains("HTTP 400")) << *failed;
 }
 
 // Secrets at mode 0644: a Slack URL (its path is the secret) in the config,

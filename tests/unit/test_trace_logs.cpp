@@ -73,10 +73,12 @@ TEST(TraceLogsTest, AnalysesRotatedGzippedAndAuditLogs) {
     nasops::testing::write_file(dir / "sync.log", current);
     write_gz(dir / "sync.log.2.gz", rotated);
     nasops::testing::write_file(dir / "health.log", log_line(k_now - 2h, "health", "warning", "check disk took 12s"));
+    // Lines as nasops-sync writes them (schema/audit/audit.schema.json).
+    const nlohmann::json failed{{"event", "TRANSFER_FAILED"},  {"pid", 4242},  {"path", "/srv/a.mp4"},
+                                {"error", "connection reset"}, {"attempt", 1}, {"final", false}};
     std::string audit;
-    for (int i = 0; i < 3; ++i)
-        audit += format_record(RecordKind::event, {{"event", "TRANSFER_FAILED"}}, "sync", "cam", k_now - 10min).value();
-    audit += format_record(RecordKind::event, {{"event", "TRANSFER_FAILED"}}, "sync", "cam", k_now - 5h).value();
+    for (int i = 0; i < 3; ++i) audit += format_record(RecordKind::event, failed, "sync", "cam", k_now - 10min).value();
+    audit += format_record(RecordKind::event, failed, "sync", "cam", k_now - 5h).value();
     nasops::testing::write_file(dir / "audit.log", audit);
 
     const auto a = analyse_logs(dir.path(), LogFilter{.since = k_now - 24h, .now = k_now}).value();
