@@ -226,10 +226,13 @@ TEST_F(TraceCli, NestedExecBuildsAThreeLevelTree) {
     EXPECT_THAT(shown.out, HasSubstr("\n    c "));
     const auto listed = trace({"ls", "--format", "json"});
     ASSERT_EQ(listed.exit_code, 0) << listed.err;
-    const auto rows = nlohmann::json::parse(listed.out);
-    EXPECT_EQ(rows.at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
-    EXPECT_EQ(rows.at("spans"), 3);
-    EXPECT_EQ(rows.at("name"), "a");  // its parent is not in the file: a is the root here
+    const auto event = nlohmann::json::parse(listed.out);
+    EXPECT_EQ(event.at("kind"), "event");
+    EXPECT_EQ(event.at("name"), "trace");
+    const auto& row = event.at("details");
+    EXPECT_EQ(row.at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(row.at("spans"), 3);
+    EXPECT_EQ(row.at("name"), "a");  // its parent is not in the file: a is the root here
 
     // show --format json gives the trace's span records, as the tools wrote them.
     const auto records = trace({"show", "4bf92f3577b34da6a3ce929d0e0e4736", "--format", "json"});

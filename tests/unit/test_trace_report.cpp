@@ -76,12 +76,15 @@ TEST(TraceReportTest, ListsTracesByTheirRoot) {
     const auto text = traces_text(rows);
     EXPECT_NE(text.find("dbmaint"), std::string::npos);
     EXPECT_NE(text.find("ERROR"), std::string::npos);
-    std::istringstream json_lines(traces_json(rows));
+    std::istringstream json_lines(trace_records(rows, "cam", rows[0].start).value());
     std::string line;
     int n = 0;
     while (std::getline(json_lines, line)) {
         const auto j = nlohmann::json::parse(line);
-        EXPECT_TRUE(j.contains("duration_ms"));
+        EXPECT_EQ(j["kind"], "event");
+        EXPECT_EQ(j["name"], "trace");
+        EXPECT_TRUE(j["details"].contains("duration_ms"));
+        EXPECT_EQ(j["details"]["trace_id"], rows[static_cast<std::size_t>(n)].trace_id);
         ++n;
     }
     EXPECT_EQ(n, 2);

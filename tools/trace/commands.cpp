@@ -204,7 +204,12 @@ Result<ExitCode> ls(const CliOptions& cli, const CommandEnv& env) {
     const auto& s = ctx.settings;
     TRY_ASSIGN(auto spans, read_spans(traces_file(ctx.paths), env.clock.now() - s.since, {}, SpanDetail::timing));
     auto traces = list_traces(spans, TraceFilter{.name = s.name, .errors_only = s.errors_only});
-    print(env.out, s.format == OutputFormat::json ? traces_json(traces) : traces_text(traces));
+    if (s.format != OutputFormat::json) {
+        print(env.out, traces_text(traces));
+        return ExitCode::ok;
+    }
+    TRY_ASSIGN(auto records, trace_records(traces, local_hostname(), env.clock.now()));
+    print(env.out, records);
     return ExitCode::ok;
 }
 

@@ -124,18 +124,19 @@ std::string traces_text(const std::vector<TraceRow>& rows) {
     return out;
 }
 
-std::string traces_json(const std::vector<TraceRow>& rows) {
+Result<std::string> trace_records(const std::vector<TraceRow>& rows, std::string_view host, SystemTimePoint now) {
     std::string out;
     for (const auto& r : rows) {
-        out += json{{"trace_id", r.trace_id},
-                    {"name", r.root_name},
-                    {"start", rfc3339_nanos(r.start)},
-                    {"duration_ms", static_cast<double>(r.duration.count()) / 1e6},
-                    {"status", r.errors > 0 ? "error" : "ok"},
-                    {"spans", r.spans},
-                    {"errors", r.errors}}
-                   .dump();
-        out += '\n';
+        const json details{{"trace_id", r.trace_id},
+                           {"name", r.root_name},
+                           {"start", rfc3339_nanos(r.start)},
+                           {"duration_ms", static_cast<double>(r.duration.count()) / 1e6},
+                           {"status", r.errors > 0 ? "error" : "ok"},
+                           {"spans", r.spans},
+                           {"errors", r.errors}};
+        TRY_ASSIGN(auto line,
+                   format_record(RecordKind::event, {{"name", "trace"}, {"details", details}}, "trace", host, now));
+        out += line;
     }
     return out;
 }

@@ -50,8 +50,9 @@ struct TraceFilter {
 // The traces of `spans`, by start.
 std::vector<TraceRow> list_traces(const std::vector<TracedSpan>& spans, const TraceFilter& filter);
 std::string traces_text(const std::vector<TraceRow>& rows);
-// One JSON object per line: trace_id, name, start, duration_ms, status, spans, errors.
-std::string traces_json(const std::vector<TraceRow>& rows);
+// One event record per trace (name "trace"), its details trace_id, name,
+// start, duration_ms, status, spans, errors.
+Result<std::string> trace_records(const std::vector<TraceRow>& rows, std::string_view host, SystemTimePoint now);
 
 // The spans of one trace as an indented tree, each with its duration, status,
 // a bar placed and scaled on the trace's timeline to fit `columns`, then its
