@@ -508,3 +508,50 @@ TEST_F(DbmaintCli, RetentionCountsPlainAndGzipBackupsAndTheConfigTurnsGzipOn) {
     EXPECT_EQ(backups_in(backups, ".gz").size(), 2U);
     EXPECT_FALSE(fs::exists(oldest.string() + ".sha256"));
 }
+
+// A backup run alone (a cron line of its own, or by hand before an upgrade)
+// tells the fleet: the backup figures of nasops_dbmaint.prom follow it, and
+// the last check's outcome and time stay what the check wrote.
+TEST_F(DbmaintCli, ABackupAloneUpdatesTheBackupMetricsAndKeepsTheLastCheck) {
+    make({.completed_new = 1});
+    const auto textfiles = dir / "textfiles";
+    fs::create_directories(textfiles);
+    const auto prom = textfiles / "nasops_dbmaint.prom";
+    const auto value_of = [&](const std::string& family) {
+        const auto text = read_file(prom);
+        const auto at = text.find("\n" + family + " ");
+        return at == std::string::npos
+                   ? std::string("absent")
+                   : text.substr(at + family.size() + 2, text.find('\n', at + 1) - at - family.size() - 2);
+    };
+
+    // A backup before any check: the backup figures, no check to speak of.
+    auto r = dbmaint({"backup", "--textfile-dir", textfiles.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(fs::exists(prom)) << "backup wrote no textfile";
+    EXPECT_EQ(value_of("nasops_dbmaint_backups"), "1");
+    EXPECT_NE(value_of("nasops_dbmaint_last_backup_timestamp_seconds"), "0");
+    EXPECT_EQ(value_of("nasops_dbmaint_check_status"), "absent");
+
+    r = dbmaint({"check", "--textfile-dir", textfiles.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto checked_at = value_of("nasops_dbmaint_last_check_timestamp_seconds");
+    EXPECT_EQ(value_of("nasops_dbmaint_check_status"), "0");
+    const auto first_backup = value_of("nasops_dbmaint_last_backup_timestamp_seconds");
+
+    std::this_thread::sleep_for(1100ms);  // backup names have a resolution of one second
+    r = dbmaint({"backup", "--textfile-dir", textfiles.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(value_of("nasops_dbmaint_backups"), "2");
+    EXPECT_GT(std::stod(value_of("nasops_dbmaint_last_backup_timestamp_seconds")), std::stod(first_backup));
+    EXPECT_EQ(value_of("nasops_dbmaint_check_status"), "0");
+    EXPECT_EQ(value_of("nasops_dbmaint_last_check_timestamp_seconds"), checked_at);
+    const auto lint = run_command({"/usr/bin/promtool", "check", "metrics"}, read_file(prom));
+    EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+
+    // A dry run writes nothing.
+    const auto before = read_file(prom);
+    r = dbmaint({"backup", "--dry-run", "--textfile-dir", textfiles.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(prom), before);
+}

@@ -98,6 +98,31 @@ TEST(DeployInstall, PutsEachFileWhereDebianLooksAndStripsTheTools) {
     EXPECT_FALSE(fs::exists(install.root() / "etc/systemd"));
 }
 
+// The fleet's files, for a central Prometheus and Grafana: the rules and
+// the dashboard as they are in deploy/, and the rules' promtool unit tests
+// beside them, which pass where they are installed (they name the rules as
+// ../nasops.rules.yml).
+TEST(DeployInstall, ShipsTheFleetRulesWithTheirTestsAndTheDashboard) {
+    StagedInstall install(Strip::no);
+    const auto share = install.prefix() / "share/nasops";
+    const fs::path deploy = fs::path(NASOPS_SOURCE_DIR) / "deploy";
+    ASSERT_TRUE(fs::exists(share / "prometheus/nasops.rules.yml"));
+    EXPECT_EQ(read_file(share / "prometheus/nasops.rules.yml"), read_file(deploy / "prometheus/nasops.rules.yml"));
+    ASSERT_TRUE(fs::exists(share / "grafana/nasops.json"));
+    EXPECT_EQ(read_file(share / "grafana/nasops.json"), read_file(deploy / "grafana/nasops.json"));
+    const auto tests = files_in(share / "prometheus/tests", ".yml");
+    EXPECT_EQ(tests.size(), files_in(deploy / "prometheus/tests", ".yml").size());
+    ASSERT_FALSE(tests.empty());
+
+    ASSERT_TRUE(fs::exists("/usr/bin/promtool")) << "install the Debian package prometheus";
+    std::vector<std::string> argv{"/usr/bin/promtool", "test", "rules"};
+    for (const auto& test : tests) argv.push_back(test.filename().string());
+    const auto run =
+        run_command(argv, {}, std::chrono::minutes(1), SpawnOptions{.working_dir = share / "prometheus/tests"});
+    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+    EXPECT_NE(run.out.find("SUCCESS"), std::string::npos) << run.out;
+}
+
 // A fresh install sends no cron mail: each line of the installed cron table,
 // run as cron runs it (sh -c, its PATH) against the installed default config,
 // prints nothing (cron mails stdout and stderr alike). The jobs exit 0; the
@@ -222,6 +247,20 @@ TEST(DeployInstall, ManPagesFilesSectionsNameWhatIsInstalled) {
         EXPECT_NE(sync_files.find(shared), std::string::npos) << shared << " is not in nasops-sync(1) FILES";
     ASSERT_TRUE(fs::exists(install.root() / "etc/cron.d/nasops"));
     ASSERT_TRUE(fs::exists(install.prefix() / "lib/tmpfiles.d/nasops.conf"));
+    // The fleet's files, by their place in the package, in nasops-metrics(7).
+    const auto metrics_files = files_section("nasops-metrics.7.scd");
+    const auto share = install.prefix() / "share/nasops";
+    ASSERT_TRUE(fs::is_directory(share / "prometheus") && fs::is_directory(share / "grafana"));
+    for (const auto& entry : fs::recursive_directory_iterator(share)) {
+        const auto folder = entry.path().lexically_relative(share).begin()->string();
+        if (!entry.is_regular_file() || (folder != "prometheus" && folder != "grafana")) continue;
+        const auto relative = entry.path().lexically_relative(share);
+        // A folder of several files is named as the folder ("/usr/share/nasops/prometheus/tests/").
+        const auto named = relative.parent_path().filename() == "tests"
+                               ? "/usr/share/nasops/" + relative.parent_path().string() + "/"
+                               : "/usr/share/nasops/" + relative.string();
+        EXPECT_NE(metrics_files.find(named), std::string::npos) << named << " is not in nasops-metrics(7) FILES";
+    }
     for (const auto& unit : files_in(install.prefix() / "lib/systemd/system", ".service")) {
         const auto name = unit.filename().string();
         std::string page;

@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +20,7 @@
 #include "fixtures/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using nasops::testing::alert_rule_exprs;
 using nasops::testing::documented_metric_families;
 using nasops::testing::known_metric;
 using nasops::testing::promql_metric_names;
@@ -30,44 +30,11 @@ namespace {
 
 const fs::path k_deploy = fs::path(NASOPS_SOURCE_DIR) / "deploy";
 
-// The expr of each alert in a rules file: "- alert: NAME" then "expr: ..." on
-// one line or as a block ("expr: |") of the more indented lines below it.
-std::map<std::string, std::string> rule_exprs(const std::string& yaml) {
-    std::istringstream in(yaml);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::map<std::string, std::string> out;
-    std::string alert;
-    const std::regex alert_line(R"(^\s*- alert:\s*(\S+)\s*$)");
-    const std::regex expr_line(R"(^(\s*)expr:\s*(.*)$)");
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        std::smatch m;
-        if (std::regex_match(lines[i], m, alert_line)) {
-            alert = m[1];
-            continue;
-        }
-        if (alert.empty() || !std::regex_match(lines[i], m, expr_line)) continue;
-        std::string expr = m[2];
-        if (expr == "|" || expr == ">") {
-            expr.clear();
-            const auto indent = static_cast<std::size_t>(m[1].length());
-            for (std::size_t j = i + 1; j < lines.size(); ++j) {
-                const auto first = lines[j].find_first_not_of(' ');
-                if (first != std::string::npos && first <= indent) break;
-                expr += lines[j] + "\n";
-            }
-        }
-        out[alert] = expr;
-        alert.clear();
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST(DeployPrometheus, EveryRuleReadsMetricsThatExist) {
     const auto documented = documented_metric_families();
-    const auto rules = rule_exprs(read_file(k_deploy / "prometheus/nasops.rules.yml"));
+    const auto rules = alert_rule_exprs(read_file(k_deploy / "prometheus/nasops.rules.yml"));
     EXPECT_GE(rules.size(), 12u);
     for (const auto& [alert, expr] : rules) {
         const auto names = promql_metric_names(expr);
@@ -79,7 +46,7 @@ TEST(DeployPrometheus, EveryRuleReadsMetricsThatExist) {
 }
 
 TEST(DeployPrometheus, EveryRuleHasATestThatFiresItAndOneThatDoesNot) {
-    const auto rules = rule_exprs(read_file(k_deploy / "prometheus/nasops.rules.yml"));
+    const auto rules = alert_rule_exprs(read_file(k_deploy / "prometheus/nasops.rules.yml"));
     std::string tests;
     for (const auto& entry : fs::directory_iterator(k_deploy / "prometheus/tests")) {
         if (entry.path().extension() == ".yml") tests += read_file(entry.path());

@@ -405,6 +405,45 @@ TEST_F(TraceExport, FollowShipsAsTheFileGrowsAndAcrossRotationsUntilSigterm) {
     EXPECT_EQ(sink.requests().size(), before);
 }
 
+// A shipper that follows for weeks tells the fleet what it has not sent
+// after each round, not only when it stops: the textfile is there, and true,
+// while it runs.
+TEST_F(TraceExport, FollowWritesItsTextfileAfterEachRoundNotOnlyWhenItStops) {
+    const int port = nasops::testing::free_port();
+    nasops::testing::HttpSink sink(m_dir / "sink", port);
+    const auto textfiles = m_dir / "textfiles";
+    fs::create_directories(textfiles);
+    const auto pending = [&]() -> std::string {
+        const auto file = textfiles / "nasops_trace.prom";
+        if (!fs::exists(file)) return "no textfile";
+        const auto text = read_file(file);
+        const std::string family = "\nnasops_trace_export_pending_spans ";
+        const auto at = text.find(family);
+        if (at == std::string::npos) return "no pending_spans";
+        return text.substr(at + family.size(), text.find('\n', at + 1) - at - family.size());
+    };
+    write_spans(6);
+    auto options = export_options(port, {});
+    options.stdout_file = m_dir / "follow.out";
+    options.stderr_file = m_dir / "follow.err";
+    nasops::testing::ChildProcess shipper(
+        export_argv({"--follow", "--flush-interval", "1s", "--textfile-dir", textfiles.string()}), options);
+
+    ASSERT_TRUE(eventually([&] { return pending() == "0"; })) << pending() << read_file(m_dir / "follow.err");
+    EXPECT_TRUE(shipper.running());
+    // The collector goes away for an hour (503, Retry-After: 3600): the next round stops with the spans unsent.
+    sink.set_statuses({"503 3600"});
+    write_spans(4);
+    ASSERT_TRUE(eventually([&] { return pending() == "4"; })) << pending() << read_file(m_dir / "follow.err");
+    EXPECT_TRUE(shipper.running());
+
+    shipper.signal(SIGTERM);
+    const auto status = shipper.wait_for(60s);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(*status, 69) << "spans left for later: " << read_file(m_dir / "follow.err");
+    EXPECT_EQ(pending(), "4");
+}
+
 TEST_F(TraceExport, ConfigurationErrorsAreNamed) {
     std::vector<std::string> argv{std::string(NASOPS_TOOLS_DIR) + "/nasops-trace", "--config", m_config.string(),
                                   "export"};

@@ -96,6 +96,13 @@ TEST(DeployDeb, InstallsRunsAndPurgesCleanly) {
     EXPECT_TRUE(fs::exists("/lib/systemd/system/nasops-sync.service"));
     EXPECT_FALSE(fs::exists("/etc/systemd/system/timers.target.wants/nasops-sync.timer")) << "a timer is enabled";
 
+    // The fleet's rules, where prometheus.yml can name them, with their unit tests; the dashboard to import.
+    const auto rules =
+        run_command({"/usr/bin/promtool", "check", "rules", "/usr/share/nasops/prometheus/nasops.rules.yml"});
+    EXPECT_EQ(rules.exit_code, 0) << rules.out << rules.err;
+    EXPECT_TRUE(fs::exists("/usr/share/nasops/prometheus/tests/storage.test.yml"));
+    EXPECT_TRUE(fs::exists("/usr/share/nasops/grafana/nasops.json"));
+
     // The cron line as the nasops user, on the installed config: nothing said, exit 0.
     const auto cron = run_command({"runuser", "-u", "nasops", "--", "/usr/bin/nasops-sync", "run", "--quiet"});
     EXPECT_EQ(cron.exit_code, 0) << cron.err;

@@ -24,6 +24,7 @@ constexpr nasops::ToolInfo k_tool{
   nasops-dbmaint purge --dry-run                   # rows past their retention, per table
   nasops-dbmaint backup --backup-dir /mnt/usb/nasops
   nasops-dbmaint backup --gzip                     # nasops-<time>.db.gz, which gunzip and zcat read
+  nasops-dbmaint backup --textfile-dir /var/lib/prometheus/node-exporter
   nasops-dbmaint verify                            # every backup's checksum and integrity
   nasops-dbmaint restore /var/lib/nasops/backups/nasops-20261122T031500Z.db --lock-timeout 2m
 )",
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
     nasops::add_dry_run_option(*backup, cli.dry_run);
     add_backup_options(*backup, p);
     add_lock_timeout(*backup, p, k_own_lock);
+    p.textfile_dir.add(nasops::add_textfile_dir_option(*backup, p.textfile_dir.value, "dbmaint"));
 
     auto* verify = sub("verify");
     p.backup_dir.add(

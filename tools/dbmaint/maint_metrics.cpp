@@ -1,5 +1,6 @@
 #include "maint_metrics.hpp"
 
+#include <charconv>
 #include <chrono>
 
 #include "database.hpp"
@@ -10,13 +11,33 @@ namespace nasops::dbmaint {
 
 namespace {
 
+constexpr std::string_view k_check_status = "nasops_dbmaint_check_status";
+constexpr std::string_view k_check_time = "nasops_dbmaint_last_check_timestamp_seconds";
+
 double seconds_since_epoch(SystemTimePoint t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+// The value of the unlabelled sample of `family` in `exposition`.
+std::optional<double> sample_value(std::string_view exposition, std::string_view family) {
+    std::size_t pos = 0;
+    while (pos < exposition.size()) {
+        auto end = exposition.find('\n', pos);
+        if (end == std::string_view::npos) end = exposition.size();
+        const auto line = exposition.substr(pos, end - pos);
+        pos = end + 1;
+        if (!line.starts_with(family) || line.size() <= family.size() || line[family.size()] != ' ') continue;
+        const auto text = line.substr(family.size() + 1);
+        double value = 0;
+        const auto [last, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec == std::errc{} && last == text.data() + text.size()) return value;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
-Result<std::string> maint_metrics(const Settings& s, ExitCode check_status, SystemTimePoint now) {
+Result<std::string> maint_metrics(const Settings& s, const std::optional<CheckOutcome>& check) {
     const auto backups = list_backups(s.backup_dir);  // newest first
     std::optional<SystemTimePoint> newest;
     for (const auto& b : backups) {
@@ -35,13 +56,25 @@ Result<std::string> maint_metrics(const Settings& s, ExitCode check_status, Syst
                       "When the newest backup with its SHA-256 sidecar was taken, in seconds since the epoch; 0 when "
                       "there is none.",
                       newest ? seconds_since_epoch(*newest) : 0.0));
-    TRY(e.declare("nasops_dbmaint_check_status", MetricType::gauge,
-                  "Outcome of the last integrity check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."));
-    const int status = to_int(check_status);
-    TRY(e.add("nasops_dbmaint_check_status", status <= 3 ? static_cast<double>(status) : 2.0));
-    TRY(e.declare_one("nasops_dbmaint_last_check_timestamp_seconds", MetricType::gauge,
-                      "When the database was last checked, in seconds since the epoch.", seconds_since_epoch(now)));
+    if (!check) return e.text();
+    const int status = to_int(check->status);
+    TRY(e.declare_one(k_check_status, MetricType::gauge,
+                      "Outcome of the last integrity check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+                      status <= 3 ? static_cast<double>(status) : 2.0));
+    // In milliseconds, so that published_check reads back exactly what was checked.
+    TRY(e.declare_one(k_check_time, MetricType::gauge,
+                      "When the database was last checked, in seconds since the epoch.",
+                      seconds_since_epoch(std::chrono::floor<std::chrono::milliseconds>(check->at))));
     return e.text();
+}
+
+std::optional<CheckOutcome> published_check(std::string_view exposition) {
+    const auto status = sample_value(exposition, k_check_status);
+    const auto at = sample_value(exposition, k_check_time);
+    if (!status || !at || *status < 0 || *status > 3) return std::nullopt;
+    return CheckOutcome{
+        .status = static_cast<ExitCode>(static_cast<int>(*status)),
+        .at = SystemTimePoint(std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(*at)))};
 }
 
 }  // namespace nasops::dbmaint

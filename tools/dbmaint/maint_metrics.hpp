@@ -1,10 +1,13 @@
 #pragma once
 
 // What nasops-dbmaint writes for node_exporter's textfile collector after
-// `check` and `daily`, the commands that check the database
-// (nasops_dbmaint.prom; every family is in nasops-metrics(7)).
+// `check`, `backup` and `daily`, the commands that check the database or
+// change its backups (nasops_dbmaint.prom; every family is in
+// nasops-metrics(7)).
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "nasops/core/error.hpp"
 #include "nasops/util/clock.hpp"
@@ -12,8 +15,19 @@
 
 namespace nasops::dbmaint {
 
-// The exposition after a check whose outcome was `check_status`, at `now`:
-// the database's size, the backups in the backup folder, the check.
-Result<std::string> maint_metrics(const Settings& settings, ExitCode check_status, SystemTimePoint now);
+// An integrity check's outcome and when it ran (written to the millisecond).
+struct CheckOutcome {
+    ExitCode status = ExitCode::ok;
+    SystemTimePoint at;
+};
+
+// The exposition: the database's size, the backups in the backup folder
+// and, when there is one, the last check.
+Result<std::string> maint_metrics(const Settings& settings, const std::optional<CheckOutcome>& check);
+
+// The check an earlier maint_metrics exposition (the textfile as it is)
+// reported, so that a run that does not check (backup) keeps it; nullopt
+// when the text holds none.
+std::optional<CheckOutcome> published_check(std::string_view exposition);
 
 }  // namespace nasops::dbmaint

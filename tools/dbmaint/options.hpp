@@ -68,7 +68,7 @@ struct Settings {
     // [dbmaint.retention]: table name -> retention, with the file position for errors.
     std::map<std::string, Duration, std::less<>> retention;
     std::vector<std::filesystem::path> files;
-    std::optional<std::filesystem::path> textfile_dir;  // check, daily: where nasops_dbmaint.prom goes
+    std::optional<std::filesystem::path> textfile_dir;  // check, backup, daily: where nasops_dbmaint.prom goes
 };
 
 // Merges the command line over `config` and the folders. Bad option values

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "analyze.hpp"
@@ -75,12 +77,21 @@ Result<ExitCode> verify_backups(Reporter& reporter, const Settings& s) {
     return worst;
 }
 
+// What `dir`/nasops_dbmaint.prom holds now; empty when there is none.
+std::string current_textfile(const std::filesystem::path& dir) {
+    std::ifstream in(dir / textfile_name("dbmaint"));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // nasops_dbmaint.prom, when a textfile folder is set and the run checked the
-// database (a dry run changed nothing worth saying).
+// database or took a backup (a dry run changed nothing worth saying). A run
+// that took a backup without a check keeps the last check the file reported.
 void publish_metrics(const Reporter& reporter, const Settings& s, SystemTimePoint now) {
     const auto checked = reporter.status_of("check");
-    if (!s.textfile_dir || s.dry_run || !checked) return;
-    publish_textfile(*s.textfile_dir, "dbmaint", maint_metrics(s, *checked, now));
+    if (!s.textfile_dir || s.dry_run || (!checked && !reporter.status_of("backup"))) return;
+    const auto check = checked ? std::optional<CheckOutcome>(CheckOutcome{*checked, now})
+                               : published_check(current_textfile(*s.textfile_dir));
+    publish_textfile(*s.textfile_dir, "dbmaint", maint_metrics(s, check));
 }
 
 // The command; under a trace it starts `trace`, and each step is its child.
@@ -124,7 +135,11 @@ Result<ExitCode> run_command(Command command, const CliOptions& cli, const RunEn
                                  timer);
         case Command::analyze: return reporter.emit("analyze", analyze_database(s.database, s.dry_run), timer);
         case Command::checkpoint: return reporter.emit("checkpoint", checkpoint_database(s.database, s.dry_run), timer);
-        case Command::backup: return backup_and_prune(reporter, s, env.clock.now());
+        case Command::backup: {
+            auto outcome = backup_and_prune(reporter, s, env.clock.now());
+            publish_metrics(reporter, s, env.clock.now());
+            return outcome;
+        }
         case Command::verify: return verify_backups(reporter, s);
         case Command::purge:
             return reporter.emit(

@@ -259,11 +259,19 @@ Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
     TRY_ASSIGN(const auto crypto, load_sha256());
     CurlHttpClient client(curl.api);
     const ExportLimits limits{.batch_spans = s.batch_size, .max_attempts = s.max_attempts};
+    // What the collector has not taken yet, after each pass: a shipper that
+    // follows for weeks must not leave the fleet blind until it stops.
+    const auto publish_metrics = [&] {
+        if (s.textfile_dir)
+            publish_textfile(*s.textfile_dir, "trace", export_metrics(store.db(), traces_file(ctx.paths)));
+    };
     ExportReport report;
     if (s.follow) {
         TRY_ASSIGN(auto stop, StopSignals::block());
-        TRY_ASSIGN(report, follow_spans(traces_file(ctx.paths), store, client, crypto.api, otlp, limits,
-                                        FollowSettings{.flush_interval = s.flush_interval}, *stop, env.clock));
+        TRY_ASSIGN(report,
+                   follow_spans(traces_file(ctx.paths), store, client, crypto.api, otlp, limits,
+                                FollowSettings{.flush_interval = s.flush_interval, .after_pass = publish_metrics},
+                                *stop, env.clock));
     } else {
         const RetryWait sleep = [](Duration d) {
             std::this_thread::sleep_for(d);
@@ -271,8 +279,8 @@ Result<ExitCode> export_(const CliOptions& cli, const CommandEnv& env) {
         };
         TRY_ASSIGN(report,
                    export_spans(traces_file(ctx.paths), store, client, crypto.api, otlp, limits, sleep, env.clock));
+        publish_metrics();
     }
-    if (s.textfile_dir) publish_textfile(*s.textfile_dir, "trace", export_metrics(store.db(), traces_file(ctx.paths)));
     if (s.format == OutputFormat::json) {
         TRY_ASSIGN(auto line, format_record(RecordKind::event,
                                             {{"name", "trace_export"},

@@ -362,6 +362,7 @@ Result<ExportReport> follow_spans(const fs::path& file, Store& store, HttpClient
         total.lines_skipped += pass.lines_skipped;
         total.retries += pass.retries;
         total.stopped = pass.stopped;
+        if (follow.after_pass) follow.after_pass();
         if (stop.requested()) return total;
         if (pass.stopped) {
             logger().warning("{}; trying again in {}", pass.stopped->message, format_duration(limits.max_backoff));

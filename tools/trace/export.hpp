@@ -85,14 +85,16 @@ Result<ExportReport> export_spans(const std::filesystem::path& file, Store& stor
                                   const RetryWait& wait, const Clock& clock);
 
 struct FollowSettings {
-    Duration flush_interval{5'000};  // the longest a complete line waits to be sent
-    Duration poll_interval{200};     // how often the file is looked at
+    Duration flush_interval{5'000};    // the longest a complete line waits to be sent
+    Duration poll_interval{200};       // how often the file is looked at
+    std::function<void()> after_pass;  // called after each pass, whatever it sent (the textfile's metrics)
 };
 
 // export --follow: export_spans, then again whenever the file has grown by a
 // batch's worth of bytes (ExportLimits::batch_bytes), was rotated, or has
 // held unsent lines for flush_interval; a collector that cannot take the
-// spans is tried again after max_backoff. When `stop` fires it makes a last
+// spans is tried again after max_backoff. follow.after_pass runs after each
+// pass, the last one included. When `stop` fires it makes a last
 // pass (which does not wait for a collector that is down) and returns the
 // totals of every pass; `stopped` tells whether spans were left unsent.
 Result<ExportReport> follow_spans(const std::filesystem::path& file, Store& store, HttpClient& client,

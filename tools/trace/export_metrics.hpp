@@ -1,8 +1,8 @@
 #pragma once
 
 // What nasops-trace export writes for node_exporter's textfile collector when
-// it ends (nasops_trace.prom; every family is in nasops-metrics(7)): the
-// spans still waiting for the collector.
+// it ends, and with --follow after each pass (nasops_trace.prom; every family
+// is in nasops-metrics(7)): the spans still waiting for the collector.
 
 #include <SQLiteCpp/Database.h>
 
