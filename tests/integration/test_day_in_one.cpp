@@ -14,6 +14,7 @@
 // simulated minute never reaches.
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -438,6 +439,15 @@ FAULT_TEST_F(DayInOne, TheShippedCrontabForOneDayLosesNothing) {
               static_cast<std::int64_t>(sources.size()));
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM media_files WHERE state != 'completed'").getInt64(), 0);
     EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+    // Every hourly record sampled the queue; the NAS's usage each time it answered.
+    const auto recorded =
+        std::ranges::count_if(jobs_of("nasops-capacity record"), [](const Job* job) { return job->exit_code == 0; });
+    EXPECT_GE(recorded, 23) << "only the record of 08:00, with the NAS away, may fail";
+    EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM capacity_media").getInt64(), 24);
+    SQLite::Statement nas_samples(db, "SELECT COUNT(*) FROM capacity_samples WHERE target LIKE ?");
+    nas_samples.bind(1, "%" + nas_root.string());
+    ASSERT_TRUE(nas_samples.executeStep());
+    EXPECT_EQ(nas_samples.getColumn(0).getInt64(), recorded);
     fault.files_lost(count_files_lost(sources, nas_root));
 
     // Each alert fired once and resolved once at the webhook.
