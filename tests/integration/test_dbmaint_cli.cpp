@@ -152,6 +152,35 @@ TEST_F(DbmaintCli, NoDatabaseYetIsUnknownForCheckAndMissingInputForBackup) {
     EXPECT_FALSE(fs::exists(db));
 }
 
+// A fresh host, before the first nightly backup: the weekly `verify --quiet`
+// of the cron table has nothing to mail. A folder that is there but empty
+// (backups made, then lost) stays UNKNOWN.
+TEST_F(DbmaintCli, VerifyBeforeTheFirstBackupIsQuietButAnEmptiedFolderIsUnknown) {
+    make({});
+    auto r = dbmaint({"verify", "--quiet"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out + r.err, "") << "cron would mail this";
+    r = dbmaint({"verify"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "verify: no backup yet: " + backups.string() + " does not exist")) << r.out;
+    r = dbmaint({"verify", "--format", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto records = parse_records(r.out);
+    ASSERT_EQ(records.size(), 1U) << r.out;
+    EXPECT_EQ(records[0]["status"], "ok");
+    EXPECT_TRUE(contains(records[0]["message"].get<std::string>(), "no backup yet")) << records[0];
+
+    ASSERT_EQ(dbmaint({"backup", "--quiet"}).exit_code, 0);
+    EXPECT_EQ(dbmaint({"verify", "--quiet"}).exit_code, 0);
+    for (const auto& b : backups_in(backups)) {
+        fs::remove(b);
+        fs::remove(b.string() + ".sha256");
+    }
+    r = dbmaint({"verify", "--quiet"});
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_TRUE(contains(r.out, "verify: UNKNOWN: no backups in " + backups.string())) << r.out;
+}
+
 FAULT_TEST_F(DbmaintCli, FlippedBytesAreCriticalAndARestoreBringsBackTheExactRows) {
     FaultReport fault("state DB page-corrupted",
                       "dbmaint check CRITICAL naming the file; a restore brings back the exact rows");

@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/cron_table.hpp"
 #include "fixtures/staged_install.hpp"
 #include "fixtures/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using nasops::testing::cron_lines;
 using nasops::testing::read_file;
 using nasops::testing::replace_all;
 using nasops::testing::run_command;
@@ -28,29 +30,6 @@ using nasops::testing::write_file;
 namespace {
 
 const std::vector<std::string> k_tools{"sync", "health", "alert", "capacity", "dbmaint", "trace"};
-
-struct CronLine {
-    std::string text;
-    std::string user;
-    std::string command;
-};
-
-// The active lines of a cron.d file: five time fields, the user, the command.
-std::vector<CronLine> cron_lines(const std::string& table) {
-    static const std::regex line_re(R"(^(\S+\s+){5}(\S+)\s+(.+)$)");
-    std::vector<CronLine> lines;
-    std::size_t start = 0;
-    while (start < table.size()) {
-        auto end = table.find('\n', start);
-        if (end == std::string::npos) end = table.size();
-        const auto line = table.substr(start, end - start);
-        start = end + 1;
-        std::smatch m;
-        if (line.empty() || line.front() == '#' || line.find('=') < line.find(' ')) continue;
-        if (std::regex_match(line, m, line_re)) lines.push_back({line, m[2].str(), m[3].str()});
-    }
-    return lines;
-}
 
 std::vector<fs::path> files_in(const fs::path& dir, const std::string& extension) {
     std::vector<fs::path> found;

@@ -133,7 +133,7 @@ TEST_F(SyncLocal, FullRunThenASecondRunTransfersNothing) {
         EXPECT_NE(audit.find(event), std::string::npos) << event;
 }
 
-TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75) {
+TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75QuietlyWithQuiet) {
     add("slow.bin", random_bytes(3 * 1024 * 1024, 2));
     SpawnOptions options;
     options.stdout_file = dir / "first.out";
@@ -150,6 +150,15 @@ TEST_F(SyncLocal, TwoRunsAtOnceTheSecondExits75) {
     EXPECT_EQ(second.exit_code, 75) << second.err;
     EXPECT_NE(second.err.find("held by another run"), std::string::npos) << second.err;
     EXPECT_NE(second.err.find(std::to_string(first.pid())), std::string::npos) << second.err;
+    // As cron runs it (--quiet): the overlap is no news to mail; the same 75,
+    // nothing on stdout or stderr, and the line in the log instead.
+    auto quiet = sync({"run", "--quiet"});
+    EXPECT_EQ(quiet.exit_code, 75) << quiet.err;
+    EXPECT_EQ(quiet.out + quiet.err, "") << "cron would mail this";
+    const auto log = read_file(dir / "log/sync.log");
+    const auto logged = log.find("held by another run (pid " + std::to_string(first.pid()) + ")");
+    ASSERT_NE(logged, std::string::npos) << log;
+    EXPECT_NE(log.find("this run ends with exit 75", logged), std::string::npos) << log;
     EXPECT_EQ(first.wait(), 0) << read_file(dir / "first.err");
     EXPECT_TRUE(fs::exists(nas / "slow.bin"));
 }

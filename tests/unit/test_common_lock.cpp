@@ -65,6 +65,33 @@ TEST(Lock, HeldByAnotherProcessFailsWithTempFailureNamingThePid) {
     kill_and_reap(holder);
 }
 
+TEST(Lock, AnOverlapIsNoErrorWhenQuietAndTheSameErrorOtherwise) {
+    nasops::testing::TempDir dir;
+    const auto path = dir / "sync.lock";
+    const pid_t holder = hold_lock_in_child(path);
+    ASSERT_GT(holder, 0);
+
+    auto quiet = LockFile::acquire_or_overlap(path, 0ms, Quiet::yes);
+    ASSERT_TRUE(quiet) << quiet.error().message;
+    EXPECT_FALSE(quiet->has_value()) << "the lock is held: nothing to hold";
+    auto loud = LockFile::acquire_or_overlap(path, 0ms, Quiet::no);
+    ASSERT_FALSE(loud);
+    EXPECT_EQ(loud.error().code, ExitCode::temp_failure);
+    EXPECT_NE(loud.error().message.find("pid " + std::to_string(holder)), std::string::npos);
+
+    kill_and_reap(holder);
+    auto free = LockFile::acquire_or_overlap(path, 0ms, Quiet::yes);
+    ASSERT_TRUE(free) << free.error().message;
+    EXPECT_TRUE(free->has_value());
+}
+
+TEST(Lock, AnErrorOtherThanAnOverlapIsSaidEvenWhenQuiet) {
+    nasops::testing::TempDir dir;
+    auto refused = LockFile::acquire_or_overlap(dir / "missing-folder/sync.lock", 0ms, Quiet::yes);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ExitCode::cant_create);
+}
+
 TEST(Lock, WaitsUpToTheTimeoutThenGivesUp) {
     nasops::testing::TempDir dir;
     const auto path = dir / "sync.lock";

@@ -46,11 +46,25 @@ Result<LockFile> own_lock(const Settings& s) {
     return lock;
 }
 
-// Each backup named, or every one in the backup folder: OK, or CRITICAL with what is wrong.
+// Each backup named, or every one in the backup folder: OK, or CRITICAL with
+// what is wrong; UNKNOWN when the folder is there but holds none (they were
+// made, then lost).
 Result<ExitCode> verify_backups(Reporter& reporter, const Settings& s) {
     std::vector<std::filesystem::path> files = s.files;
     if (files.empty())
         for (const auto& b : list_backups(s.backup_dir)) files.push_back(b.path);
+    std::error_code ec;
+    if (files.empty() && !std::filesystem::exists(s.backup_dir, ec)) {
+        // A fresh host: the first backup makes the folder. Nothing is wrong
+        // yet, and the weekly cron line must not mail it; the backup metrics
+        // (none, last at 0) are what monitoring watches.
+        TRY(reporter.report(StepReport{
+            .step = "verify",
+            .message = fmt::format("no backup yet: {} does not exist (nasops-dbmaint daily or backup makes the first)",
+                                   s.backup_dir.string()),
+            .path = s.backup_dir.string()}));
+        return ExitCode::ok;
+    }
     if (files.empty()) {
         TRY(reporter.report(StepReport{.step = "verify",
                                        .status = ExitCode::unknown,

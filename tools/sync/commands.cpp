@@ -106,10 +106,12 @@ struct Writable {
     bool new_database = false;
 };
 
-// The lock, then the database: every change to the queue happens under the lock.
-Result<Writable> open_for_writing(const Paths& paths, Duration lock_timeout) {
-    TRY(ensure_dir(paths.state_dir));
-    TRY_ASSIGN(auto lock, LockFile::acquire(paths.state_dir / "sync.lock", lock_timeout));
+fs::path lock_path(const Paths& paths) {
+    return paths.state_dir / "sync.lock";
+}
+
+// The database, once `lock` is held: every change to the queue happens under the lock.
+Result<Writable> open_locked(const Paths& paths, LockFile lock) {
     if (lock.waited() > Duration{0}) logger().info("waited {} for the lock", format_duration(lock.waited()));
     bool new_database = false;
     {
@@ -118,6 +120,13 @@ Result<Writable> open_for_writing(const Paths& paths, Duration lock_timeout) {
     }
     TRY_ASSIGN(auto store, Store::open(database_path(paths), migrations()));
     return Writable{std::move(lock), std::move(store), new_database};
+}
+
+// The lock, then the database.
+Result<Writable> open_for_writing(const Paths& paths, Duration lock_timeout) {
+    TRY(ensure_dir(paths.state_dir));
+    TRY_ASSIGN(auto lock, LockFile::acquire(lock_path(paths), lock_timeout));
+    return open_locked(paths, std::move(lock));
 }
 
 // Says, loudly, that the run starts from an empty database: on stderr even
@@ -203,7 +212,13 @@ Result<ExitCode> run(const CliOptions& cli, const CommandEnv& env) {
     if (ctx.settings.dry_run) return dry_run(ctx, env);
 
     TRY_ASSIGN(auto spec, resolve_target(cli, ctx.config));
-    TRY_ASSIGN(auto writable, open_for_writing(ctx.paths, ctx.settings.lock_timeout));
+    TRY(ensure_dir(ctx.paths.state_dir));
+    // The run of the minute before still uploading: with --quiet, cron's
+    // usual case, this run ends (75) with a line in the log and none on stderr.
+    TRY_ASSIGN(auto lock, LockFile::acquire_or_overlap(lock_path(ctx.paths), ctx.settings.lock_timeout,
+                                                       ctx.settings.quiet ? Quiet::yes : Quiet::no));
+    if (!lock) return ExitCode::temp_failure;
+    TRY_ASSIGN(auto writable, open_locked(ctx.paths, std::move(*lock)));
     reopen_logs_on_sighup();
     std::optional<PidFile> pidfile;
     if (auto run_dir = ensure_dir(ctx.paths.run_dir); run_dir) {

@@ -12,6 +12,8 @@
 #include <thread>
 #include <utility>
 
+#include "nasops/core/log.hpp"
+
 namespace nasops {
 
 namespace {
@@ -35,6 +37,22 @@ void write_own_pid(int fd) {
 }  // namespace
 
 Result<LockFile> LockFile::acquire(const std::filesystem::path& path, Duration timeout) {
+    bool held = false;
+    return take(path, timeout, held);
+}
+
+Result<std::optional<LockFile>> LockFile::acquire_or_overlap(const std::filesystem::path& path, Duration timeout,
+                                                             Quiet quiet) {
+    bool held = false;
+    auto lock = take(path, timeout, held);
+    if (lock) return std::optional<LockFile>(std::move(*lock));
+    if (!held || quiet == Quiet::no) return std::unexpected(std::move(lock).error());
+    logger().warning("{}; this run ends with exit 75 (quiet: an overlap of cron runs is not an error)",
+                     lock.error().message);
+    return std::optional<LockFile>{};
+}
+
+Result<LockFile> LockFile::take(const std::filesystem::path& path, Duration timeout, bool& held) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!fd) {
         return fail(ExitCode::cant_create,
@@ -54,6 +72,7 @@ Result<LockFile> LockFile::acquire(const std::filesystem::path& path, Duration t
         const auto elapsed = std::chrono::steady_clock::now() - start;
         if (elapsed >= timeout) {
             const auto holder = read_holder_pid(fd.get());
+            held = true;
             return fail(ExitCode::temp_failure,
                         fmt::format("{} is held by another run{} (waited {}); try again later or raise --lock-timeout",
                                     path.string(), holder.empty() ? "" : fmt::format(" (pid {})", holder),
