@@ -800,7 +800,7 @@ TEST_F(SyncSftp, ALargeFileIsHashedOnTheNasWhileItIsWrittenNotReadAgainAfter) {
     EXPECT_EQ(sha256_hex(read_file(remote / "big.bin")), sha256_hex(content));
     const auto part = (remote / ".nasops-big.bin.part").string();
     const auto noted = read_file(calls);
-    EXPECT_TRUE(noted.contains("tail -c +1 -f --pid=")) << noted;
+    EXPECT_TRUE(noted.contains("tail -c +1 -f -s 0.05 --pid=")) << noted;
     EXPECT_TRUE(noted.contains("-- " + part)) << "the follower read the temporary copy\n" << noted;
     EXPECT_TRUE(noted.contains("openssl dgst -sha256 -r\n")) << "the follower hashed its stdin\n" << noted;
     EXPECT_FALSE(noted.contains("openssl dgst -sha256 -r -- " + part)) << "the copy was read again after its upload\n"

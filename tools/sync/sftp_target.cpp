@@ -27,22 +27,21 @@ constexpr std::array<std::string_view, 5> k_openssl_sha256{"openssl", "dgst", "-
 // sha256sum prints once per file: a large file may keep it silent for long.
 constexpr auto k_hash_timeout = std::chrono::minutes(30);
 
-// The Follower (sh -c SCRIPT NAME FILE SIZE HASHER...): GNU tail follows the
-// file from its first byte as sftp-server writes it, head stops at the
-// file's size, and the hasher (openssl or sha256sum) prints the digest. It
-// reads what a hash run after the upload would read: the NAS's page cache of
-// the same file, after sftp-server wrote each byte. `cat` watches the
-// command's stdin: the channel's end (upload abandoned, connection lost)
-// ends it, and tail --pid with it, so that no follower outlives its upload.
-// A tail that fails (no --pid: BusyBox) says so on stderr, which the client
-// takes as no digest; so does tail's own "file truncated".
+// The Follower (sh -c SCRIPT NAME FILE HASHER...): GNU tail follows the file
+// from its first byte as sftp-server writes it, into the hasher (openssl or
+// sha256sum). It reads what a hash run after the upload would read: the
+// NAS's page cache of the same file, after sftp-server wrote each byte.
+// `cat` watches the command's stdin. Once the upload has finished the client
+// closes it (RemoteCommand::wait): tail --pid sees cat gone within its 50 ms
+// interval, reads the file to its end and stops, so the digest covers the
+// whole file as it is then. An upload abandoned, or a connection lost, ends
+// it the same way, so that no follower outlives its upload. A tail that
+// fails (no --pid: BusyBox) says so on stderr, which the client takes as no
+// digest; so does tail's own "file truncated".
 constexpr std::string_view k_follow_script = R"(exec 3<&0
 cat <&3 >/dev/null & watcher=$!
-{ tail -c +1 -f --pid="$watcher" -- "$1"; s=$?; [ $s -eq 0 ] || [ $s -eq 141 ] || echo "tail exited $s" >&2; } |
-  head -c "$2" | { shift 2; "$@"; }
-status=$?
-kill "$watcher" 2>/dev/null
-exit $status)";
+{ tail -c +1 -f -s 0.05 --pid="$watcher" -- "$1"; s=$?; [ $s -eq 0 ] || echo "tail exited $s" >&2; } |
+  { shift; "$@"; })";
 
 // The digest at the start of a hasher's output ("<hex> *stdin", "<hex>  -"), in lower case.
 std::optional<std::string> leading_digest(std::string_view out) {
@@ -71,7 +70,7 @@ public:
         if (time_set && m_follower) m_target.m_followed.insert_or_assign(m_rel_path, std::move(*m_follower));
         return time_set;
     }
-    void hash_while_written(std::uint64_t size) override { m_follower = m_target.follow(m_rel_path, size); }
+    void hash_while_written() override { m_follower = m_target.follow(m_rel_path); }
 
 private:
     SftpTarget& m_target;
@@ -417,7 +416,7 @@ Result<std::optional<Digests>> SftpTarget::collect_hashes() {
     return std::optional<Digests>(std::move(out));
 }
 
-std::optional<SftpTarget::Follower> SftpTarget::follow(std::string_view rel_path, std::uint64_t size) {
+std::optional<SftpTarget::Follower> SftpTarget::follow(std::string_view rel_path) {
     if (m_follow_refused) return std::nullopt;
     auto can = probe_sha256sum();
     if (!can || !*can) return std::nullopt;
@@ -425,8 +424,8 @@ std::optional<SftpTarget::Follower> SftpTarget::follow(std::string_view rel_path
     std::string no_openssl;  // not needed: sha256sum hashes instead
     auto fast = hashes_right(openssl, m_has_openssl, no_openssl);
     if (!fast) return std::nullopt;
-    std::vector<std::string> argv{
-        "sh", "-c", std::string(k_follow_script), "nasops-hash-while-written", remote(rel_path), std::to_string(size)};
+    std::vector<std::string> argv{"sh", "-c", std::string(k_follow_script), "nasops-hash-while-written",
+                                  remote(rel_path)};
     if (*fast)
         argv.insert(argv.end(), openssl.begin(), openssl.end() - 1);  // all but the "--": it reads stdin
     else
@@ -437,11 +436,11 @@ std::optional<SftpTarget::Follower> SftpTarget::follow(std::string_view rel_path
         m_follow_refused = true;
         return std::nullopt;
     }
-    return Follower{std::move(*started), size};
+    return std::move(*started);
 }
 
 Result<std::optional<std::string>> SftpTarget::followed_digest(std::string_view rel_path, Follower follower) {
-    auto ran = follower.command.wait({}, k_hash_timeout);
+    auto ran = follower.wait({}, k_hash_timeout);
     if (!ran && ran.error().code == ExitCode::unavailable) return std::unexpected(ran.error());
     std::optional<std::string> digest;
     std::string why;
@@ -460,14 +459,6 @@ Result<std::optional<std::string>> SftpTarget::followed_digest(std::string_view 
         m_follow_refused = true;
         return std::optional<std::string>{};
     }
-    // The follower stops at the size it was given: a longer file must not pass.
-    const std::string path(rel_path);
-    auto st = std::move(stat(std::span(&path, 1)).front());
-    if (!st) {
-        if (st.error().code == ExitCode::unavailable) return std::unexpected(st.error());
-        return std::optional<std::string>{};
-    }
-    if (!st->exists || st->size != follower.size) return std::optional<std::string>{};
     return digest;
 }
 

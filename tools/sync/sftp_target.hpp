@@ -53,14 +53,11 @@ private:
 
     // The SHA-256 of a file computed on the NAS as the file is written
     // (TargetFile::hash_while_written): a command that follows the file as it
-    // grows, until it holds `size` bytes.
-    struct Follower {
-        RemoteCommand command;
-        std::uint64_t size = 0;
-    };
+    // grows, until it is told the upload has finished.
+    using Follower = RemoteCommand;
     // Starts the Follower of `rel_path`, just opened for writing; nullopt
     // where the NAS cannot run one (the file is then read again to verify it).
-    std::optional<Follower> follow(std::string_view rel_path, std::uint64_t size);
+    std::optional<Follower> follow(std::string_view rel_path);
     // The digest `follower` computed, once the upload of `rel_path` has
     // finished; nullopt when it gave none that can be trusted. Errors: the
     // connection is lost.

@@ -43,11 +43,11 @@ public:
     // durable where the target can (fsync), and closes the file. False when
     // the target refused the time (some NAS do): the data is there all the same.
     virtual Result<bool> finish(std::int64_t mtime_ns) = 0;
-    // The file will hold `size` bytes once finished: a target that can
-    // compute its SHA-256 as the bytes arrive starts now, so that sha256() of
-    // this path, after finish(), need not read the file again. Does nothing
-    // where the target cannot; sha256() then reads the file as usual.
-    virtual void hash_while_written(std::uint64_t /*size*/) {}
+    // A target that can compute the file's SHA-256 as the bytes arrive
+    // starts now, so that sha256() of this path, after finish(), need not
+    // read the file again. Does nothing where the target cannot; sha256()
+    // then reads the file as usual.
+    virtual void hash_while_written() {}
 };
 
 // A small file for Target::write_files: its whole contents, already read.

@@ -529,7 +529,7 @@ private:
             write_failed(row, temp, PartialCopy::keep, file.error(), timing);
             return;
         }
-        if (hashing() && row.version.size >= k_hash_while_written) (*file)->hash_while_written(row.version.size);
+        if (hashing() && row.version.size >= k_hash_while_written) (*file)->hash_while_written();
 
         BackgroundHasher hash;
         std::size_t turn = 0;  // the buffer read into: the other may still be in the hasher's hands
