@@ -211,23 +211,33 @@ TEST_F(SyncQueue, CrashLeftoversAreRecoveredKeepingResumeState) {
     EXPECT_EQ(queue.recover_interrupted().value(), 0u);
 }
 
-TEST_F(SyncQueue, ABatchStartsAllItsFilesOrNone) {
+// A batch of small files is never marked transferring (Worker::read_small):
+// its attempts end straight from pending, counted as any other attempt.
+TEST_F(SyncQueue, ASmallFileAttemptEndsStraightFromPending) {
     add(file("a.mp4", 10, k_t0 - 1h));
     add(file("b.mp4", 10, k_t0 - 1h));
-    add(file("c.mp4", 10, k_t0 - 1h));
-    const std::vector<std::int64_t> ab{row("a.mp4").id, row("b.mp4").id};
-    ASSERT_TRUE(queue.mark_transferring(ab));
-    EXPECT_EQ(row("a.mp4").state, FileState::transferring);
-    EXPECT_EQ(row("b.mp4").state, FileState::transferring);
-    EXPECT_TRUE(row("b.mp4").started_at);
+    clock.advance(2s);
+    const std::vector<Queue::Completion> done{{.id = row("a.mp4").id,
+                                               .sha256 = std::string(64, 'a'),
+                                               .attempt = {.bytes_sent = 10, .seconds = 0.01},
+                                               .verified_by = "sha256",
+                                               .verify_reason = std::nullopt}};
+    ASSERT_TRUE(queue.mark_completed(done));
+    const auto a = row("a.mp4");
+    EXPECT_EQ(a.state, FileState::completed);
+    EXPECT_EQ(a.attempts, 1);
+    EXPECT_EQ(a.completed_at, rfc3339_millis(k_t0 + 2s));
+    EXPECT_EQ(a.started_at, a.completed_at) << "a small file's start is taken as its end";
+    EXPECT_EQ(store.db().execAndGet("SELECT COUNT(*) FROM sync_attempts WHERE outcome = 'completed'").getInt(), 1);
 
-    // b has started already: the whole batch is refused and c stays pending.
-    const std::vector<std::int64_t> cb{row("c.mp4").id, row("b.mp4").id};
-    const auto refused = queue.mark_transferring(cb);
-    ASSERT_FALSE(refused);
-    EXPECT_NE(refused.error().message.find("no longer pending"), std::string::npos) << refused.error().message;
-    EXPECT_EQ(row("c.mp4").state, FileState::pending);
-    EXPECT_FALSE(row("c.mp4").started_at);
+    const auto failed = queue.mark_failed_attempt(row("b.mp4").id, "connection reset", {});
+    ASSERT_TRUE(failed) << failed.error().message;
+    EXPECT_EQ(failed->state, FileState::pending);
+    EXPECT_EQ(failed->attempts, 1);
+    EXPECT_FALSE(failed->started_at);
+
+    EXPECT_FALSE(queue.mark_completed(done)) << "a completed row is neither pending nor transferring";
+    EXPECT_FALSE(queue.mark_failed_attempt(row("a.mp4").id, "late", {}));
 }
 
 TEST_F(SyncQueue, AFileHeldForRoomKeepsItsReasonWithoutAnAttempt) {

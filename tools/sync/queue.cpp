@@ -350,24 +350,15 @@ Result<std::optional<FileRow>> Queue::find(std::string_view source, std::string_
 }
 
 Result<void> Queue::mark_transferring(std::int64_t id) {
-    return mark_transferring(std::span<const std::int64_t>(&id, 1));
-}
-
-Result<void> Queue::mark_transferring(std::span<const std::int64_t> ids) {
     std::lock_guard lock(m_mutex);
-    return db_guard(m_db, "marking transfers started", [&]() -> Result<void> {
+    return db_guard(m_db, "marking a transfer started", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
-            const auto now = now_text();
             SQLite::Statement q(m_db,
                                 "UPDATE media_files SET state = 'transferring', started_at = ? "
                                 "WHERE id = ? AND state = 'pending'");
-            for (const auto id : ids) {
-                q.reset();
-                q.bind(1, now);
-                q.bind(2, id);
-                if (q.exec() != 1)
-                    return fail(ExitCode::software, fmt::format("queue row {} is no longer pending", id));
-            }
+            q.bind(1, now_text());
+            q.bind(2, id);
+            if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is no longer pending", id));
             return {};
         });
     });
@@ -389,7 +380,9 @@ Result<void> Queue::mark_adopted(std::span<const Completion> completions) {
 
 Result<void> Queue::complete(std::span<const Completion> completions, Completed how) {
     const bool uploaded = how == Completed::uploaded;
-    const std::string_view from = uploaded ? "transferring" : "pending";
+    // A small file's upload went from pending (Worker::read_small); its start
+    // is taken as its end.
+    const std::string_view from = uploaded ? "'pending', 'transferring'" : "'pending'";
     std::lock_guard lock(m_mutex);
     return db_guard(m_db, uploaded ? "marking transfers completed" : "marking files adopted", [&]() -> Result<void> {
         return in_transaction(m_db, [&]() -> Result<void> {
@@ -400,9 +393,11 @@ Result<void> Queue::complete(std::span<const Completion> completions, Completed 
                 fmt::format("UPDATE media_files SET state = 'completed', attempts = attempts + {}, last_error = NULL, "
                             "sha256 = :sha256, completed_at = :now, bytes_sent = :bytes, seconds = :seconds, "
                             "next_attempt_at = NULL, verified_by = :verified_by, verify_reason = :verify_reason, "
-                            "removed_at = NULL, adopt = 0 "
-                            "WHERE id = :id AND state = '{}'",
-                            uploaded ? 1 : 0, from));
+                            "removed_at = NULL, adopt = 0{} "
+                            "WHERE id = :id AND state IN ({})",
+                            uploaded ? 1 : 0,
+                            uploaded ? ", started_at = CASE state WHEN 'pending' THEN :now ELSE started_at END" : "",
+                            from));
             SQLite::Statement log(m_db,
                                   "INSERT INTO sync_attempts (file_id, finished_at, outcome, bytes, seconds) "
                                   "VALUES (?, ?, 'completed', ?, ?)");
@@ -416,7 +411,9 @@ Result<void> Queue::complete(std::span<const Completion> completions, Completed 
                 if (c.verified_by) q.bind(":verified_by", *c.verified_by);
                 if (c.verify_reason) q.bind(":verify_reason", *c.verify_reason);
                 q.bind(":id", c.id);
-                if (q.exec() != 1) return fail(ExitCode::software, fmt::format("queue row {} is not {}", c.id, from));
+                if (q.exec() != 1)
+                    return fail(ExitCode::software, fmt::format("queue row {} is not {}", c.id,
+                                                                uploaded ? "pending or transferring" : "pending"));
                 if (!uploaded) continue;
                 log.reset();
                 log.bind(1, c.id);
@@ -435,10 +432,11 @@ Result<FileRow> Queue::mark_failed_attempt(std::int64_t id, std::string_view err
     return db_guard(m_db, "recording a failed transfer", [&]() -> Result<FileRow> {
         return in_transaction(m_db, [&]() -> Result<FileRow> {
             const auto now = m_clock.now();
-            SQLite::Statement get(m_db, "SELECT attempts FROM media_files WHERE id = ? AND state = 'transferring'");
+            SQLite::Statement get(
+                m_db, "SELECT attempts FROM media_files WHERE id = ? AND state IN ('pending', 'transferring')");
             get.bind(1, id);
             if (!get.executeStep())
-                return fail(ExitCode::software, fmt::format("queue row {} is not transferring", id));
+                return fail(ExitCode::software, fmt::format("queue row {} is not pending or transferring", id));
             const int attempts = get.getColumn(0).getInt() + 1;
             get.reset();
             const bool give_up = attempts > m_policy.max_retries;

@@ -172,10 +172,11 @@ public:
     // pending -> transferring; started_at is set. Fails (ExitCode::software)
     // when the row is no longer pending.
     Result<void> mark_transferring(std::int64_t id);
-    // The same for many rows in one transaction: all start, or none does.
-    Result<void> mark_transferring(std::span<const std::int64_t> ids);
     // transferring -> completed, with the verified hash (if any), the figures
     // of the attempt and how the copy was verified ("sha256", "size", "none").
+    // A batch of small files is never marked transferring: its attempts go
+    // from pending, and started_at is set to the completion time. A run
+    // killed mid-batch leaves such rows pending, as recover_interrupted would.
     Result<void> mark_completed(std::int64_t id, std::optional<std::string> sha256, const AttemptResult& attempt,
                                 std::optional<std::string> verified_by = std::nullopt);
     struct Completion {
@@ -191,7 +192,8 @@ public:
     // sent): the target has the file already. In one transaction; fails
     // (ExitCode::software) when a row is no longer pending.
     Result<void> mark_adopted(std::span<const Completion> completions);
-    // A failed attempt: transferring -> pending with next_attempt_at after the
+    // A failed attempt: transferring (or pending, for a small file's batch:
+    // see mark_completed) -> pending with next_attempt_at after the
     // backoff, or -> failed once max_retries retries have failed. Returns the new row.
     Result<FileRow> mark_failed_attempt(std::int64_t id, std::string_view error, const AttemptResult& attempt);
     // Back to pending (or left pending) without counting an attempt: the run
