@@ -126,6 +126,29 @@ TEST(RecordWriter, WritesEnvelopeFirstThenFieldsOnOneLine) {
               "\"name\":\"disk\",\"status\":\"ok\",\"value\":0.5}\n");
 }
 
+// The audit log's event and pid join a caller's fields without a copy of
+// them: the line is the one the merged object gives, a field of the same key losing.
+TEST(RecordFormatter, ExtraMembersMergeInKeyOrderAndWin) {
+    const json fields{{"a", 1}, {"pid", "not mine"}, {"path", "x"}, {"z", json::array({1, 2})}};
+    const RawMember extra[] = {{"event", "\"E\""}, {"pid", "42"}};
+    std::string line = "kept:";
+    ASSERT_TRUE(RecordFormatter("sync", "cam-01").append(line, RecordKind::event, fields, k_t0, extra));
+    json merged = fields;
+    merged["event"] = "E";
+    merged["pid"] = 42;
+    EXPECT_EQ(line, "kept:" + format_record(RecordKind::event, merged, "sync", "cam-01", k_t0).value());
+    EXPECT_NE(line.find(",\"a\":1,\"event\":\"E\",\"path\":\"x\",\"pid\":42,\"z\":[1,2]}\n"), std::string::npos)
+        << line;
+
+    std::string only_extra;
+    ASSERT_TRUE(RecordFormatter("sync", "cam-01").append(only_extra, RecordKind::event, json::object(), k_t0, extra));
+    EXPECT_TRUE(only_extra.ends_with("\"kind\":\"event\",\"event\":\"E\",\"pid\":42}\n")) << only_extra;
+
+    std::string refused = "kept";
+    EXPECT_FALSE(RecordFormatter("sync", "cam-01").append(refused, RecordKind::event, json{{"ts", 1}}, k_t0, extra));
+    EXPECT_EQ(refused, "kept") << "nothing is appended on an error";
+}
+
 TEST(RecordWriter, NullOrEmptyFieldsGiveTheEnvelopeAlone) {
     ManualClock clock(k_t0);
     std::ostringstream out;

@@ -114,7 +114,7 @@ Result<void> Logger::open_files() {
 Result<void> Logger::configure(LogOptions options) {
     std::lock_guard lock(m_mutex);
     m_options = std::move(options);
-    m_host = local_hostname();
+    m_audit_format.emplace(m_options.tool, local_hostname());
     m_pid = ::getpid();
     return open_files();
 }
@@ -157,21 +157,16 @@ void Logger::format(Lines& lines, LogLevel level, std::string_view message) cons
 
 void Logger::format(Lines& lines, AuditEvent event, const nlohmann::json& fields) const {
     std::lock_guard lock(m_mutex);
-    if (!m_audit_fd) return;
-    nlohmann::json body = nlohmann::json::object();
-    body["event"] = audit_event_name(event);
-    body["pid"] = m_pid;
-    for (const auto& [key, value] : fields.items()) {
-        if (!body.contains(key)) body[key] = value;
-    }
-    auto line = format_record(RecordKind::event, body, m_options.tool, m_host, std::chrono::system_clock::now());
-    if (!line) {
+    if (!m_audit_fd || !m_audit_format) return;
+    const auto event_text = fmt::format("\"{}\"", audit_event_name(event));
+    const auto pid_text = std::to_string(m_pid);
+    const RawMember first[] = {{"event", event_text}, {"pid", pid_text}};  // sorted by key
+    auto ok = m_audit_format->append(lines.audit, RecordKind::event, fields, std::chrono::system_clock::now(), first);
+    if (!ok) {
         // A field that would overwrite the envelope is a bug in the caller: say so, lose nothing else.
         fmt::format_to(std::back_inserter(lines.err), "nasops-{}: error: audit {}: {}\n", m_options.tool,
-                       audit_event_name(event), line.error().message);
-        return;
+                       audit_event_name(event), ok.error().message);
     }
-    lines.audit += *line;
 }
 
 void Logger::write(Lines& lines) {

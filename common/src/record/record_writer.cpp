@@ -8,6 +8,7 @@
 #include <ostream>
 #include <utility>
 
+#include "nasops/record/json_fast.hpp"
 #include "nasops/record/record.hpp"
 
 namespace nasops {
@@ -22,41 +23,11 @@ std::string to_json_text(const json& value) {
     return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string tool_host_members(std::string_view tool, std::string_view host) {
-    return fmt::format(",\"tool\":{},\"host\":{}", to_json_text(json(tool)), to_json_text(json(host)));
-}
-
-// Builds the record line (with its "\n") into `out`, reusing its storage.
-Result<void> format_into(std::string& out, RecordKind kind, const json& fields, std::string_view tool_host,
-                         SystemTimePoint ts) {
-    if (!fields.is_null() && !fields.is_object()) {
-        return fail(ExitCode::software, fmt::format("record fields must be a JSON object, not {}", fields.type_name()));
-    }
-    for (const auto key : k_envelope_keys) {
-        if (fields.is_object() && fields.contains(key)) {
-            return fail(ExitCode::software,
-                        fmt::format("record field '{}' belongs to the envelope and cannot be set by a tool", key));
-        }
-    }
-    out.clear();
-    out += "{\"v\":";
-    out += std::to_string(k_record_schema_version);
-    out += ",\"ts\":\"";
-    out += rfc3339_millis(ts);
-    out += '"';
-    out += tool_host;
-    out += ",\"kind\":\"";
-    out += record_kind_name(kind);
-    out += '"';
-    if (fields.is_object() && !fields.empty()) {
-        const auto body = to_json_text(fields);  // "{...}": splice its members after the envelope
-        out += ',';
-        out.append(body, 1, std::string::npos);
-    } else {
-        out += '}';
-    }
-    out += '\n';
-    return {};
+void append_member(std::string& out, std::string_view key, std::string_view json_text) {
+    out += ',';
+    append_json_string(out, key);
+    out += ':';
+    out += json_text;
 }
 
 // write(2) until everything is out; waits when the descriptor is non-blocking.
@@ -80,13 +51,53 @@ int write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
+RecordFormatter::RecordFormatter(std::string_view tool, std::string_view host)
+    : m_tool_host(fmt::format(",\"tool\":{},\"host\":{}", to_json_text(json(tool)), to_json_text(json(host)))) {}
+
+Result<void> RecordFormatter::append(std::string& out, RecordKind kind, const json& fields, SystemTimePoint ts,
+                                     std::span<const RawMember> extra) const {
+    if (!fields.is_null() && !fields.is_object()) {
+        return fail(ExitCode::software, fmt::format("record fields must be a JSON object, not {}", fields.type_name()));
+    }
+    for (const auto key : k_envelope_keys) {
+        if (fields.is_object() && fields.contains(key)) {
+            return fail(ExitCode::software,
+                        fmt::format("record field '{}' belongs to the envelope and cannot be set by a tool", key));
+        }
+    }
+    out += "{\"v\":";
+    out += std::to_string(k_record_schema_version);
+    out += ",\"ts\":\"";
+    out += rfc3339_millis(ts);
+    out += '"';
+    out += m_tool_host;
+    out += ",\"kind\":\"";
+    out += record_kind_name(kind);
+    out += '"';
+    // nlohmann's objects iterate in key order: merging `extra` in keeps it.
+    auto next = extra.begin();
+    if (fields.is_object()) {
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+            const std::string& key = it.key();
+            while (next != extra.end() && next->key < key) {
+                append_member(out, next->key, next->json_text);
+                ++next;
+            }
+            if (next != extra.end() && next->key == key) continue;
+            append_member(out, key, to_json_text(it.value()));
+        }
+    }
+    for (; next != extra.end(); ++next) append_member(out, next->key, next->json_text);
+    out += "}\n";
+    return {};
+}
+
 RecordWriter::RecordWriter(std::FILE* file, std::ostream* stream, std::string_view tool, std::string_view host,
                            const Clock& clock, std::string sink_name)
-    : m_file(file), m_stream(stream), m_clock(&clock), m_sink_name(std::move(sink_name)) {
+    : m_file(file), m_stream(stream), m_formatter(tool, host), m_clock(&clock), m_sink_name(std::move(sink_name)) {
     if (tool.empty() || host.empty()) {
         throw Fatal{Error{"a record writer needs a tool name and a host name", ExitCode::software}};
     }
-    m_tool_host = tool_host_members(tool, host);
 }
 
 RecordWriter::RecordWriter(std::FILE* out, std::string_view tool, std::string_view host, const Clock& clock,
@@ -98,7 +109,8 @@ RecordWriter::RecordWriter(std::ostream& out, std::string_view tool, std::string
     : RecordWriter(nullptr, &out, tool, host, clock, std::move(sink_name)) {}
 
 Result<void> RecordWriter::write(RecordKind kind, const nlohmann::json& fields) {
-    if (auto ok = format_into(m_line, kind, fields, m_tool_host, m_clock->now()); !ok) return ok;
+    m_line.clear();
+    if (auto ok = m_formatter.append(m_line, kind, fields, m_clock->now()); !ok) return ok;
     auto failed = [&](int err) {
         return fail(ExitCode::io_error, fmt::format("cannot write record to {}: {}", m_sink_name,
                                                     err != 0 ? std::strerror(err) : "write failed"));
@@ -130,7 +142,7 @@ Result<std::string> format_record(RecordKind kind, const nlohmann::json& fields,
         return fail(ExitCode::software, "a record needs a tool name and a host name");
     }
     std::string line;
-    TRY(format_into(line, kind, fields, tool_host_members(tool, host), ts));
+    TRY(RecordFormatter(tool, host).append(line, kind, fields, ts));
     return line;
 }
 

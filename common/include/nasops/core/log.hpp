@@ -12,10 +12,12 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "nasops/core/error.hpp"
+#include "nasops/record/record.hpp"
 #include "nasops/util/unique_fd.hpp"
 
 namespace nasops {
@@ -118,8 +120,8 @@ private:
 
     mutable std::mutex m_mutex;
     LogOptions m_options{.tool = "nasops"};
-    std::string m_host;
-    long m_pid = 0;  // read once: every line carries it
+    std::optional<RecordFormatter> m_audit_format;  // this tool on this host
+    long m_pid = 0;                                 // read once: every line carries it
     UniqueFd m_text_fd;
     UniqueFd m_audit_fd;
     std::uint64_t m_seen_reopen_generation = 0;

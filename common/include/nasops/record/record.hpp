@@ -13,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -135,6 +136,30 @@ private:
     std::vector<std::string> m_keep;  // sorted; empty: keep every field
 };
 
+// A member given as JSON text already, merged into a record's fields by key.
+struct RawMember {
+    std::string_view key;
+    std::string_view json_text;
+};
+
+// Formats the records of one tool on one host; the envelope's tool and host
+// are serialised once.
+class RecordFormatter {
+public:
+    RecordFormatter(std::string_view tool, std::string_view host);
+
+    // Appends the line RecordWriter::write writes for a record stamped `ts`,
+    // with its trailing "\n", to `out`; on an error nothing is appended.
+    // `extra` (sorted by key) joins the members of `fields` in key order and
+    // wins over a field of the same key: the line is the one the merged object
+    // would give, made without copying `fields` (the audit log's event and pid).
+    Result<void> append(std::string& out, RecordKind kind, const nlohmann::json& fields, SystemTimePoint ts,
+                        std::span<const RawMember> extra = {}) const;
+
+private:
+    std::string m_tool_host;  // ,"tool":"...","host":"..."
+};
+
 // Writes one record per line and flushes each one with a single write(2), so
 // that a reader at the other end of a pipe sees it at once.
 class RecordWriter {
@@ -162,7 +187,7 @@ private:
 
     std::FILE* m_file = nullptr;
     std::ostream* m_stream = nullptr;
-    std::string m_tool_host;  // ,"tool":"...","host":"..." pre-serialised
+    RecordFormatter m_formatter;
     const Clock* m_clock;
     std::string m_sink_name;
     std::string m_line;  // reused for every record
