@@ -149,6 +149,23 @@ TEST(RecordFormatter, ExtraMembersMergeInKeyOrderAndWin) {
     EXPECT_EQ(refused, "kept") << "nothing is appended on an error";
 }
 
+// Scalars are written without nlohmann's serializer: byte for byte what dump() writes.
+TEST(RecordFormatter, EveryKindOfValueIsWrittenAsDumpWritesIt) {
+    const json fields{{"neg", std::int64_t{-9223372036854775807} - 1},
+                      {"big", std::uint64_t{18446744073709551615u}},
+                      {"zero", 0},
+                      {"yes", true},
+                      {"no", false},
+                      {"nothing", nullptr},
+                      {"real", 0.1},
+                      {"text", "tab\t \"quoted\" \x01 caf\xc3\xa9 bad\xff end"},
+                      {"nested", {{"a", json::array({1, "x", nullptr})}}}};
+    std::string line;
+    ASSERT_TRUE(RecordFormatter("sync", "cam-01").append(line, RecordKind::event, fields, k_t0));
+    const auto body = fields.dump(-1, ' ', false, json::error_handler_t::replace);
+    EXPECT_TRUE(line.ends_with(",\"kind\":\"event\"," + body.substr(1) + "\n")) << line << "\n" << body;
+}
+
 TEST(RecordWriter, NullOrEmptyFieldsGiveTheEnvelopeAlone) {
     ManualClock clock(k_t0);
     std::ostringstream out;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <ostream>
 #include <utility>
@@ -23,11 +24,31 @@ std::string to_json_text(const json& value) {
     return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-void append_member(std::string& out, std::string_view key, std::string_view json_text) {
+// ,"key": before a member's value.
+void append_key(std::string& out, std::string_view key) {
     out += ',';
     append_json_string(out, key);
     out += ':';
-    out += json_text;
+}
+
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+    out.append(digits, end);
+}
+
+// `value` as dump() writes it; the common scalars without dump()'s serializer
+// (which reads the locale each time), the rest through it.
+void append_value(std::string& out, const json& value) {
+    switch (value.type()) {
+        case json::value_t::string: append_json_string(out, value.get_ref<const std::string&>()); return;
+        case json::value_t::number_integer: append_integer(out, value.get<std::int64_t>()); return;
+        case json::value_t::number_unsigned: append_integer(out, value.get<std::uint64_t>()); return;
+        case json::value_t::boolean: out += value.get<bool>() ? "true" : "false"; return;
+        case json::value_t::null: out += "null"; return;
+        default: out += to_json_text(value); return;
+    }
 }
 
 // write(2) until everything is out; waits when the descriptor is non-blocking.
@@ -80,14 +101,19 @@ Result<void> RecordFormatter::append(std::string& out, RecordKind kind, const js
         for (auto it = fields.begin(); it != fields.end(); ++it) {
             const std::string& key = it.key();
             while (next != extra.end() && next->key < key) {
-                append_member(out, next->key, next->json_text);
+                append_key(out, next->key);
+                out += next->json_text;
                 ++next;
             }
             if (next != extra.end() && next->key == key) continue;
-            append_member(out, key, to_json_text(it.value()));
+            append_key(out, key);
+            append_value(out, it.value());
         }
     }
-    for (; next != extra.end(); ++next) append_member(out, next->key, next->json_text);
+    for (; next != extra.end(); ++next) {
+        append_key(out, next->key);
+        out += next->json_text;
+    }
     out += "}\n";
     return {};
 }
