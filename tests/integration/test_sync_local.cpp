@@ -344,6 +344,28 @@ TEST_F(SyncLocal, RemoveSourceRemovesWhatEarlierRunsUploadedButNeverAChangedFile
     fs::create_directories(media / "day4");
     write_file(media / "day4/growing.mp4", "still being written");
 
+    // A dry run names the local copies the run will remove first, and removes none.
+    auto dry = sync({"run", "--dry-run", "--remove-source"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    for (const auto* name : {"day1/a.mp4", "day3/d.mp4"})
+        EXPECT_NE(dry.out.find("would remove " + (media / name).string() +
+                               " (9 B; its copy on the NAS is verified by "
+                               "sha256)"),
+                  std::string::npos)
+            << name << "\n"
+            << dry.out;
+    for (const auto* name : {"day1/b.mp4", "day2/c.mp4"})
+        EXPECT_EQ(dry.out.find("would remove " + (media / name).string()), std::string::npos)
+            << name << " changed since its upload: " << dry.out;
+    EXPECT_NE(dry.out.find(", 2 local copies of earlier uploads to remove; nothing was changed"), std::string::npos)
+        << dry.out;
+    EXPECT_TRUE(fs::exists(media / "day1/a.mp4"));
+    const auto dry_json = parse_records(sync({"run", "--dry-run", "--remove-source", "--json"}).out);
+    const auto removals = std::count_if(dry_json.begin(), dry_json.end(), [](const nlohmann::json& r) {
+        return r.value("action", "") == "remove" && r["state"] == "completed" && r["verified_by"] == "sha256";
+    });
+    EXPECT_EQ(removals, 2);
+
     auto second = sync({"run", "--remove-source", "--delete-empty-src-dirs"});
     ASSERT_EQ(second.exit_code, 0) << second.err;
     EXPECT_FALSE(fs::exists(media / "day1/a.mp4")) << "uploaded and verified by an earlier run";

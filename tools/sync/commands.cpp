@@ -180,25 +180,33 @@ Result<ExitCode> dry_run(const Context& ctx, const CommandEnv& env) {
     auto summary = plan_sync(
         run_options_of(ctx.settings), queue ? &*queue : nullptr, policy, env.clock, [&](const PlannedFile& file) {
             const auto path = (fs::path(file.source) / file.rel_path).string();
+            const bool removal = file.action == PlannedFile::Action::remove;
             const char* action = file.action == PlannedFile::Action::upload ? "upload"
                                  : file.action == PlannedFile::Action::wait ? "wait"
+                                 : removal                                  ? "remove"
                                                                             : "queue";
             if (json) {
-                (void)records.write(RecordKind::transfer, {{"path", path},
-                                                           {"rel_path", file.rel_path},
-                                                           {"state", "pending"},
-                                                           {"bytes", file.size},
-                                                           {"dry_run", true},
-                                                           {"action", action}});
+                nlohmann::json fields{
+                    {"path", path},       {"rel_path", file.rel_path}, {"state", removal ? "completed" : "pending"},
+                    {"bytes", file.size}, {"dry_run", true},           {"action", action}};
+                if (removal) fields["verified_by"] = file.verified_by;
+                (void)records.write(RecordKind::transfer, fields);
+            } else if (removal) {
+                print(env.out, fmt::format("would remove {} ({}; its copy on the NAS is verified by {})\n",
+                                           printable(path), format_size(file.size), file.verified_by));
             } else {
                 print(env.out, fmt::format("would {} {} ({})\n", action, printable(path), format_size(file.size)));
             }
         });
     if (!summary) return std::unexpected(summary.error());
     if (!json && !ctx.settings.quiet)
-        print(env.out, fmt::format("dry run: {} new or changed, {} to upload ({}), {} waiting; nothing was changed\n",
-                                   summary->would_queue, summary->would_upload, format_size(summary->upload_bytes),
-                                   summary->would_wait));
+        print(env.out,
+              fmt::format("dry run: {} new or changed, {} to upload ({}), {} waiting{}; nothing was changed\n",
+                          summary->would_queue, summary->would_upload, format_size(summary->upload_bytes),
+                          summary->would_wait,
+                          ctx.settings.remove_source == RemoveSource::yes
+                              ? fmt::format(", {} local copies of earlier uploads to remove", summary->would_remove)
+                              : ""));
     return summary->source_errors > 0 ? ExitCode::no_input : ExitCode::ok;
 }
 

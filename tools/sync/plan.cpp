@@ -1,6 +1,7 @@
 #include "plan.hpp"
 
 #include "nasops/core/log.hpp"
+#include "source_removal.hpp"
 
 namespace nasops::sync {
 
@@ -8,6 +9,18 @@ Result<DryRunSummary> plan_sync(const RunOptions& options, Queue* queue, const Q
                                 const std::function<void(const PlannedFile&)>& visit) {
     DryRunSummary summary;
     const Eligibility eligible(clock.now(), policy.min_age);
+    if (options.remove_source == RemoveSource::yes && queue != nullptr) {
+        SourceFiles files;
+        TRY(for_each_removable_page(options, *queue, [&](std::span<const FileRow> page) -> Result<void> {
+            for (const auto& row : page) {
+                if (!removable(row) || !files.check_removable(row.source, row.rel_path, row.version)) continue;
+                ++summary.would_remove;
+                visit(PlannedFile{row.source, row.rel_path, row.version.size, PlannedFile::Action::remove, true,
+                                  row.verified_by.value_or("")});
+            }
+            return {};
+        }));
+    }
     for (const auto& source : options.sources) {
         const std::string src = source.string();
         auto stats = scan_source(source, options.filter, [&](const ScannedFile& file) -> Result<void> {

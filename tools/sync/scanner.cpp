@@ -284,8 +284,8 @@ Result<SourceFiles::Opened> SourceFiles::open(const std::filesystem::path& sourc
     return opened;
 }
 
-Result<void> SourceFiles::remove(const std::filesystem::path& source, std::string_view rel_path,
-                                 const FileVersion& expected) {
+Result<void> SourceFiles::check_removable(const std::filesystem::path& source, std::string_view rel_path,
+                                          const FileVersion& expected) {
     TRY_ASSIGN(auto folder, folder_of(source, rel_path));
     const auto where = (source / std::string(rel_path)).string();
     struct stat st {};
@@ -294,8 +294,16 @@ Result<void> SourceFiles::remove(const std::filesystem::path& source, std::strin
     if (!S_ISREG(st.st_mode) || file_version(st) != expected)
         return fail(ExitCode::data_error,
                     fmt::format("not removing {}: it changed after it was uploaded; it will be uploaded again", where));
+    return {};
+}
+
+Result<void> SourceFiles::remove(const std::filesystem::path& source, std::string_view rel_path,
+                                 const FileVersion& expected) {
+    TRY(check_removable(source, rel_path, expected));
+    TRY_ASSIGN(auto folder, folder_of(source, rel_path));  // the one check_removable opened: kept
     if (::unlinkat(folder.first, folder.second.c_str(), 0) != 0)
-        return fail(ExitCode::io_error, fmt::format("cannot remove {}: {}", where, std::strerror(errno)));
+        return fail(ExitCode::io_error, fmt::format("cannot remove {}: {}", (source / std::string(rel_path)).string(),
+                                                    std::strerror(errno)));
     return {};
 }
 

@@ -134,6 +134,10 @@ public:
     // (--remove-source after a verified upload). A file that changed since is
     // left alone and the Error says so (ExitCode::data_error).
     Result<void> remove(const std::filesystem::path& source, std::string_view rel_path, const FileVersion& expected);
+    // The check remove() makes before it unlinks, alone (run --dry-run): the
+    // same errors, and nothing is changed.
+    Result<void> check_removable(const std::filesystem::path& source, std::string_view rel_path,
+                                 const FileVersion& expected);
 
 private:
     // The folder holding `rel_path`, borrowed until the next call, and the file's name in it.

@@ -42,10 +42,8 @@ Result<std::uint64_t> remove_local_copies(std::span<const FileRow> rows, SourceF
     return gone.size();
 }
 
-Result<std::uint64_t> remove_completed_sources(const RunOptions& options, Queue& queue) {
-    LogBatch log(logger());
-    SourceFiles files;
-    std::uint64_t removed = 0;
+Result<void> for_each_removable_page(const RunOptions& options, Queue& queue,
+                                     const std::function<Result<void>(std::span<const FileRow>)>& visit) {
     for (const auto& source : options.sources) {
         std::int64_t after = 0;
         for (;;) {
@@ -53,11 +51,22 @@ Result<std::uint64_t> remove_completed_sources(const RunOptions& options, Queue&
             if (page.empty()) break;
             after = page.back().id;
             std::erase_if(page, [&](const FileRow& row) { return !options.filter.takes_file(row.rel_path); });
-            TRY_ASSIGN(const auto n, remove_local_copies(page, files, queue, log));
-            removed += n;
-            log.flush();
+            TRY(visit(page));
         }
     }
+    return {};
+}
+
+Result<std::uint64_t> remove_completed_sources(const RunOptions& options, Queue& queue) {
+    LogBatch log(logger());
+    SourceFiles files;
+    std::uint64_t removed = 0;
+    TRY(for_each_removable_page(options, queue, [&](std::span<const FileRow> page) -> Result<void> {
+        TRY_ASSIGN(const auto n, remove_local_copies(page, files, queue, log));
+        removed += n;
+        log.flush();
+        return {};
+    }));
     return removed;
 }
 

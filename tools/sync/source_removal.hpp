@@ -9,6 +9,7 @@
 // again; one still being written has changed by definition.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "nasops/core/error.hpp"
@@ -36,5 +37,9 @@ Result<std::uint64_t> remove_local_copies(std::span<const FileRow> rows, SourceF
 // takes: files completed by earlier runs, including those uploaded before
 // --remove-source was turned on.
 Result<std::uint64_t> remove_completed_sources(const RunOptions& options, Queue& queue);
+
+// Those rows, a page at a time (for remove_completed_sources and run --dry-run).
+Result<void> for_each_removable_page(const RunOptions& options, Queue& queue,
+                                     const std::function<Result<void>(std::span<const FileRow>)>& visit);
 
 }  // namespace nasops::sync
