@@ -52,13 +52,17 @@ public:
     bool cannot_hash = false;
     std::function<std::string(std::string)> corrupt_digest;  // applied to each digest
     bool refuse_mtime = false;
+    std::function<void()> on_start;  // when a worker begins: after the scan, before any upload
     std::atomic<int> hash_calls{0};
     std::atomic<std::uint64_t> bytes_written{0};
 
     std::string describe() const override { return m_local.describe(); }
     std::string location(std::string_view rel) const override { return m_local.location(rel); }
     std::vector<Result<TargetEntry>> stat(std::span<const std::string> rels) override { return m_local.stat(rels); }
-    Result<void> make_dirs(std::string_view rel) override { return m_local.make_dirs(rel); }
+    Result<void> make_dirs(std::string_view rel) override {
+        if (rel.empty() && on_start) on_start();  // a worker makes the root first
+        return m_local.make_dirs(rel);
+    }
     Result<std::unique_ptr<TargetFile>> open_write(std::string_view rel, std::uint64_t offset) override {
         auto inner = m_local.open_write(rel, offset);
         if (!inner) return std::unexpected(inner.error());
@@ -143,6 +147,7 @@ protected:
             t->cannot_hash = cannot_hash;
             t->corrupt_digest = corrupt_digest;
             t->refuse_mtime = refuse_mtime;
+            t->on_start = on_start;
             return std::unique_ptr<Target>(std::move(t));
         };
     }
@@ -171,6 +176,7 @@ protected:
     bool cannot_hash = false;
     std::function<std::string(std::string)> corrupt_digest;
     bool refuse_mtime = false;
+    std::function<void()> on_start;
 };
 
 bool has_temp_files(const fs::path& root) {
@@ -380,6 +386,24 @@ TEST_F(SyncEngine, RemoveSourceRemovesWhatEarlierRunsCompletedAndVerified) {
 
     s = run(queue, opts);
     EXPECT_EQ(s.removed, 0u) << "a removed file is not looked for again";
+}
+
+// A small file that changed between the scan and its upload is found changed
+// when it is opened, and queued again as its new version.
+TEST_F(SyncEngine, ASmallFileThatGrewAfterTheScanIsQueuedAgainNotSentAsItWas) {
+    write_file(source / "a.mp4", "payload");
+    on_start = [this] { write_file(source / "a.mp4", "payload and more"); };
+    auto queue = make_queue();
+    auto opts = options();
+    opts.jobs = 1;
+    const auto s = run(queue, opts);
+    EXPECT_EQ(s.uploaded, 0u);
+    EXPECT_FALSE(fs::exists(nas / "a.mp4"));
+    EXPECT_FALSE(has_temp_files(nas));
+    const auto r = row(queue, "a.mp4");
+    EXPECT_EQ(r.state, FileState::pending);
+    EXPECT_EQ(r.version.size, std::string("payload and more").size()) << "queued again as its new version";
+    EXPECT_EQ(r.attempts, 0);
 }
 
 TEST_F(SyncEngine, RemoveSourceNeverRemovesAFileChangedSinceItsUpload) {

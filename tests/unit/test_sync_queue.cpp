@@ -556,3 +556,13 @@ TEST_F(SyncQueue, RowsCompletedBeforeSchemaV3HaveNoVerifyAndAreNeverRemovable) {
     EXPECT_TRUE(q.removable("/src", 0, 100).value().empty());
     EXPECT_FALSE(q.find("/src", "a.mp4").value()->verified_by);
 }
+
+TEST(SyncLocalPath, IsWhatFilesystemPathsJoinGives) {
+    for (const auto& [source, rel] : {std::pair{"/src", "a/b.mp4"}, std::pair{"/media/", "x.mp4"}, std::pair{"/", "y"},
+                                      std::pair{"relative/dir", "z z.mp4"}}) {
+        FileRow row;
+        row.source = source;
+        row.rel_path = rel;
+        EXPECT_EQ(local_path(row), (std::filesystem::path(source) / rel).string()) << source << " + " << rel;
+    }
+}

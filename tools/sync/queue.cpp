@@ -109,7 +109,12 @@ std::optional<FileState> parse_state(std::string_view name) noexcept {
 }
 
 std::string local_path(const FileRow& row) {
-    return (std::filesystem::path(row.source) / row.rel_path).string();
+    // What std::filesystem::path's operator/ gives for a relative rel_path,
+    // without parsing both into components (several times per small file).
+    std::string path = row.source;
+    if (!path.empty() && path.back() != '/') path += '/';
+    path += row.rel_path;
+    return path;
 }
 
 Duration backoff_delay(const QueuePolicy& policy, int failures) noexcept {

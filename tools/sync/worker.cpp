@@ -432,7 +432,6 @@ private:
     // queued version. nullopt when it is gone, unreadable or changed: the
     // outcome is recorded already.
     std::optional<UniqueFd> open_source(const FileRow& row, Timing& timing) {
-        const auto path = local_path(row);
         auto opened = m_sources.open(row.source, row.rel_path);
         if (!opened) {
             if (!source_vanished(row)) failed_attempt(row, opened.error(), timing.elapsed());
@@ -731,7 +730,9 @@ private:
             Timing timing{announce(row, 0)};
             auto fd = open_source(row, timing);
             if (!fd) continue;
-            std::string data(row.version.size + 1, '\0');  // one byte more: a file that grew is noticed
+            // Exactly its size: a file that grew or shrank since its open is
+            // caught by the fstat after the read, so no read(2) has to find its end.
+            std::string data(row.version.size, '\0');
             std::size_t got = 0;
             bool read_error = false;
             while (got < data.size()) {
