@@ -106,12 +106,14 @@ Result<ExitCode> exec(const CliOptions& cli, const CommandEnv& env) {
             logger().debug("no inbox for events: {}", made.error().message);
     }
 
+    const auto clock_started = std::chrono::steady_clock::now();
     span.start = env.clock.now();
     TRY_ASSIGN(const auto outcome, run_child(ChildRequest{.argv = s.command,
                                                           .traceparent = format_traceparent(context_of(span, parent)),
                                                           .timeout = s.timeout,
                                                           .kill_after = s.kill_after,
-                                                          .keep_blocked = KeepSignalsBlocked::yes}));
+                                                          .keep_blocked = KeepSignalsBlocked::yes,
+                                                          .clock_started = clock_started}));
     span.end = span.start + std::chrono::duration_cast<SystemTimePoint::duration>(outcome.elapsed);
     describe_outcome(span, outcome);
     if (inbox) {

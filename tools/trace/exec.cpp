@@ -97,7 +97,7 @@ Result<ChildOutcome> run_child(const ChildRequest& request) {
     auto envp = pointers(env_strings);
 
     ChildOutcome outcome;
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = request.clock_started.value_or(std::chrono::steady_clock::now());
     pid_t pid = -1;
     const int rc = ::posix_spawnp(&pid, argv[0], nullptr, &attr.attr, argv.data(), envp.data());
     if (rc != 0) {

@@ -26,6 +26,11 @@ struct ChildRequest {
     std::optional<Duration> timeout;
     Duration kill_after{std::chrono::seconds(10)};  // SIGKILL this long after the timeout's SIGTERM
     KeepSignalsBlocked keep_blocked = KeepSignalsBlocked::no;
+    // Where ChildOutcome::elapsed counts from: the caller's span start, read
+    // before its wall-clock start, so that start + elapsed never ends the span
+    // before an event its command added (the spawn's setup is counted too).
+    // Default: just before the spawn.
+    std::optional<std::chrono::steady_clock::time_point> clock_started;
 };
 
 struct ChildOutcome {
