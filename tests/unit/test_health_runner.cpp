@@ -57,6 +57,31 @@ public:
     CheckResult run(const CheckContext&) override { throw std::runtime_error("boom"); }
 };
 
+// Keeps a thread_local object on the thread it runs on, whose destructor
+// (at that thread's exit, as OpenSSL frees its per-thread state) takes a
+// while and then says it ran.
+class ThreadStateCheck final : public Check {
+public:
+    ThreadStateCheck() : Check("thread_state", "") {}
+    CheckResult run(const CheckContext&) override {
+        thread_local ThreadState state;
+        state.ended = &m_thread_ended;
+        return blank();
+    }
+    std::atomic<bool> m_thread_ended{false};
+
+private:
+    struct ThreadState {
+        std::atomic<bool>* ended = nullptr;
+        ~ThreadState() {
+            // Not a timing assertion: the pause only leaves a runner that does
+            // not wait for the thread's end every chance to return first.
+            std::this_thread::sleep_for(200ms);
+            if (ended != nullptr) ended->store(true);
+        }
+    };
+};
+
 struct Pipe {
     int fds[2] = {-1, -1};
     Pipe() { EXPECT_EQ(::pipe(fds), 0); }
@@ -87,6 +112,20 @@ TEST(HealthRunner, ResultsKeepTheOrderOfTheChecksAndAreEvaluated) {
     EXPECT_EQ(report.results[2].name, "c");
     EXPECT_GE(report.results[0].duration, 50ms);
     EXPECT_EQ(static_cast<FixedCheck&>(*checks[0]).m_seen_timeout.load(), 5s);
+}
+
+// nasops-health exits once the run returns: a check thread still tearing
+// down then (freeing OpenSSL's per-thread state) races OPENSSL_cleanup in
+// the exit handlers, and the heap breaks ("malloc_consolidate(): invalid
+// chunk size" at 07:45 of the day test).
+TEST(HealthRunner, TheThreadOfAFinishedCheckHasEndedWhenTheRunReturns) {
+    auto check = std::make_shared<ThreadStateCheck>();
+    std::vector<std::shared_ptr<Check>> checks{check, std::make_shared<FixedCheck>("disk", 1)};
+    auto report = run_checks(checks, RunLimits{5s, 5s}, std::make_shared<SystemClock>());
+    EXPECT_EQ(report.abandoned, 0u);
+    EXPECT_TRUE(check->m_thread_ended.load()) << "run_checks returned while a check's thread was still ending";
+    // Without the join, the thread would write into the check after the test; wait for it here.
+    while (!check->m_thread_ended.load()) std::this_thread::sleep_for(10ms);
 }
 
 TEST(HealthRunner, AHungCheckIsUnknownWhileTheOthersReport) {

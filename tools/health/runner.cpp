@@ -51,6 +51,40 @@ void run_one(const std::shared_ptr<Board>& board, std::size_t index, const std::
     board->done.notify_all();
 }
 
+// The threads of one run. A thread whose check has posted its result is
+// joined before the run returns: it is only tearing down by then, but its
+// teardown frees the thread's state in libraries (OpenSSL's per-thread
+// random generators, which libssh2 used), and a process that exits meanwhile
+// frees the same state in its exit handlers (OPENSSL_cleanup): heap
+// corruption, one run in thousands. A thread still in its check is detached
+// and counted abandoned; the caller must then leave with _Exit, running no
+// exit handler under its feet (see nasops-health's main).
+class CheckThreads {
+public:
+    explicit CheckThreads(std::size_t count) : m_threads(count), m_finished(count, false) {}
+    CheckThreads(const CheckThreads&) = delete;
+    CheckThreads& operator=(const CheckThreads&) = delete;
+    // Never waits for a check: what is not joined by join_finished() is detached.
+    ~CheckThreads() {
+        for (auto& thread : m_threads) {
+            if (thread.joinable()) thread.detach();
+        }
+    }
+
+    void keep(std::size_t index, std::thread thread) { m_threads.at(index) = std::move(thread); }
+    // The check of `index` has posted its result.
+    void finished(std::size_t index) { m_finished[index] = true; }
+    void join_finished() {
+        for (std::size_t i = 0; i < m_threads.size(); ++i) {
+            if (m_finished[i] && m_threads[i].joinable()) m_threads[i].join();
+        }
+    }
+
+private:
+    std::vector<std::thread> m_threads;
+    std::vector<bool> m_finished;
+};
+
 }  // namespace
 
 RunReport run_checks(std::span<const std::shared_ptr<Check>> checks, const RunLimits& limits,
@@ -63,9 +97,10 @@ RunReport run_checks(std::span<const std::shared_ptr<Check>> checks, const RunLi
     const CheckContext context{
         .clock = std::move(clock), .timeout = check_limit, .timeout_status = limits.timeout_status};
 
+    CheckThreads threads(checks.size());
     for (std::size_t i = 0; i < checks.size(); ++i) {
         try {
-            std::thread(run_one, board, i, checks[i], context).detach();
+            threads.keep(i, std::thread(run_one, board, i, checks[i], context));
         } catch (const std::system_error& e) {
             std::lock_guard lock(board->mutex);
             board->results[i] = CheckResult{.name = checks[i]->name(),
@@ -84,6 +119,7 @@ RunReport run_checks(std::span<const std::shared_ptr<Check>> checks, const RunLi
     for (std::size_t i = 0; i < checks.size(); ++i) {
         if (board->results[i]) {
             report.results.push_back(std::move(*board->results[i]));
+            threads.finished(i);
             continue;
         }
         ++report.abandoned;
@@ -97,6 +133,8 @@ RunReport run_checks(std::span<const std::shared_ptr<Check>> checks, const RunLi
             .duration = elapsed_since(start),
         });
     }
+    lock.unlock();
+    threads.join_finished();
     return report;
 }
 
