@@ -232,6 +232,23 @@ TEST(HealthCli, AnUnwritableTextfileDirIsAWarningAfterTheOutput) {
     EXPECT_THAT(r.err, HasSubstr((dir / "missing").string()));
 }
 
+// A full stdout while a check is still blocked on its thread: the failure is
+// said and exits 74 as any other, and the run leaves at once (with _Exit, under
+// the blocked thread).
+TEST(HealthCli, AFullStdoutWhileACheckHangsIsAnIoError) {
+    nasops::testing::TempDir dir;
+    const auto fifo = dir / "hung.pid";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto config =
+        write_config(dir, fmt::format("[health]\nprocesses = [\"{}\"]\ncheck_timeout = \"1s\"\n", fifo.string()));
+    const auto r = run_command({"/bin/sh", "-c",
+                                fmt::format("{}/nasops-health --config {} process memory --format json > /dev/full",
+                                            NASOPS_TOOLS_DIR, config.string())});
+    EXPECT_EQ(r.exit_code, 74) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("nasops-health: error: cannot write record to stdout: No space left on device"))
+        << r.err;
+}
+
 TEST(HealthCli, AHungCheckIsUnknownAndTheOthersReportOnTime) {
     nasops::testing::TempDir dir;
     // Opening a FIFO that nobody writes blocks in the kernel, as a dead NFS mount does.

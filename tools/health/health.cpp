@@ -375,7 +375,13 @@ Result<Outcome> run(const Options& options, const Deps& deps) {
             break;
         }
     }
-    if (!printed) return std::unexpected(printed.error());
+    if (!printed) {
+        if (report.abandoned == 0) return std::unexpected(printed.error());
+        // A check is still running on its thread: main must leave with _Exit,
+        // which only an Outcome tells it, so the failure is said here.
+        logger().error("{}", printed.error().message);
+        return Outcome{.code = printed.error().code, .abandoned = report.abandoned};
+    }
 
     publish_textfile(textfile_dir_setting(options.textfile_dir, config, "health"), "health",
                      render_prom(report.results));
