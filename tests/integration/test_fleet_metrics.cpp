@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fixtures/child_process.hpp"
+#include "fixtures/fleet_round.hpp"
 #include "fixtures/http_sink.hpp"
 #include "fixtures/metrics_doc.hpp"
 #include "fixtures/sshd_fixture.hpp"
@@ -106,24 +107,13 @@ TEST_F(FleetHost, EveryToolWritesTheFamiliesNasopsMetrics7Documents) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = tool("health", {"--no-cpu", "--format", "json"});
     ASSERT_LE(r.exit_code, 3) << r.err;
-    const std::string critical_disk =
-        R"({"v":1,"ts":"2026-11-22T04:00:00Z","tool":"health","host":"edge-01","kind":"check","name":"disk","target":"/","status":"critical","value":0.97})"
-        "\n";
-    r = tool("alert", {}, critical_disk);
+    r = tool("alert", {}, nasops::testing::k_critical_disk_record);
     EXPECT_EQ(r.exit_code, 2) << r.err;  // the alert fires and is delivered to the sink
     ASSERT_EQ(m_sink.requests().size(), 1u);
-    r = tool("capacity", {"record", "--from-stdin", "--quiet"},
-             nasops::testing::disk_history("/srv/media", 3, 12.0, 54.0));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = tool("capacity", {"forecast", "--quiet"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = tool("dbmaint", {"daily", "--quiet"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = tool("trace", {"exec", "--name", "job", "--", "/bin/true"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = tool("trace", {"export", "--quiet"}, {},
-             {{"OTEL_EXPORTER_OTLP_ENDPOINT", fmt::format("http://127.0.0.1:{}/", m_sink.port())}});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_NO_FATAL_FAILURE(nasops::testing::run_capacity_dbmaint_trace(
+        [this](const std::string& name, std::vector<std::string> args, const std::string& input,
+               const std::map<std::string, std::string>& env) { return tool(name, std::move(args), input, env); },
+        m_sink.port()));
 
     std::map<std::string, std::map<std::string, std::string>> written;  // tool -> family -> type
     for (const auto* name : {"sync", "health", "alert", "capacity", "dbmaint", "trace"}) {
